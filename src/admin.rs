@@ -1,0 +1,166 @@
+//! The admin API under `/__admin`, in usermock's own JSON format.
+
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::http::{match_path, Call, Reply};
+use crate::router::{App, SESSION_HEADER};
+use crate::vendors::Vendor;
+
+pub(crate) fn handle(app: &App, call: Call) -> Reply {
+    match call.path.as_str() {
+        "/__admin/health" => match call.method {
+            Method::GET => health(app),
+            _ => method_not_allowed("GET"),
+        },
+        "/__admin/reset" => match call.method {
+            Method::POST => reset(app, &call),
+            _ => method_not_allowed("POST"),
+        },
+        path => {
+            if let Some([vendor]) = match_path("/__admin/{vendor}/users", path).as_deref() {
+                return match call.method {
+                    Method::GET => with_vendor(app, vendor, |v| list_users(app, &call, v)),
+                    _ => method_not_allowed("GET"),
+                };
+            }
+            if let Some([vendor, id]) = match_path("/__admin/{vendor}/users/{id}", path).as_deref()
+            {
+                return match call.method {
+                    Method::GET => with_vendor(app, vendor, |v| get_user(app, &call, v, id)),
+                    Method::PUT => with_vendor(app, vendor, |v| put_user(app, &call, v, id)),
+                    Method::DELETE => with_vendor(app, vendor, |v| delete_user(app, &call, v, id)),
+                    _ => method_not_allowed("GET, PUT, DELETE"),
+                };
+            }
+            error(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                format!("no admin route for {path}"),
+            )
+        }
+    }
+}
+
+fn with_vendor(app: &App, name: &str, then: impl FnOnce(&dyn Vendor) -> Reply) -> Reply {
+    match app.vendors.iter().find(|v| v.name() == name) {
+        Some(vendor) => then(vendor.as_ref()),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_vendor",
+            format!("no vendor named '{name}'"),
+        ),
+    }
+}
+
+/// Records as stored, in the vendor's fixture format, sorted by id.
+fn list_users(app: &App, call: &Call, vendor: &dyn Vendor) -> Reply {
+    let state = app.store.state(call.header(SESSION_HEADER));
+    let mut users: Vec<Value> = state
+        .all(vendor.name())
+        .iter()
+        .map(|r| (**r).clone())
+        .collect();
+    users.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    Reply::json(
+        StatusCode::OK,
+        &json!({ "count": users.len(), "users": users }),
+    )
+}
+
+fn get_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+    let state = app.store.state(call.header(SESSION_HEADER));
+    match state.get(vendor.name(), &id.to_ascii_lowercase()) {
+        Some(record) => Reply::json(StatusCode::OK, &*record),
+        None => no_such_user(vendor, id),
+    }
+}
+
+/// Creates or replaces a user; the record is validated like a fixture entry.
+fn put_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+    let record: Value = match serde_json::from_slice(&call.body) {
+        Ok(record) => record,
+        Err(err) => return error(StatusCode::BAD_REQUEST, "invalid_json", err.to_string()),
+    };
+    match vendor.check_record(id, &record) {
+        Ok(record) => {
+            let state = app.store.state(call.header(SESSION_HEADER));
+            state.put(vendor.name(), id.to_ascii_lowercase(), record.clone());
+            Reply::json(StatusCode::OK, &record)
+        }
+        Err(problem) => error(StatusCode::BAD_REQUEST, "invalid_record", problem),
+    }
+}
+
+fn delete_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+    let state = app.store.state(call.header(SESSION_HEADER));
+    if state.delete(vendor.name(), &id.to_ascii_lowercase()) {
+        Reply::json(StatusCode::OK, &json!({ "deleted": id }))
+    } else {
+        no_such_user(vendor, id)
+    }
+}
+
+fn no_such_user(vendor: &dyn Vendor, id: &str) -> Reply {
+    error(
+        StatusCode::NOT_FOUND,
+        "no_such_user",
+        format!("{} has no user '{id}'", vendor.name()),
+    )
+}
+
+fn health(app: &App) -> Reply {
+    let vendors: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
+    Reply::json(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "vendors": vendors,
+            "sessions": app.store.session_count(),
+        }),
+    )
+}
+
+/// Without `X-Usermock-Session`, everything goes back to the fixtures (the
+/// default state and every session); with it, only that session does.
+fn reset(app: &App, call: &Call) -> Reply {
+    match call.header(SESSION_HEADER) {
+        Some(session) => {
+            app.store.reset_session(session);
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "status": "reset", "session": session }),
+            )
+        }
+        None => {
+            app.store.reset_all();
+            Reply::json(
+                StatusCode::OK,
+                &json!({ "status": "reset", "session": null }),
+            )
+        }
+    }
+}
+
+pub(crate) fn too_large(limit: usize) -> Reply {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("request body is larger than {limit} bytes"),
+    )
+}
+
+fn method_not_allowed(allow: &'static str) -> Reply {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this admin route allows {allow}"),
+    )
+    .with_header(ALLOW, HeaderValue::from_static(allow))
+}
+
+fn error(status: StatusCode, code: &str, message: String) -> Reply {
+    Reply::json(status, &json!({ "error": code, "message": message }))
+}

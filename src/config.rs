@@ -1,0 +1,97 @@
+//! Command line and environment, parsed by clap. Every option has a
+//! `USERMOCK_*` environment variable so a service container needs no flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "usermock",
+    version,
+    about = "A faithful mock server for four vendors' user APIs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Fixture folder holding `<vendor>.json` files; vendors without a file
+    /// keep their embedded default. Without it, all fixtures are embedded.
+    #[arg(long, env = "USERMOCK_FIXTURES", global = true, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Log filter in `RUST_LOG` syntax, e.g. `info` or `usermock=debug`.
+    #[arg(
+        long,
+        env = "USERMOCK_LOG",
+        global = true,
+        default_value = "info",
+        value_name = "FILTER"
+    )]
+    pub log: String,
+
+    /// Log line format on stderr.
+    #[arg(long, env = "USERMOCK_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. The first stdout line
+    /// is `usermock listening on http://HOST:PORT` once it accepts.
+    #[arg(
+        long,
+        env = "USERMOCK_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// Largest request body in bytes; larger ones get 413 in the vendor's format.
+    #[arg(long, env = "USERMOCK_MAX_BODY", default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_body: usize,
+
+    /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
+    #[arg(
+        long,
+        env = "USERMOCK_DRAIN_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
+    pub drain_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate fixture files without serving; lists every problem found.
+    Check,
+    /// Exit 0 when the server at URL answers its health check (for HEALTHCHECK).
+    Healthcheck {
+        /// Health endpoint to probe.
+        #[arg(
+            long,
+            env = "USERMOCK_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080/__admin/health",
+            value_name = "URL"
+        )]
+        url: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3, value_name = "SECONDS")]
+        timeout: u64,
+    },
+    /// Print the JSON Schema of a vendor's fixture file.
+    Schema {
+        /// Vendor key, e.g. `activity`.
+        vendor: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}

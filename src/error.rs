@@ -1,0 +1,57 @@
+//! The one error type on the request path.
+//!
+//! An [`ApiError`] says *what* went wrong; each vendor module decides how it
+//! looks on the wire (status code, body shape, headers), because the point of
+//! usermock is that errors arrive exactly in the vendor's own format.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ApiError {
+    /// No credential, or one the vendor does not know.
+    Unauthenticated { reason: &'static str },
+    /// The credential is valid but may not touch this resource.
+    Forbidden { resource: &'static str, id: String },
+    /// The request's own shape or formats are wrong. `field` names the place
+    /// (a JSON path such as `departments[1]`), `value` echoes what was sent.
+    InvalidRequest {
+        message: String,
+        field: Option<String>,
+        value: Option<Value>,
+    },
+    /// A path resource (user, client, …) does not exist for this caller.
+    NotFound { resource: &'static str, id: String },
+    /// Some department ids of the body do not exist. Every one is listed, in
+    /// request order, without duplicates.
+    DepartmentsNotFound { ids: Vec<String> },
+    /// The path is under a vendor's prefix but names no route of it.
+    RouteNotFound { path: String },
+    /// The route exists but not for this method; `allow` is the `Allow` value.
+    MethodNotAllowed { allow: &'static str },
+    /// The body is larger than `--max-body`.
+    PayloadTooLarge { limit: usize },
+    /// Something inside usermock broke; logged, never explained to the client.
+    Internal,
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::InvalidRequest {
+            message: message.into(),
+            field: None,
+            value: None,
+        }
+    }
+
+    pub fn invalid_field(
+        message: impl Into<String>,
+        field: impl Into<String>,
+        value: Option<Value>,
+    ) -> ApiError {
+        ApiError::InvalidRequest {
+            message: message.into(),
+            field: Some(field.into()),
+            value,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! usermock: a faithful mock of four vendors' user APIs.
+//!
+//! The binary is a thin shell around this library, which tests also use to
+//! start the server in-process on port 0:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = usermock::Usermock::new(&usermock::Options::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! server.run(listener, std::future::pending()).await;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod error;
+mod fixtures;
+mod http;
+mod router;
+mod server;
+mod store;
+mod timestamps;
+mod vendors;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use fixtures::{FixtureProblem, StartupError};
+
+/// How to build a server. `Default` is what the bare binary uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder with `<vendor>.json` files; `None` uses the embedded fixtures.
+    pub fixtures: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    pub max_body: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            fixtures: None,
+            max_body: 1024 * 1024,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A loaded, ready-to-serve usermock.
+pub struct Usermock {
+    app: Arc<router::App>,
+    drain_timeout: Duration,
+}
+
+impl Usermock {
+    /// Loads and validates every fixture; fails without serving anything if
+    /// any file has a problem.
+    pub fn new(options: &Options) -> Result<Usermock, StartupError> {
+        let world = fixtures::load(options.fixtures.as_deref())?;
+        Ok(Usermock {
+            app: Arc::new(router::App {
+                vendors: world.vendors,
+                store: store::Store::new(world.baseline),
+                max_body: options.max_body,
+            }),
+            drain_timeout: options.drain_timeout,
+        })
+    }
+
+    /// The vendor keys served, in route order.
+    pub fn vendor_names(&self) -> Vec<&'static str> {
+        self.app.vendors.iter().map(|v| v.name()).collect()
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains.
+    pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+        server::run(self.app, listener, shutdown, self.drain_timeout).await
+    }
+}
+
+/// The JSON Schema of a vendor's fixture file, pretty-printed.
+pub fn fixture_schema(vendor: &str) -> Option<String> {
+    let spec = vendors::ALL.iter().find(|s| s.name == vendor)?;
+    serde_json::to_string_pretty(&(spec.fixture_schema)()).ok()
+}
+
+/// The vendor keys usermock knows.
+pub fn vendor_names() -> Vec<&'static str> {
+    vendors::ALL.iter().map(|s| s.name).collect()
+}

@@ -1,0 +1,65 @@
+//! The emulated vendors. Each module holds everything about one vendor: its
+//! fixture format, routes, validation, permission rules, user model and error
+//! body. The shared machinery only sees the [`Vendor`] trait, so adding a
+//! vendor means adding one module, one fixture file and one line in [`ALL`].
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::http::{Call, Reply};
+use crate::store::State;
+
+pub(crate) mod activity;
+
+/// One emulated vendor API, built from its fixture.
+pub(crate) trait Vendor: Send + Sync {
+    /// The key in paths (`/activity/...`), fixture names and the admin API.
+    fn name(&self) -> &'static str;
+
+    /// The real API's host name; a request whose `Host` is this one is
+    /// routed here without the `/name` prefix.
+    fn real_host(&self) -> &'static str;
+
+    /// Answers a call whose path is relative to the real host's root.
+    fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError>;
+
+    /// Validates a record that the admin API seeds under `id` (the fixture's
+    /// user format) and returns it as it will be stored.
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, String>;
+
+    /// Renders an error exactly as this vendor would send it.
+    fn render_error(&self, error: &ApiError) -> Reply;
+}
+
+/// What a fixture file yields: the vendor and its initial records.
+pub(crate) struct Loaded {
+    pub vendor: Arc<dyn Vendor>,
+    pub records: Vec<(String, Value)>,
+}
+
+pub(crate) struct VendorSpec {
+    pub name: &'static str,
+    pub embedded_fixture: &'static str,
+    pub load: fn(&FixtureFile) -> Result<Loaded, Vec<FixtureProblem>>,
+    /// JSON Schema of the fixture file, generated from the Rust types.
+    pub fixture_schema: fn() -> schemars::schema::RootSchema,
+}
+
+pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC];
+
+pub(crate) fn names_as_files() -> String {
+    ALL.iter()
+        .map(|s| format!("{}.json", s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// True for a UUID in its canonical hyphenated form (8-4-4-4-12 hex digits,
+/// any case). Vendors document ids as "uuid"/"guid"; braces, URNs and the
+/// bare 32-digit form that the uuid crate also accepts are not what they send.
+pub(crate) fn is_hyphenated_uuid(text: &str) -> bool {
+    text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
+}
