@@ -1,0 +1,225 @@
+//! The test harness: usermock started for real, spoken to over HTTP.
+//!
+//! `TestServer` runs the library in-process on port 0 (fast, one per test);
+//! `BinaryServer` runs the built `usermock` binary and reads the address from
+//! its stdout line, as a user's CI would. When an assertion fails, the
+//! binary's stderr is printed so the failure explains itself.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub base: String,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(usermock::Options::default()).await
+    }
+
+    pub async fn start_with(options: usermock::Options) -> TestServer {
+        let server = usermock::Usermock::new(&options).expect("fixtures load");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.run(listener, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request builder for `method path`.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        Answer::from(request.send().await.expect("request sent")).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    pub async fn from(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Answer {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The repo's own fixture folder.
+pub fn repo_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The built binary, started with `args`, address read from stdout.
+pub struct BinaryServer {
+    pub child: Child,
+    pub base: String,
+    pub stderr: Arc<Mutex<String>>,
+    pub stdout_rest: Arc<Mutex<String>>,
+}
+
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_usermock"))
+}
+
+impl BinaryServer {
+    pub fn start(args: &[&str]) -> BinaryServer {
+        let mut child = binary()
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("USERMOCK_FIXTURES")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn usermock");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        drain(child.stderr.take().expect("stderr"), Arc::clone(&stderr));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("read stdout");
+        let base = first
+            .trim()
+            .strip_prefix("usermock listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected first stdout line {first:?}; stderr:\n{}",
+                    stderr.lock().map(|s| s.clone()).unwrap_or_default()
+                )
+            })
+            .to_owned();
+        let stdout_rest = Arc::new(Mutex::new(String::new()));
+        drain(stdout.into_inner(), Arc::clone(&stdout_rest));
+        BinaryServer {
+            child,
+            base,
+            stderr,
+            stdout_rest,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "usermock did not exit within 5 s of SIGTERM; stderr:\n{}",
+            self.stderr()
+        );
+    }
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- usermock stderr ----\n{}", self.stderr());
+        }
+    }
+}
+
+fn drain(mut from: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut s) = into.lock() {
+                s.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+    });
+}
+
+/// A scratch folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("usermock-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 path")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
