@@ -21,7 +21,7 @@ pub fn run(url: &str, timeout: Duration) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(tokio::time::timeout(timeout, probe(url))) {
+    match runtime.block_on(async { tokio::time::timeout(timeout, probe(url)).await }) {
         Ok(Ok(200)) => ExitCode::SUCCESS,
         Ok(Ok(status)) => {
             eprintln!("usermock healthcheck: {url} answered {status}");
