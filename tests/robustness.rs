@@ -1,0 +1,121 @@
+//! Bad input never crashes the server or corrupts state, and logging never
+//! blocks serving.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{binary, TestServer};
+use proptest::prelude::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const USER_PATH: &str =
+    "/activity/v2/clients/aa7cf840-9ca9-46a3-9778-9015d6580d50/users/a1d97031-04e2-4907-a249-093f7436207b";
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-f0-9-]{0,40}".prop_map(Value::from),
+        Just(json!("d1a2b3c4-e5f6-7890-abcd-ef1234567890")),
+        Just(json!("ffffffff-ffff-ffff-ffff-ffffffffffff")),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("departments".to_owned()),
+                    Just("id".to_owned()),
+                    "[a-z_]{1,8}"
+                ],
+                inner,
+                0..3
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_bodies_never_produce_a_5xx_and_the_user_stays_valid(
+        body in any_json(),
+        raw in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let server = TestServer::start().await;
+            for payload in [body.to_string().into_bytes(), raw.clone()] {
+                let request = server
+                    .request(Method::PATCH, USER_PATH)
+                    .bearer_auth("activity-admin")
+                    .header("content-type", "application/json")
+                    .body(payload);
+                let answer = server.send(request).await;
+                prop_assert!([200, 400, 404].contains(&answer.status.as_u16()), "{} {}", answer.status, answer.text);
+                let error_or_user = answer.json();
+                prop_assert!(error_or_user.get("error").is_some() || error_or_user.get("updated_at").is_some());
+            }
+            let read = server.send(server.request(Method::GET, USER_PATH).bearer_auth("activity-admin")).await;
+            prop_assert_eq!(read.status.as_u16(), 200);
+            let user = read.json();
+            prop_assert_eq!(&user["username"], "mikechang");
+            prop_assert!(user["departments"].as_array().is_some_and(|d| d.iter().all(|d| d["name"].is_string())));
+            Ok(())
+        })?;
+    }
+}
+
+#[test]
+fn a_server_whose_stderr_is_never_read_keeps_answering() {
+    // The pipe holds ~64 KiB; 2,000 requests log far more than that. With a
+    // blocking writer the server would stall; with the lossy one it answers.
+    let mut child = binary()
+        .args(["--listen", "127.0.0.1:0", "--log", "debug"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&line).into_owned();
+    let addr = line
+        .trim_start_matches("usermock listening on http://")
+        .to_owned();
+    let mut stream = TcpStream::connect(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let request = format!(
+        "GET {USER_PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer activity-admin\r\n\r\n"
+    );
+    let mut answered = 0;
+    let mut buf = vec![0u8; 8192];
+    for _ in 0..2000 {
+        stream.write_all(request.as_bytes()).expect("write");
+        let n = stream
+            .read(&mut buf)
+            .expect("the server stalled: no answer within 10 s");
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        answered += 1;
+    }
+    assert_eq!(answered, 2000);
+    let _ = child.kill();
+    let _ = child.wait();
+}
