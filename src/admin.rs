@@ -136,6 +136,9 @@ fn reset(app: &App, call: &Call) -> Reply {
         }
         None => {
             app.store.reset_all();
+            for vendor in &app.vendors {
+                vendor.reset_counters();
+            }
             Reply::json(
                 StatusCode::OK,
                 &json!({ "status": "reset", "session": null }),

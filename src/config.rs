@@ -55,6 +55,16 @@ pub struct ServeArgs {
     #[arg(long, env = "USERMOCK_MAX_BODY", default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
 
+    /// Turn on a vendor's documented rate limit (repeatable, or comma-separated
+    /// in the env var), e.g. `--rate-limit relesys`.
+    #[arg(
+        long,
+        env = "USERMOCK_RATE_LIMIT",
+        value_delimiter = ',',
+        value_name = "VENDOR"
+    )]
+    pub rate_limit: Vec<String>,
+
     /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
     #[arg(
         long,

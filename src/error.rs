@@ -6,12 +6,18 @@
 
 use serde_json::Value;
 
+use crate::rate_limit::Quota;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ApiError {
     /// No credential, or one the vendor does not know.
     Unauthenticated { reason: &'static str },
     /// The credential is valid but may not touch this resource.
     Forbidden { resource: &'static str, id: String },
+    /// The token lacks every scope that the route accepts.
+    MissingScope { accepted: &'static [&'static str] },
+    /// The caller used up its quota; `quota` says when it refills.
+    RateLimited(Quota),
     /// The request's own shape or formats are wrong. `field` names the place
     /// (a JSON path such as `departments[1]`), `value` echoes what was sent.
     InvalidRequest {
@@ -28,6 +34,13 @@ pub(crate) enum ApiError {
     RouteNotFound { path: String },
     /// The route exists but not for this method; `allow` is the `Allow` value.
     MethodNotAllowed { allow: &'static str },
+    /// The body's declared media type is not one the route reads.
+    UnsupportedMediaType { declared: Option<String> },
+    /// An OAuth 2.0 token-endpoint error (RFC 6749 §5.2), e.g. `invalid_client`.
+    OAuth {
+        error: &'static str,
+        description: String,
+    },
     /// The body is larger than `--max-body`.
     PayloadTooLarge { limit: usize },
     /// Something inside usermock broke; logged, never explained to the client.

@@ -19,6 +19,8 @@ use crate::vendors::{self, Vendor};
 pub enum StartupError {
     #[error("{} problem(s) in fixture files:\n{}", .0.len(), list(.0))]
     Fixtures(Vec<FixtureProblem>),
+    #[error("{option}: unknown vendor '{name}' (known: {})", vendors::names())]
+    UnknownVendor { option: &'static str, name: String },
     #[error("cannot read fixtures from {path}: {source}")]
     FixtureDir {
         path: PathBuf,
@@ -112,7 +114,8 @@ fn inner_message(err: &serde_json::Error) -> String {
     }
 }
 
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+/// A serde path as an RFC 6901 JSON pointer.
+pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {
@@ -137,7 +140,16 @@ pub(crate) struct World {
 
 /// Loads every vendor's fixture: from `dir` when given, where a vendor with
 /// no `<vendor>.json` keeps its embedded default, else all embedded.
-pub(crate) fn load(dir: Option<&Path>) -> Result<World, StartupError> {
+pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World, StartupError> {
+    if let Some(unknown) = rate_limited
+        .iter()
+        .find(|name| !vendors::ALL.iter().any(|s| s.name == name.as_str()))
+    {
+        return Err(StartupError::UnknownVendor {
+            option: "--rate-limit",
+            name: unknown.clone(),
+        });
+    }
     let mut files: Vec<(&'static vendors::VendorSpec, FixtureFile)> = vendors::ALL
         .iter()
         .map(|spec| {
@@ -196,7 +208,10 @@ pub(crate) fn load(dir: Option<&Path>) -> Result<World, StartupError> {
         baseline: Baseline::default(),
     };
     for (spec, file) in &files {
-        match (spec.load)(file) {
+        let options = vendors::LoadOptions {
+            rate_limit: rate_limited.iter().any(|name| name == spec.name),
+        };
+        match (spec.load)(file, &options) {
             Ok(loaded) => {
                 tracing::info!(vendor = spec.name, file = %file.label, records = loaded.records.len(), "fixture loaded");
                 for (id, record) in loaded.records {

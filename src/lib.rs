@@ -15,6 +15,7 @@ mod admin;
 mod error;
 mod fixtures;
 mod http;
+mod rate_limit;
 mod router;
 mod server;
 mod store;
@@ -37,6 +38,8 @@ pub struct Options {
     pub max_body: usize,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// Vendors whose documented rate limit is on regardless of the fixture.
+    pub rate_limit: Vec<String>,
 }
 
 impl Default for Options {
@@ -45,6 +48,7 @@ impl Default for Options {
             fixtures: None,
             max_body: 1024 * 1024,
             drain_timeout: Duration::from_secs(10),
+            rate_limit: Vec::new(),
         }
     }
 }
@@ -59,7 +63,7 @@ impl Usermock {
     /// Loads and validates every fixture; fails without serving anything if
     /// any file has a problem.
     pub fn new(options: &Options) -> Result<Usermock, StartupError> {
-        let world = fixtures::load(options.fixtures.as_deref())?;
+        let world = fixtures::load(options.fixtures.as_deref(), &options.rate_limit)?;
         Ok(Usermock {
             app: Arc::new(router::App {
                 vendors: world.vendors,

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         fixtures: cli.fixtures.clone(),
         max_body: cli.serve.max_body,
         drain_timeout: Duration::from_secs(cli.serve.drain_timeout),
+        rate_limit: cli.serve.rate_limit.clone(),
     };
     match cli.command {
         None => serve(&options, cli.serve.listen),

@@ -32,6 +32,55 @@ pub(crate) fn next_write_millis(previous: Option<&str>) -> String {
     format_millis(at)
 }
 
+/// .NET's round-trip UTC form with 100 ns precision, as Relesys writes
+/// `lastModifiedDateTime`: `2026-03-31T11:00:26.7209011Z`.
+pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
+    at.to_offset(UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.0000000Z"))
+}
+
+/// Like [`next_write_millis`], at 100 ns precision.
+pub(crate) fn next_write_ticks(previous: Option<&str>) -> String {
+    let now = OffsetDateTime::now_utc();
+    let now = now - Duration::nanoseconds(i64::from(now.nanosecond() % 100));
+    let at = match previous.and_then(parse) {
+        Some(prev) if prev >= now => prev + Duration::nanoseconds(100),
+        _ => now,
+    };
+    format_ticks(at)
+}
+
+/// A datetime as a .NET API serialises a UTC `DateTime`: seconds, then only
+/// the significant fractional digits (at most 7), then `Z`:
+/// `2018-12-30T13:30:00Z`, `2018-12-30T13:30:00.5Z`.
+pub(crate) fn format_dotnet_utc(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let base = at
+        .format(&fmt)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00"));
+    let ticks = at.nanosecond() / 100;
+    if ticks == 0 {
+        format!("{base}Z")
+    } else {
+        let fraction = format!("{ticks:07}");
+        format!("{base}.{}Z", fraction.trim_end_matches('0'))
+    }
+}
+
+/// Parses an RFC 3339 datetime or a bare `YYYY-MM-DD` date (midnight UTC).
+pub(crate) fn parse_date_or_datetime(text: &str) -> Option<OffsetDateTime> {
+    parse(text).or_else(|| {
+        let fmt = format_description!("[year]-[month]-[day]");
+        time::Date::parse(text, &fmt)
+            .ok()
+            .map(|d| d.midnight().assume_utc())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +98,28 @@ mod tests {
         assert_eq!(
             next_write_millis(Some("2999-01-01T00:00:00.000Z")),
             "2999-01-01T00:00:00.001Z"
+        );
+    }
+
+    #[test]
+    fn dotnet_datetimes_keep_only_significant_fraction_digits() {
+        let at = parse("2018-12-30T14:30:00+01:00").expect("valid");
+        assert_eq!(format_dotnet_utc(at), "2018-12-30T13:30:00Z");
+        let at = parse("2018-12-30T13:30:00.250Z").expect("valid");
+        assert_eq!(format_dotnet_utc(at), "2018-12-30T13:30:00.25Z");
+        assert_eq!(
+            format_dotnet_utc(parse_date_or_datetime("2002-12-30").expect("date")),
+            "2002-12-30T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn ticks_have_seven_digits_and_move_forward() {
+        let at = parse("2026-03-31T11:00:26.7209011Z").expect("valid");
+        assert_eq!(format_ticks(at), "2026-03-31T11:00:26.7209011Z");
+        assert_eq!(
+            next_write_ticks(Some("2999-01-01T00:00:00.0000000Z")),
+            "2999-01-01T00:00:00.0000001Z"
         );
     }
 

@@ -816,7 +816,10 @@ async fn a_path_under_no_vendor_is_usermocks_own_404() {
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["error"], "no_route");
-    assert_eq!(answer.json()["vendor_prefixes"], json!(["/activity"]));
+    assert_eq!(
+        answer.json()["vendor_prefixes"],
+        json!(["/activity", "/relesys"])
+    );
 }
 
 #[tokio::test]

@@ -354,17 +354,19 @@ fn healthcheck_passes_against_a_running_server_and_fails_without_one() {
 }
 
 #[test]
-fn the_published_fixture_schema_matches_the_rust_types() {
-    let output = binary().args(["schema", "activity"]).output().expect("run");
-    assert!(output.status.success());
-    let published = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/schemas/activity.fixture.schema.json");
-    let published = std::fs::read_to_string(&published).expect("schema file");
-    assert_eq!(
-        published.trim(),
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "docs/schemas/activity.fixture.schema.json is stale: run `usermock schema activity > docs/schemas/activity.fixture.schema.json`"
-    );
+fn the_published_fixture_schemas_match_the_rust_types() {
+    for vendor in usermock::vendor_names() {
+        let output = binary().args(["schema", vendor]).output().expect("run");
+        assert!(output.status.success());
+        let file = format!("docs/schemas/{vendor}.fixture.schema.json");
+        let published = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            published.trim(),
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "{file} is stale: run `usermock schema {vendor} > {file}`"
+        );
+    }
 }
 
 #[test]

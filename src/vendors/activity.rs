@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{is_hyphenated_uuid, Loaded, Vendor, VendorSpec};
+use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
 use crate::error::ApiError;
 use crate::fixtures::{FixtureFile, FixtureProblem};
 use crate::http::{match_path, Call, Reply};
@@ -158,7 +158,7 @@ pub struct LastActivity {
     pub web_at: Option<String>,
 }
 
-fn load(file: &FixtureFile) -> Result<Loaded, Vec<FixtureProblem>> {
+fn load(file: &FixtureFile, _options: &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>> {
     let fixture: ActivityFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
@@ -354,6 +354,30 @@ impl Vendor for Activity {
                 "forbidden",
                 "Insufficient permissions for this client".to_owned(),
                 json!({ format!("{resource}_id"): id }),
+            ),
+            ApiError::MissingScope { accepted } => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Insufficient permissions for this client".to_owned(),
+                json!({ "accepted_scopes": accepted }),
+            ),
+            ApiError::RateLimited(quota) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests".to_owned(),
+                json!({ "retry_after_seconds": quota.reset_after_secs }),
+            ),
+            ApiError::UnsupportedMediaType { declared } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Content-Type must be application/json".to_owned(),
+                json!({ "field": "Content-Type", "value": declared }),
+            ),
+            ApiError::OAuth { error, description } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                description.clone(),
+                json!({ "oauth_error": error }),
             ),
             ApiError::InvalidRequest {
                 message,
@@ -573,11 +597,9 @@ impl Activity {
     /// Validates the PATCH body's shape and formats (the 400 class).
     fn parse_update(&self, call: &Call) -> Result<UserUpdate, ApiError> {
         if self.settings.require_json_content_type && !call.declares_json() {
-            return Err(ApiError::invalid_field(
-                "Content-Type must be application/json",
-                "Content-Type",
-                call.header("content-type").map(|v| json!(v)),
-            ));
+            return Err(ApiError::UnsupportedMediaType {
+                declared: call.header("content-type").map(str::to_owned),
+            });
         }
         if call.body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::invalid("Request body is required"));

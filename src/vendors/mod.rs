@@ -13,6 +13,7 @@ use crate::http::{Call, Reply};
 use crate::store::State;
 
 pub(crate) mod activity;
+pub(crate) mod relesys;
 
 /// One emulated vendor API, built from its fixture.
 pub(crate) trait Vendor: Send + Sync {
@@ -32,6 +33,17 @@ pub(crate) trait Vendor: Send + Sync {
 
     /// Renders an error exactly as this vendor would send it.
     fn render_error(&self, error: &ApiError) -> Reply;
+
+    /// Forgets runtime counters (rate-limit windows) on a full reset.
+    /// Users are reset by the store, not here.
+    fn reset_counters(&self) {}
+}
+
+/// Startup choices that apply to every vendor's fixture.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LoadOptions {
+    /// Turn the vendor's documented rate limit on, whatever its fixture says.
+    pub rate_limit: bool,
 }
 
 /// What a fixture file yields: the vendor and its initial records.
@@ -43,12 +55,16 @@ pub(crate) struct Loaded {
 pub(crate) struct VendorSpec {
     pub name: &'static str,
     pub embedded_fixture: &'static str,
-    pub load: fn(&FixtureFile) -> Result<Loaded, Vec<FixtureProblem>>,
+    pub load: fn(&FixtureFile, &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>>,
     /// JSON Schema of the fixture file, generated from the Rust types.
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
 }
 
-pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC];
+pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC, relesys::SPEC];
+
+pub(crate) fn names() -> String {
+    ALL.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
 
 pub(crate) fn names_as_files() -> String {
     ALL.iter()
