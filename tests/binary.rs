@@ -359,8 +359,9 @@ fn the_published_fixture_schemas_match_the_rust_types() {
         let output = binary().args(["schema", vendor]).output().expect("run");
         assert!(output.status.success());
         let file = format!("docs/schemas/{vendor}.fixture.schema.json");
-        let published = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let published =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(
             published.trim(),
             String::from_utf8_lossy(&output.stdout).trim(),

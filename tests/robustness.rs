@@ -119,3 +119,103 @@ fn a_server_whose_stderr_is_never_read_keeps_answering() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+const RELESYS_USER: &str = "6cd99267-5adf-462d-88a2-6f86b7b2a164";
+
+fn relesys_path() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        prop::sample::select(vec![
+            "/id",
+            "/url",
+            "/status",
+            "/name",
+            "/title",
+            "/userName",
+            "/email",
+            "/phoneNumber",
+            "/phoneNumber/countryCode",
+            "/phoneNumber/number",
+            "/secondaryPhoneNumber",
+            "/birthDate",
+            "/primaryDepartmentId",
+            "/additionalDepartments",
+            "/additionalDepartments/0",
+            "/additionalDepartments/-",
+            "/userGroups",
+            "/userGroups/1",
+            "/userGroups/-",
+            "/userGroups/0/id",
+            "/customFields",
+            "/customFields/customfieldone",
+            "/customFields/shoesize",
+            "/employmentDate",
+            "/employmentType",
+            "/nickname",
+            "/lastModifiedDateTime",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn relesys_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any_json(),
+        Just(json!("Activated")),
+        Just(json!("Disabled")),
+        Just(json!("2001-02-03")),
+        Just(json!({"countryCode": 45, "number": "12345678"})),
+        Just(json!({"id": "e4d3c2b1-a098-4f7e-8d6c-5b4a39281706"})),
+        Just(json!("27744bfa-d16b-4a6a-8f9a-8a79351f9c5f")),
+        Just(json!("someone@example.com")),
+    ]
+}
+
+fn relesys_op() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec![
+            "add", "remove", "replace", "move", "copy", "test", "bogus",
+        ]),
+        relesys_path(),
+        relesys_path(),
+        relesys_value(),
+    )
+        .prop_map(
+            |(op, path, from, value)| json!({"op": op, "path": path, "from": from, "value": value}),
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_patch_documents_never_produce_a_5xx_or_an_invalid_user(
+        patches in prop::collection::vec(prop::collection::vec(relesys_op(), 0..5), 1..4),
+    ) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let server = TestServer::start().await;
+            let path = format!("/relesys/api/v1.3/users/{RELESYS_USER}");
+            for ops in &patches {
+                let request = server
+                    .request(Method::PATCH, &path)
+                    .bearer_auth("relesys-admin")
+                    .header("content-type", "application/json-patch+json")
+                    .body(Value::from(ops.clone()).to_string());
+                let answer = server.send(request).await;
+                prop_assert!([200, 400].contains(&answer.status.as_u16()), "{} {}", answer.status, answer.text);
+            }
+            // Whatever happened, the stored user still passes the same
+            // validation a fixture user does: the admin API re-validates it.
+            let read = server.send(server.request(Method::GET, &path).bearer_auth("relesys-admin")).await;
+            prop_assert_eq!(read.status.as_u16(), 200);
+            let user = read.json()["data"].clone();
+            let put = server
+                .send(server.request(Method::PUT, &format!("/__admin/relesys/users/{RELESYS_USER}")).json(&user))
+                .await;
+            prop_assert_eq!(put.status.as_u16(), 200, "{}", put.text);
+            prop_assert_eq!(put.json(), user);
+            Ok(())
+        })?;
+    }
+}

@@ -399,8 +399,15 @@ pub(super) fn apply(
         }
     }
     let mut user: User = serde_path_to_error::deserialize(&doc).map_err(|e| {
-        let pointer = pointer_of(e.path());
+        let mut pointer = pointer_of(e.path());
         let message = e.into_inner().to_string();
+        // serde reports a missing member at its parent; name the member.
+        if let Some(member) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            pointer = format!("{pointer}/{member}");
+        }
         ApiError::invalid(format!("{}{pointer}: {message}", blame(&pointer)))
     })?;
     if let Some((pointer, message)) = catalog.problems(&user).into_iter().next() {
