@@ -25,6 +25,14 @@ pub(crate) enum ApiError {
         field: Option<String>,
         value: Option<Value>,
     },
+    /// Several fields failed validation at once (vendors that list them all).
+    ValidationFailed { errors: Vec<FieldProblem> },
+    /// A date lies outside what the vendor allows (e.g. a birth date in the future).
+    DateOutOfRange { field: String, message: String },
+    /// The target exists but is archived and cannot change.
+    Archived { resource: &'static str, id: String },
+    /// The target (or the caller) is deactivated and cannot change (or act).
+    Deactivated { resource: &'static str, id: String },
     /// A path resource (user, client, …) does not exist for this caller.
     NotFound { resource: &'static str, id: String },
     /// Some department ids of the body do not exist. Every one is listed, in
@@ -45,6 +53,14 @@ pub(crate) enum ApiError {
     PayloadTooLarge { limit: usize },
     /// Something inside usermock broke; logged, never explained to the client.
     Internal,
+}
+
+/// One field's validation failure.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldProblem {
+    /// The field as the vendor names it in errors (e.g. `FirstName`).
+    pub field: String,
+    pub message: String,
 }
 
 impl ApiError {

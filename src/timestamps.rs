@@ -81,6 +81,13 @@ pub(crate) fn parse_date_or_datetime(text: &str) -> Option<OffsetDateTime> {
     })
 }
 
+/// .NET ticks: 100 ns intervals since 0001-01-01T00:00:00Z.
+pub(crate) fn utc_ticks(at: OffsetDateTime) -> i64 {
+    const TICKS_AT_UNIX_EPOCH: i128 = 621_355_968_000_000_000;
+    let ticks = TICKS_AT_UNIX_EPOCH + at.unix_timestamp_nanos() / 100;
+    i64::try_from(ticks).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +128,12 @@ mod tests {
             next_write_ticks(Some("2999-01-01T00:00:00.0000000Z")),
             "2999-01-01T00:00:00.0000001Z"
         );
+    }
+
+    #[test]
+    fn ticks_count_from_the_year_one() {
+        let at = parse("2024-01-01T00:00:00Z").expect("valid");
+        assert_eq!(utc_ticks(at), 638_396_640_000_000_000);
     }
 
     #[test]

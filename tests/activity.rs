@@ -818,7 +818,7 @@ async fn a_path_under_no_vendor_is_usermocks_own_404() {
     assert_eq!(answer.json()["error"], "no_route");
     assert_eq!(
         answer.json()["vendor_prefixes"],
-        json!(["/activity", "/relesys"])
+        json!(["/activity", "/awork", "/relesys", "/replay"])
     );
 }
 

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
+use super::{capitalised, is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
 use crate::error::ApiError;
 use crate::fixtures::{FixtureFile, FixtureProblem};
 use crate::http::{match_path, Call, Reply};
@@ -398,6 +398,30 @@ impl Vendor for Activity {
                     Value::Object(details),
                 )
             }
+            ApiError::ValidationFailed { errors } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default(),
+                json!({ "errors": errors.iter().map(|e| json!({ "field": e.field, "message": e.message })).collect::<Vec<_>>() }),
+            ),
+            ApiError::DateOutOfRange { field, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                message.clone(),
+                json!({ "field": field }),
+            ),
+            ApiError::Archived { resource, id } | ApiError::Deactivated { resource, id } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!(
+                    "{} cannot be changed in its current state",
+                    capitalised(resource)
+                ),
+                json!({ format!("{resource}_id"): id }),
+            ),
             ApiError::NotFound { resource, id } => (
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -739,12 +763,4 @@ fn user_not_found(user_id: &str) -> ApiError {
 fn stored_record_broken(err: serde_json::Error) -> ApiError {
     tracing::error!(%err, "stored activity user does not deserialise");
     ApiError::Internal
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }

@@ -13,7 +13,9 @@ use crate::http::{Call, Reply};
 use crate::store::State;
 
 pub(crate) mod activity;
+pub(crate) mod awork;
 pub(crate) mod relesys;
+pub(crate) mod replay;
 
 /// One emulated vendor API, built from its fixture.
 pub(crate) trait Vendor: Send + Sync {
@@ -60,7 +62,7 @@ pub(crate) struct VendorSpec {
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
 }
 
-pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC, relesys::SPEC];
+pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC, awork::SPEC, relesys::SPEC, replay::SPEC];
 
 pub(crate) fn names() -> String {
     ALL.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
@@ -78,4 +80,13 @@ pub(crate) fn names_as_files() -> String {
 /// bare 32-digit form that the uuid crate also accepts are not what they send.
 pub(crate) fn is_hyphenated_uuid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
+}
+
+/// `firstName` → `FirstName`, `user` → `User`.
+pub(crate) fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

@@ -401,7 +401,21 @@ impl Vendor for Relesys {
                     quota.limit
                 ),
             ),
-            ApiError::InvalidRequest { message, .. } => (StatusCode::BAD_REQUEST, message.clone()),
+            ApiError::InvalidRequest { message, .. } | ApiError::DateOutOfRange { message, .. } => {
+                (StatusCode::BAD_REQUEST, message.clone())
+            }
+            ApiError::ValidationFailed { errors } => (
+                StatusCode::BAD_REQUEST,
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ApiError::Archived { resource, id } | ApiError::Deactivated { resource, id } => (
+                StatusCode::BAD_REQUEST,
+                format!("The {resource} '{id}' cannot be changed in its current state"),
+            ),
             ApiError::UnsupportedMediaType { declared } => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!(
