@@ -109,6 +109,10 @@ impl State {
     /// of one record are serialised and none is lost. `change` sees the
     /// current record and returns the new one, or an error that leaves the
     /// record untouched. `Ok(None)` means there is no such record.
+    ///
+    /// `change` must not call back into this `State`: the entry's map shard
+    /// is write-locked while it runs, so a read of any record in the same
+    /// shard would deadlock. Read what it needs before calling `update`.
     pub fn update<E>(
         &self,
         vendor: &'static str,

@@ -219,3 +219,67 @@ proptest! {
         })?;
     }
 }
+
+fn replay_or_awork_body() -> impl Strategy<Value = Value> {
+    let member = prop_oneof![
+        Just("firstName".to_owned()),
+        Just("lastName".to_owned()),
+        Just("role".to_owned()),
+        Just("childCompanyId".to_owned()),
+        Just("birthDate".to_owned()),
+        Just("language".to_owned()),
+        "[a-zA-Z]{1,10}",
+    ];
+    let value = prop_oneof![
+        any_json(),
+        Just(json!("Manager")),
+        Just(json!("22222222-2222-4222-8222-222222222222")),
+        Just(json!("1999-01-01")),
+        Just(json!("de")),
+        "\\PC{0,300}".prop_map(Value::from),
+    ];
+    prop_oneof![
+        any_json(),
+        prop::collection::btree_map(member, value, 0..5)
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_awork_and_replay_bodies_never_produce_a_5xx(body in replay_or_awork_body()) {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let server = TestServer::start().await;
+            let awork = server
+                .request(Method::PUT, "/awork/api/v1/users/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e")
+                .bearer_auth("awork-admin")
+                .header("content-type", "application/json")
+                .body(body.to_string());
+            let replay = server
+                .request(Method::PATCH, "/replay/api/user/3c90c3cc-0d44-4b50-8888-8dd25736052a")
+                .header("x-api-key", "replay-parent")
+                .header("content-type", "application/json")
+                .body(body.to_string());
+            for request in [awork, replay] {
+                let answer = server.send(request).await;
+                prop_assert!(answer.status.as_u16() < 500, "{} {}", answer.status, answer.text);
+                prop_assert!(answer.json().is_object());
+            }
+            // Whatever was written still validates as a fixture record.
+            for (vendor, id, read) in [
+                ("awork", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", server.request(Method::GET, "/__admin/awork/users/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e")),
+                ("replay", "3c90c3cc-0d44-4b50-8888-8dd25736052a", server.request(Method::GET, "/__admin/replay/users/3c90c3cc-0d44-4b50-8888-8dd25736052a")),
+            ] {
+                let record = server.send(read).await.json();
+                let put = server
+                    .send(server.request(Method::PUT, &format!("/__admin/{vendor}/users/{id}")).json(&record))
+                    .await;
+                prop_assert_eq!(put.status.as_u16(), 200, "{}", put.text);
+            }
+            Ok(())
+        })?;
+    }
+}

@@ -598,6 +598,9 @@ impl Awork {
             return Err(user_not_found(&user_id));
         }
 
+        // Read before `update`: its closure runs under the record's lock and
+        // must not touch the state again.
+        let updated_by = caller_id_canonical(state, &caller.user_id);
         let updated = state.update(NAME, &user_id, |current| {
             let mut user: User =
                 serde_json::from_value(current.clone()).map_err(|_| ApiError::Internal)?;
@@ -627,7 +630,7 @@ impl Awork {
             }
             let now = OffsetDateTime::now_utc();
             user.updated_on = timestamps::format_millis(now);
-            user.updated_by = caller_id_canonical(state, &caller.user_id);
+            user.updated_by.clone_from(&updated_by);
             user.resource_version = timestamps::utc_ticks(now).max(user.resource_version + 1);
             serde_json::to_value(&user).map_err(|_| ApiError::Internal)
         })?;
