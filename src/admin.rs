@@ -18,7 +18,58 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
             Method::POST => reset(app, &call),
             _ => method_not_allowed("POST"),
         },
+        "/__admin/scenarios" => match call.method {
+            Method::GET => {
+                let session = call.header(SESSION_HEADER);
+                Reply::json(
+                    StatusCode::OK,
+                    &json!({ "scenarios": app.scenarios.summaries(session) }),
+                )
+            }
+            Method::POST => upload_scenario(app, &call),
+            _ => method_not_allowed("GET, POST"),
+        },
         path => {
+            if let Some([name]) = match_path("/__admin/scenarios/{name}", path).as_deref() {
+                return match call.method {
+                    Method::GET => match app.scenarios.spec(name) {
+                        Some(spec) => Reply::json(StatusCode::OK, &spec),
+                        None => no_such_scenario(name),
+                    },
+                    Method::DELETE => match app.scenarios.remove(name) {
+                        true => Reply::json(StatusCode::OK, &json!({ "deleted": name })),
+                        false => no_such_scenario(name),
+                    },
+                    _ => method_not_allowed("GET, DELETE"),
+                };
+            }
+            if let Some([name, verb]) =
+                match_path("/__admin/scenarios/{name}/{verb}", path).as_deref()
+            {
+                if call.method != Method::POST {
+                    return method_not_allowed("POST");
+                }
+                let session = call.header(SESSION_HEADER);
+                return match *verb {
+                    "activate" if app.scenarios.activate(name, session) => Reply::json(
+                        StatusCode::OK,
+                        &json!({ "scenario": name, "active": true, "session": session }),
+                    ),
+                    "deactivate" if app.scenarios.exists(name) => {
+                        app.scenarios.deactivate(name, session);
+                        Reply::json(
+                            StatusCode::OK,
+                            &json!({ "scenario": name, "active": false, "session": session }),
+                        )
+                    }
+                    "activate" | "deactivate" => no_such_scenario(name),
+                    _ => error(
+                        StatusCode::NOT_FOUND,
+                        "no_route",
+                        format!("no admin route for {path}"),
+                    ),
+                };
+            }
             if let Some([vendor]) = match_path("/__admin/{vendor}/users", path).as_deref() {
                 return match call.method {
                     Method::GET => with_vendor(app, vendor, |v| list_users(app, &call, v)),
@@ -41,6 +92,43 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
             )
         }
     }
+}
+
+/// Adds or replaces a scenario; a broken one is refused with every
+/// problem and its JSON pointer, like a broken file at startup.
+fn upload_scenario(app: &App, call: &Call) -> Reply {
+    let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
+    match app.scenarios.upload(&call.body, &vendors) {
+        Ok(name) => Reply::json(
+            StatusCode::CREATED,
+            &json!({ "name": name, "loaded": true }),
+        ),
+        Err(problems) => {
+            let problems: Vec<Value> = problems
+                .iter()
+                .map(|p| {
+                    json!({
+                        "pointer": p.pointer,
+                        "line": p.line_column.map(|(l, _)| l),
+                        "column": p.line_column.map(|(_, c)| c),
+                        "message": p.message,
+                    })
+                })
+                .collect();
+            Reply::json(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": "invalid_scenario", "message": "the scenario was not loaded", "problems": problems }),
+            )
+        }
+    }
+}
+
+fn no_such_scenario(name: &str) -> Reply {
+    error(
+        StatusCode::NOT_FOUND,
+        "no_such_scenario",
+        format!("no scenario is named '{name}'"),
+    )
 }
 
 fn with_vendor(app: &App, name: &str, then: impl FnOnce(&dyn Vendor) -> Reply) -> Reply {
@@ -129,6 +217,7 @@ fn reset(app: &App, call: &Call) -> Reply {
     match call.header(SESSION_HEADER) {
         Some(session) => {
             app.store.reset_session(session);
+            app.scenarios.reset_counters(Some(session));
             Reply::json(
                 StatusCode::OK,
                 &json!({ "status": "reset", "session": session }),
@@ -136,6 +225,7 @@ fn reset(app: &App, call: &Call) -> Reply {
         }
         None => {
             app.store.reset_all();
+            app.scenarios.reset_counters(None);
             for vendor in &app.vendors {
                 vendor.reset_counters();
             }

@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, env = "USERMOCK_FIXTURES", global = true, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
 
+    /// A scenario file, or a folder of them, loaded besides the shipped
+    /// scenarios (a file replaces a shipped scenario of the same name).
+    #[arg(long, env = "USERMOCK_SCENARIOS", global = true, value_name = "PATH")]
+    pub scenarios: Option<PathBuf>,
+
     /// Log filter in `RUST_LOG` syntax, e.g. `info` or `usermock=debug`.
     #[arg(
         long,
@@ -55,6 +60,16 @@ pub struct ServeArgs {
     #[arg(long, env = "USERMOCK_MAX_BODY", default_value_t = 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
 
+    /// Activate a scenario for every request from the start (repeatable, or
+    /// comma-separated in the env var), e.g. `--scenario relesys-rate-limited`.
+    #[arg(
+        long,
+        env = "USERMOCK_SCENARIO",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub scenario: Vec<String>,
+
     /// Turn on a vendor's documented rate limit (repeatable, or comma-separated
     /// in the env var), e.g. `--rate-limit relesys`.
     #[arg(
@@ -77,7 +92,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate fixture files without serving; lists every problem found.
+    /// Validate fixture and scenario files without serving; lists every problem found.
     Check,
     /// Exit 0 when the server at URL answers its health check (for HEALTHCHECK).
     Healthcheck {
@@ -93,10 +108,10 @@ pub enum Command {
         #[arg(long, default_value_t = 3, value_name = "SECONDS")]
         timeout: u64,
     },
-    /// Print the JSON Schema of a vendor's fixture file.
+    /// Print the JSON Schema of a vendor's fixture file, or of a scenario file.
     Schema {
-        /// Vendor key, e.g. `activity`.
-        vendor: String,
+        /// A vendor key (e.g. `activity`) or `scenario`.
+        of: String,
     },
 }
 

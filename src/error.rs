@@ -84,3 +84,13 @@ impl ApiError {
         }
     }
 }
+
+/// A scenario's request for a vendor error: the status, and which error of
+/// that status where the vendor has several.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorRequest {
+    pub status: u16,
+    pub kind: Option<String>,
+    /// Seconds for `Retry-After` on a 429.
+    pub retry_after: Option<u64>,
+}

@@ -17,10 +17,12 @@ use crate::vendors::{self, Vendor};
 /// Why usermock could not start (or `usermock check` failed).
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("{} problem(s) in fixture files:\n{}", .0.len(), list(.0))]
-    Fixtures(Vec<FixtureProblem>),
+    #[error("{} problem(s) in fixture or scenario files:\n{}", .0.len(), list(.0))]
+    Files(Vec<FileProblem>),
     #[error("{option}: unknown vendor '{name}' (known: {})", vendors::names())]
     UnknownVendor { option: &'static str, name: String },
+    #[error("--scenario: no scenario is named '{name}' (see GET /__admin/scenarios or the scenarios folder)")]
+    UnknownScenario { name: String },
     #[error("cannot read fixtures from {path}: {source}")]
     FixtureDir {
         path: PathBuf,
@@ -29,7 +31,7 @@ pub enum StartupError {
     },
 }
 
-fn list(problems: &[FixtureProblem]) -> String {
+fn list(problems: &[FileProblem]) -> String {
     problems
         .iter()
         .map(|p| format!("  {p}"))
@@ -37,9 +39,9 @@ fn list(problems: &[FixtureProblem]) -> String {
         .join("\n")
 }
 
-/// One mistake in one fixture file, with the place it is at.
+/// One mistake in one fixture or scenario file, with the place it is at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FixtureProblem {
+pub struct FileProblem {
     pub file: String,
     pub line_column: Option<(usize, usize)>,
     /// JSON pointer (RFC 6901) of the offending value; empty for the root.
@@ -47,7 +49,7 @@ pub struct FixtureProblem {
     pub message: String,
 }
 
-impl fmt::Display for FixtureProblem {
+impl fmt::Display for FileProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some((line, column)) = self.line_column {
@@ -60,20 +62,16 @@ impl fmt::Display for FixtureProblem {
     }
 }
 
-/// A fixture file's text and the name to report it under.
+/// A fixture or scenario file's text and the name to report it under.
 #[derive(Debug)]
-pub(crate) struct FixtureFile {
+pub(crate) struct SourceFile {
     pub label: String,
     pub text: String,
 }
 
-impl FixtureFile {
-    pub fn problem(
-        &self,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> FixtureProblem {
-        FixtureProblem {
+impl SourceFile {
+    pub fn problem(&self, pointer: impl Into<String>, message: impl Into<String>) -> FileProblem {
+        FileProblem {
             file: self.label.clone(),
             line_column: None,
             pointer: Some(pointer.into()),
@@ -83,7 +81,7 @@ impl FixtureFile {
 
     /// Parses the whole file into `T`. Syntax and type errors carry the line,
     /// column and JSON pointer at which serde gave up.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, FixtureProblem> {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, FileProblem> {
         let mut de = serde_json::Deserializer::from_str(&self.text);
         let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
             let pointer = pointer_of(err.path());
@@ -94,8 +92,8 @@ impl FixtureFile {
         Ok(value)
     }
 
-    fn serde_problem(&self, pointer: Option<String>, err: &serde_json::Error) -> FixtureProblem {
-        FixtureProblem {
+    fn serde_problem(&self, pointer: Option<String>, err: &serde_json::Error) -> FileProblem {
+        FileProblem {
             file: self.label.clone(),
             line_column: (err.line() > 0).then(|| (err.line(), err.column())),
             pointer,
@@ -150,10 +148,10 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
             name: unknown.clone(),
         });
     }
-    let mut files: Vec<(&'static vendors::VendorSpec, FixtureFile)> = vendors::ALL
+    let mut files: Vec<(&'static vendors::VendorSpec, SourceFile)> = vendors::ALL
         .iter()
         .map(|spec| {
-            let file = FixtureFile {
+            let file = SourceFile {
                 label: format!("<embedded>/{}.json", spec.name),
                 text: spec.embedded_fixture.to_owned(),
             };
@@ -180,7 +178,7 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
                 .and_then(|s| s.to_str())
                 .unwrap_or_default();
             let Some(slot) = files.iter_mut().find(|(spec, _)| spec.name == stem) else {
-                problems.push(FixtureProblem {
+                problems.push(FileProblem {
                     file: label,
                     line_column: None,
                     pointer: None,
@@ -192,8 +190,8 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
                 continue;
             };
             match std::fs::read_to_string(&path) {
-                Ok(text) => slot.1 = FixtureFile { label, text },
-                Err(err) => problems.push(FixtureProblem {
+                Ok(text) => slot.1 = SourceFile { label, text },
+                Err(err) => problems.push(FileProblem {
                     file: label,
                     line_column: None,
                     pointer: None,
@@ -225,6 +223,6 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
     if problems.is_empty() {
         Ok(world)
     } else {
-        Err(StartupError::Fixtures(problems))
+        Err(StartupError::Files(problems))
     }
 }

@@ -5,10 +5,12 @@
 //! that is easy to test and never holds a body stream across an `.await`.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Response, StatusCode};
 use serde::Serialize;
+
+use crate::server::Body;
 
 /// One request, fully read. `path` is relative to the vendor's real base
 /// host: the `/activity` prefix (or nothing, when routed by `Host`) is gone.
@@ -16,11 +18,24 @@ use serde::Serialize;
 pub(crate) struct Call {
     pub method: Method,
     pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
 impl Call {
+    /// A request with nothing in it (for checking what a vendor can render).
+    pub fn empty() -> Call {
+        Call {
+            method: Method::GET,
+            path: String::from("/"),
+            query: None,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -113,8 +128,9 @@ impl Reply {
         self
     }
 
-    pub fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(self.body));
+    pub fn into_response(self) -> Response<Body> {
+        let body = Full::new(self.body).map_err(|never| match never {}).boxed();
+        let mut response = Response::new(body);
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
         for (name, value) in self.headers {

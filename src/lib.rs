@@ -17,6 +17,7 @@ mod fixtures;
 mod http;
 mod rate_limit;
 mod router;
+mod scenario;
 mod server;
 mod store;
 mod timestamps;
@@ -27,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use fixtures::{FixtureProblem, StartupError};
+pub use fixtures::{FileProblem, StartupError};
 
 /// How to build a server. `Default` is what the bare binary uses.
 #[derive(Debug, Clone)]
@@ -40,6 +41,10 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// Vendors whose documented rate limit is on regardless of the fixture.
     pub rate_limit: Vec<String>,
+    /// A scenario file or a folder of them, besides the shipped scenarios.
+    pub scenarios: Option<PathBuf>,
+    /// Scenarios active for every request from the start.
+    pub active_scenarios: Vec<String>,
 }
 
 impl Default for Options {
@@ -49,6 +54,8 @@ impl Default for Options {
             max_body: 1024 * 1024,
             drain_timeout: Duration::from_secs(10),
             rate_limit: Vec::new(),
+            scenarios: None,
+            active_scenarios: Vec::new(),
         }
     }
 }
@@ -64,10 +71,19 @@ impl Usermock {
     /// any file has a problem.
     pub fn new(options: &Options) -> Result<Usermock, StartupError> {
         let world = fixtures::load(options.fixtures.as_deref(), &options.rate_limit)?;
+        let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
+        let scenarios = scenario::Scenarios::load(options.scenarios.as_deref(), &vendors)
+            .map_err(StartupError::Files)?;
+        for name in &options.active_scenarios {
+            if !scenarios.activate(name, None) {
+                return Err(StartupError::UnknownScenario { name: name.clone() });
+            }
+        }
         Ok(Usermock {
             app: Arc::new(router::App {
                 vendors: world.vendors,
                 store: store::Store::new(world.baseline),
+                scenarios,
                 max_body: options.max_body,
             }),
             drain_timeout: options.drain_timeout,
@@ -77,6 +93,11 @@ impl Usermock {
     /// The vendor keys served, in route order.
     pub fn vendor_names(&self) -> Vec<&'static str> {
         self.app.vendors.iter().map(|v| v.name()).collect()
+    }
+
+    /// How many scenarios are loaded (shipped and from files).
+    pub fn scenario_count(&self) -> usize {
+        self.app.scenarios.summaries(None).len()
     }
 
     /// Serves on `listener` until `shutdown` resolves, then drains.
@@ -89,6 +110,11 @@ impl Usermock {
 pub fn fixture_schema(vendor: &str) -> Option<String> {
     let spec = vendors::ALL.iter().find(|s| s.name == vendor)?;
     serde_json::to_string_pretty(&(spec.fixture_schema)()).ok()
+}
+
+/// The JSON Schema of a scenario file, pretty-printed.
+pub fn scenario_schema() -> String {
+    serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default()
 }
 
 /// The vendor keys usermock knows.

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         max_body: cli.serve.max_body,
         drain_timeout: Duration::from_secs(cli.serve.drain_timeout),
         rate_limit: cli.serve.rate_limit.clone(),
+        scenarios: cli.scenarios.clone(),
+        active_scenarios: cli.serve.scenario.clone(),
     };
     match cli.command {
         None => serve(&options, cli.serve.listen),
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Healthcheck { url, timeout }) => {
             healthcheck::run(&url, Duration::from_secs(timeout))
         }
-        Some(Command::Schema { vendor }) => schema(&vendor),
+        Some(Command::Schema { of }) => schema(&of),
     }
 }
 
@@ -152,15 +154,19 @@ fn check(options: &usermock::Options) -> ExitCode {
     }
 }
 
-fn schema(vendor: &str) -> ExitCode {
-    match usermock::fixture_schema(vendor) {
+fn schema(of: &str) -> ExitCode {
+    if of == "scenario" {
+        println!("{}", usermock::scenario_schema());
+        return ExitCode::SUCCESS;
+    }
+    match usermock::fixture_schema(of) {
         Some(schema) => {
             println!("{schema}");
             ExitCode::SUCCESS
         }
         None => {
             eprintln!(
-                "usermock schema: unknown vendor '{vendor}' (known: {})",
+                "usermock schema: unknown vendor '{of}' (known: {})",
                 usermock::vendor_names().join(", ")
             );
             ExitCode::from(EXIT_BAD_INPUT)

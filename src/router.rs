@@ -2,21 +2,25 @@
 //! the body once, and turns every error into the right body format.
 //!
 //! The order of the steps is the product's contract:
-//! route → read body (413) → [scenario rules, later] → vendor emulation.
+//! route → read body (413) → scenario rules → vendor emulation.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, HOST};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::{Request, Response, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::admin;
 use crate::error::ApiError;
 use crate::http::{Call, Reply};
+use crate::scenario::{Action, BrokenBody, FaultKind, Scenarios};
+use crate::server::{Body, Connection, DropConnection};
 use crate::store::Store;
 use crate::vendors::Vendor;
 
@@ -27,6 +31,7 @@ pub(crate) const SESSION_HEADER: &str = "x-usermock-session";
 pub(crate) struct App {
     pub vendors: Vec<Arc<dyn Vendor>>,
     pub store: Store,
+    pub scenarios: Scenarios,
     pub max_body: usize,
 }
 
@@ -67,38 +72,139 @@ impl App {
         }
     }
 
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    /// Answers one request. `Err` makes hyper drop the connection without
+    /// an answer (a scenario's reset or timeout fault).
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        connection: &Connection,
+    ) -> Result<Response<Body>, DropConnection> {
         let started = Instant::now();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        let reply = match self.target(&req) {
+        let response = match self.target(&req) {
             Target::Admin(path) => match self.read(req).await {
-                Ok(call) => admin::handle(&self, Call { path, ..call }),
-                Err(limit) => admin::too_large(limit),
+                Ok(call) => Ok(admin::handle(&self, Call { path, ..call }).into_response()),
+                Err(limit) => Ok(admin::too_large(limit).into_response()),
             },
             Target::Vendor(vendor, path) => {
                 let vendor = Arc::clone(vendor);
                 match self.read(req).await {
                     Ok(call) => {
-                        let call = Call { path, ..call };
-                        let state = self.store.state(call.header(SESSION_HEADER));
-                        vendor
-                            .handle(&call, &state)
-                            .unwrap_or_else(|e| render(vendor.as_ref(), &e))
+                        self.vendor_call(vendor.as_ref(), Call { path, ..call }, connection)
+                            .await
                     }
-                    Err(limit) => render(vendor.as_ref(), &ApiError::PayloadTooLarge { limit }),
+                    Err(limit) => Ok(
+                        render(vendor.as_ref(), &ApiError::PayloadTooLarge { limit })
+                            .into_response(),
+                    ),
                 }
             }
-            Target::Nowhere => no_vendor(uri.path(), &self.vendors),
+            Target::Nowhere => Ok(no_vendor(uri.path(), &self.vendors).into_response()),
         };
-        tracing::info!(
-            %method,
-            path = uri.path(),
-            status = reply.status.as_u16(),
-            micros = started.elapsed().as_micros() as u64,
-            "request"
-        );
-        reply.into_response()
+        match &response {
+            Ok(response) => tracing::info!(
+                %method,
+                path = uri.path(),
+                status = response.status().as_u16(),
+                micros = started.elapsed().as_micros() as u64,
+                "request"
+            ),
+            Err(_) => {
+                tracing::info!(%method, path = uri.path(), "request: connection dropped by a scenario")
+            }
+        }
+        response
+    }
+
+    /// Scenario rules first; the emulation when none answers.
+    async fn vendor_call(
+        &self,
+        vendor: &dyn Vendor,
+        call: Call,
+        connection: &Connection,
+    ) -> Result<Response<Body>, DropConnection> {
+        let session = call.header(SESSION_HEADER).map(str::to_owned);
+        let decision = match self
+            .scenarios
+            .decide(vendor.name(), &call, session.as_deref())
+        {
+            Ok(decision) => decision,
+            Err(unknown) => {
+                return Ok(unknown_scenario(unknown.as_str(), &self.scenarios).into_response())
+            }
+        };
+        let emulate = || {
+            let state = self.store.state(session.as_deref());
+            vendor
+                .handle(&call, &state)
+                .unwrap_or_else(|e| render(vendor, &e))
+        };
+        let Some(decision) = decision else {
+            return Ok(emulate().into_response());
+        };
+        tracing::info!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
+        let answer = decision.answer;
+        let delay = answer.delay_ms
+            + if answer.jitter_ms > 0 {
+                fastrand::u64(0..=answer.jitter_ms)
+            } else {
+                0
+            };
+        if delay > 0 {
+            // No lock is held here: the decision is an owned value.
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        Ok(match answer.action {
+            Action::Respond {
+                status,
+                headers,
+                body,
+            } => Reply {
+                status,
+                headers,
+                body,
+            }
+            .into_response(),
+            Action::VendorError(request) => {
+                let error = vendor
+                    .scenario_error(&request, &call)
+                    .unwrap_or(ApiError::Internal);
+                render(vendor, &error).into_response()
+            }
+            Action::Emulate => emulate().into_response(),
+            Action::Fault {
+                kind,
+                hold_ms,
+                content_type,
+            } => match kind {
+                FaultKind::ConnectionReset => {
+                    connection.reset_on_close();
+                    return Err(DropConnection);
+                }
+                FaultKind::Timeout => {
+                    tokio::time::sleep(Duration::from_millis(hold_ms)).await;
+                    connection.reset_on_close();
+                    return Err(DropConnection);
+                }
+                FaultKind::CloseAfterHeaders => broken(emulate(), None),
+                FaultKind::TruncatedBody => {
+                    let reply = emulate();
+                    let half = reply.body.slice(..reply.body.len() / 2);
+                    broken(reply, Some(half))
+                }
+                FaultKind::MalformedJson => {
+                    let mut reply = emulate();
+                    reply.body = reply.body.slice(..reply.body.len() / 2);
+                    reply.into_response()
+                }
+                FaultKind::WrongContentType => {
+                    let value = HeaderValue::from_str(&content_type)
+                        .unwrap_or(HeaderValue::from_static("text/html"));
+                    emulate().with_header(CONTENT_TYPE, value).into_response()
+                }
+            },
+        })
     }
 
     /// Reads the whole body, refusing more than `max_body` bytes (checked
@@ -126,10 +232,44 @@ impl App {
         Ok(Call {
             method: parts.method,
             path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
             headers: parts.headers,
             body,
         })
     }
+}
+
+/// The reply's status and headers with its full `Content-Length`, but a
+/// body that stops after `first` (or at once) and breaks the connection.
+fn broken(reply: Reply, first: Option<Bytes>) -> Response<Body> {
+    let length = reply.body.len();
+    let mut response = Response::new(BrokenBody::new(first).boxed());
+    *response.status_mut() = reply.status;
+    for (name, value) in reply.headers {
+        response.headers_mut().append(name, value);
+    }
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    response
+}
+
+/// A header named a scenario that does not exist: a test-setup mistake,
+/// answered loudly in usermock's own format rather than silently emulated.
+fn unknown_scenario(name: &str, scenarios: &Scenarios) -> Reply {
+    let known: Vec<Value> = scenarios
+        .summaries(None)
+        .into_iter()
+        .map(|s| s["name"].clone())
+        .collect();
+    Reply::json(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "error": "unknown_scenario",
+            "message": format!("X-Usermock-Scenario names '{name}', which is not loaded"),
+            "known": known,
+        }),
+    )
 }
 
 /// A vendor error in the vendor's format, plus what HTTP itself requires.

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{capitalised, is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
-use crate::error::ApiError;
-use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::error::{ApiError, ErrorRequest};
+use crate::fixtures::{FileProblem, SourceFile};
 use crate::http::{match_path, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
@@ -158,7 +158,7 @@ pub struct LastActivity {
     pub web_at: Option<String>,
 }
 
-fn load(file: &FixtureFile, _options: &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>> {
+fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let fixture: ActivityFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
@@ -308,6 +308,44 @@ impl Vendor for Activity {
 
     fn real_host(&self) -> &'static str {
         "api.example.com"
+    }
+
+    fn route_patterns(&self) -> &'static [&'static str] {
+        &[USER_PATH]
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
+        let params = match_path(USER_PATH, &call.path).unwrap_or_default();
+        let param = |i: usize| {
+            params
+                .get(i)
+                .map(|p| p.to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        Some(match (request.status, request.kind.as_deref()) {
+            (400, None | Some("invalid_request")) => ApiError::invalid("Invalid request body"),
+            (401, None) => ApiError::Unauthenticated {
+                reason: "unknown token",
+            },
+            (403, None) => ApiError::Forbidden {
+                resource: "client",
+                id: param(0),
+            },
+            // Every department id of the request's own body, as if none existed.
+            (404, None | Some("departments_not_found")) => ApiError::DepartmentsNotFound {
+                ids: serde_json::from_slice::<Value>(&call.body)
+                    .ok()
+                    .and_then(|body| parse_department_ids(&body["departments"]).ok())
+                    .unwrap_or_default(),
+            },
+            (404, Some("user_not_found")) => user_not_found(&param(1)),
+            (404, Some("client_not_found")) => ApiError::NotFound {
+                resource: "client",
+                id: param(0),
+            },
+            (500, None) => ApiError::Internal,
+            _ => return None,
+        })
     }
 
     fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError> {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::error::ApiError;
-use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::error::{ApiError, ErrorRequest};
+use crate::fixtures::{FileProblem, SourceFile};
 use crate::http::{Call, Reply};
 use crate::store::State;
 
@@ -25,6 +25,15 @@ pub(crate) trait Vendor: Send + Sync {
     /// The real API's host name; a request whose `Host` is this one is
     /// routed here without the `/name` prefix.
     fn real_host(&self) -> &'static str;
+
+    /// The route patterns (relative to the real host) this vendor answers,
+    /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
+    fn route_patterns(&self) -> &'static [&'static str];
+
+    /// The error a scenario's `vendor_error` asks for, with details taken
+    /// from `call` as the emulation would (e.g. the department ids of the
+    /// body); `None` when the vendor documents no such error.
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError>;
 
     /// Answers a call whose path is relative to the real host's root.
     fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError>;
@@ -57,7 +66,7 @@ pub(crate) struct Loaded {
 pub(crate) struct VendorSpec {
     pub name: &'static str,
     pub embedded_fixture: &'static str,
-    pub load: fn(&FixtureFile, &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>>,
+    pub load: fn(&SourceFile, &LoadOptions) -> Result<Loaded, Vec<FileProblem>>,
     /// JSON Schema of the fixture file, generated from the Rust types.
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
 }

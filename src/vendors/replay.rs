@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
-use crate::error::{ApiError, FieldProblem};
-use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::error::{ApiError, ErrorRequest, FieldProblem};
+use crate::fixtures::{FileProblem, SourceFile};
 use crate::http::{match_path, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
@@ -77,7 +77,7 @@ pub struct UserRecord {
     pub company_id: String,
 }
 
-fn load(file: &FixtureFile, _options: &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>> {
+fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let fixture: ReplayFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
@@ -185,6 +185,37 @@ impl Vendor for Replay {
 
     fn real_host(&self) -> &'static str {
         "app.replay.sale"
+    }
+
+    fn route_patterns(&self) -> &'static [&'static str] {
+        &[USER_PATH]
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
+        let user_id = match_path(USER_PATH, &call.path)
+            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
+            .unwrap_or_default();
+        Some(match (request.status, request.kind.as_deref()) {
+            (400, None) => ApiError::ValidationFailed {
+                errors: vec![FieldProblem {
+                    field: "firstName".to_owned(),
+                    message: "Must be at least 1 character".to_owned(),
+                }],
+            },
+            (401, None) => ApiError::Unauthenticated {
+                reason: "Invalid API key",
+            },
+            (403, None) => ApiError::Forbidden {
+                resource: "company",
+                id: serde_json::from_slice::<Value>(&call.body)
+                    .ok()
+                    .and_then(|b| b["childCompanyId"].as_str().map(str::to_ascii_lowercase))
+                    .unwrap_or_default(),
+            },
+            (404, None) => user_not_found(&user_id),
+            (500, None) => ApiError::Internal,
+            _ => return None,
+        })
     }
 
     fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError> {

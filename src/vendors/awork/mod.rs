@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::{capitalised, is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
-use crate::error::{ApiError, FieldProblem};
-use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::error::{ApiError, ErrorRequest, FieldProblem};
+use crate::fixtures::{FileProblem, SourceFile};
 use crate::http::{match_path, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
@@ -189,7 +189,7 @@ pub struct UserStatus {
     pub is_deactivated: bool,
 }
 
-fn load(file: &FixtureFile, options: &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>> {
+fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let fixture: AworkFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
@@ -252,6 +252,7 @@ fn load(file: &FixtureFile, options: &LoadOptions) -> Result<Loaded, Vec<Fixture
             other_fields: fixture.settings.other_fields,
             credentials,
             rate_limits,
+            requests_per_minute: limits.requests_per_minute,
         }),
         records,
     })
@@ -335,6 +336,8 @@ pub(crate) struct Awork {
     other_fields: OtherFields,
     credentials: HashMap<String, Caller>,
     rate_limits: Option<RateLimits>,
+    /// The per-minute limit, also shown by a scenario's 429.
+    requests_per_minute: u32,
 }
 
 /// The validated fields of a PUT body: `Some(None)` clears a field.
@@ -347,6 +350,56 @@ impl Vendor for Awork {
 
     fn real_host(&self) -> &'static str {
         "api.awork.com"
+    }
+
+    fn route_patterns(&self) -> &'static [&'static str] {
+        &[USER_PATH]
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
+        let user_id = match_path(USER_PATH, &call.path)
+            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
+            .unwrap_or_default();
+        let user = |id: &str| (("user"), id.to_owned());
+        Some(match (request.status, request.kind.as_deref()) {
+            (400, None | Some("validation_failed")) => ApiError::ValidationFailed {
+                errors: vec![FieldProblem {
+                    field: "FirstName".to_owned(),
+                    message: "'FirstName' must be a string, not a number.".to_owned(),
+                }],
+            },
+            (400, Some("invalid_model")) => {
+                ApiError::invalid("The request body is not valid JSON.")
+            }
+            (400, Some("date_out_of_range")) => ApiError::DateOutOfRange {
+                field: "BirthDate".to_owned(),
+                message: "The birth date must not be in the future.".to_owned(),
+            },
+            (400, Some("entity_archived")) => {
+                let (resource, id) = user(&user_id);
+                ApiError::Archived { resource, id }
+            }
+            (400, Some("deactivated_user")) => {
+                let (resource, id) = user(&user_id);
+                ApiError::Deactivated { resource, id }
+            }
+            (401, None | Some("unauthorized")) => ApiError::Forbidden {
+                resource: "user",
+                id: user_id,
+            },
+            (401, Some("unauthenticated")) => ApiError::Unauthenticated {
+                reason: "The bearer token is not valid.",
+            },
+            (404, None) => user_not_found(&user_id),
+            (429, None) => ApiError::RateLimited(Quota {
+                allowed: false,
+                limit: self.requests_per_minute,
+                remaining: 0,
+                reset_after_secs: request.retry_after.unwrap_or(60),
+            }),
+            (500, None) => ApiError::Internal,
+            _ => return None,
+        })
     }
 
     fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError> {
@@ -379,7 +432,7 @@ impl Vendor for Awork {
         };
         let reply = result.unwrap_or_else(|e| self.render_error(&e));
         Ok(match quotas {
-            Some((second, minute)) => with_rate_limit_headers(reply, second, minute),
+            Some((second, minute)) => with_rate_limit_headers(reply, Some(second), minute),
             None => reply,
         })
     }
@@ -731,22 +784,24 @@ fn caller_id_canonical(state: &State, lower: &str) -> String {
         .unwrap_or_else(|| lower.to_owned())
 }
 
-fn with_rate_limit_headers(mut reply: Reply, second: Quota, minute: Quota) -> Reply {
-    // RateLimit-* describe the window closest to running out.
-    let tightest = if second.remaining <= minute.remaining {
-        second
-    } else {
-        minute
+/// `RateLimit-*` describe the window closest to running out; the
+/// `X-RateLimit-*` pairs describe each window (the second's only when known).
+fn with_rate_limit_headers(mut reply: Reply, second: Option<Quota>, minute: Quota) -> Reply {
+    let tightest = match second {
+        Some(second) if second.remaining <= minute.remaining => second,
+        _ => minute,
     };
-    let headers: [(&'static str, u64); 7] = [
+    let mut headers: Vec<(&'static str, u64)> = vec![
         ("ratelimit-limit", u64::from(tightest.limit)),
         ("ratelimit-remaining", u64::from(tightest.remaining)),
         ("ratelimit-reset", tightest.reset_after_secs),
-        ("x-ratelimit-limit-second", u64::from(second.limit)),
-        ("x-ratelimit-remaining-second", u64::from(second.remaining)),
-        ("x-ratelimit-limit-minute", u64::from(minute.limit)),
-        ("x-ratelimit-remaining-minute", u64::from(minute.remaining)),
     ];
+    if let Some(second) = second {
+        headers.push(("x-ratelimit-limit-second", u64::from(second.limit)));
+        headers.push(("x-ratelimit-remaining-second", u64::from(second.remaining)));
+    }
+    headers.push(("x-ratelimit-limit-minute", u64::from(minute.limit)));
+    headers.push(("x-ratelimit-remaining-minute", u64::from(minute.remaining)));
     for (name, value) in headers {
         reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
     }

@@ -22,10 +22,10 @@ use serde_json::json;
 use self::auth::{Grant, OAuthClient, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::user::{Catalog, User};
 use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
-use crate::error::ApiError;
-use crate::fixtures::{FixtureFile, FixtureProblem};
+use crate::error::{ApiError, ErrorRequest};
+use crate::fixtures::{FileProblem, SourceFile};
 use crate::http::{match_path, Call, Reply};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
 use crate::timestamps;
 
@@ -159,7 +159,7 @@ pub struct CustomFieldFixture {
     pub name: String,
 }
 
-fn load(file: &FixtureFile, options: &LoadOptions) -> Result<Loaded, Vec<FixtureProblem>> {
+fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let fixture: RelesysFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
@@ -295,6 +295,7 @@ fn load(file: &FixtureFile, options: &LoadOptions) -> Result<Loaded, Vec<Fixture
             ),
             catalog,
             rate_limiter,
+            requests_per_minute: settings.rate_limit.requests_per_minute,
         }),
         records,
     })
@@ -317,6 +318,8 @@ pub(crate) struct Relesys {
     tokens: Tokens,
     catalog: Catalog,
     rate_limiter: Option<RateLimiter>,
+    /// The documented limit, also shown by a scenario's 429.
+    requests_per_minute: u32,
 }
 
 impl Vendor for Relesys {
@@ -326,6 +329,38 @@ impl Vendor for Relesys {
 
     fn real_host(&self) -> &'static str {
         "api.relesysapp.net"
+    }
+
+    fn route_patterns(&self) -> &'static [&'static str] {
+        &[USER_PATH, TOKEN_PATH]
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
+        let user_id = match_path(USER_PATH, &call.path)
+            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
+            .unwrap_or_default();
+        Some(match (request.status, request.kind.as_deref()) {
+            (400, None) => ApiError::invalid("The request is invalid"),
+            (401, None) => ApiError::Unauthenticated {
+                reason: "unknown token",
+            },
+            (403, None) => ApiError::MissingScope {
+                accepted: if call.method == Method::GET {
+                    READ_SCOPES
+                } else {
+                    WRITE_SCOPES
+                },
+            },
+            (404, None) => user_not_found(&user_id),
+            (429, None) => ApiError::RateLimited(Quota {
+                allowed: false,
+                limit: self.requests_per_minute,
+                remaining: 0,
+                reset_after_secs: request.retry_after.unwrap_or(60),
+            }),
+            (500, None) => ApiError::Internal,
+            _ => return None,
+        })
     }
 
     fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError> {

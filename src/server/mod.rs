@@ -5,7 +5,6 @@
 //! is told to finish its in-flight request and close, and the drain waits at
 //! most `drain_timeout` before giving up on stragglers.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +16,27 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::router::App;
+
+mod io;
+
+pub(crate) use io::Connection;
+
+/// Response bodies: usually a whole buffer, sometimes a scenario fault that
+/// breaks off mid-way.
+pub(crate) type Body = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+
+/// Returned by a request handler to make hyper drop the connection without
+/// an answer (a scenario's reset or timeout fault).
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose by a scenario fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
 
 pub(crate) async fn run(
     app: Arc<App>,
@@ -39,12 +59,14 @@ pub(crate) async fn run(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let (io, connection) = io::share(stream);
                 let app = Arc::clone(&app);
                 let service = service_fn(move |req| {
                     let app = Arc::clone(&app);
-                    async move { Ok::<_, Infallible>(app.handle(req).await) }
+                    let connection = connection.clone();
+                    async move { app.handle(req, &connection).await }
                 });
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(err) = conn.await {

@@ -1,0 +1,361 @@
+//! Scenario files: rules that answer instead of the emulation, so a test can
+//! make any vendor error or network fault happen on demand.
+//!
+//! Which scenarios apply to a request: those named in its
+//! `X-Usermock-Scenario` header, then those activated for its session
+//! (`X-Usermock-Session`), then those activated for everyone. Their rules are
+//! tried in that order and the first rule that matches *and fires* answers;
+//! a request no rule answers falls through to the emulation. Call counters
+//! are kept per session, scenario and rule, so parallel tests with their
+//! own sessions never disturb each other's "first call fails" rules.
+
+mod fault;
+mod matcher;
+mod shipped;
+mod spec;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use dashmap::DashMap;
+use serde_json::{json, Value};
+
+pub(crate) use fault::BrokenBody;
+use spec::Scenario;
+pub(crate) use spec::{Action, Answer, FaultKind, ScenarioFile};
+
+use crate::fixtures::{FileProblem, SourceFile};
+use crate::http::Call;
+use crate::vendors::Vendor;
+
+/// Header naming scenarios for one request (comma-separated).
+pub(crate) const SCENARIO_HEADER: &str = "x-usermock-scenario";
+
+/// What a rule decided for a request.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    pub scenario: String,
+    pub rule: usize,
+    pub answer: Answer,
+}
+
+/// Counter key: (session, scenario, rule index); "" is the default session.
+type CounterKey = (String, String, usize);
+
+#[derive(Debug, Default)]
+pub(crate) struct Scenarios {
+    by_name: DashMap<String, Arc<Scenario>>,
+    /// Activated for everyone, in activation order.
+    global: RwLock<Vec<String>>,
+    /// Activated for one session.
+    sessions: DashMap<String, Vec<String>>,
+    counters: DashMap<CounterKey, u64>,
+}
+
+impl Scenarios {
+    /// The shipped scenarios, then those under `path` (a file or a folder
+    /// of `.json` files), which replace shipped ones of the same name.
+    pub fn load(
+        path: Option<&Path>,
+        vendors: &[&dyn Vendor],
+    ) -> Result<Scenarios, Vec<FileProblem>> {
+        let scenarios = Scenarios::default();
+        let mut problems = Vec::new();
+        for (name, text) in shipped::SHIPPED {
+            let file = SourceFile {
+                label: format!("<embedded>/scenarios/{name}.json"),
+                text: (*text).to_owned(),
+            };
+            match spec::compile(&file, "embedded", vendors) {
+                Ok(scenario) => {
+                    scenarios
+                        .by_name
+                        .insert(scenario.name.clone(), Arc::new(scenario));
+                }
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+        if let Some(path) = path {
+            let mut seen = std::collections::HashMap::new();
+            for file in files_under(path, &mut problems) {
+                let label = file.display().to_string();
+                let text = match std::fs::read_to_string(&file) {
+                    Ok(text) => text,
+                    Err(err) => {
+                        problems.push(whole_file_problem(&label, format!("cannot read: {err}")));
+                        continue;
+                    }
+                };
+                let source = SourceFile {
+                    label: label.clone(),
+                    text,
+                };
+                match spec::compile(&source, &label, vendors) {
+                    Ok(scenario) => {
+                        if let Some(first) = seen.insert(scenario.name.clone(), label.clone()) {
+                            problems.push(source.problem(
+                                "/name",
+                                format!("scenario '{}' is also defined in {first}", scenario.name),
+                            ));
+                            continue;
+                        }
+                        tracing::info!(scenario = %scenario.name, file = %label, "scenario loaded");
+                        scenarios
+                            .by_name
+                            .insert(scenario.name.clone(), Arc::new(scenario));
+                    }
+                    Err(mut found) => problems.append(&mut found),
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(scenarios)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Adds or replaces a scenario sent to the admin API.
+    pub fn upload(&self, body: &[u8], vendors: &[&dyn Vendor]) -> Result<String, Vec<FileProblem>> {
+        let file = SourceFile {
+            label: "request body".to_owned(),
+            text: String::from_utf8_lossy(body).into_owned(),
+        };
+        let scenario = spec::compile(&file, "uploaded", vendors)?;
+        let name = scenario.name.clone();
+        self.by_name.insert(name.clone(), Arc::new(scenario));
+        self.forget_counters_of(&name);
+        Ok(name)
+    }
+
+    pub fn remove(&self, name: &str) -> bool {
+        let existed = self.by_name.remove(name).is_some();
+        if existed {
+            if let Ok(mut global) = self.global.write() {
+                global.retain(|n| n != name);
+            }
+            self.sessions
+                .iter_mut()
+                .for_each(|mut e| e.value_mut().retain(|n| n != name));
+            self.forget_counters_of(name);
+        }
+        existed
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Activates `name` for one session, or for everyone; its counters
+    /// start again from zero.
+    pub fn activate(&self, name: &str, session: Option<&str>) -> bool {
+        if !self.exists(name) {
+            return false;
+        }
+        match session {
+            Some(session) => {
+                let mut active = self.sessions.entry(session.to_owned()).or_default();
+                if !active.iter().any(|n| n == name) {
+                    active.push(name.to_owned());
+                }
+            }
+            None => {
+                if let Ok(mut global) = self.global.write() {
+                    if !global.iter().any(|n| n == name) {
+                        global.push(name.to_owned());
+                    }
+                }
+            }
+        }
+        let session = session.unwrap_or_default();
+        self.counters
+            .retain(|(s, n, _), _| !(s == session && n == name));
+        true
+    }
+
+    /// True when it was active in that scope.
+    pub fn deactivate(&self, name: &str, session: Option<&str>) -> bool {
+        match session {
+            Some(session) => self.sessions.get_mut(session).is_some_and(|mut active| {
+                let before = active.len();
+                active.retain(|n| n != name);
+                active.len() != before
+            }),
+            None => self.global.write().is_ok_and(|mut global| {
+                let before = global.len();
+                global.retain(|n| n != name);
+                global.len() != before
+            }),
+        }
+    }
+
+    /// Counters back to zero: for one session, or all of them.
+    pub fn reset_counters(&self, session: Option<&str>) {
+        match session {
+            Some(session) => self.counters.retain(|(s, _, _), _| s != session),
+            None => self.counters.clear(),
+        }
+    }
+
+    fn forget_counters_of(&self, name: &str) {
+        self.counters.retain(|(_, n, _), _| n != name);
+    }
+
+    /// `GET /__admin/scenarios`.
+    pub fn summaries(&self, session: Option<&str>) -> Vec<Value> {
+        let global = self.global.read().map(|g| g.clone()).unwrap_or_default();
+        let in_session = session
+            .and_then(|s| self.sessions.get(s).map(|a| a.clone()))
+            .unwrap_or_default();
+        let mut list: Vec<Value> = self
+            .by_name
+            .iter()
+            .map(|e| {
+                let s = e.value();
+                let mut summary = json!({
+                    "name": s.name,
+                    "description": s.description,
+                    "source": s.source,
+                    "rules": s.rules.len(),
+                    "active": global.contains(&s.name),
+                });
+                if session.is_some() {
+                    summary["active_in_session"] = json!(in_session.contains(&s.name));
+                }
+                summary
+            })
+            .collect();
+        list.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        list
+    }
+
+    pub fn spec(&self, name: &str) -> Option<ScenarioFile> {
+        self.by_name.get(name).map(|s| s.spec.clone())
+    }
+
+    /// The first rule that matches `call` and fires, counting the call for
+    /// every rule that matches up to it. `Err` names a scenario of the
+    /// request's header that does not exist.
+    pub fn decide(
+        &self,
+        vendor: &str,
+        call: &Call,
+        session: Option<&str>,
+    ) -> Result<Option<Decision>, String> {
+        let mut names: Vec<String> = Vec::new();
+        for value in call.headers.get_all(SCENARIO_HEADER) {
+            let text = value.to_str().map_err(|_| "a non-ASCII name".to_owned())?;
+            for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                if !self.exists(name) {
+                    return Err(name.to_owned());
+                }
+                names.push(name.to_owned());
+            }
+        }
+        if let Some(active) = session.and_then(|s| self.sessions.get(s)) {
+            names.extend(active.iter().cloned());
+        }
+        if let Ok(global) = self.global.read() {
+            names.extend(global.iter().cloned());
+        }
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let mut tried = std::collections::HashSet::new();
+        let session = session.unwrap_or_default();
+        for name in names {
+            if !tried.insert(name.clone()) {
+                continue;
+            }
+            let Some(scenario) = self.by_name.get(&name).map(|s| Arc::clone(s.value())) else {
+                continue;
+            };
+            for (index, rule) in scenario.rules.iter().enumerate() {
+                if !rule.matcher.matches(vendor, call) {
+                    continue;
+                }
+                let count = {
+                    let mut counter = self
+                        .counters
+                        .entry((session.to_owned(), name.clone(), index))
+                        .or_insert(0);
+                    *counter += 1;
+                    *counter
+                };
+                if let Some(answer) = rule.answer_for(count) {
+                    return Ok(Some(Decision {
+                        scenario: name,
+                        rule: index,
+                        answer: answer.clone(),
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A file, or the `.json` files of a folder in name order.
+fn files_under(path: &Path, problems: &mut Vec<FileProblem>) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_owned()];
+    }
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("json"))
+                .collect();
+            files.sort();
+            files
+        }
+        Err(err) => {
+            problems.push(whole_file_problem(
+                &path.display().to_string(),
+                format!("cannot read scenarios: {err}"),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn whole_file_problem(label: &str, message: String) -> FileProblem {
+    FileProblem {
+        file: label.to_owned(),
+        line_column: None,
+        pointer: None,
+        message,
+    }
+}
+
+/// JSON Schema of a scenario file.
+pub(crate) fn schema() -> schemars::schema::RootSchema {
+    schemars::schema_for!(ScenarioFile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shipped::SHIPPED;
+
+    #[test]
+    fn every_file_in_the_scenarios_folder_is_embedded_under_its_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .expect("scenarios folder")
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(str::to_owned)
+            })
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = SHIPPED.iter().map(|(n, _)| (*n).to_owned()).collect();
+        assert_eq!(on_disk, embedded);
+        for (name, text) in SHIPPED {
+            let parsed: serde_json::Value = serde_json::from_str(text).expect("json");
+            assert_eq!(parsed["name"], *name, "file name and scenario name differ");
+        }
+    }
+}

@@ -1,0 +1,663 @@
+//! The scenario file format (serde + JSON Schema) and its compilation into
+//! rules, with every mistake reported at its JSON pointer.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use hyper::header::HeaderName;
+use hyper::{Method, StatusCode};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::matcher::{Matcher, PathPattern};
+use crate::error::ErrorRequest;
+use crate::fixtures::{FileProblem, SourceFile};
+use crate::http::Call;
+use crate::vendors::Vendor;
+
+/// One scenario file: a named, ordered list of rules.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// `<vendor>-<case>` or `any-<case>`, lower case, e.g. `activity-department-not-found`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Tried in order; the first rule that matches and fires answers.
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Conditions on the request; all must hold. Empty matches every request.
+    #[serde(default, rename = "match")]
+    pub matcher: MatchSpec,
+    /// What to answer every time the rule fires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<AnswerSpec>,
+    /// The answers of the 1st, 2nd, … matching call; afterwards the rule no
+    /// longer fires and requests fall through (e.g. 503, 503, then emulate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<Vec<AnswerSpec>>,
+    /// Fire only on the first N matching calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u64>,
+    /// Fire only on the Nth matching call (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nth: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// `activity`, `awork`, `relesys` or `replay`; defaults to the vendor in
+    /// the scenario's name (none for `any-` scenarios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// One method or several, e.g. `"PATCH"` or `["GET", "PATCH"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<OneOrMany>,
+    /// The vendor's own path (as on its real host): exact, with `{param}`,
+    /// `*` (one segment) or `**` (any number of segments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Values of `{param}`s of `path`, compared case-insensitively.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub path_params: BTreeMap<String, String>,
+    /// Query parameters that must be present with these values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    /// Headers that must be present with exactly these values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyMatchSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BodyMatchSpec {
+    /// The JSON body contains this value (objects: a subset of members;
+    /// arrays: same length, element by element).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// JSON pointer → the exact value found there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pointers: BTreeMap<String, Value>,
+    /// A regular expression that must match somewhere in the raw body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+}
+
+/// One answer. Each kind may wait `delay_ms` (plus a random `0..=jitter_ms`)
+/// first; the wait never holds a lock.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AnswerSpec {
+    /// A literal response.
+    Respond(RespondSpec),
+    /// An error in the vendor's own format, as the emulation would send it.
+    VendorError(VendorErrorSpec),
+    /// The normal emulation (useful after a delay).
+    Emulate(EmulateSpec),
+    /// A network or protocol failure.
+    Fault(FaultSpec),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSpec {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body (sent as `application/json` unless `headers` says otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// A text body (sent as `text/plain` unless `headers` says otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorErrorSpec {
+    /// A status the vendor documents, e.g. 404.
+    pub status: u16,
+    /// Which error of that status, where a vendor has several (e.g.
+    /// `departments_not_found`, `user_not_found`); see docs/scenarios.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// For 429: the `Retry-After` seconds (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmulateSpec {
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub kind: FaultKind,
+    /// For `timeout`: how long to hold the request before dropping the
+    /// connection (default 300000 ms, longer than any sane client timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
+    /// For `wrong_content_type`: the type to claim (default `text/html; charset=utf-8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Close the connection with a TCP reset, no answer.
+    ConnectionReset,
+    /// No answer at all until `hold_ms`; then the connection is reset.
+    Timeout,
+    /// The emulated answer's status and headers (with its full
+    /// `Content-Length`), then the connection closes without a body.
+    CloseAfterHeaders,
+    /// The emulated answer, cut off half-way through its body.
+    TruncatedBody,
+    /// The emulated answer with only the first half of its JSON body,
+    /// complete as far as HTTP goes: the body does not parse.
+    MalformedJson,
+    /// The emulated answer, claiming a content type that is not JSON.
+    WrongContentType,
+}
+
+// ------------------------------------------------------------- compiled --
+
+/// A scenario ready to run.
+#[derive(Debug)]
+pub(crate) struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Where it came from: `embedded`, a file path, or `uploaded`.
+    pub source: String,
+    pub rules: Vec<Rule>,
+    /// The file as loaded, for `GET /__admin/scenarios/{name}`.
+    pub spec: ScenarioFile,
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub matcher: Matcher,
+    pub answers: Answers,
+    pub limit: Limit,
+}
+
+#[derive(Debug)]
+pub(crate) enum Answers {
+    Always(Answer),
+    Sequence(Vec<Answer>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    Always,
+    FirstN(u64),
+    Nth(u64),
+}
+
+impl Rule {
+    /// The answer for the `count`-th matching call, if the rule fires then.
+    pub fn answer_for(&self, count: u64) -> Option<&Answer> {
+        let fires = match self.limit {
+            Limit::Always => true,
+            Limit::FirstN(n) => count <= n,
+            Limit::Nth(n) => count == n,
+        };
+        if !fires {
+            return None;
+        }
+        match &self.answers {
+            Answers::Always(answer) => Some(answer),
+            Answers::Sequence(list) => usize::try_from(count - 1).ok().and_then(|i| list.get(i)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub delay_ms: u64,
+    pub jitter_ms: u64,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    Respond {
+        status: StatusCode,
+        headers: Vec<(HeaderName, hyper::header::HeaderValue)>,
+        body: Bytes,
+    },
+    VendorError(ErrorRequest),
+    Emulate,
+    Fault {
+        kind: FaultKind,
+        hold_ms: u64,
+        content_type: String,
+    },
+}
+
+const DEFAULT_HOLD_MS: u64 = 300_000;
+
+/// Parses and checks one scenario file against the vendors that serve.
+pub(crate) fn compile(
+    file: &SourceFile,
+    source: &str,
+    vendors: &[&dyn Vendor],
+) -> Result<Scenario, Vec<FileProblem>> {
+    let spec: ScenarioFile = file.parse().map_err(|p| vec![p])?;
+    compile_spec(spec, file, source, vendors)
+}
+
+pub(crate) fn compile_spec(
+    spec: ScenarioFile,
+    file: &SourceFile,
+    source: &str,
+    vendors: &[&dyn Vendor],
+) -> Result<Scenario, Vec<FileProblem>> {
+    let mut problems = Vec::new();
+    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+
+    let prefix = spec.name.split('-').next().unwrap_or_default();
+    let name_vendor = vendors
+        .iter()
+        .find(|v| v.name() == prefix)
+        .map(|v| v.name().to_owned());
+    let well_formed = spec.name.split('-').count() >= 2
+        && spec.name.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !well_formed || (name_vendor.is_none() && prefix != "any") {
+        let names: Vec<&str> = vendors.iter().map(|v| v.name()).collect();
+        bad(
+            "/name".into(),
+            format!(
+                "'{}' must be '<vendor>-<case>' or 'any-<case>' in lower case, with <vendor> one of {}",
+                spec.name,
+                names.join(", ")
+            ),
+        );
+    }
+    if spec.rules.is_empty() {
+        bad("/rules".into(), "a scenario needs at least one rule".into());
+    }
+
+    let mut rules = Vec::new();
+    for (i, rule) in spec.rules.iter().enumerate() {
+        let at = |rest: &str| format!("/rules/{i}{rest}");
+        let m = &rule.matcher;
+        let mut matcher = Matcher::default();
+
+        // Which vendors the rule can reach.
+        let vendor = match (&m.vendor, &name_vendor) {
+            (Some(v), Some(named)) if v != named => {
+                bad(
+                    at("/match/vendor"),
+                    format!("'{v}' differs from the scenario's vendor '{named}'"),
+                );
+                None
+            }
+            (Some(v), _) if !vendors.iter().any(|x| x.name() == v) => {
+                bad(at("/match/vendor"), format!("unknown vendor '{v}'"));
+                None
+            }
+            (Some(v), _) => Some(v.clone()),
+            (None, named) => named.clone(),
+        };
+        let reachable: Vec<&dyn Vendor> = vendors
+            .iter()
+            .copied()
+            .filter(|v| vendor.as_deref().is_none_or(|name| v.name() == name))
+            .collect();
+        matcher.vendor = vendor;
+
+        let methods = match &m.method {
+            None => vec![],
+            Some(OneOrMany::One(one)) => vec![one.clone()],
+            Some(OneOrMany::Many(many)) => many.clone(),
+        };
+        for (j, method) in methods.iter().enumerate() {
+            let pointer = match &m.method {
+                Some(OneOrMany::Many(_)) => at(&format!("/match/method/{j}")),
+                _ => at("/match/method"),
+            };
+            match Method::from_str(&method.to_ascii_uppercase()) {
+                Ok(parsed) if method.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                    matcher.methods.push(parsed)
+                }
+                _ => bad(pointer, format!("'{method}' is not an HTTP method")),
+            }
+        }
+
+        if let Some(path) = &m.path {
+            match PathPattern::parse(path) {
+                Ok(pattern) => {
+                    if !reachable
+                        .iter()
+                        .any(|v| v.route_patterns().iter().any(|r| pattern.overlaps(r)))
+                    {
+                        let routes: Vec<String> = reachable
+                            .iter()
+                            .flat_map(|v| {
+                                v.route_patterns()
+                                    .iter()
+                                    .map(move |r| format!("{} {r}", v.name()))
+                            })
+                            .collect();
+                        bad(
+                            at("/match/path"),
+                            format!(
+                                "'{path}' can never match: the routes are {}",
+                                routes.join(", ")
+                            ),
+                        );
+                    }
+                    for name in m.path_params.keys() {
+                        if !pattern.params().any(|p| p == name) {
+                            bad(
+                                at(&format!("/match/path_params/{name}")),
+                                format!("'{name}' is not a {{param}} of the path '{path}', so the rule can never match"),
+                            );
+                        }
+                    }
+                    matcher.path = Some(pattern);
+                }
+                Err(message) => bad(at("/match/path"), message),
+            }
+        } else if let Some(name) = m.path_params.keys().next() {
+            bad(
+                at(&format!("/match/path_params/{name}")),
+                "path_params need a `path` with {param}s, so the rule can never match".into(),
+            );
+        }
+        matcher.path_params = m
+            .path_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        matcher.query = m
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (name, value) in &m.headers {
+            match HeaderName::from_str(name) {
+                Ok(header) => matcher.headers.push((header, value.clone())),
+                Err(_) => bad(
+                    at(&format!("/match/headers/{name}")),
+                    format!("'{name}' is not a header name"),
+                ),
+            }
+        }
+        if let Some(body) = &m.body {
+            matcher.body_json.clone_from(&body.json);
+            for (pointer, value) in &body.pointers {
+                if !pointer.is_empty() && !pointer.starts_with('/') {
+                    bad(
+                        at(&format!(
+                            "/match/body/pointers/{}",
+                            pointer.replace('~', "~0").replace('/', "~1")
+                        )),
+                        format!("'{pointer}' is not a JSON pointer (it must start with '/')"),
+                    );
+                }
+                matcher.body_pointers.push((pointer.clone(), value.clone()));
+            }
+            if let Some(regex) = &body.regex {
+                match regex::bytes::Regex::new(regex) {
+                    Ok(compiled) => matcher.body_regex = Some(compiled),
+                    Err(err) => bad(at("/match/body/regex"), format!("invalid regex: {err}")),
+                }
+            }
+        }
+
+        let limit = match (rule.times, rule.nth) {
+            (Some(_), Some(_)) => {
+                bad(at("/nth"), "use either `times` or `nth`, not both".into());
+                Limit::Always
+            }
+            (Some(0), None) => {
+                bad(at("/times"), "0 times can never fire".into());
+                Limit::Always
+            }
+            (None, Some(0)) => {
+                bad(at("/nth"), "calls are counted from 1".into());
+                Limit::Always
+            }
+            (Some(n), None) => Limit::FirstN(n),
+            (None, Some(n)) => Limit::Nth(n),
+            (None, None) => Limit::Always,
+        };
+
+        if rule.sequence.is_some() && limit != Limit::Always {
+            bad(
+                at("/sequence"),
+                "a sequence already says which call gets what; drop `times`/`nth`".into(),
+            );
+        }
+        let answers = match (&rule.answer, &rule.sequence) {
+            (Some(answer), None) => {
+                compile_answer(answer, &at("/answer"), &reachable, &mut bad).map(Answers::Always)
+            }
+            (None, Some(list)) if !list.is_empty() => {
+                let compiled: Vec<Option<Answer>> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| {
+                        compile_answer(a, &at(&format!("/sequence/{j}")), &reachable, &mut bad)
+                    })
+                    .collect();
+                compiled
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(Answers::Sequence)
+            }
+            (None, Some(_)) => {
+                bad(at("/sequence"), "an empty sequence never answers".into());
+                None
+            }
+            (Some(_), Some(_)) => {
+                bad(
+                    at(""),
+                    "give either `answer` or `sequence`, not both".into(),
+                );
+                None
+            }
+            (None, None) => {
+                bad(at(""), "a rule needs an `answer` or a `sequence`".into());
+                None
+            }
+        };
+        if let Some(answers) = answers {
+            rules.push(Rule {
+                matcher,
+                answers,
+                limit,
+            });
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Scenario {
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        source: source.to_owned(),
+        rules,
+        spec,
+    })
+}
+
+fn compile_answer(
+    answer: &AnswerSpec,
+    at: &str,
+    reachable: &[&dyn Vendor],
+    bad: &mut impl FnMut(String, String),
+) -> Option<Answer> {
+    let (delay_ms, jitter_ms, action) = match answer {
+        AnswerSpec::Respond(r) => {
+            let Ok(status) = StatusCode::from_u16(r.status)
+                .map_err(|_| ())
+                .and_then(|s| if r.status >= 100 { Ok(s) } else { Err(()) })
+            else {
+                bad(
+                    format!("{at}/respond/status"),
+                    format!("{} is not an HTTP status", r.status),
+                );
+                return None;
+            };
+            let (body, default_type) = match (&r.json, &r.text) {
+                (Some(_), Some(_)) => {
+                    bad(
+                        format!("{at}/respond"),
+                        "give either `json` or `text`, not both".into(),
+                    );
+                    return None;
+                }
+                (Some(json), None) => (
+                    Bytes::from(json.to_string()),
+                    Some("application/json; charset=utf-8"),
+                ),
+                (None, Some(text)) => {
+                    (Bytes::from(text.clone()), Some("text/plain; charset=utf-8"))
+                }
+                (None, None) => (Bytes::new(), None),
+            };
+            let mut headers = Vec::new();
+            for (name, value) in &r.headers {
+                match (
+                    HeaderName::from_str(name),
+                    hyper::header::HeaderValue::from_str(value),
+                ) {
+                    (Ok(n), Ok(v)) => headers.push((n, v)),
+                    _ => bad(
+                        format!("{at}/respond/headers/{name}"),
+                        format!("'{name}: {value}' is not a valid header"),
+                    ),
+                }
+            }
+            if let Some(default_type) = default_type {
+                if !headers
+                    .iter()
+                    .any(|(n, _)| n == hyper::header::CONTENT_TYPE)
+                {
+                    headers.push((
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static(default_type),
+                    ));
+                }
+            }
+            (
+                r.delay_ms,
+                r.jitter_ms,
+                Action::Respond {
+                    status,
+                    headers,
+                    body,
+                },
+            )
+        }
+        AnswerSpec::VendorError(e) => {
+            let request = ErrorRequest {
+                status: e.status,
+                kind: e.kind.clone(),
+                retry_after: e.retry_after,
+            };
+            let probe = Call::empty();
+            for vendor in reachable {
+                if vendor.scenario_error(&request, &probe).is_none() {
+                    bad(
+                        format!("{at}/vendor_error"),
+                        format!(
+                            "{} has no documented {} error{}",
+                            vendor.name(),
+                            e.status,
+                            e.kind
+                                .as_ref()
+                                .map(|k| format!(" of kind '{k}'"))
+                                .unwrap_or_default()
+                        ),
+                    );
+                    return None;
+                }
+            }
+            (e.delay_ms, e.jitter_ms, Action::VendorError(request))
+        }
+        AnswerSpec::Emulate(e) => (e.delay_ms, e.jitter_ms, Action::Emulate),
+        AnswerSpec::Fault(f) => {
+            if f.hold_ms.is_some() && f.kind != FaultKind::Timeout {
+                bad(
+                    format!("{at}/fault/hold_ms"),
+                    "only a `timeout` fault holds the request".into(),
+                );
+            }
+            if f.content_type.is_some() && f.kind != FaultKind::WrongContentType {
+                bad(
+                    format!("{at}/fault/content_type"),
+                    "only a `wrong_content_type` fault sets a content type".into(),
+                );
+            }
+            let content_type = f
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "text/html; charset=utf-8".to_owned());
+            if hyper::header::HeaderValue::from_str(&content_type).is_err() {
+                bad(
+                    format!("{at}/fault/content_type"),
+                    format!("'{content_type}' is not a header value"),
+                );
+            }
+            (
+                f.delay_ms,
+                f.jitter_ms,
+                Action::Fault {
+                    kind: f.kind,
+                    hold_ms: f.hold_ms.unwrap_or(DEFAULT_HOLD_MS),
+                    content_type,
+                },
+            )
+        }
+    };
+    Some(Answer {
+        delay_ms,
+        jitter_ms,
+        action,
+    })
+}
