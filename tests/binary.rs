@@ -354,11 +354,15 @@ fn healthcheck_passes_against_a_running_server_and_fails_without_one() {
 }
 
 #[test]
-fn the_published_fixture_schemas_match_the_rust_types() {
-    for vendor in usermock::vendor_names() {
-        let output = binary().args(["schema", vendor]).output().expect("run");
+fn the_published_fixture_and_scenario_schemas_match_the_rust_types() {
+    let mut schemas: Vec<(String, String)> = usermock::vendor_names()
+        .into_iter()
+        .map(|v| (v.to_owned(), format!("docs/schemas/{v}.fixture.schema.json")))
+        .collect();
+    schemas.push(("scenario".to_owned(), "docs/schemas/scenario.schema.json".to_owned()));
+    for (vendor, file) in schemas {
+        let output = binary().args(["schema", &vendor]).output().expect("run");
         assert!(output.status.success());
-        let file = format!("docs/schemas/{vendor}.fixture.schema.json");
         let published =
             std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&file))
                 .unwrap_or_else(|e| panic!("{file}: {e}"));

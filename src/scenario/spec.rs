@@ -126,9 +126,9 @@ pub struct RespondSpec {
     /// A text body (sent as `text/plain` unless `headers` says otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub jitter_ms: u64,
 }
 
@@ -144,18 +144,18 @@ pub struct VendorErrorSpec {
     /// For 429: the `Retry-After` seconds (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub jitter_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmulateSpec {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub jitter_ms: u64,
 }
 
@@ -170,9 +170,9 @@ pub struct FaultSpec {
     /// For `wrong_content_type`: the type to claim (default `text/html; charset=utf-8`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub delay_ms: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub jitter_ms: u64,
 }
 
@@ -271,6 +271,10 @@ pub(crate) enum Action {
 }
 
 const DEFAULT_HOLD_MS: u64 = 300_000;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// Parses and checks one scenario file against the vendors that serve.
 pub(crate) fn compile(

@@ -452,13 +452,14 @@ impl Vendor for Awork {
     }
 
     fn render_error(&self, error: &ApiError) -> Reply {
-        if let ApiError::RateLimited(_) = error {
+        if let ApiError::RateLimited(quota) = error {
             // The RateLimit-* headers are those of awork's gateway (Kong);
             // its 429 body is Kong's own, not awork's error model (inferred).
-            return Reply::json(
+            let reply = Reply::json(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({ "message": "API rate limit exceeded" }),
             );
+            return with_rate_limit_headers(reply, None, *quota);
         }
         let (status, code, description, details, validation) = match error {
             ApiError::Unauthenticated { reason } => (
