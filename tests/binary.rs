@@ -357,9 +357,17 @@ fn healthcheck_passes_against_a_running_server_and_fails_without_one() {
 fn the_published_fixture_and_scenario_schemas_match_the_rust_types() {
     let mut schemas: Vec<(String, String)> = usermock::vendor_names()
         .into_iter()
-        .map(|v| (v.to_owned(), format!("docs/schemas/{v}.fixture.schema.json")))
+        .map(|v| {
+            (
+                v.to_owned(),
+                format!("docs/schemas/{v}.fixture.schema.json"),
+            )
+        })
         .collect();
-    schemas.push(("scenario".to_owned(), "docs/schemas/scenario.schema.json".to_owned()));
+    schemas.push((
+        "scenario".to_owned(),
+        "docs/schemas/scenario.schema.json".to_owned(),
+    ));
     for (vendor, file) in schemas {
         let output = binary().args(["schema", &vendor]).output().expect("run");
         assert!(output.status.success());
