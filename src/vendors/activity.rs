@@ -14,10 +14,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{capitalised, is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
+use super::{
+    capitalised, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded,
+    StoredUser, Vendor, VendorSpec,
+};
 use crate::error::{ApiError, ErrorRequest};
 use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::{match_path, Call, Reply};
+use crate::http::{match_path, path_param, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
 
@@ -150,6 +153,12 @@ pub struct UserRecord {
     pub updated_at: String,
 }
 
+impl StoredUser for UserRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LastActivity {
@@ -242,23 +251,7 @@ fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FilePro
         departments,
         credentials,
     };
-    let mut user_ids = HashSet::new();
-    let mut records = Vec::new();
-    for (i, user) in fixture.users.iter().enumerate() {
-        if !user_ids.insert(user.id.to_ascii_lowercase()) {
-            bad(
-                format!("/users/{i}/id"),
-                format!("duplicate user id '{}'", user.id),
-            );
-        }
-        for (field, message) in activity.user_problems(user) {
-            bad(format!("/users/{i}/{field}"), message);
-        }
-        match serde_json::to_value(user) {
-            Ok(value) => records.push((user.id.to_ascii_lowercase(), value)),
-            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
-        }
-    }
+    let records = fixture_records(&fixture.users, |u| activity.user_problems(u), &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -315,13 +308,7 @@ impl Vendor for Activity {
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
-        let params = match_path(USER_PATH, &call.path).unwrap_or_default();
-        let param = |i: usize| {
-            params
-                .get(i)
-                .map(|p| p.to_ascii_lowercase())
-                .unwrap_or_default()
-        };
+        let param = |i: usize| path_param(USER_PATH, &call.path, i);
         Some(match (request.status, request.kind.as_deref()) {
             (400, None | Some("invalid_request")) => ApiError::invalid("Invalid request body"),
             (401, None) => ApiError::Unauthenticated {
@@ -365,18 +352,8 @@ impl Vendor for Activity {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
-        let user: UserRecord = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
-        if !user.id.eq_ignore_ascii_case(id) {
-            return Err(format!(
-                "the record's id '{}' differs from the path's '{id}'",
-                user.id
-            ));
-        }
-        let problems = self.user_problems(&user);
-        if let Some((field, message)) = problems.first() {
-            return Err(format!("/{field}: {message}"));
-        }
-        serde_json::to_value(&user).map_err(|e| e.to_string())
+        let user: UserRecord = seeded_user(id, record, |u| self.user_problems(u))?;
+        stored(&user)
     }
 
     fn render_error(&self, error: &ApiError) -> Reply {
@@ -515,22 +492,22 @@ impl Activity {
     fn user_problems(&self, user: &UserRecord) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         if !is_hyphenated_uuid(&user.id) {
-            problems.push(("id".to_owned(), format!("'{}' is not a UUID", user.id)));
+            problems.push(("/id".to_owned(), format!("'{}' is not a UUID", user.id)));
         }
         if !self.clients.contains(&user.client_id.to_ascii_lowercase()) {
             problems.push((
-                "client_id".to_owned(),
+                "/client_id".to_owned(),
                 format!("no client has id '{}'", user.client_id),
             ));
         }
         for (j, dept_id) in user.departments.iter().enumerate() {
             match self.departments.get(&dept_id.to_ascii_lowercase()) {
                 None => problems.push((
-                    format!("departments/{j}"),
+                    format!("/departments/{j}"),
                     format!("no department has id '{dept_id}'"),
                 )),
                 Some(d) if !d.client_id.eq_ignore_ascii_case(&user.client_id) => problems.push((
-                    format!("departments/{j}"),
+                    format!("/departments/{j}"),
                     format!(
                         "department '{dept_id}' belongs to client '{}', not the user's client",
                         d.client_id
@@ -540,14 +517,14 @@ impl Activity {
             }
         }
         let stamps = [
-            ("created_at", Some(&user.created_at)),
-            ("updated_at", Some(&user.updated_at)),
-            ("last_activity/at", user.last_activity.at.as_ref()),
+            ("/created_at", Some(&user.created_at)),
+            ("/updated_at", Some(&user.updated_at)),
+            ("/last_activity/at", user.last_activity.at.as_ref()),
             (
-                "last_activity/desktop_at",
+                "/last_activity/desktop_at",
                 user.last_activity.desktop_at.as_ref(),
             ),
-            ("last_activity/web_at", user.last_activity.web_at.as_ref()),
+            ("/last_activity/web_at", user.last_activity.web_at.as_ref()),
         ];
         for (field, stamp) in stamps {
             if let Some(stamp) = stamp.filter(|s| timestamps::parse(s).is_none()) {

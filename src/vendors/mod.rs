@@ -3,8 +3,11 @@
 //! body. The shared machinery only sees the [`Vendor`] trait, so adding a
 //! vendor means adding one module, one fixture file and one line in [`ALL`].
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{ApiError, ErrorRequest};
@@ -98,4 +101,61 @@ pub(crate) fn capitalised(word: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// A vendor's stored user type: what its fixture lists and its store holds.
+pub(crate) trait StoredUser: Serialize + DeserializeOwned {
+    fn id(&self) -> &str;
+}
+
+/// Fixture users as store records, keyed by lower-cased id. Duplicate ids
+/// and every problem `check` finds (pointers below the user) are reported
+/// at `/users/{i}…`.
+pub(crate) fn fixture_records<U: StoredUser>(
+    users: &[U],
+    check: impl Fn(&U) -> Vec<(String, String)>,
+    bad: &mut dyn FnMut(String, String),
+) -> Vec<(String, Value)> {
+    let mut seen = HashSet::new();
+    let mut records = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        if !seen.insert(user.id().to_ascii_lowercase()) {
+            bad(
+                format!("/users/{i}/id"),
+                format!("duplicate user id '{}'", user.id()),
+            );
+        }
+        for (pointer, message) in check(user) {
+            bad(format!("/users/{i}{pointer}"), message);
+        }
+        match serde_json::to_value(user) {
+            Ok(value) => records.push((user.id().to_ascii_lowercase(), value)),
+            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
+        }
+    }
+    records
+}
+
+/// A record the admin API seeds under `id`: it must read as `U`, carry
+/// that id, and pass `check` like a fixture user.
+pub(crate) fn seeded_user<U: StoredUser>(
+    id: &str,
+    record: &Value,
+    check: impl Fn(&U) -> Vec<(String, String)>,
+) -> Result<U, String> {
+    let user: U = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
+    if !user.id().eq_ignore_ascii_case(id) {
+        return Err(format!(
+            "the record's id '{}' differs from the path's '{id}'",
+            user.id()
+        ));
+    }
+    match check(&user).into_iter().next() {
+        Some((pointer, message)) => Err(format!("{pointer}: {message}")),
+        None => Ok(user),
+    }
+}
+
+pub(crate) fn stored(user: &impl Serialize) -> Result<Value, String> {
+    serde_json::to_value(user).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@
 //! body and everything else the seed leaves open is inferred and written
 //! down in `docs/vendors/replay.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hyper::{Method, StatusCode};
@@ -13,10 +13,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
+use super::{
+    fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded, StoredUser,
+    Vendor, VendorSpec,
+};
 use crate::error::{ApiError, ErrorRequest, FieldProblem};
 use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::{match_path, Call, Reply};
+use crate::http::{match_path, path_param, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
 
@@ -77,6 +80,12 @@ pub struct UserRecord {
     pub company_id: String,
 }
 
+impl StoredUser for UserRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let fixture: ReplayFixture = file.parse().map_err(|p| vec![p])?;
     let mut problems = Vec::new();
@@ -134,23 +143,7 @@ fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FilePro
     }
 
     let replay = Replay { parents, api_keys };
-    let mut ids = HashSet::new();
-    let mut records = Vec::new();
-    for (i, user) in fixture.users.iter().enumerate() {
-        if !ids.insert(user.id.to_ascii_lowercase()) {
-            bad(
-                format!("/users/{i}/id"),
-                format!("duplicate id '{}'", user.id),
-            );
-        }
-        for (pointer, message) in replay.record_problems(user) {
-            bad(format!("/users/{i}{pointer}"), message);
-        }
-        match serde_json::to_value(user) {
-            Ok(value) => records.push((user.id.to_ascii_lowercase(), value)),
-            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
-        }
-    }
+    let records = fixture_records(&fixture.users, |u| replay.record_problems(u), &mut bad);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -192,9 +185,7 @@ impl Vendor for Replay {
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
-        let user_id = match_path(USER_PATH, &call.path)
-            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
-            .unwrap_or_default();
+        let user_id = path_param(USER_PATH, &call.path, 0);
         Some(match (request.status, request.kind.as_deref()) {
             (400, None) => ApiError::ValidationFailed {
                 errors: vec![FieldProblem {
@@ -234,17 +225,8 @@ impl Vendor for Replay {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
-        let user: UserRecord = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
-        if !user.id.eq_ignore_ascii_case(id) {
-            return Err(format!(
-                "the record's id '{}' differs from the path's '{id}'",
-                user.id
-            ));
-        }
-        if let Some((pointer, message)) = self.record_problems(&user).into_iter().next() {
-            return Err(format!("{pointer}: {message}"));
-        }
-        serde_json::to_value(&user).map_err(|e| e.to_string())
+        let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
+        stored(&user)
     }
 
     fn render_error(&self, error: &ApiError) -> Reply {

@@ -19,10 +19,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use super::{capitalised, is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
+use super::{
+    capitalised, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded,
+    StoredUser, Vendor, VendorSpec,
+};
 use crate::error::{ApiError, ErrorRequest, FieldProblem};
 use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::{match_path, Call, Reply};
+use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
 use crate::timestamps;
@@ -182,6 +185,12 @@ pub struct User {
     pub is_external: bool,
 }
 
+impl StoredUser for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserStatus {
@@ -194,23 +203,12 @@ fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProb
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
 
-    let mut records = Vec::new();
-    let mut user_ids = HashSet::new();
-    for (i, user) in fixture.users.iter().enumerate() {
-        if !user_ids.insert(user.id.to_ascii_lowercase()) {
-            bad(
-                format!("/users/{i}/id"),
-                format!("duplicate user id '{}'", user.id),
-            );
-        }
-        for (pointer, message) in user_problems(user) {
-            bad(format!("/users/{i}{pointer}"), message);
-        }
-        match serde_json::to_value(user) {
-            Ok(value) => records.push((user.id.to_ascii_lowercase(), value)),
-            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
-        }
-    }
+    let records = fixture_records(&fixture.users, user_problems, &mut bad);
+    let user_ids: HashSet<String> = fixture
+        .users
+        .iter()
+        .map(|u| u.id.to_ascii_lowercase())
+        .collect();
     let mut credentials = HashMap::new();
     for (i, cred) in fixture.credentials.iter().enumerate() {
         if cred.token.is_empty() || cred.token.contains(char::is_whitespace) {
@@ -357,10 +355,7 @@ impl Vendor for Awork {
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
-        let user_id = match_path(USER_PATH, &call.path)
-            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
-            .unwrap_or_default();
-        let user = |id: &str| (("user"), id.to_owned());
+        let user_id = path_param(USER_PATH, &call.path, 0);
         Some(match (request.status, request.kind.as_deref()) {
             (400, None | Some("validation_failed")) => ApiError::ValidationFailed {
                 errors: vec![FieldProblem {
@@ -375,14 +370,14 @@ impl Vendor for Awork {
                 field: "BirthDate".to_owned(),
                 message: "The birth date must not be in the future.".to_owned(),
             },
-            (400, Some("entity_archived")) => {
-                let (resource, id) = user(&user_id);
-                ApiError::Archived { resource, id }
-            }
-            (400, Some("deactivated_user")) => {
-                let (resource, id) = user(&user_id);
-                ApiError::Deactivated { resource, id }
-            }
+            (400, Some("entity_archived")) => ApiError::Archived {
+                resource: "user",
+                id: user_id,
+            },
+            (400, Some("deactivated_user")) => ApiError::Deactivated {
+                resource: "user",
+                id: user_id,
+            },
             (401, None | Some("unauthorized")) => ApiError::Forbidden {
                 resource: "user",
                 id: user_id,
@@ -438,17 +433,8 @@ impl Vendor for Awork {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
-        let user: User = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
-        if !user.id.eq_ignore_ascii_case(id) {
-            return Err(format!(
-                "the record's id '{}' differs from the path's '{id}'",
-                user.id
-            ));
-        }
-        if let Some((pointer, message)) = user_problems(&user).into_iter().next() {
-            return Err(format!("{pointer}: {message}"));
-        }
-        serde_json::to_value(&user).map_err(|e| e.to_string())
+        let user: User = seeded_user(id, record, user_problems)?;
+        stored(&user)
     }
 
     fn render_error(&self, error: &ApiError) -> Reply {

@@ -21,10 +21,13 @@ use serde_json::json;
 
 use self::auth::{Grant, OAuthClient, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::user::{Catalog, User};
-use super::{is_hyphenated_uuid, LoadOptions, Loaded, Vendor, VendorSpec};
+use super::{
+    fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded, Vendor,
+    VendorSpec,
+};
 use crate::error::{ApiError, ErrorRequest};
 use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::{match_path, Call, Reply};
+use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
 use crate::timestamps;
@@ -243,38 +246,30 @@ fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProb
             == UnknownCustomFields::Drop,
     };
 
-    let mut records = Vec::new();
-    let mut user_ids = HashSet::new();
+    // Fixture users must define only known custom fields, whatever the
+    // policy for patches: a silently dropped fixture value is a mistake.
     for (i, user) in fixture.users.iter().enumerate() {
-        if !user_ids.insert(user.id.to_ascii_lowercase()) {
-            bad(
-                format!("/users/{i}/id"),
-                format!("duplicate user id '{}'", user.id),
-            );
-        }
-        let mut fixture_catalog_view = catalog.problems(user);
-        // Fixture users must define only known custom fields, whatever the
-        // policy for patches: a silently dropped fixture value is a mistake.
         for key in user
             .custom_fields
             .keys()
             .filter(|k| !catalog.custom_fields.contains(*k))
         {
-            fixture_catalog_view.push((
-                format!("/customFields/{key}"),
+            bad(
+                format!("/users/{i}/customFields/{key}"),
                 format!("no custom field has key '{key}'"),
-            ));
-        }
-        for (pointer, message) in fixture_catalog_view {
-            bad(format!("/users/{i}{pointer}"), message);
-        }
-        let mut normalised = user.clone();
-        catalog.normalise(&mut normalised);
-        match serde_json::to_value(&normalised) {
-            Ok(value) => records.push((user.id.to_ascii_lowercase(), value)),
-            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
+            );
         }
     }
+    let normalised: Vec<User> = fixture
+        .users
+        .iter()
+        .map(|user| {
+            let mut user = user.clone();
+            catalog.normalise(&mut user);
+            user
+        })
+        .collect();
+    let records = fixture_records(&normalised, |u| catalog.problems(u), &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -336,9 +331,7 @@ impl Vendor for Relesys {
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError> {
-        let user_id = match_path(USER_PATH, &call.path)
-            .and_then(|p| p.first().map(|id| id.to_ascii_lowercase()))
-            .unwrap_or_default();
+        let user_id = path_param(USER_PATH, &call.path, 0);
         Some(match (request.status, request.kind.as_deref()) {
             (400, None) => ApiError::invalid("The request is invalid"),
             (401, None) => ApiError::Unauthenticated {
@@ -392,18 +385,9 @@ impl Vendor for Relesys {
         id: &str,
         record: &serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        let mut user: User = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
-        if !user.id.eq_ignore_ascii_case(id) {
-            return Err(format!(
-                "the record's id '{}' differs from the path's '{id}'",
-                user.id
-            ));
-        }
-        if let Some((pointer, message)) = self.catalog.problems(&user).into_iter().next() {
-            return Err(format!("{pointer}: {message}"));
-        }
+        let mut user: User = seeded_user(id, record, |u| self.catalog.problems(u))?;
         self.catalog.normalise(&mut user);
-        serde_json::to_value(&user).map_err(|e| e.to_string())
+        stored(&user)
     }
 
     fn render_error(&self, error: &ApiError) -> Reply {

@@ -68,6 +68,12 @@ pub struct User {
     pub employment_type: Option<String>,
 }
 
+impl super::super::StoredUser for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// Every member of a user, in wire names.
 const MEMBERS: &[&str] = &[
     "id",
