@@ -64,6 +64,13 @@ pub(crate) struct FieldProblem {
 }
 
 impl ApiError {
+    pub fn user_not_found(id: &str) -> ApiError {
+        ApiError::NotFound {
+            resource: "user",
+            id: id.to_owned(),
+        }
+    }
+
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::InvalidRequest {
             message: message.into(),

@@ -325,7 +325,7 @@ impl Vendor for Activity {
                     .and_then(|body| parse_department_ids(&body["departments"]).ok())
                     .unwrap_or_default(),
             },
-            (404, Some("user_not_found")) => user_not_found(&param(1)),
+            (404, Some("user_not_found")) => ApiError::user_not_found(&param(1)),
             (404, Some("client_not_found")) => ApiError::NotFound {
                 resource: "client",
                 id: param(0),
@@ -579,7 +579,7 @@ impl Activity {
             user.updated_at = timestamps::next_write_millis(Some(&user.updated_at));
             serde_json::to_value(&user).map_err(stored_record_broken)
         })?;
-        let updated = updated.ok_or_else(|| user_not_found(&user_id))?;
+        let updated = updated.ok_or_else(|| ApiError::user_not_found(&user_id))?;
         let user: UserRecord =
             serde_json::from_value((*updated).clone()).map_err(stored_record_broken)?;
         Ok(self.render_user(&user))
@@ -621,7 +621,7 @@ impl Activity {
         }
         let record = state
             .get(NAME, user_id)
-            .ok_or_else(|| user_not_found(user_id))?;
+            .ok_or_else(|| ApiError::user_not_found(user_id))?;
         let user: UserRecord =
             serde_json::from_value((*record).clone()).map_err(stored_record_broken)?;
         // A user of another client does not exist as far as this client's
@@ -629,7 +629,7 @@ impl Activity {
         if user.client_id.eq_ignore_ascii_case(client_id) {
             Ok(user)
         } else {
-            Err(user_not_found(user_id))
+            Err(ApiError::user_not_found(user_id))
         }
     }
 
@@ -764,13 +764,6 @@ fn parse_department_ids(value: &Value) -> Result<Vec<String>, ApiError> {
         }
     }
     Ok(ids)
-}
-
-fn user_not_found(user_id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "user",
-        id: user_id.to_owned(),
-    }
 }
 
 /// A stored record that no longer reads as a user can only come from a bug

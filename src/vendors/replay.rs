@@ -203,7 +203,7 @@ impl Vendor for Replay {
                     .and_then(|b| b["childCompanyId"].as_str().map(str::to_ascii_lowercase))
                     .unwrap_or_default(),
             },
-            (404, None) => user_not_found(&user_id),
+            (404, None) => ApiError::user_not_found(&user_id),
             (500, None) => ApiError::Internal,
             _ => return None,
         })
@@ -424,7 +424,7 @@ impl Replay {
             }
             serde_json::to_value(&user).map_err(|_| ApiError::Internal)
         })?;
-        let updated = updated.ok_or_else(|| user_not_found(&user_id))?;
+        let updated = updated.ok_or_else(|| ApiError::user_not_found(&user_id))?;
         let user: UserRecord =
             serde_json::from_value((*updated).clone()).map_err(|_| ApiError::Internal)?;
         Ok(render_user(&user))
@@ -514,13 +514,13 @@ fn name_problem(name: &str) -> Option<String> {
 fn find_in_company(state: &State, user_id: &str, company: &str) -> Result<UserRecord, ApiError> {
     let record = state
         .get(NAME, user_id)
-        .ok_or_else(|| user_not_found(user_id))?;
+        .ok_or_else(|| ApiError::user_not_found(user_id))?;
     let user: UserRecord =
         serde_json::from_value((*record).clone()).map_err(|_| ApiError::Internal)?;
     if user.company_id.eq_ignore_ascii_case(company) {
         Ok(user)
     } else {
-        Err(user_not_found(user_id))
+        Err(ApiError::user_not_found(user_id))
     }
 }
 
@@ -551,12 +551,5 @@ fn path_uuid(user_id: &str) -> Result<String, ApiError> {
                 message: format!("Invalid uuid \"{user_id}\""),
             }],
         })
-    }
-}
-
-fn user_not_found(user_id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "user",
-        id: user_id.to_owned(),
     }
 }

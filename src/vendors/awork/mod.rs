@@ -385,7 +385,7 @@ impl Vendor for Awork {
             (401, Some("unauthenticated")) => ApiError::Unauthenticated {
                 reason: "The bearer token is not valid.",
             },
-            (404, None) => user_not_found(&user_id),
+            (404, None) => ApiError::user_not_found(&user_id),
             (429, None) => ApiError::RateLimited(Quota {
                 allowed: false,
                 limit: self.requests_per_minute,
@@ -615,7 +615,7 @@ impl Awork {
         let user_id = path_guid(user_id)?;
         let user = state
             .get(NAME, &user_id)
-            .ok_or_else(|| user_not_found(&user_id))?;
+            .ok_or_else(|| ApiError::user_not_found(&user_id))?;
         Ok(Reply::json(StatusCode::OK, &*user))
     }
 
@@ -635,7 +635,7 @@ impl Awork {
             });
         }
         if target.is_none() {
-            return Err(user_not_found(&user_id));
+            return Err(ApiError::user_not_found(&user_id));
         }
 
         // Read before `update`: its closure runs under the record's lock and
@@ -674,7 +674,7 @@ impl Awork {
             user.resource_version = timestamps::utc_ticks(now).max(user.resource_version + 1);
             serde_json::to_value(&user).map_err(|_| ApiError::Internal)
         })?;
-        let updated = updated.ok_or_else(|| user_not_found(&user_id))?;
+        let updated = updated.ok_or_else(|| ApiError::user_not_found(&user_id))?;
         Ok(Reply::json(StatusCode::OK, &*updated))
     }
 
@@ -805,13 +805,6 @@ fn path_guid(user_id: &str) -> Result<String, ApiError> {
                 message: format!("'{user_id}' is not a valid GUID."),
             }],
         })
-    }
-}
-
-fn user_not_found(user_id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "user",
-        id: user_id.to_owned(),
     }
 }
 

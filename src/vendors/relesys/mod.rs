@@ -344,7 +344,7 @@ impl Vendor for Relesys {
                     WRITE_SCOPES
                 },
             },
-            (404, None) => user_not_found(&user_id),
+            (404, None) => ApiError::user_not_found(&user_id),
             (429, None) => ApiError::RateLimited(Quota {
                 allowed: false,
                 limit: self.requests_per_minute,
@@ -511,7 +511,7 @@ impl Relesys {
         grant.require_any(READ_SCOPES)?;
         let user = state
             .get(NAME, &user_id)
-            .ok_or_else(|| user_not_found(&user_id))?;
+            .ok_or_else(|| ApiError::user_not_found(&user_id))?;
         Ok(Reply::json(StatusCode::OK, &json!({ "data": *user })))
     }
 
@@ -534,7 +534,7 @@ impl Relesys {
             );
             serde_json::to_value(&patched).map_err(|_| ApiError::Internal)
         })?;
-        let updated = updated.ok_or_else(|| user_not_found(&user_id))?;
+        let updated = updated.ok_or_else(|| ApiError::user_not_found(&user_id))?;
         Ok(Reply::json(StatusCode::OK, &json!({ "data": *updated })))
     }
 }
@@ -547,12 +547,5 @@ fn path_guid(user_id: &str) -> Result<String, ApiError> {
         Err(ApiError::invalid(format!(
             "The value '{user_id}' is not a valid GUID for userId"
         )))
-    }
-}
-
-fn user_not_found(user_id: &str) -> ApiError {
-    ApiError::NotFound {
-        resource: "user",
-        id: user_id.to_owned(),
     }
 }
