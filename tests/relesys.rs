@@ -613,21 +613,49 @@ async fn a_read_only_token_reads_but_gets_403_naming_the_write_scopes() {
     assert_eq!(get(&server, USER).await.text, SEED_RESPONSE);
 }
 
+/// A server whose fixture adds one static token per single scope, named
+/// `only-<scope>`.
+async fn server_with_single_scope_tokens() -> (TestServer, common::TempDir) {
+    let dir = common::TempDir::new("relesys-scopes");
+    let mut fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_fixtures().join("relesys.json")).expect("fixture"),
+    )
+    .expect("json");
+    for scope in [
+        "relesys.api",
+        "relesys.api:write",
+        "relesys.api.users",
+        "relesys.api.users:write",
+        "relesys.api:read",
+        "relesys.api.users:read",
+    ] {
+        fixture["tokens"].as_array_mut().expect("tokens").push(
+            json!({"token": format!("only-{scope}"), "client_id": ADMIN_CLIENT, "scopes": [scope]}),
+        );
+    }
+    dir.write("relesys.json", &fixture.to_string());
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    (server, dir)
+}
+
 #[tokio::test]
 async fn each_of_the_four_write_scopes_alone_allows_patch() {
-    let server = TestServer::start().await;
+    let (server, _dir) = server_with_single_scope_tokens().await;
     for scope in [
         "relesys.api",
         "relesys.api:write",
         "relesys.api.users",
         "relesys.api.users:write",
     ] {
-        let token = admin_token(&server, scope).await;
-        let answer = patch_as(&server, &token, USER, "[]").await;
+        let answer = patch_as(&server, &format!("only-{scope}"), USER, "[]").await;
         assert_eq!(answer.status, StatusCode::OK, "{scope}: {}", answer.text);
     }
     for scope in ["relesys.api:read", "relesys.api.users:read"] {
-        let token = admin_token(&server, scope).await;
+        let token = format!("only-{scope}");
         assert_eq!(
             patch_as(&server, &token, USER, "[]").await.status,
             StatusCode::FORBIDDEN,
@@ -639,9 +667,15 @@ async fn each_of_the_four_write_scopes_alone_allows_patch() {
             "{scope}"
         );
     }
-    // A write-only scope does not read.
-    let token = admin_token(&server, "relesys.api.users:write").await;
-    let answer = get_as(&server, &token, USER).await;
+    // A write-only scope does not read; the read-and-write ones do.
+    for scope in ["relesys.api", "relesys.api.users"] {
+        assert_eq!(
+            get_as(&server, &format!("only-{scope}"), USER).await.status,
+            StatusCode::OK,
+            "{scope}"
+        );
+    }
+    let answer = get_as(&server, "only-relesys.api.users:write", USER).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer.json(),
@@ -649,6 +683,35 @@ async fn each_of_the_four_write_scopes_alone_allows_patch() {
             403,
             "Insufficient scope for this endpoint. Accepted scopes: relesys.api, relesys.api:read, relesys.api.users, relesys.api.users:read"
         )
+    );
+}
+
+#[tokio::test]
+async fn a_logged_in_token_carries_the_clients_scopes() {
+    let server = TestServer::start().await;
+    // The read-only client asks for `relesys.api`, as the docs' example does:
+    // it gets a token, with its own read scopes, which cannot write.
+    let answer = token_for(
+        &server,
+        READONLY_CLIENT,
+        "relesys-readonly-secret",
+        "relesys.api",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let token = answer.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(get_as(&server, &token, USER).await.text, SEED_RESPONSE);
+    let answer = patch_as(&server, &token, USER, "[]").await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.json(), error(403, WRITE_SCOPES_MESSAGE));
+    // The admin client's token writes.
+    let token = admin_token(&server, "relesys.api.users").await;
+    assert_eq!(
+        patch_as(&server, &token, USER, "[]").await.status,
+        StatusCode::OK
     );
 }
 
@@ -701,8 +764,8 @@ async fn the_token_endpoint_answers_oauth_errors() {
             json!({"error": "unsupported_grant_type", "error_description": "Grant type 'password' is not supported; use client_credentials"}),
         ),
         (
-            "grant_type=client_credentials&client_id=7c9e6679-7425-40de-944b-e07fc1f90ae7&client_secret=relesys-readonly-secret&scope=relesys.api.users",
-            json!({"error": "invalid_scope", "error_description": "The client is not allowed the scope 'relesys.api.users'"}),
+            "grant_type=client_credentials&client_id=7c9e6679-7425-40de-944b-e07fc1f90ae7&client_secret=relesys-readonly-secret&scope=relesys.admin",
+            json!({"error": "invalid_scope", "error_description": "'relesys.admin' is not a Relesys scope"}),
         ),
         (
             "grant_type=client_credentials&client_id=0f8fad5b-d9cb-469f-a165-70867728950e&client_secret=relesys-admin-secret",
@@ -735,7 +798,6 @@ async fn the_token_endpoint_answers_oauth_errors() {
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.header("allow"), Some("POST"));
-    let _ = READONLY_CLIENT;
 }
 
 #[tokio::test]
