@@ -5,11 +5,29 @@ use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::http::{match_path, Call, Reply};
+use crate::journal::Filter;
 use crate::router::{App, SESSION_HEADER};
+use crate::scenario::PathPattern;
 use crate::vendors::Vendor;
 
 pub(crate) fn handle(app: &App, call: Call) -> Reply {
+    if call.path != "/__admin/health" && !authorised(app, &call) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "admin_token_required",
+            "this usermock was started with --admin-token: send it as `Authorization: Bearer <token>` or `X-Usermock-Admin-Token: <token>`".to_owned(),
+        )
+        .with_header(hyper::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
     match call.path.as_str() {
+        "/__admin/requests" => match call.method {
+            Method::GET => list_requests(app, &call),
+            Method::DELETE => {
+                let cleared = app.journal.clear(call.header(SESSION_HEADER));
+                Reply::json(StatusCode::OK, &json!({ "cleared": cleared }))
+            }
+            _ => method_not_allowed("GET, DELETE"),
+        },
         "/__admin/health" => match call.method {
             Method::GET => health(app),
             _ => method_not_allowed("GET"),
@@ -198,6 +216,59 @@ fn no_such_user(vendor: &dyn Vendor, id: &str) -> Reply {
     )
 }
 
+/// True when no admin token is configured, or the call carries it.
+fn authorised(app: &App, call: &Call) -> bool {
+    match &app.admin_token {
+        None => true,
+        Some(token) => {
+            call.bearer_token() == Some(token.as_str())
+                || call.header("x-usermock-admin-token") == Some(token.as_str())
+        }
+    }
+}
+
+/// `GET /__admin/requests?vendor=&method=&path=&status=`: the journal,
+/// oldest first; with `X-Usermock-Session`, that session's requests only.
+fn list_requests(app: &App, call: &Call) -> Reply {
+    let mut filter = Filter {
+        session: call.header(SESSION_HEADER).map(str::to_owned),
+        ..Filter::default()
+    };
+    let query = call.query.as_deref().unwrap_or_default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "vendor" => filter.vendor = Some(value.into_owned()),
+            "method" => filter.method = Some(value.into_owned()),
+            "path" => match PathPattern::parse(&value) {
+                Ok(pattern) => filter.path = Some(pattern),
+                Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_filter", message),
+            },
+            "status" => match value.parse() {
+                Ok(status) => filter.status = Some(status),
+                Err(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_filter",
+                        format!("status '{value}' is not a number"),
+                    )
+                }
+            },
+            other => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_filter",
+                    format!("unknown filter '{other}' (use vendor, method, path, status)"),
+                )
+            }
+        }
+    }
+    let requests = app.journal.list(&filter);
+    Reply::json(
+        StatusCode::OK,
+        &json!({ "count": requests.len(), "requests": requests }),
+    )
+}
+
 fn health(app: &App) -> Reply {
     let vendors: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
     Reply::json(
@@ -218,6 +289,7 @@ fn reset(app: &App, call: &Call) -> Reply {
         Some(session) => {
             app.store.reset_session(session);
             app.scenarios.reset_counters(Some(session));
+            app.journal.clear(Some(session));
             Reply::json(
                 StatusCode::OK,
                 &json!({ "status": "reset", "session": session }),
@@ -226,6 +298,7 @@ fn reset(app: &App, call: &Call) -> Reply {
         None => {
             app.store.reset_all();
             app.scenarios.reset_counters(None);
+            app.journal.clear(None);
             for vendor in &app.vendors {
                 vendor.reset_counters();
             }

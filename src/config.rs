@@ -80,6 +80,25 @@ pub struct ServeArgs {
     )]
     pub rate_limit: Vec<String>,
 
+    /// How many requests `GET /__admin/requests` keeps (0 turns the journal off).
+    #[arg(
+        long,
+        env = "USERMOCK_JOURNAL_SIZE",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub journal_size: usize,
+
+    /// Require this token on admin calls (all but /__admin/health), as
+    /// `Authorization: Bearer <token>` or `X-Usermock-Admin-Token: <token>`.
+    #[arg(
+        long,
+        env = "USERMOCK_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+
     /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
     #[arg(
         long,

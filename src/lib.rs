@@ -15,6 +15,7 @@ mod admin;
 mod error;
 mod fixtures;
 mod http;
+mod journal;
 mod rate_limit;
 mod router;
 mod scenario;
@@ -45,6 +46,10 @@ pub struct Options {
     pub scenarios: Option<PathBuf>,
     /// Scenarios active for every request from the start.
     pub active_scenarios: Vec<String>,
+    /// How many requests the journal keeps (the oldest go first).
+    pub journal_size: usize,
+    /// When set, admin calls other than the health check need it.
+    pub admin_token: Option<String>,
 }
 
 impl Default for Options {
@@ -56,6 +61,8 @@ impl Default for Options {
             rate_limit: Vec::new(),
             scenarios: None,
             active_scenarios: Vec::new(),
+            journal_size: 1000,
+            admin_token: None,
         }
     }
 }
@@ -84,7 +91,9 @@ impl Usermock {
                 vendors: world.vendors,
                 store: store::Store::new(world.baseline),
                 scenarios,
+                journal: journal::Journal::new(options.journal_size),
                 max_body: options.max_body,
+                admin_token: options.admin_token.clone().filter(|t| !t.is_empty()),
             }),
             drain_timeout: options.drain_timeout,
         })

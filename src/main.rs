@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         rate_limit: cli.serve.rate_limit.clone(),
         scenarios: cli.scenarios.clone(),
         active_scenarios: cli.serve.scenario.clone(),
+        journal_size: cli.serve.journal_size,
+        admin_token: cli.serve.admin_token.clone(),
     };
     match cli.command {
         None => serve(&options, cli.serve.listen),

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 use crate::admin;
 use crate::error::ApiError;
 use crate::http::{Call, Reply};
-use crate::scenario::{Action, BrokenBody, FaultKind, Scenarios};
+use crate::journal::{Journal, Outcome};
+use crate::scenario::{Action, Answer, BrokenBody, FaultKind, Scenarios};
 use crate::server::{Body, Connection, DropConnection};
 use crate::store::Store;
 use crate::vendors::Vendor;
@@ -32,7 +33,10 @@ pub(crate) struct App {
     pub vendors: Vec<Arc<dyn Vendor>>,
     pub store: Store,
     pub scenarios: Scenarios,
+    pub journal: Journal,
     pub max_body: usize,
+    /// When set, admin calls (but health) need it.
+    pub admin_token: Option<String>,
 }
 
 enum Target<'a> {
@@ -82,35 +86,65 @@ impl App {
         let started = Instant::now();
         let method = req.method().clone();
         let uri = req.uri().clone();
-        let response = match self.target(&req) {
-            Target::Admin(path) => match self.read(req).await {
-                Ok(call) => Ok(admin::handle(&self, Call { path, ..call }).into_response()),
-                Err(limit) => Ok(admin::too_large(limit).into_response()),
-            },
+        let session = req
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (response, journaled) = match self.target(&req) {
+            Target::Admin(path) => {
+                let reply = match self.read(req).await {
+                    Ok(call) => admin::handle(&self, Call { path, ..call }),
+                    Err(limit) => admin::too_large(limit),
+                };
+                (Ok(reply.into_response()), None)
+            }
             Target::Vendor(vendor, path) => {
                 let vendor = Arc::clone(vendor);
                 match self.read(req).await {
                     Ok(call) => {
-                        self.vendor_call(vendor.as_ref(), Call { path, ..call }, connection)
-                            .await
+                        let call = Call { path, ..call };
+                        let (response, scenario) =
+                            self.vendor_call(vendor.as_ref(), &call, connection).await;
+                        (response, Some((Some(vendor.name()), Some(call), scenario)))
                     }
-                    Err(limit) => Ok(
-                        render(vendor.as_ref(), &ApiError::PayloadTooLarge { limit })
-                            .into_response(),
-                    ),
+                    Err(limit) => {
+                        let reply = render(vendor.as_ref(), &ApiError::PayloadTooLarge { limit });
+                        (
+                            Ok(reply.into_response()),
+                            Some((Some(vendor.name()), None, None)),
+                        )
+                    }
                 }
             }
-            Target::Nowhere => Ok(no_vendor(uri.path(), &self.vendors).into_response()),
+            Target::Nowhere => (
+                Ok(no_vendor(uri.path(), &self.vendors).into_response()),
+                Some((None, None, None)),
+            ),
         };
-        match &response {
-            Ok(response) => tracing::info!(
+        let status = response.as_ref().ok().map(|r| r.status().as_u16());
+        let duration_ms = started.elapsed().as_millis() as u64;
+        if let Some((vendor, call, scenario)) = journaled {
+            self.journal.record(Outcome {
+                vendor,
+                full_path: uri.path(),
+                call: call.as_ref(),
+                method: method.as_str(),
+                status,
+                scenario,
+                duration_ms,
+                session: session.as_deref(),
+            });
+        }
+        match status {
+            Some(status) => tracing::info!(
                 %method,
                 path = uri.path(),
-                status = response.status().as_u16(),
+                status,
                 micros = started.elapsed().as_micros() as u64,
                 "request"
             ),
-            Err(_) => {
+            None => {
                 tracing::info!(%method, path = uri.path(), "request: connection dropped by a scenario")
             }
         }
@@ -121,30 +155,46 @@ impl App {
     async fn vendor_call(
         &self,
         vendor: &dyn Vendor,
-        call: Call,
+        call: &Call,
         connection: &Connection,
-    ) -> Result<Response<Body>, DropConnection> {
+    ) -> (Result<Response<Body>, DropConnection>, Option<String>) {
         let session = call.header(SESSION_HEADER).map(str::to_owned);
         let decision = match self
             .scenarios
-            .decide(vendor.name(), &call, session.as_deref())
+            .decide(vendor.name(), call, session.as_deref())
         {
             Ok(decision) => decision,
             Err(unknown) => {
-                return Ok(unknown_scenario(unknown.as_str(), &self.scenarios).into_response())
+                let reply = unknown_scenario(unknown.as_str(), &self.scenarios);
+                return (Ok(reply.into_response()), None);
             }
         };
         let emulate = || {
             let state = self.store.state(session.as_deref());
             vendor
-                .handle(&call, &state)
+                .handle(call, &state)
                 .unwrap_or_else(|e| render(vendor, &e))
         };
         let Some(decision) = decision else {
-            return Ok(emulate().into_response());
+            return (Ok(emulate().into_response()), None);
         };
         tracing::info!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
-        let answer = decision.answer;
+        let response = self
+            .answer(vendor, call, connection, decision.answer, &emulate)
+            .await;
+        (response, Some(decision.scenario))
+    }
+
+    /// Carries out a rule's answer: wait, then respond, render the vendor's
+    /// error, emulate, or break the connection.
+    async fn answer(
+        &self,
+        vendor: &dyn Vendor,
+        call: &Call,
+        connection: &Connection,
+        answer: Answer,
+        emulate: &(dyn Fn() -> Reply + Sync),
+    ) -> Result<Response<Body>, DropConnection> {
         let delay = answer.delay_ms
             + if answer.jitter_ms > 0 {
                 fastrand::u64(0..=answer.jitter_ms)
@@ -168,7 +218,7 @@ impl App {
             .into_response(),
             Action::VendorError(request) => {
                 let error = vendor
-                    .scenario_error(&request, &call)
+                    .scenario_error(&request, call)
                     .unwrap_or(ApiError::Internal);
                 render(vendor, &error).into_response()
             }

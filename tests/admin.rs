@@ -145,3 +145,218 @@ async fn unknown_admin_routes_and_vendors_are_404s() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["error"], "unknown_vendor");
 }
+
+// ----------------------------------------------------------------- journal --
+
+async fn journal(server: &TestServer, query: &str) -> serde_json::Value {
+    server
+        .send(server.request(Method::GET, &format!("/__admin/requests{query}")))
+        .await
+        .json()
+}
+
+#[tokio::test]
+async fn the_journal_records_what_the_code_under_test_sent() {
+    let server = TestServer::start().await;
+    let path = format!("/activity/v2/clients/{CLIENT}/users/{USER}");
+    let sent = server
+        .request(Method::PATCH, &format!("{path}?trace=1"))
+        .bearer_auth("activity-admin")
+        .header("content-type", "application/json")
+        .header("x-usermock-session", "j1")
+        .body(r#"{"departments": []}"#);
+    assert_eq!(server.send(sent).await.status, StatusCode::OK);
+    server
+        .send(server.request(Method::GET, "/__admin/health"))
+        .await;
+    server
+        .send(server.request(Method::GET, "/wrong/base/url"))
+        .await;
+
+    let listed = journal(&server, "").await;
+    assert_eq!(
+        listed["count"], 2,
+        "admin calls are not journaled: {listed}"
+    );
+    let entry = &listed["requests"][0];
+    assert_eq!(entry["id"], 1);
+    assert_eq!(entry["vendor"], "activity");
+    assert_eq!(entry["method"], "PATCH");
+    assert_eq!(entry["path"], path);
+    assert_eq!(
+        entry["vendor_path"],
+        format!("/v2/clients/{CLIENT}/users/{USER}")
+    );
+    assert_eq!(entry["query"], "trace=1");
+    assert_eq!(entry["session"], "j1");
+    assert_eq!(entry["headers"]["authorization"], "Bearer activity-admin");
+    assert_eq!(entry["body"], r#"{"departments": []}"#);
+    assert_eq!(entry["json"], json!({"departments": []}));
+    assert_eq!(entry["status"], 200);
+    assert_eq!(entry["scenario"], serde_json::Value::Null);
+    let wrong = &listed["requests"][1];
+    assert_eq!(
+        (wrong["vendor"].clone(), wrong["status"].clone()),
+        (serde_json::Value::Null, json!(404))
+    );
+}
+
+#[tokio::test]
+async fn the_journal_filters_by_vendor_method_path_status_and_session() {
+    let server = TestServer::start().await;
+    let activity = format!("/activity/v2/clients/{CLIENT}/users/{USER}");
+    server
+        .send(
+            server
+                .request(Method::GET, &activity)
+                .bearer_auth("activity-admin"),
+        )
+        .await;
+    server.send(server.request(Method::GET, &activity)).await;
+    server
+        .send(
+            server
+                .request(
+                    Method::GET,
+                    "/relesys/api/v1.3/users/6cd99267-5adf-462d-88a2-6f86b7b2a164",
+                )
+                .bearer_auth("relesys-admin")
+                .header("x-usermock-session", "s9"),
+        )
+        .await;
+    assert_eq!(journal(&server, "?vendor=activity").await["count"], 2);
+    assert_eq!(
+        journal(&server, "?vendor=activity&status=401").await["count"],
+        1
+    );
+    assert_eq!(journal(&server, "?method=get").await["count"], 3);
+    assert_eq!(
+        journal(&server, "?path=/v2/clients/*/users/{id}").await["count"],
+        2
+    );
+    assert_eq!(journal(&server, "?path=/relesys/**").await["count"], 1);
+    let in_session = server
+        .send(
+            server
+                .request(Method::GET, "/__admin/requests")
+                .header("x-usermock-session", "s9"),
+        )
+        .await
+        .json();
+    assert_eq!(in_session["count"], 1);
+    let bad = server
+        .send(server.request(Method::GET, "/__admin/requests?colour=red"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"], "invalid_filter");
+
+    let cleared = server
+        .send(
+            server
+                .request(Method::DELETE, "/__admin/requests")
+                .header("x-usermock-session", "s9"),
+        )
+        .await;
+    assert_eq!(cleared.json(), json!({"cleared": 1}));
+    assert_eq!(journal(&server, "").await["count"], 2);
+    server
+        .send(server.request(Method::POST, "/__admin/reset"))
+        .await;
+    assert_eq!(journal(&server, "").await["count"], 0);
+}
+
+#[tokio::test]
+async fn the_journal_is_bounded_and_notes_scenarios_and_faults() {
+    let server = TestServer::start_with(usermock::Options {
+        journal_size: 3,
+        ..usermock::Options::default()
+    })
+    .await;
+    let path = format!("/activity/v2/clients/{CLIENT}/users/{USER}");
+    for scenario in [
+        "activity-server-error",
+        "any-connection-reset",
+        "any-503-then-recover",
+        "any-503-then-recover",
+    ] {
+        let _ = server
+            .request(Method::GET, &path)
+            .bearer_auth("activity-admin")
+            .header("x-usermock-scenario", scenario)
+            .send()
+            .await;
+    }
+    let listed = journal(&server, "").await;
+    assert_eq!(listed["count"], 3);
+    let ids: Vec<u64> = listed["requests"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|e| e["id"].as_u64())
+        .collect();
+    assert_eq!(ids, [2, 3, 4], "the oldest went first");
+    assert_eq!(listed["requests"][0]["scenario"], "any-connection-reset");
+    assert_eq!(listed["requests"][0]["status"], serde_json::Value::Null);
+    assert_eq!(listed["requests"][1]["status"], 503);
+    assert_eq!(listed["requests"][2]["status"], 200);
+    assert_eq!(listed["requests"][2]["scenario"], serde_json::Value::Null);
+}
+
+// ------------------------------------------------------------- admin token --
+
+#[tokio::test]
+async fn an_admin_token_guards_every_admin_call_but_health() {
+    let server = TestServer::start_with(usermock::Options {
+        admin_token: Some("s3cret".to_owned()),
+        ..usermock::Options::default()
+    })
+    .await;
+    let answer = server
+        .send(server.request(Method::POST, "/__admin/reset"))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json()["error"], "admin_token_required");
+    let answer = server
+        .send(
+            server
+                .request(Method::GET, "/__admin/requests")
+                .bearer_auth("wrong"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        server
+            .send(server.request(Method::GET, "/__admin/health"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let answer = server
+        .send(
+            server
+                .request(Method::POST, "/__admin/reset")
+                .bearer_auth("s3cret"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let answer = server
+        .send(
+            server
+                .request(Method::GET, "/__admin/scenarios")
+                .header("x-usermock-admin-token", "s3cret"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    // Vendor routes are not affected.
+    let answer = server
+        .send(
+            server
+                .request(
+                    Method::GET,
+                    &format!("/activity/v2/clients/{CLIENT}/users/{USER}"),
+                )
+                .bearer_auth("activity-admin"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}

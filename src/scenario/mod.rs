@@ -21,6 +21,7 @@ use dashmap::DashMap;
 use serde_json::{json, Value};
 
 pub(crate) use fault::BrokenBody;
+pub(crate) use matcher::PathPattern;
 use spec::Scenario;
 pub(crate) use spec::{Action, Answer, FaultKind, ScenarioFile};
 
