@@ -115,14 +115,10 @@ pub enum Command {
     Check,
     /// Exit 0 when the server at URL answers its health check (for HEALTHCHECK).
     Healthcheck {
-        /// Health endpoint to probe.
-        #[arg(
-            long,
-            env = "USERMOCK_HEALTHCHECK_URL",
-            default_value = "http://127.0.0.1:8080/__admin/health",
-            value_name = "URL"
-        )]
-        url: String,
+        /// Health endpoint to probe. Default: `/__admin/health` on the
+        /// `--listen` address (`USERMOCK_LISTEN`), with 0.0.0.0 read as 127.0.0.1.
+        #[arg(long, env = "USERMOCK_HEALTHCHECK_URL", value_name = "URL")]
+        url: Option<String>,
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 3, value_name = "SECONDS")]
         timeout: u64,

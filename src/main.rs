@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         None => serve(&options, cli.serve.listen),
         Some(Command::Check) => check(&options),
         Some(Command::Healthcheck { url, timeout }) => {
+            let url = url.unwrap_or_else(|| health_url(cli.serve.listen));
             healthcheck::run(&url, Duration::from_secs(timeout))
         }
         Some(Command::Schema { of }) => schema(&of),
@@ -109,6 +110,18 @@ fn serve(options: &usermock::Options, listen: std::net::SocketAddr) -> ExitCode 
         server.run(listener, shutdown_signal()).await;
         ExitCode::SUCCESS
     })
+}
+
+/// The health URL of a server listening on `listen`: an unspecified
+/// address (0.0.0.0, ::) is reached through loopback.
+fn health_url(listen: std::net::SocketAddr) -> String {
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}/__admin/health", listen.port())
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -412,3 +412,68 @@ fn the_complete_example_in_docs_fixtures_md_is_a_valid_fixture() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn healthcheck_defaults_to_the_listen_address() {
+    let server = BinaryServer::start(&[]);
+    let port = server.base.rsplit(':').next().expect("port").to_owned();
+    let status = binary()
+        .arg("healthcheck")
+        .env("USERMOCK_LISTEN", format!("0.0.0.0:{port}"))
+        .env_remove("USERMOCK_HEALTHCHECK_URL")
+        .status()
+        .expect("run");
+    assert!(status.success());
+}
+
+/// No Docker engine runs here, so the image is checked through its recipe:
+/// what the final stage contains and how it runs.
+#[test]
+fn the_dockerfile_builds_a_static_non_root_image_with_its_own_healthcheck() {
+    let dockerfile = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile"),
+    )
+    .expect("Dockerfile");
+    let lines: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    let final_stage: Vec<&str> = lines
+        .iter()
+        .rposition(|l| l.starts_with("FROM "))
+        .map(|i| lines[i..].to_vec())
+        .expect("a FROM");
+    assert_eq!(
+        final_stage[0], "FROM scratch",
+        "no shell, no libc: the binary must be static"
+    );
+    // The build stage copies everything include_str! embeds.
+    for needed in [
+        "COPY src ./src",
+        "COPY fixtures ./fixtures",
+        "COPY scenarios ./scenarios",
+        "COPY Cargo.toml Cargo.lock ./",
+    ] {
+        assert!(lines.contains(&needed), "build stage lacks `{needed}`");
+    }
+    let user = final_stage
+        .iter()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER");
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "runs as root: {user}"
+    );
+    assert!(final_stage.contains(&"ENV USERMOCK_LISTEN=0.0.0.0:8080"));
+    assert!(final_stage.contains(&"EXPOSE 8080"));
+    let healthcheck = final_stage
+        .iter()
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("a HEALTHCHECK");
+    assert!(
+        healthcheck.ends_with(r#"CMD ["/usermock", "healthcheck"]"#),
+        "{healthcheck}"
+    );
+    assert!(final_stage.contains(&r#"ENTRYPOINT ["/usermock"]"#));
+}
