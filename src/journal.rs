@@ -4,38 +4,72 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use bytes::Bytes;
+use hyper::HeaderMap;
+use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::http::Call;
 use crate::scenario::PathPattern;
 use crate::timestamps;
 
-/// One journaled request and what it got.
-#[derive(Debug, Clone, Serialize)]
+/// One journaled request and what it got. Headers and body are kept as
+/// received and only turned into JSON when the journal is read, so the hot
+/// path pays for a few clones of cheap handles, not for formatting.
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    pub id: u64,
-    pub at: String,
-    pub session: Option<String>,
+    id: u64,
+    at: OffsetDateTime,
+    session: Option<String>,
     /// `None` for a request that matched no vendor.
-    pub vendor: Option<&'static str>,
-    pub method: String,
+    vendor: Option<&'static str>,
+    method: String,
     /// The path as received (with usermock's `/vendor` prefix, if any).
-    pub path: String,
+    path: String,
     /// The vendor's own path (as on its real host).
-    pub vendor_path: Option<String>,
-    pub query: Option<String>,
-    pub headers: Map<String, Value>,
-    /// The body as text (lossy UTF-8), and parsed when it is JSON.
-    pub body: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub json: Option<Value>,
+    vendor_path: Option<String>,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
     /// `None` when a scenario fault dropped the connection.
-    pub status: Option<u16>,
+    status: Option<u16>,
     /// The scenario whose rule answered, if any.
-    pub scenario: Option<String>,
-    pub duration_ms: u64,
+    scenario: Option<String>,
+    duration_ms: u64,
+}
+
+impl Entry {
+    fn to_json(&self) -> Value {
+        let mut headers = Map::new();
+        for name in self.headers.keys() {
+            let values: Vec<String> = self
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+        }
+        let mut entry = json!({
+            "id": self.id,
+            "at": timestamps::format_millis(self.at),
+            "session": self.session,
+            "vendor": self.vendor,
+            "method": self.method,
+            "path": self.path,
+            "vendor_path": self.vendor_path,
+            "query": self.query,
+            "headers": headers,
+            "body": String::from_utf8_lossy(&self.body),
+            "status": self.status,
+            "scenario": self.scenario,
+            "duration_ms": self.duration_ms,
+        });
+        if let Ok(parsed) = serde_json::from_slice::<Value>(&self.body) {
+            entry["json"] = parsed;
+        }
+        entry
+    }
 }
 
 /// What the handler knows about a finished request.
@@ -84,29 +118,14 @@ impl Journal {
         if self.capacity == 0 {
             return;
         }
-        let (headers, body, json, query, vendor_path) = match outcome.call {
-            Some(call) => {
-                let mut headers = Map::new();
-                for name in call.headers.keys() {
-                    let values: Vec<String> = call
-                        .headers
-                        .get_all(name)
-                        .iter()
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .collect();
-                    headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
-                }
-                let body = String::from_utf8_lossy(&call.body).into_owned();
-                let json = serde_json::from_slice(&call.body).ok();
-                (
-                    headers,
-                    body,
-                    json,
-                    call.query.clone(),
-                    Some(call.path.clone()),
-                )
-            }
-            None => (Map::new(), String::new(), None, None, None),
+        let (headers, body, query, vendor_path) = match outcome.call {
+            Some(call) => (
+                call.headers.clone(),
+                call.body.clone(),
+                call.query.clone(),
+                Some(call.path.clone()),
+            ),
+            None => (HeaderMap::new(), Bytes::new(), None, None),
         };
         let Ok(mut inner) = self.inner.lock() else {
             return;
@@ -114,7 +133,7 @@ impl Journal {
         inner.next_id += 1;
         let entry = Entry {
             id: inner.next_id,
-            at: timestamps::format_millis(OffsetDateTime::now_utc()),
+            at: OffsetDateTime::now_utc(),
             session: outcome.session.map(str::to_owned),
             vendor: outcome.vendor,
             method: outcome.method.to_owned(),
@@ -123,7 +142,6 @@ impl Journal {
             query,
             headers,
             body,
-            json,
             status: outcome.status,
             scenario: outcome.scenario,
             duration_ms: outcome.duration_ms,
@@ -134,8 +152,8 @@ impl Journal {
         inner.entries.push_back(entry);
     }
 
-    /// Matching entries, oldest first.
-    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+    /// Matching entries as JSON, oldest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Value> {
         let Ok(inner) = self.inner.lock() else {
             return Vec::new();
         };
@@ -164,7 +182,7 @@ impl Journal {
                             .is_some_and(|vp| p.captures(vp).is_some())
                 })
             })
-            .cloned()
+            .map(Entry::to_json)
             .collect()
     }
 

@@ -5,9 +5,7 @@
 //! route → read body (413) → scenario rules → vendor emulation.
 
 use std::sync::Arc;
-use std::time::Instant;
-
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -37,6 +35,14 @@ pub(crate) struct App {
     pub max_body: usize,
     /// When set, admin calls (but health) need it.
     pub admin_token: Option<String>,
+}
+
+/// What the journal keeps of a request (admin calls are not kept).
+#[derive(Default)]
+struct Journaled {
+    vendor: Option<&'static str>,
+    call: Option<Call>,
+    scenario: Option<String>,
 }
 
 enum Target<'a> {
@@ -106,32 +112,38 @@ impl App {
                         let call = Call { path, ..call };
                         let (response, scenario) =
                             self.vendor_call(vendor.as_ref(), &call, connection).await;
-                        (response, Some((Some(vendor.name()), Some(call), scenario)))
+                        let journaled = Journaled {
+                            vendor: Some(vendor.name()),
+                            call: Some(call),
+                            scenario,
+                        };
+                        (response, Some(journaled))
                     }
                     Err(limit) => {
                         let reply = render(vendor.as_ref(), &ApiError::PayloadTooLarge { limit });
-                        (
-                            Ok(reply.into_response()),
-                            Some((Some(vendor.name()), None, None)),
-                        )
+                        let journaled = Journaled {
+                            vendor: Some(vendor.name()),
+                            ..Journaled::default()
+                        };
+                        (Ok(reply.into_response()), Some(journaled))
                     }
                 }
             }
             Target::Nowhere => (
                 Ok(no_vendor(uri.path(), &self.vendors).into_response()),
-                Some((None, None, None)),
+                Some(Journaled::default()),
             ),
         };
         let status = response.as_ref().ok().map(|r| r.status().as_u16());
         let duration_ms = started.elapsed().as_millis() as u64;
-        if let Some((vendor, call, scenario)) = journaled {
+        if let Some(journaled) = journaled {
             self.journal.record(Outcome {
-                vendor,
+                vendor: journaled.vendor,
                 full_path: uri.path(),
-                call: call.as_ref(),
+                call: journaled.call.as_ref(),
                 method: method.as_str(),
                 status,
-                scenario,
+                scenario: journaled.scenario,
                 duration_ms,
                 session: session.as_deref(),
             });
