@@ -120,7 +120,12 @@ pub enum Command {
         #[arg(long, env = "USERMOCK_HEALTHCHECK_URL", value_name = "URL")]
         url: Option<String>,
         /// Seconds to wait for the answer.
-        #[arg(long, default_value_t = 3, value_name = "SECONDS")]
+        #[arg(
+            long,
+            env = "USERMOCK_HEALTHCHECK_TIMEOUT",
+            default_value_t = 3,
+            value_name = "SECONDS"
+        )]
         timeout: u64,
     },
     /// Print the JSON Schema of a vendor's fixture file, or of a scenario file.

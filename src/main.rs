@@ -19,7 +19,12 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_guard = match init_logging(&cli.log, cli.log_format) {
+    let filter = cli
+        .log
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_owned());
+    let _log_guard = match init_logging(&filter, cli.log_format) {
         Ok(guard) => guard,
         Err(message) => {
             eprintln!("usermock: {message}");
