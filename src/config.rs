@@ -29,15 +29,10 @@ pub struct Cli {
     #[arg(long, env = "USERMOCK_SCENARIOS", global = true, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
 
-    /// Log filter in `RUST_LOG` syntax, e.g. `info` or `usermock=debug`.
-    #[arg(
-        long,
-        env = "USERMOCK_LOG",
-        global = true,
-        default_value = "info",
-        value_name = "FILTER"
-    )]
-    pub log: String,
+    /// Log filter in `RUST_LOG` syntax, e.g. `info` or `usermock=debug`
+    /// [default: `RUST_LOG` if set, else `info`].
+    #[arg(long, env = "USERMOCK_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
 
     /// Log line format on stderr.
     #[arg(long, env = "USERMOCK_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]

@@ -109,8 +109,19 @@ pub struct BinaryServer {
     pub stdout_rest: Arc<Mutex<String>>,
 }
 
+/// The built binary, in an environment that no `USERMOCK_*` or `RUST_LOG`
+/// variable of the machine running the tests can influence.
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_usermock"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_usermock"));
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with("USERMOCK_") || n == "RUST_LOG")
+        {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 impl BinaryServer {
@@ -118,7 +129,6 @@ impl BinaryServer {
         let mut child = binary()
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env_remove("USERMOCK_FIXTURES")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
