@@ -11,7 +11,7 @@ use crate::scenario::PathPattern;
 use crate::vendors::Vendor;
 
 pub(crate) fn handle(app: &App, call: Call) -> Reply {
-    if call.path != "/__admin/health" && !authorised(app, &call) {
+    if !authorised(app, &call) {
         return error(
             StatusCode::UNAUTHORIZED,
             "admin_token_required",
@@ -44,7 +44,7 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
                     &json!({ "scenarios": app.scenarios.summaries(session) }),
                 )
             }
-            Method::POST => upload_scenario(app, &call),
+            Method::POST => post_scenarios(app, &call),
             _ => method_not_allowed("GET, POST"),
         },
         path => {
@@ -112,8 +112,71 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
     }
 }
 
-/// Adds or replaces a scenario; a broken one is refused with every
-/// problem and its JSON pointer, like a broken file at startup.
+/// `POST /__admin/scenarios`: a scenario file adds or replaces a scenario
+/// (a broken one is refused with every problem and its JSON pointer, like
+/// a broken file at startup); `{"activate": NAME|[NAMES]}`,
+/// `{"deactivate": …}` or `{"name": NAME, "active": BOOL}` switch scenarios
+/// by name, like the `/{name}/activate` routes.
+fn post_scenarios(app: &App, call: &Call) -> Reply {
+    if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) {
+        if !body.contains_key("rules") {
+            return switch_scenarios(app, call, &body);
+        }
+    }
+    upload_scenario(app, call)
+}
+
+fn switch_scenarios(app: &App, call: &Call, body: &serde_json::Map<String, Value>) -> Reply {
+    let names = |value: Option<&Value>| -> Vec<String> {
+        match value {
+            Some(Value::String(name)) => vec![name.clone()],
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut activate = names(body.get("activate"));
+    let mut deactivate = names(body.get("deactivate"));
+    if let (Some(Value::String(name)), Some(Value::Bool(active))) =
+        (body.get("name"), body.get("active"))
+    {
+        if *active {
+            activate.push(name.clone());
+        } else {
+            deactivate.push(name.clone());
+        }
+    }
+    if activate.is_empty() && deactivate.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send a scenario (with `rules`), or {\"activate\": NAME}, {\"deactivate\": NAME} or {\"name\": NAME, \"active\": BOOL}"
+                .to_owned(),
+        );
+    }
+    if let Some(unknown) = activate
+        .iter()
+        .chain(&deactivate)
+        .find(|n| !app.scenarios.exists(n))
+    {
+        return no_such_scenario(unknown);
+    }
+    let session = call.header(SESSION_HEADER);
+    for name in &activate {
+        app.scenarios.activate(name, session);
+    }
+    for name in &deactivate {
+        app.scenarios.deactivate(name, session);
+    }
+    Reply::json(
+        StatusCode::OK,
+        &json!({ "activated": activate, "deactivated": deactivate, "session": session }),
+    )
+}
+
+/// Adds or replaces a scenario from a scenario file.
 fn upload_scenario(app: &App, call: &Call) -> Reply {
     let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
     match app.scenarios.upload(&call.body, &vendors) {

@@ -84,7 +84,8 @@ pub struct ServeArgs {
     )]
     pub journal_size: usize,
 
-    /// Require this token on admin calls (all but /__admin/health), as
+    /// Require this token on every admin call (`usermock healthcheck` sends
+    /// it too), as
     /// `Authorization: Bearer <token>` or `X-Usermock-Admin-Token: <token>`.
     #[arg(
         long,

@@ -10,7 +10,9 @@ use hyper::client::conn::http1;
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 
-pub fn run(url: &str, timeout: Duration) -> ExitCode {
+/// Probes `url`; `admin_token` (the server's `--admin-token`, read from the
+/// same `USERMOCK_ADMIN_TOKEN` in a container) is sent when set.
+pub fn run(url: &str, admin_token: Option<&str>, timeout: Duration) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -21,7 +23,7 @@ pub fn run(url: &str, timeout: Duration) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(async { tokio::time::timeout(timeout, probe(url)).await }) {
+    match runtime.block_on(async { tokio::time::timeout(timeout, probe(url, admin_token)).await }) {
         Ok(Ok(200)) => ExitCode::SUCCESS,
         Ok(Ok(status)) => {
             eprintln!("usermock healthcheck: {url} answered {status}");
@@ -38,7 +40,10 @@ pub fn run(url: &str, timeout: Duration) -> ExitCode {
     }
 }
 
-async fn probe(url: &str) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
+async fn probe(
+    url: &str,
+    admin_token: Option<&str>,
+) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
     let uri: Uri = url.parse()?;
     if uri.scheme_str() != Some("http") {
         return Err("only http:// URLs are supported".into());
@@ -60,9 +65,11 @@ async fn probe(url: &str) -> Result<u16, Box<dyn std::error::Error + Send + Sync
         .map(|p| p.as_str())
         .unwrap_or("/")
         .to_owned();
-    let request = Request::get(path)
-        .header("host", authority)
-        .body(Empty::<Bytes>::new())?;
+    let mut request = Request::get(path).header("host", authority);
+    if let Some(token) = admin_token {
+        request = request.header("x-usermock-admin-token", token);
+    }
+    let request = request.body(Empty::<Bytes>::new())?;
     let response = sender.send_request(request).await?;
     Ok(response.status().as_u16())
 }

@@ -46,7 +46,11 @@ fn main() -> ExitCode {
         Some(Command::Check) => check(&options),
         Some(Command::Healthcheck { url, timeout }) => {
             let url = url.unwrap_or_else(|| health_url(cli.serve.listen));
-            healthcheck::run(&url, Duration::from_secs(timeout))
+            healthcheck::run(
+                &url,
+                cli.serve.admin_token.as_deref(),
+                Duration::from_secs(timeout),
+            )
         }
         Some(Command::Schema { of }) => schema(&of),
     }

@@ -33,7 +33,7 @@ pub(crate) struct App {
     pub scenarios: Scenarios,
     pub journal: Journal,
     pub max_body: usize,
-    /// When set, admin calls (but health) need it.
+    /// When set, every admin call needs it.
     pub admin_token: Option<String>,
 }
 

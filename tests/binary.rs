@@ -477,3 +477,24 @@ fn the_dockerfile_builds_a_static_non_root_image_with_its_own_healthcheck() {
     );
     assert!(final_stage.contains(&r#"ENTRYPOINT ["/usermock"]"#));
 }
+
+#[test]
+fn healthcheck_sends_the_admin_token_from_the_same_variable() {
+    let server = BinaryServer::start(&["--admin-token", "s3cret"]);
+    let url = format!("{}/__admin/health", server.base);
+    let status = binary()
+        .args(["healthcheck", "--url", &url])
+        .status()
+        .expect("run");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "without the token the health check is refused"
+    );
+    let status = binary()
+        .args(["healthcheck", "--url", &url])
+        .env("USERMOCK_ADMIN_TOKEN", "s3cret")
+        .status()
+        .expect("run");
+    assert!(status.success());
+}
