@@ -849,3 +849,49 @@ async fn a_body_over_the_limit_is_a_413_in_the_vendor_format() {
         StatusCode::OK
     );
 }
+
+// ------------------------------------------------------- fixture settings --
+
+async fn server_with_settings(tag: &str, settings: Value) -> (TestServer, common::TempDir) {
+    let dir = common::TempDir::new(tag);
+    let mut fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo_fixtures().join("activity.json")).expect("fixture"),
+    )
+    .expect("json");
+    fixture["settings"] = settings;
+    dir.write("activity.json", &fixture.to_string());
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    (server, dir)
+}
+
+#[tokio::test]
+async fn settings_can_make_read_only_and_unknown_fields_ignored() {
+    let (server, _dir) = server_with_settings(
+        "activity-ignore",
+        json!({"read_only_fields": "ignore", "unknown_fields": "ignore"}),
+    )
+    .await;
+    let body =
+        json!({"departments": [PLATFORM], "username": "someone", "nickname": "x"}).to_string();
+    // Accepted, and the read-only field is left as it was.
+    assert_written(&patch(&server, &body).await, json!([platform()]));
+}
+
+#[tokio::test]
+async fn settings_can_accept_bodies_without_a_json_content_type() {
+    let (server, _dir) = server_with_settings(
+        "activity-any-type",
+        json!({"require_json_content_type": false}),
+    )
+    .await;
+    let request = server
+        .request(Method::PATCH, &user_path(CLIENT, USER))
+        .bearer_auth(ADMIN)
+        .header("content-type", "text/plain")
+        .body(format!(r#"{{"departments": ["{PLATFORM}"]}}"#));
+    assert_written(&server.send(request).await, json!([platform()]));
+}

@@ -498,3 +498,82 @@ fn healthcheck_sends_the_admin_token_from_the_same_variable() {
         .expect("run");
     assert!(status.success());
 }
+
+/// Runs the binary with one vendor's fixture file and returns (code, stderr).
+fn start_with_fixture(tag: &str, vendor: &str, text: &str) -> (Option<i32>, String) {
+    let dir = TempDir::new(tag);
+    dir.write(&format!("{vendor}.json"), text);
+    let output = binary()
+        .args(["--listen", "127.0.0.1:0", "--fixtures", dir.path()])
+        .output()
+        .expect("run");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn repo_fixture(vendor: &str) -> String {
+    std::fs::read_to_string(repo_fixtures().join(format!("{vendor}.json"))).expect("fixture")
+}
+
+#[test]
+fn every_vendor_fixture_is_checked_for_references_and_rules() {
+    let cases = [
+        (
+            "relesys",
+            repo_fixture("relesys").replacen(
+                "\"primaryDepartmentId\": \"27744bfa-d16b-4a6a-8f9a-8a79351f9c5f\"",
+                "\"primaryDepartmentId\": \"00000000-0000-4000-8000-000000000000\"",
+                1,
+            ),
+            "relesys.json at /users/1/primaryDepartmentId: no department has id '00000000-0000-4000-8000-000000000000'",
+        ),
+        (
+            "relesys",
+            repo_fixture("relesys").replacen("\"shoesize\": \"39\"", "\"hatsize\": \"7\"", 1),
+            "relesys.json at /users/1/customFields/hatsize: no custom field has key 'hatsize'",
+        ),
+        (
+            "relesys",
+            repo_fixture("relesys").replacen("\"relesys.api.users:read\"]", "\"relesys.admin\"]", 1),
+            "is not a Relesys scope",
+        ),
+        (
+            "awork",
+            repo_fixture("awork").replacen("\"language\": \"de\"", "\"language\": \"german\"", 1),
+            "awork.json at /users/0/language: 'german' is not an ISO 639-1 code",
+        ),
+        (
+            "awork",
+            repo_fixture("awork").replacen(
+                "\"user_id\": \"9b2f6c1e-3d4a-4e5b-8c7d-1a2b3c4d5e6f\"",
+                "\"user_id\": \"00000000-0000-4000-8000-000000000000\"",
+                1,
+            ),
+            "awork.json at /credentials/0/user_id: no user has id '00000000-0000-4000-8000-000000000000'",
+        ),
+        (
+            "replay",
+            repo_fixture("replay").replacen("\"role\": \"Disabled\"", "\"role\": \"User\"", 1),
+            "replay.json at /users/2/status: status 'disabled' does not fit role 'User'",
+        ),
+        (
+            "replay",
+            repo_fixture("replay").replacen(
+                "\"parent_id\": \"11111111-1111-4111-8111-111111111111\"",
+                "\"parent_id\": \"99999999-9999-4999-8999-999999999999\"",
+                1,
+            ),
+            "replay.json at /companies/1/parent_id: no other company has id '99999999-9999-4999-8999-999999999999'",
+        ),
+    ];
+    for (i, (vendor, text, expected)) in cases.iter().enumerate() {
+        let (code, stderr) = start_with_fixture(&format!("vendor-fixture-{i}"), vendor, text);
+        assert_eq!(code, Some(2), "{expected}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in:\n{stderr}"
+        );
+    }
+}

@@ -977,3 +977,35 @@ async fn checks_run_in_order_auth_then_shape_then_scope_then_existence() {
     .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn with_unknown_custom_fields_reject_an_undefined_key_is_a_400() {
+    let dir = common::TempDir::new("relesys-reject-custom");
+    let fixture = std::fs::read_to_string(common::repo_fixtures().join("relesys.json"))
+        .expect("fixture")
+        .replace(
+            "\"unknown_custom_fields\": \"drop\"",
+            "\"unknown_custom_fields\": \"reject\"",
+        );
+    dir.write("relesys.json", &fixture);
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    assert_400(
+        &server,
+        USER,
+        json!([{"op": "add", "path": "/customFields/favouritecolour", "value": "green"}]),
+        "Operation 0 (add /customFields/favouritecolour): /customFields/favouritecolour: no custom field has key 'favouritecolour'",
+    )
+    .await;
+    // Defined keys still work.
+    let answer = patch(
+        &server,
+        USER,
+        json!([{"op": "add", "path": "/customFields/shoesize", "value": "40"}]),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
