@@ -537,10 +537,8 @@ fn compile_answer(
 ) -> Option<Answer> {
     let (delay_ms, jitter_ms, action) = match answer {
         AnswerSpec::Respond(r) => {
-            let Ok(status) = StatusCode::from_u16(r.status)
-                .map_err(|_| ())
-                .and_then(|s| if r.status >= 100 { Ok(s) } else { Err(()) })
-            else {
+            // `from_u16` accepts 100..=999 only.
+            let Ok(status) = StatusCode::from_u16(r.status) else {
                 bad(
                     format!("{at}/respond/status"),
                     format!("{} is not an HTTP status", r.status),
