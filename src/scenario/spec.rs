@@ -295,220 +295,22 @@ pub(crate) fn compile_spec(
     let mut problems = Vec::new();
     let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
 
-    let prefix = spec.name.split('-').next().unwrap_or_default();
-    let name_vendor = vendors
-        .iter()
-        .find(|v| v.name() == prefix)
-        .map(|v| v.name().to_owned());
-    let well_formed = spec.name.split('-').count() >= 2
-        && spec.name.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if !well_formed || (name_vendor.is_none() && prefix != "any") {
-        let names: Vec<&str> = vendors.iter().map(|v| v.name()).collect();
-        bad(
-            "/name".into(),
-            format!(
-                "'{}' must be '<vendor>-<case>' or 'any-<case>' in lower case, with <vendor> one of {}",
-                spec.name,
-                names.join(", ")
-            ),
-        );
-    }
+    let name_vendor = check_name(&spec.name, vendors, &mut bad);
     if spec.rules.is_empty() {
         bad("/rules".into(), "a scenario needs at least one rule".into());
     }
-
     let mut rules = Vec::new();
     for (i, rule) in spec.rules.iter().enumerate() {
-        let at = |rest: &str| format!("/rules/{i}{rest}");
-        let m = &rule.matcher;
-        let mut matcher = Matcher::default();
-
-        // Which vendors the rule can reach.
-        let vendor = match (&m.vendor, &name_vendor) {
-            (Some(v), Some(named)) if v != named => {
-                bad(
-                    at("/match/vendor"),
-                    format!("'{v}' differs from the scenario's vendor '{named}'"),
-                );
-                None
-            }
-            (Some(v), _) if !vendors.iter().any(|x| x.name() == v) => {
-                bad(at("/match/vendor"), format!("unknown vendor '{v}'"));
-                None
-            }
-            (Some(v), _) => Some(v.clone()),
-            (None, named) => named.clone(),
-        };
-        let reachable: Vec<&dyn Vendor> = vendors
-            .iter()
-            .copied()
-            .filter(|v| vendor.as_deref().is_none_or(|name| v.name() == name))
-            .collect();
-        matcher.vendor = vendor;
-
-        let methods = match &m.method {
-            None => vec![],
-            Some(OneOrMany::One(one)) => vec![one.clone()],
-            Some(OneOrMany::Many(many)) => many.clone(),
-        };
-        for (j, method) in methods.iter().enumerate() {
-            let pointer = match &m.method {
-                Some(OneOrMany::Many(_)) => at(&format!("/match/method/{j}")),
-                _ => at("/match/method"),
-            };
-            match Method::from_str(&method.to_ascii_uppercase()) {
-                Ok(parsed) if method.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                    matcher.methods.push(parsed)
-                }
-                _ => bad(pointer, format!("'{method}' is not an HTTP method")),
-            }
-        }
-
-        if let Some(path) = &m.path {
-            match PathPattern::parse(path) {
-                Ok(pattern) => {
-                    if !reachable
-                        .iter()
-                        .any(|v| v.route_patterns().iter().any(|r| pattern.overlaps(r)))
-                    {
-                        let routes: Vec<String> = reachable
-                            .iter()
-                            .flat_map(|v| {
-                                v.route_patterns()
-                                    .iter()
-                                    .map(move |r| format!("{} {r}", v.name()))
-                            })
-                            .collect();
-                        bad(
-                            at("/match/path"),
-                            format!(
-                                "'{path}' can never match: the routes are {}",
-                                routes.join(", ")
-                            ),
-                        );
-                    }
-                    for name in m.path_params.keys() {
-                        if !pattern.params().any(|p| p == name) {
-                            bad(
-                                at(&format!("/match/path_params/{name}")),
-                                format!("'{name}' is not a {{param}} of the path '{path}', so the rule can never match"),
-                            );
-                        }
-                    }
-                    matcher.path = Some(pattern);
-                }
-                Err(message) => bad(at("/match/path"), message),
-            }
-        } else if let Some(name) = m.path_params.keys().next() {
-            bad(
-                at(&format!("/match/path_params/{name}")),
-                "path_params need a `path` with {param}s, so the rule can never match".into(),
-            );
-        }
-        matcher.path_params = m
-            .path_params
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        matcher.query = m
-            .query
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (name, value) in &m.headers {
-            match HeaderName::from_str(name) {
-                Ok(header) => matcher.headers.push((header, value.clone())),
-                Err(_) => bad(
-                    at(&format!("/match/headers/{name}")),
-                    format!("'{name}' is not a header name"),
-                ),
-            }
-        }
-        if let Some(body) = &m.body {
-            matcher.body_json.clone_from(&body.json);
-            for (pointer, value) in &body.pointers {
-                if !pointer.is_empty() && !pointer.starts_with('/') {
-                    bad(
-                        at(&format!(
-                            "/match/body/pointers/{}",
-                            pointer.replace('~', "~0").replace('/', "~1")
-                        )),
-                        format!("'{pointer}' is not a JSON pointer (it must start with '/')"),
-                    );
-                }
-                matcher.body_pointers.push((pointer.clone(), value.clone()));
-            }
-            if let Some(regex) = &body.regex {
-                match regex::bytes::Regex::new(regex) {
-                    Ok(compiled) => matcher.body_regex = Some(compiled),
-                    Err(err) => bad(at("/match/body/regex"), format!("invalid regex: {err}")),
-                }
-            }
-        }
-
-        let limit = match (rule.times, rule.nth) {
-            (Some(_), Some(_)) => {
-                bad(at("/nth"), "use either `times` or `nth`, not both".into());
-                Limit::Always
-            }
-            (Some(0), None) => {
-                bad(at("/times"), "0 times can never fire".into());
-                Limit::Always
-            }
-            (None, Some(0)) => {
-                bad(at("/nth"), "calls are counted from 1".into());
-                Limit::Always
-            }
-            (Some(n), None) => Limit::FirstN(n),
-            (None, Some(n)) => Limit::Nth(n),
-            (None, None) => Limit::Always,
-        };
-
-        if rule.sequence.is_some() && limit != Limit::Always {
-            bad(
-                at("/sequence"),
-                "a sequence already says which call gets what; drop `times`/`nth`".into(),
-            );
-        }
-        let answers = match (&rule.answer, &rule.sequence) {
-            (Some(answer), None) => {
-                compile_answer(answer, &at("/answer"), &reachable, &mut bad).map(Answers::Always)
-            }
-            (None, Some(list)) if !list.is_empty() => {
-                let compiled: Vec<Option<Answer>> = list
-                    .iter()
-                    .enumerate()
-                    .map(|(j, a)| {
-                        compile_answer(a, &at(&format!("/sequence/{j}")), &reachable, &mut bad)
-                    })
-                    .collect();
-                compiled
-                    .into_iter()
-                    .collect::<Option<Vec<_>>>()
-                    .map(Answers::Sequence)
-            }
-            (None, Some(_)) => {
-                bad(at("/sequence"), "an empty sequence never answers".into());
-                None
-            }
-            (Some(_), Some(_)) => {
-                bad(
-                    at(""),
-                    "give either `answer` or `sequence`, not both".into(),
-                );
-                None
-            }
-            (None, None) => {
-                bad(at(""), "a rule needs an `answer` or a `sequence`".into());
-                None
-            }
-        };
-        if let Some(answers) = answers {
+        let at = format!("/rules/{i}");
+        let (matcher, reachable) = compile_matcher(
+            &rule.matcher,
+            &at,
+            name_vendor.as_deref(),
+            vendors,
+            &mut bad,
+        );
+        let limit = compile_limit(rule, &at, &mut bad);
+        if let Some(answers) = compile_answers(rule, &at, limit, &reachable, &mut bad) {
             rules.push(Rule {
                 matcher,
                 answers,
@@ -527,6 +329,251 @@ pub(crate) fn compile_spec(
         rules,
         spec,
     })
+}
+
+/// `<vendor>-<case>` or `any-<case>`; returns the vendor it names, if any.
+fn check_name(
+    name: &str,
+    vendors: &[&dyn Vendor],
+    bad: &mut impl FnMut(String, String),
+) -> Option<String> {
+    let prefix = name.split('-').next().unwrap_or_default();
+    let name_vendor = vendors
+        .iter()
+        .find(|v| v.name() == prefix)
+        .map(|v| v.name().to_owned());
+    let well_formed = name.split('-').count() >= 2
+        && name.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !well_formed || (name_vendor.is_none() && prefix != "any") {
+        let names: Vec<&str> = vendors.iter().map(|v| v.name()).collect();
+        bad(
+            "/name".into(),
+            format!(
+                "'{name}' must be '<vendor>-<case>' or 'any-<case>' in lower case, with <vendor> one of {}",
+                names.join(", ")
+            ),
+        );
+    }
+    name_vendor
+}
+
+/// A rule's `match`, and the vendors the rule can reach.
+fn compile_matcher<'v>(
+    m: &MatchSpec,
+    at: &str,
+    name_vendor: Option<&str>,
+    vendors: &[&'v dyn Vendor],
+    bad: &mut impl FnMut(String, String),
+) -> (Matcher, Vec<&'v dyn Vendor>) {
+    let mut matcher = Matcher::default();
+    let vendor = match (&m.vendor, name_vendor) {
+        (Some(v), Some(named)) if v != named => {
+            bad(
+                format!("{at}/match/vendor"),
+                format!("'{v}' differs from the scenario's vendor '{named}'"),
+            );
+            None
+        }
+        (Some(v), _) if !vendors.iter().any(|x| x.name() == v) => {
+            bad(
+                format!("{at}/match/vendor"),
+                format!("unknown vendor '{v}'"),
+            );
+            None
+        }
+        (Some(v), _) => Some(v.clone()),
+        (None, named) => named.map(str::to_owned),
+    };
+    let reachable: Vec<&dyn Vendor> = vendors
+        .iter()
+        .copied()
+        .filter(|v| vendor.as_deref().is_none_or(|name| v.name() == name))
+        .collect();
+    matcher.vendor = vendor;
+
+    let (methods, listed) = match &m.method {
+        None => (vec![], false),
+        Some(OneOrMany::One(one)) => (vec![one.clone()], false),
+        Some(OneOrMany::Many(many)) => (many.clone(), true),
+    };
+    for (j, method) in methods.iter().enumerate() {
+        let pointer = if listed {
+            format!("{at}/match/method/{j}")
+        } else {
+            format!("{at}/match/method")
+        };
+        match Method::from_str(&method.to_ascii_uppercase()) {
+            Ok(parsed) if method.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                matcher.methods.push(parsed)
+            }
+            _ => bad(pointer, format!("'{method}' is not an HTTP method")),
+        }
+    }
+
+    match (&m.path, m.path_params.keys().next()) {
+        (Some(path), _) => match PathPattern::parse(path) {
+            Ok(pattern) => {
+                let reaches =
+                    |v: &&dyn Vendor| v.route_patterns().iter().any(|r| pattern.overlaps(r));
+                if !reachable.iter().any(reaches) {
+                    let routes: Vec<String> = reachable
+                        .iter()
+                        .flat_map(|v| {
+                            v.route_patterns()
+                                .iter()
+                                .map(move |r| format!("{} {r}", v.name()))
+                        })
+                        .collect();
+                    bad(
+                        format!("{at}/match/path"),
+                        format!(
+                            "'{path}' can never match: the routes are {}",
+                            routes.join(", ")
+                        ),
+                    );
+                }
+                for name in m
+                    .path_params
+                    .keys()
+                    .filter(|n| !pattern.params().any(|p| p == n.as_str()))
+                {
+                    bad(
+                        format!("{at}/match/path_params/{name}"),
+                        format!("'{name}' is not a {{param}} of the path '{path}', so the rule can never match"),
+                    );
+                }
+                matcher.path = Some(pattern);
+            }
+            Err(message) => bad(format!("{at}/match/path"), message),
+        },
+        (None, Some(name)) => bad(
+            format!("{at}/match/path_params/{name}"),
+            "path_params need a `path` with {param}s, so the rule can never match".into(),
+        ),
+        (None, None) => {}
+    }
+    matcher.path_params = m
+        .path_params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    matcher.query = m
+        .query
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (name, value) in &m.headers {
+        match HeaderName::from_str(name) {
+            Ok(header) => matcher.headers.push((header, value.clone())),
+            Err(_) => bad(
+                format!("{at}/match/headers/{name}"),
+                format!("'{name}' is not a header name"),
+            ),
+        }
+    }
+    if let Some(body) = &m.body {
+        matcher.body_json.clone_from(&body.json);
+        for (pointer, value) in &body.pointers {
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                let escaped = pointer.replace('~', "~0").replace('/', "~1");
+                bad(
+                    format!("{at}/match/body/pointers/{escaped}"),
+                    format!("'{pointer}' is not a JSON pointer (it must start with '/')"),
+                );
+            }
+            matcher.body_pointers.push((pointer.clone(), value.clone()));
+        }
+        if let Some(regex) = &body.regex {
+            match regex::bytes::Regex::new(regex) {
+                Ok(compiled) => matcher.body_regex = Some(compiled),
+                Err(err) => bad(
+                    format!("{at}/match/body/regex"),
+                    format!("invalid regex: {err}"),
+                ),
+            }
+        }
+    }
+    (matcher, reachable)
+}
+
+fn compile_limit(rule: &RuleSpec, at: &str, bad: &mut impl FnMut(String, String)) -> Limit {
+    match (rule.times, rule.nth) {
+        (Some(_), Some(_)) => {
+            bad(
+                format!("{at}/nth"),
+                "use either `times` or `nth`, not both".into(),
+            );
+            Limit::Always
+        }
+        (Some(0), None) => {
+            bad(format!("{at}/times"), "0 times can never fire".into());
+            Limit::Always
+        }
+        (None, Some(0)) => {
+            bad(format!("{at}/nth"), "calls are counted from 1".into());
+            Limit::Always
+        }
+        (Some(n), None) => Limit::FirstN(n),
+        (None, Some(n)) => Limit::Nth(n),
+        (None, None) => Limit::Always,
+    }
+}
+
+fn compile_answers(
+    rule: &RuleSpec,
+    at: &str,
+    limit: Limit,
+    reachable: &[&dyn Vendor],
+    bad: &mut impl FnMut(String, String),
+) -> Option<Answers> {
+    match (&rule.answer, &rule.sequence) {
+        (Some(answer), None) => {
+            compile_answer(answer, &format!("{at}/answer"), reachable, bad).map(Answers::Always)
+        }
+        (None, Some(list)) if !list.is_empty() => {
+            if limit != Limit::Always {
+                bad(
+                    format!("{at}/sequence"),
+                    "a sequence already says which call gets what; drop `times`/`nth`".into(),
+                );
+            }
+            let compiled: Vec<Option<Answer>> = list
+                .iter()
+                .enumerate()
+                .map(|(j, a)| compile_answer(a, &format!("{at}/sequence/{j}"), reachable, bad))
+                .collect();
+            compiled
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(Answers::Sequence)
+        }
+        (None, Some(_)) => {
+            bad(
+                format!("{at}/sequence"),
+                "an empty sequence never answers".into(),
+            );
+            None
+        }
+        (Some(_), Some(_)) => {
+            bad(
+                at.to_owned(),
+                "give either `answer` or `sequence`, not both".into(),
+            );
+            None
+        }
+        (None, None) => {
+            bad(
+                at.to_owned(),
+                "a rule needs an `answer` or a `sequence`".into(),
+            );
+            None
+        }
+    }
 }
 
 fn compile_answer(
