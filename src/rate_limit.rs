@@ -33,6 +33,18 @@ pub(crate) struct Quota {
     pub reset_after_secs: u64,
 }
 
+impl Quota {
+    /// A used-up quota that refills in `retry_after_secs` (a scenario's 429).
+    pub fn exhausted(limit: u32, retry_after_secs: u64) -> Quota {
+        Quota {
+            allowed: false,
+            limit,
+            remaining: 0,
+            reset_after_secs: retry_after_secs,
+        }
+    }
+}
+
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> RateLimiter {
         RateLimiter {

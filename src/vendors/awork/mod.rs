@@ -386,12 +386,10 @@ impl Vendor for Awork {
                 reason: "The bearer token is not valid.",
             },
             (404, None) => ApiError::user_not_found(&user_id),
-            (429, None) => ApiError::RateLimited(Quota {
-                allowed: false,
-                limit: self.requests_per_minute,
-                remaining: 0,
-                reset_after_secs: request.retry_after.unwrap_or(60),
-            }),
+            (429, None) => ApiError::RateLimited(Quota::exhausted(
+                self.requests_per_minute,
+                request.retry_after.unwrap_or(60),
+            )),
             (500, None) => ApiError::Internal,
             _ => return None,
         })
