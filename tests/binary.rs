@@ -171,6 +171,8 @@ fn the_fixtures_env_var_works_like_the_flag() {
 /// Runs the binary against a fixture folder holding `activity.json` = `text`
 /// and returns (exit code, stdout, stderr).
 fn start_with_activity_fixture(tag: &str, text: &str) -> (Option<i32>, String, String) {
+    // An edit that did not apply would start a healthy server and wait.
+    assert_ne!(text, fixture_text(), "the fixture edit did not apply");
     let dir = TempDir::new(tag);
     dir.write("activity.json", text);
     let output = binary()
@@ -540,6 +542,16 @@ fn every_vendor_fixture_is_checked_for_references_and_rules() {
             "is not a Relesys scope",
         ),
         (
+            "activity",
+            repo_fixture("activity").replacen("\"token\": \"activity-limited\"", "\"token\": \"activity limited\"", 1),
+            "activity.json at /credentials/1/token: the credential 'activity limited' must be non-empty and without white space",
+        ),
+        (
+            "replay",
+            repo_fixture("replay").replacen("\"replay-other\"", "\"\"", 1),
+            "replay.json at /companies/4/api_keys/0: the credential '' must be non-empty and without white space",
+        ),
+        (
             "awork",
             repo_fixture("awork").replacen("\"language\": \"de\"", "\"language\": \"german\"", 1),
             "awork.json at /users/0/language: 'german' is not an ISO 639-1 code",
@@ -569,6 +581,12 @@ fn every_vendor_fixture_is_checked_for_references_and_rules() {
         ),
     ];
     for (i, (vendor, text, expected)) in cases.iter().enumerate() {
+        // An edit that did not apply would start a healthy server and wait.
+        assert_ne!(
+            text,
+            &repo_fixture(vendor),
+            "case {i}: the fixture edit did not apply"
+        );
         let (code, stderr) = start_with_fixture(&format!("vendor-fixture-{i}"), vendor, text);
         assert_eq!(code, Some(2), "{expected}: {stderr}");
         assert!(

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{
-    capitalised, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded,
-    StoredUser, Vendor, VendorSpec,
+    capitalised, check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored,
+    LoadOptions, Loaded, StoredUser, Vendor, VendorSpec,
 };
 use crate::error::{ApiError, ErrorRequest};
 use crate::fixtures::{FileProblem, SourceFile};
@@ -213,12 +213,7 @@ fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FilePro
 
     let mut credentials = HashMap::new();
     for (i, cred) in fixture.credentials.iter().enumerate() {
-        if cred.token.trim().is_empty() || cred.token.contains(char::is_whitespace) {
-            bad(
-                format!("/credentials/{i}/token"),
-                "a token must be non-empty and without spaces".into(),
-            );
-        }
+        check_credential(&cred.token, format!("/credentials/{i}/token"), &mut bad);
         for (j, client) in cred.clients.iter().enumerate() {
             if !clients.contains(&client.to_ascii_lowercase()) {
                 bad(

@@ -159,3 +159,14 @@ pub(crate) fn seeded_user<U: StoredUser>(
 pub(crate) fn stored(user: &impl Serialize) -> Result<Value, String> {
     serde_json::to_value(user).map_err(|e| e.to_string())
 }
+
+/// A fixture credential (bearer token or API key) is sent in a header: it
+/// must be non-empty and hold no white space.
+pub(crate) fn check_credential(value: &str, pointer: String, bad: &mut dyn FnMut(String, String)) {
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        bad(
+            pointer,
+            format!("the credential '{value}' must be non-empty and without white space"),
+        );
+    }
+}

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded, StoredUser,
-    Vendor, VendorSpec,
+    check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
+    Loaded, StoredUser, Vendor, VendorSpec,
 };
 use crate::error::{ApiError, ErrorRequest, FieldProblem};
 use crate::fixtures::{FileProblem, SourceFile};
@@ -124,12 +124,7 @@ fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FilePro
             }
         }
         for (j, key) in company.api_keys.iter().enumerate() {
-            if key.is_empty() || key.contains(char::is_whitespace) {
-                bad(
-                    format!("/companies/{i}/api_keys/{j}"),
-                    "an API key must be non-empty and without spaces".into(),
-                );
-            }
+            check_credential(key, format!("/companies/{i}/api_keys/{j}"), &mut bad);
             if api_keys
                 .insert(key.clone(), company.id.to_ascii_lowercase())
                 .is_some()

@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::{
-    capitalised, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded,
-    StoredUser, Vendor, VendorSpec,
+    capitalised, check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored,
+    LoadOptions, Loaded, StoredUser, Vendor, VendorSpec,
 };
 use crate::error::{ApiError, ErrorRequest, FieldProblem};
 use crate::fixtures::{FileProblem, SourceFile};
@@ -211,12 +211,7 @@ fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProb
         .collect();
     let mut credentials = HashMap::new();
     for (i, cred) in fixture.credentials.iter().enumerate() {
-        if cred.token.is_empty() || cred.token.contains(char::is_whitespace) {
-            bad(
-                format!("/credentials/{i}/token"),
-                "a token must be non-empty and without spaces".into(),
-            );
-        }
+        check_credential(&cred.token, format!("/credentials/{i}/token"), &mut bad);
         if !user_ids.contains(&cred.user_id.to_ascii_lowercase()) {
             bad(
                 format!("/credentials/{i}/user_id"),

@@ -22,8 +22,8 @@ use serde_json::json;
 use self::auth::{Grant, OAuthClient, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::user::{Catalog, User};
 use super::{
-    fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions, Loaded, Vendor,
-    VendorSpec,
+    check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
+    Loaded, Vendor, VendorSpec,
 };
 use crate::error::{ApiError, ErrorRequest};
 use crate::fixtures::{FileProblem, SourceFile};
@@ -213,12 +213,7 @@ fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProb
     }
     let mut fixed = HashMap::new();
     for (i, token) in fixture.tokens.iter().enumerate() {
-        if token.token.is_empty() || token.token.contains(char::is_whitespace) {
-            bad(
-                format!("/tokens/{i}/token"),
-                "a token must be non-empty and without spaces".into(),
-            );
-        }
+        check_credential(&token.token, format!("/tokens/{i}/token"), &mut bad);
         if !client_ids.contains(&token.client_id.to_ascii_lowercase()) {
             bad(
                 format!("/tokens/{i}/client_id"),
