@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::http::Call;
-use crate::scenario::PathPattern;
+use crate::http::PathPattern;
 use crate::timestamps;
 
 /// One journaled request and what it got. Headers and body are kept as

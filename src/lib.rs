@@ -11,25 +11,29 @@
 //! # Ok(()) }
 //! ```
 
-mod admin;
-mod error;
-mod fixtures;
-mod http;
-mod journal;
+// Layers, top to bottom; each module imports only from those below it.
+mod app; // the application: state + request handling
+mod admin; // the admin API
+mod journal; // the request journal
+mod router; // target selection and the vendor pipeline
+mod scenario; // scenario files and rules
+mod fixtures; // finding and loading the vendors' fixture files
+mod vendors; // the emulated vendors, one folder each
+mod matcher; // request matching (scenario rules, journal find)
+mod diagnostics; // startup errors with file and place
+mod http; // Call, Reply, path patterns, header names
 mod rate_limit;
-mod router;
-mod scenario;
-mod server;
+mod server; // accept loop and shutdown, for any handler
+mod session;
 mod store;
 mod timestamps;
-mod vendors;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use fixtures::{FileProblem, StartupError};
+pub use diagnostics::{FileProblem, StartupError};
 
 /// How to build a server. `Default` is what the bare binary uses.
 #[derive(Debug, Clone)]
@@ -69,7 +73,7 @@ impl Default for Options {
 
 /// A loaded, ready-to-serve usermock.
 pub struct Usermock {
-    app: Arc<router::App>,
+    app: Arc<app::App>,
     drain_timeout: Duration,
 }
 
@@ -82,12 +86,12 @@ impl Usermock {
         let scenarios = scenario::Scenarios::load(options.scenarios.as_deref(), &vendors)
             .map_err(StartupError::Files)?;
         for name in &options.active_scenarios {
-            if !scenarios.activate(name, None) {
+            if !scenarios.activate(name, &session::Session::Shared) {
                 return Err(StartupError::UnknownScenario { name: name.clone() });
             }
         }
         Ok(Usermock {
-            app: Arc::new(router::App {
+            app: Arc::new(app::App {
                 vendors: world.vendors,
                 store: store::Store::new(world.baseline),
                 scenarios,
@@ -106,12 +110,14 @@ impl Usermock {
 
     /// How many scenarios are loaded (shipped and from files).
     pub fn scenario_count(&self) -> usize {
-        self.app.scenarios.summaries(None).len()
+        self.app.scenarios.summaries(&session::Session::Shared).len()
     }
 
     /// Serves on `listener` until `shutdown` resolves, then drains.
     pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
-        server::run(self.app, listener, shutdown, self.drain_timeout).await
+        let app = self.app;
+        let handler = move |req, connection| Arc::clone(&app).handle(req, connection);
+        server::run(handler, listener, shutdown, self.drain_timeout).await
     }
 }
 

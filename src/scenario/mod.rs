@@ -10,7 +10,6 @@
 //! own sessions never disturb each other's "first call fails" rules.
 
 mod fault;
-mod matcher;
 mod shipped;
 mod spec;
 
@@ -21,16 +20,22 @@ use dashmap::DashMap;
 use serde_json::{json, Value};
 
 pub(crate) use fault::BrokenBody;
-pub(crate) use matcher::PathPattern;
 use spec::Scenario;
 pub(crate) use spec::{Action, Answer, FaultKind, ScenarioFile};
 
-use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::Call;
+use crate::diagnostics::{FileProblem, SourceFile};
+use crate::http::{headers, Call};
+use crate::session::Session;
 use crate::vendors::Vendor;
 
-/// Header naming scenarios for one request (comma-separated).
-pub(crate) const SCENARIO_HEADER: &str = "x-usermock-scenario";
+/// Why a request's `X-Usermock-Scenario` header cannot be honoured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeaderProblem {
+    /// A value that is not visible ASCII.
+    NotAscii,
+    /// A name no loaded scenario has.
+    Unknown(String),
+}
 
 /// What a rule decided for a request.
 #[derive(Debug)]
@@ -40,8 +45,8 @@ pub(crate) struct Decision {
     pub answer: Answer,
 }
 
-/// Counter key: (session, scenario, rule index); "" is the default session.
-type CounterKey = (String, String, usize);
+/// Counter key: (session, scenario, rule index).
+type CounterKey = (Session, String, usize);
 
 #[derive(Debug, Default)]
 pub(crate) struct Scenarios {
@@ -49,7 +54,7 @@ pub(crate) struct Scenarios {
     /// Activated for everyone, in activation order.
     global: RwLock<Vec<String>>,
     /// Activated for one session.
-    sessions: DashMap<String, Vec<String>>,
+    sessions: DashMap<Session, Vec<String>>,
     counters: DashMap<CounterKey, u64>,
 }
 
@@ -149,18 +154,18 @@ impl Scenarios {
 
     /// Activates `name` for one session, or for everyone; its counters
     /// start again from zero.
-    pub fn activate(&self, name: &str, session: Option<&str>) -> bool {
+    pub fn activate(&self, name: &str, session: &Session) -> bool {
         if !self.exists(name) {
             return false;
         }
         match session {
-            Some(session) => {
-                let mut active = self.sessions.entry(session.to_owned()).or_default();
+            Session::Named(_) => {
+                let mut active = self.sessions.entry(session.clone()).or_default();
                 if !active.iter().any(|n| n == name) {
                     active.push(name.to_owned());
                 }
             }
-            None => {
+            Session::Shared => {
                 if let Ok(mut global) = self.global.write() {
                     if !global.iter().any(|n| n == name) {
                         global.push(name.to_owned());
@@ -168,21 +173,20 @@ impl Scenarios {
                 }
             }
         }
-        let session = session.unwrap_or_default();
         self.counters
             .retain(|(s, n, _), _| !(s == session && n == name));
         true
     }
 
     /// True when it was active in that scope.
-    pub fn deactivate(&self, name: &str, session: Option<&str>) -> bool {
+    pub fn deactivate(&self, name: &str, session: &Session) -> bool {
         match session {
-            Some(session) => self.sessions.get_mut(session).is_some_and(|mut active| {
+            Session::Named(_) => self.sessions.get_mut(session).is_some_and(|mut active| {
                 let before = active.len();
                 active.retain(|n| n != name);
                 active.len() != before
             }),
-            None => self.global.write().is_ok_and(|mut global| {
+            Session::Shared => self.global.write().is_ok_and(|mut global| {
                 let before = global.len();
                 global.retain(|n| n != name);
                 global.len() != before
@@ -191,7 +195,7 @@ impl Scenarios {
     }
 
     /// Counters back to zero: for one session, or all of them.
-    pub fn reset_counters(&self, session: Option<&str>) {
+    pub fn reset_counters(&self, session: Option<&Session>) {
         match session {
             Some(session) => self.counters.retain(|(s, _, _), _| s != session),
             None => self.counters.clear(),
@@ -203,10 +207,12 @@ impl Scenarios {
     }
 
     /// `GET /__admin/scenarios`.
-    pub fn summaries(&self, session: Option<&str>) -> Vec<Value> {
+    pub fn summaries(&self, session: &Session) -> Vec<Value> {
         let global = self.global.read().map(|g| g.clone()).unwrap_or_default();
-        let in_session = session
-            .and_then(|s| self.sessions.get(s).map(|a| a.clone()))
+        let in_session = self
+            .sessions
+            .get(session)
+            .map(|a| a.clone())
             .unwrap_or_default();
         let mut list: Vec<Value> = self
             .by_name
@@ -220,7 +226,7 @@ impl Scenarios {
                     "rules": s.rules.len(),
                     "active": global.contains(&s.name),
                 });
-                if session.is_some() {
+                if !session.is_shared() {
                     summary["active_in_session"] = json!(in_session.contains(&s.name));
                 }
                 summary
@@ -241,19 +247,19 @@ impl Scenarios {
         &self,
         vendor: &str,
         call: &Call,
-        session: Option<&str>,
-    ) -> Result<Option<Decision>, String> {
+        session: &Session,
+    ) -> Result<Option<Decision>, HeaderProblem> {
         let mut names: Vec<String> = Vec::new();
-        for value in call.headers.get_all(SCENARIO_HEADER) {
-            let text = value.to_str().map_err(|_| "a non-ASCII name".to_owned())?;
+        for value in call.headers.get_all(headers::SCENARIO) {
+            let text = value.to_str().map_err(|_| HeaderProblem::NotAscii)?;
             for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                 if !self.exists(name) {
-                    return Err(name.to_owned());
+                    return Err(HeaderProblem::Unknown(name.to_owned()));
                 }
                 names.push(name.to_owned());
             }
         }
-        if let Some(active) = session.and_then(|s| self.sessions.get(s)) {
+        if let Some(active) = self.sessions.get(session) {
             names.extend(active.iter().cloned());
         }
         if let Ok(global) = self.global.read() {
@@ -263,7 +269,6 @@ impl Scenarios {
             return Ok(None);
         }
         let mut tried = std::collections::HashSet::new();
-        let session = session.unwrap_or_default();
         for name in names {
             if !tried.insert(name.clone()) {
                 continue;
@@ -278,9 +283,9 @@ impl Scenarios {
                 let count = {
                     let mut counter = self
                         .counters
-                        .entry((session.to_owned(), name.clone(), index))
+                        .entry((session.clone(), name.clone(), index))
                         .or_insert(0);
-                    *counter += 1;
+                    *counter = counter.saturating_add(1);
                     *counter
                 };
                 if let Some(answer) = rule.answer_for(count) {

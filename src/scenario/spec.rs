@@ -11,11 +11,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::matcher::{Matcher, PathPattern};
-use crate::error::ErrorRequest;
-use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::Call;
-use crate::vendors::Vendor;
+use crate::diagnostics::{FileProblem, SourceFile};
+use crate::http::{Call, PathPattern};
+use crate::matcher::Matcher;
+use crate::vendors::{ErrorRequest, Vendor};
 
 /// One scenario file: a named, ordered list of rules.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -425,7 +424,7 @@ fn compile_matcher<'v>(
                         .iter()
                         .flat_map(|v| {
                             v.route_patterns()
-                                .iter()
+                                .into_iter()
                                 .map(move |r| format!("{} {r}", v.name()))
                         })
                         .collect();
@@ -449,7 +448,7 @@ fn compile_matcher<'v>(
                 }
                 matcher.path = Some(pattern);
             }
-            Err(message) => bad(format!("{at}/match/path"), message),
+            Err(err) => bad(format!("{at}/match/path"), err.to_string()),
         },
         (None, Some(name)) => bad(
             format!("{at}/match/path_params/{name}"),
@@ -651,7 +650,7 @@ fn compile_answer(
             };
             let probe = Call::empty();
             for vendor in reachable {
-                if vendor.scenario_error(&request, &probe).is_none() {
+                if vendor.scenario_reply(&request, &probe).is_none() {
                     bad(
                         format!("{at}/vendor_error"),
                         format!(

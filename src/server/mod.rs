@@ -1,4 +1,5 @@
-//! The accept loop and graceful shutdown.
+//! The accept loop and graceful shutdown, for any request handler: this
+//! module knows nothing of what the requests mean.
 //!
 //! The listener is bound by the caller (the binary, or a test on port 0).
 //! When `shutdown` resolves, the loop stops accepting, every open connection
@@ -6,16 +7,15 @@
 //! most `drain_timeout` before giving up on stragglers.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-
-use crate::router::App;
 
 mod io;
 
@@ -38,12 +38,18 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-pub(crate) async fn run(
-    app: Arc<App>,
+/// Serves `listener` with `handler` until `shutdown` resolves, then
+/// drains for at most `drain_timeout`. The handler gets each request with
+/// its connection (to reset it for a fault); `Err` drops the connection.
+pub(crate) async fn run<H, F>(
+    handler: H,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
     drain_timeout: Duration,
-) {
+) where
+    H: Fn(Request<Incoming>, Connection) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -60,12 +66,8 @@ pub(crate) async fn run(
                 };
                 let _ = stream.set_nodelay(true);
                 let (io, connection) = io::share(stream);
-                let app = Arc::clone(&app);
-                let service = service_fn(move |req| {
-                    let app = Arc::clone(&app);
-                    let connection = connection.clone();
-                    async move { app.handle(req, &connection).await }
-                });
+                let handler = handler.clone();
+                let service = service_fn(move |req| handler(req, connection.clone()));
                 let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -16,10 +16,11 @@ use serde_json::{json, Map, Value};
 
 use super::{
     capitalised, check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored,
-    LoadOptions, Loaded, StoredUser, Vendor, VendorSpec,
+    LoadOptions, Loaded, StoredUser, VendorSpec,
 };
-use crate::error::{ApiError, ErrorRequest};
-use crate::fixtures::{FileProblem, SourceFile};
+use crate::vendors::legacy::{ApiError, LegacyVendor};
+use crate::vendors::ErrorRequest;
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
@@ -289,7 +290,9 @@ struct UserUpdate {
     departments: Option<Vec<String>>,
 }
 
-impl Vendor for Activity {
+crate::vendors::legacy::adapt!(Activity);
+
+impl LegacyVendor for Activity {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -346,7 +349,7 @@ impl Vendor for Activity {
         }
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, crate::vendors::RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.user_problems(u))?;
         stored(&user)
     }

@@ -1,26 +1,40 @@
-//! The emulated vendors. Each module holds everything about one vendor: its
-//! fixture format, routes, validation, permission rules, user model and error
-//! body. The shared machinery only sees the [`Vendor`] trait, so adding a
-//! vendor means adding one module, one fixture file and one line in [`ALL`].
+//! The emulated vendors. Each vendor is one folder that holds everything
+//! about it: its fixture format and loading, its route table, its request
+//! validation and permission rules, its typed records, and its own error
+//! enum rendered in its own format. The shared machinery sees a vendor only
+//! through the object-safe [`Vendor`] trait, so adding a vendor means adding
+//! one folder, one fixture file and one line in [`ALL`]
+//! (`docs/adding-a-vendor.md` walks through it).
+//!
+//! A vendor implements [`Api`]; the blanket `impl Vendor for T: Api` derives
+//! from its route table everything the shared layer needs: the 404 for an
+//! unknown path, the 405 with `Allow`, the route patterns that scenario
+//! rules are checked against, and the body checks (415, "JSON expected"),
+//! each rendered through the vendor's own error type.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{ApiError, ErrorRequest};
-use crate::fixtures::{FileProblem, SourceFile};
-use crate::http::{Call, Reply};
-use crate::store::State;
+use crate::diagnostics::{FileProblem, SourceFile};
+use crate::http::{Call, Captures, PathPattern, Reply};
+use crate::store::{BrokenRecord, State};
 
 pub(crate) mod activity;
 pub(crate) mod awork;
+pub(crate) mod legacy;
 pub(crate) mod relesys;
 pub(crate) mod replay;
+#[cfg(test)]
+mod toy;
 
-/// One emulated vendor API, built from its fixture.
+/// One emulated vendor API, built from its fixture, as the shared layer
+/// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
 pub(crate) trait Vendor: Send + Sync {
     /// The key in paths (`/activity/...`), fixture names and the admin API.
     fn name(&self) -> &'static str;
@@ -31,27 +45,325 @@ pub(crate) trait Vendor: Send + Sync {
 
     /// The route patterns (relative to the real host) this vendor answers,
     /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
-    fn route_patterns(&self) -> &'static [&'static str];
+    fn route_patterns(&self) -> Vec<PathPattern>;
 
-    /// The error a scenario's `vendor_error` asks for, with details taken
-    /// from `call` as the emulation would (e.g. the department ids of the
-    /// body); `None` when the vendor documents no such error.
-    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ApiError>;
+    /// Answers a call whose path is relative to the real host's root,
+    /// errors included, in the vendor's own format.
+    fn handle(&self, call: &Call, state: &State) -> Reply;
 
-    /// Answers a call whose path is relative to the real host's root.
-    fn handle(&self, call: &Call, state: &State) -> Result<Reply, ApiError>;
+    /// The answer to a scenario's `vendor_error`, with details taken from
+    /// `call` as the emulation would (e.g. the department ids of the body);
+    /// `None` when the vendor documents no such error.
+    fn scenario_reply(&self, request: &ErrorRequest, call: &Call) -> Option<Reply>;
+
+    /// An error the shared layer raised (body too large, …), rendered in
+    /// the vendor's format.
+    fn render_shared(&self, error: &SharedError) -> Reply;
 
     /// Validates a record that the admin API seeds under `id` (the fixture's
     /// user format) and returns it as it will be stored.
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, String>;
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem>;
 
-    /// Renders an error exactly as this vendor would send it.
-    fn render_error(&self, error: &ApiError) -> Reply;
-
-    /// Forgets runtime counters (rate-limit windows) on a full reset.
-    /// Users are reset by the store, not here.
+    /// Forgets runtime counters (rate-limit windows, issued tokens) on a full
+    /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
 }
+
+/// Errors the shared layer raises itself; every vendor renders them in its
+/// own format through `From<SharedError>` for its error type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SharedError {
+    /// The body is larger than `--max-body`.
+    PayloadTooLarge { limit: usize },
+    /// The path is under a vendor's prefix but names no route of it.
+    RouteNotFound { path: String },
+    /// The route exists but not for this method; `allow` is the `Allow` value.
+    MethodNotAllowed { allow: String },
+    /// The body's declared media type is not one the route reads.
+    UnsupportedMediaType { declared: Option<String> },
+    /// The body is not what the route declares (see [`BodyKind`]).
+    BadBody(BodyProblem),
+    /// Something inside usermock broke; logged, never explained to the client.
+    Internal,
+}
+
+impl From<BrokenRecord> for SharedError {
+    fn from(_: BrokenRecord) -> SharedError {
+        SharedError::Internal
+    }
+}
+
+/// What is wrong with a body the route reads as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum BodyProblem {
+    /// Nothing but white space.
+    Empty,
+    /// Not JSON at all; the parser's message.
+    NotJson(String),
+    /// JSON, but not the kind the route declares.
+    WrongKind(BodyKind),
+}
+
+/// What a route reads from the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    /// Nothing (GET, DELETE).
+    None,
+    /// A JSON object.
+    JsonObject,
+    /// A JSON array (e.g. an RFC 6902 JSON Patch document).
+    JsonArray,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+/// Why a record given to the admin API cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecordProblem {
+    /// It does not read as the vendor's record type; serde's message.
+    Shape(String),
+    /// Its `id` is not the one in the path.
+    IdMismatch { record: String, path: String },
+    /// It reads, but a fixture check fails at `pointer`.
+    Invalid { pointer: String, message: String },
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordProblem::Shape(message) => f.write_str(message),
+            RecordProblem::IdMismatch { record, path } => write!(
+                f,
+                "the record's id '{record}' differs from the path's '{path}'"
+            ),
+            RecordProblem::Invalid { pointer, message } => write!(f, "{pointer}: {message}"),
+        }
+    }
+}
+
+/// A scenario's request for a vendor error: the status, and which error of
+/// that status where the vendor has several.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorRequest {
+    pub status: u16,
+    pub kind: Option<String>,
+    /// Seconds for `Retry-After` on a 429.
+    pub retry_after: Option<u64>,
+}
+
+// ------------------------------------------------------------ the Api trait --
+
+/// A vendor as its folder writes it: a route table, its own error type and
+/// how to render it. The shared layer's [`Vendor`] is derived from this.
+pub(crate) trait Api: Send + Sync + Sized + 'static {
+    /// Exactly the errors the vendor's documentation describes, plus a way
+    /// to carry the shared layer's own.
+    type Error: From<SharedError> + From<BrokenRecord>;
+
+    /// The vendor key (`/activity/...`, `activity.json`).
+    const NAME: &'static str;
+    /// The real API's host name.
+    const REAL_HOST: &'static str;
+
+    /// The route table, built once when the fixture loads.
+    fn routes(&self) -> &Routes<Self>;
+
+    /// The one place this vendor's errors become replies.
+    fn render(&self, error: &Self::Error) -> Reply;
+
+    /// The error a scenario's `vendor_error` asks for, or `None` when the
+    /// vendor documents no error of that status and kind.
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<Self::Error>;
+
+    /// See [`Vendor::check_record`].
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem>;
+
+    /// See [`Vendor::reset_counters`].
+    fn reset_counters(&self) {}
+}
+
+/// A route handler: the vendor, the request with its path parameters.
+pub(crate) type Handler<V> = fn(&V, &Request<'_>) -> Result<Reply, <V as Api>::Error>;
+
+/// One route: method, path pattern (relative to the real host), what it
+/// reads from the body, and its handler.
+pub(crate) struct Route<V: Api> {
+    method: Method,
+    pattern: PathPattern,
+    body: BodyKind,
+    handler: Handler<V>,
+}
+
+/// A vendor's route table. More specific patterns (more literal segments)
+/// are tried first, so `/users/summary` is never taken for `/users/{id}`.
+pub(crate) struct Routes<V: Api>(Vec<Route<V>>);
+
+impl<V: Api> Routes<V> {
+    /// Builds the table from `(method, pattern, body, handler)` rows. The
+    /// patterns are the vendor's own constants; a malformed one is a bug in
+    /// usermock, caught by the registry test that builds every table.
+    pub fn new(rows: &[(Method, &'static str, BodyKind, Handler<V>)]) -> Routes<V> {
+        let mut routes: Vec<Route<V>> = rows
+            .iter()
+            .filter_map(|(method, pattern, body, handler)| match PathPattern::parse(pattern) {
+                Ok(pattern) => Some(Route {
+                    method: method.clone(),
+                    pattern,
+                    body: *body,
+                    handler: *handler,
+                }),
+                Err(err) => {
+                    tracing::error!(vendor = V::NAME, pattern, %err, "malformed route pattern");
+                    debug_assert!(false, "malformed route pattern {pattern}: {err}");
+                    None
+                }
+            })
+            .collect();
+        routes.sort_by_key(|r| std::cmp::Reverse(r.pattern.literal_count()));
+        Routes(routes)
+    }
+
+    /// Each distinct pattern once, in table order.
+    pub fn patterns(&self) -> Vec<PathPattern> {
+        let mut seen = HashSet::new();
+        self.0
+            .iter()
+            .filter(|r| seen.insert(r.pattern.as_str()))
+            .map(|r| r.pattern.clone())
+            .collect()
+    }
+
+    /// The route for `call`, or the 404 / 405 the table implies.
+    fn find<'r, 'c>(&'r self, call: &'c Call) -> Result<(&'r Route<V>, Captures<'r, 'c>), SharedError> {
+        let mut allowed: Vec<&str> = Vec::new();
+        for route in &self.0 {
+            let Some(captures) = route.pattern.captures(&call.path) else {
+                continue;
+            };
+            if route.method == call.method {
+                return Ok((route, captures));
+            }
+            if !allowed.contains(&route.method.as_str()) {
+                allowed.push(route.method.as_str());
+            }
+        }
+        if allowed.is_empty() {
+            Err(SharedError::RouteNotFound {
+                path: call.path.clone(),
+            })
+        } else {
+            Err(SharedError::MethodNotAllowed {
+                allow: allowed.join(", "),
+            })
+        }
+    }
+}
+
+/// What a handler sees: the call, the state it reads and writes, and the
+/// path parameters its route captured.
+pub(crate) struct Request<'a> {
+    pub call: &'a Call,
+    pub state: &'a State,
+    params: Captures<'a, 'a>,
+    body: BodyKind,
+}
+
+impl<'a> Request<'a> {
+    /// The value of the route's `{name}` segment (empty if it has none).
+    pub fn param(&self, name: &str) -> &'a str {
+        self.params.get(name).unwrap_or_default()
+    }
+
+    /// The body as the route declares it, with the shared 415 and
+    /// malformed-body errors. `strict_media_type`: whether the body must be
+    /// declared as JSON (`application/json` or `application/*+json`) or,
+    /// for a form route, `application/x-www-form-urlencoded`. Handlers call
+    /// this after authenticating, so the order of checks stays 401 → 400.
+    pub fn json(&self, strict_media_type: bool) -> Result<Value, SharedError> {
+        let declared_ok = match self.body {
+            BodyKind::Form => {
+                self.call.media_type().as_deref() == Some("application/x-www-form-urlencoded")
+            }
+            _ => self.call.declares_json(),
+        };
+        if strict_media_type && !declared_ok {
+            return Err(SharedError::UnsupportedMediaType {
+                declared: self.call.header("content-type").map(str::to_owned),
+            });
+        }
+        if self.call.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(SharedError::BadBody(BodyProblem::Empty));
+        }
+        let value: Value = serde_json::from_slice(&self.call.body)
+            .map_err(|err| SharedError::BadBody(BodyProblem::NotJson(err.to_string())))?;
+        let kind_ok = match self.body {
+            BodyKind::JsonObject => value.is_object(),
+            BodyKind::JsonArray => value.is_array(),
+            BodyKind::None | BodyKind::Form => true,
+        };
+        if kind_ok {
+            Ok(value)
+        } else {
+            Err(SharedError::BadBody(BodyProblem::WrongKind(self.body)))
+        }
+    }
+}
+
+impl<V: Api> Vendor for V {
+    fn name(&self) -> &'static str {
+        V::NAME
+    }
+
+    fn real_host(&self) -> &'static str {
+        V::REAL_HOST
+    }
+
+    fn route_patterns(&self) -> Vec<PathPattern> {
+        self.routes().patterns()
+    }
+
+    fn handle(&self, call: &Call, state: &State) -> Reply {
+        let (route, params) = match self.routes().find(call) {
+            Ok(found) => found,
+            Err(shared) => return self.render_shared(&shared),
+        };
+        let request = Request {
+            call,
+            state,
+            params,
+            body: route.body,
+        };
+        match (route.handler)(self, &request) {
+            Ok(reply) => reply,
+            Err(error) => self.render(&error),
+        }
+    }
+
+    fn scenario_reply(&self, request: &ErrorRequest, call: &Call) -> Option<Reply> {
+        Api::scenario_error(self, request, call).map(|error| self.render(&error))
+    }
+
+    fn render_shared(&self, error: &SharedError) -> Reply {
+        let reply = self.render(&V::Error::from(error.clone()));
+        match error {
+            SharedError::MethodNotAllowed { allow } => match HeaderValue::from_str(allow) {
+                Ok(value) => reply.with_header(ALLOW, value),
+                Err(_) => reply,
+            },
+            _ => reply,
+        }
+    }
+
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
+        Api::check_record(self, id, record)
+    }
+
+    fn reset_counters(&self) {
+        Api::reset_counters(self)
+    }
+}
+
+// ---------------------------------------------------------------- registry --
 
 /// Startup choices that apply to every vendor's fixture.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +386,16 @@ pub(crate) struct VendorSpec {
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
 }
 
-pub(crate) const ALL: &[VendorSpec] = &[activity::SPEC, awork::SPEC, relesys::SPEC, replay::SPEC];
+/// Every vendor usermock serves, in route order. Registering a vendor is
+/// one line here.
+pub(crate) const ALL: &[VendorSpec] = &[
+    activity::SPEC,
+    awork::SPEC,
+    relesys::SPEC,
+    replay::SPEC,
+    #[cfg(test)]
+    toy::SPEC,
+];
 
 pub(crate) fn names() -> String {
     ALL.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
@@ -142,22 +463,22 @@ pub(crate) fn seeded_user<U: StoredUser>(
     id: &str,
     record: &Value,
     check: impl Fn(&U) -> Vec<(String, String)>,
-) -> Result<U, String> {
-    let user: U = serde_json::from_value(record.clone()).map_err(|e| e.to_string())?;
+) -> Result<U, RecordProblem> {
+    let user = U::deserialize(record).map_err(|e| RecordProblem::Shape(e.to_string()))?;
     if !user.id().eq_ignore_ascii_case(id) {
-        return Err(format!(
-            "the record's id '{}' differs from the path's '{id}'",
-            user.id()
-        ));
+        return Err(RecordProblem::IdMismatch {
+            record: user.id().to_owned(),
+            path: id.to_owned(),
+        });
     }
     match check(&user).into_iter().next() {
-        Some((pointer, message)) => Err(format!("{pointer}: {message}")),
+        Some((pointer, message)) => Err(RecordProblem::Invalid { pointer, message }),
         None => Ok(user),
     }
 }
 
-pub(crate) fn stored(user: &impl Serialize) -> Result<Value, String> {
-    serde_json::to_value(user).map_err(|e| e.to_string())
+pub(crate) fn stored(user: &impl Serialize) -> Result<Value, RecordProblem> {
+    serde_json::to_value(user).map_err(|e| RecordProblem::Shape(e.to_string()))
 }
 
 /// A fixture credential (bearer token or API key) is sent in a header: it

@@ -15,10 +15,11 @@ use serde_json::{json, Value};
 
 use super::{
     check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
-    Loaded, StoredUser, Vendor, VendorSpec,
+    Loaded, StoredUser, VendorSpec,
 };
-use crate::error::{ApiError, ErrorRequest, FieldProblem};
-use crate::fixtures::{FileProblem, SourceFile};
+use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
+use crate::vendors::ErrorRequest;
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
@@ -166,7 +167,9 @@ struct Update {
     child_company_id: Option<String>,
 }
 
-impl Vendor for Replay {
+crate::vendors::legacy::adapt!(Replay);
+
+impl LegacyVendor for Replay {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -219,7 +222,7 @@ impl Vendor for Replay {
         }
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, crate::vendors::RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
         stored(&user)
     }

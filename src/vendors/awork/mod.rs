@@ -21,10 +21,11 @@ use time::OffsetDateTime;
 
 use super::{
     capitalised, check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored,
-    LoadOptions, Loaded, StoredUser, Vendor, VendorSpec,
+    LoadOptions, Loaded, StoredUser, VendorSpec,
 };
-use crate::error::{ApiError, ErrorRequest, FieldProblem};
-use crate::fixtures::{FileProblem, SourceFile};
+use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
+use crate::vendors::ErrorRequest;
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
@@ -336,7 +337,9 @@ pub(crate) struct Awork {
 /// The validated fields of a PUT body: `Some(None)` clears a field.
 type Changes = Vec<(&'static str, Option<String>)>;
 
-impl Vendor for Awork {
+crate::vendors::legacy::adapt!(Awork);
+
+impl LegacyVendor for Awork {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -425,7 +428,7 @@ impl Vendor for Awork {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, String> {
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, crate::vendors::RecordProblem> {
         let user: User = seeded_user(id, record, user_problems)?;
         stored(&user)
     }

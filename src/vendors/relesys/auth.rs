@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 use serde_json::{json, Value};
 
-use crate::error::ApiError;
+use crate::vendors::legacy::ApiError;
 use crate::http::Call;
 
 /// Scopes that allow `PATCH /users/{id}` (the seed's "Scopes:" line).

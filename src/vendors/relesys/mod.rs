@@ -23,10 +23,11 @@ use self::auth::{Grant, OAuthClient, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::user::{Catalog, User};
 use super::{
     check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
-    Loaded, Vendor, VendorSpec,
+    Loaded, VendorSpec,
 };
-use crate::error::{ApiError, ErrorRequest};
-use crate::fixtures::{FileProblem, SourceFile};
+use crate::vendors::legacy::{ApiError, LegacyVendor};
+use crate::vendors::ErrorRequest;
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
@@ -312,7 +313,9 @@ pub(crate) struct Relesys {
     requests_per_minute: u32,
 }
 
-impl Vendor for Relesys {
+crate::vendors::legacy::adapt!(Relesys);
+
+impl LegacyVendor for Relesys {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -377,7 +380,7 @@ impl Vendor for Relesys {
         &self,
         id: &str,
         record: &serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<serde_json::Value, crate::vendors::RecordProblem> {
         let mut user: User = seeded_user(id, record, |u| self.catalog.problems(u))?;
         self.catalog.normalise(&mut user);
         stored(&user)

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::is_hyphenated_uuid;
-use crate::error::ApiError;
-use crate::fixtures::pointer_of;
+use crate::vendors::legacy::ApiError;
+use crate::diagnostics::pointer_of;
 use crate::timestamps;
 
 /// A Relesys user, field for field and in the order of the seed's response.

@@ -12,6 +12,20 @@ use serde::Serialize;
 
 use crate::server::Body;
 
+mod path;
+
+pub(crate) use path::{Captures, PathPattern, PatternError};
+
+/// The request headers usermock itself reads, besides the vendors' own.
+pub(crate) mod headers {
+    /// Selects an isolated copy of the state (sessions).
+    pub(crate) const SESSION: &str = "x-usermock-session";
+    /// Names scenarios for one request (comma-separated).
+    pub(crate) const SCENARIO: &str = "x-usermock-scenario";
+    /// Carries the admin token, as an alternative to `Authorization`.
+    pub(crate) const ADMIN_TOKEN: &str = "x-usermock-admin-token";
+}
+
 /// One request, fully read. `path` is relative to the vendor's real base
 /// host: the `/activity` prefix (or nothing, when routed by `Host`) is gone.
 #[derive(Debug, Clone)]
@@ -65,29 +79,13 @@ impl Call {
     }
 }
 
-/// Matches `path` against a pattern such as `/v2/clients/{client_id}/users/{user_id}`
-/// and returns the captured segments in order. A trailing slash is tolerated.
+/// The values of a path's `{params}` in pattern order, when `path` matches
+/// `pattern`. A thin form of [`PathPattern`] for code that has not moved to
+/// a route table yet.
 pub(crate) fn match_path<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
-    let path = path
-        .strip_suffix('/')
-        .filter(|p| !p.is_empty())
-        .unwrap_or(path);
-    let mut want = pattern.split('/');
-    let mut have = path.split('/');
-    let mut captured = Vec::new();
-    loop {
-        match (want.next(), have.next()) {
-            (None, None) => return Some(captured),
-            (Some(w), Some(h)) if w.starts_with('{') && w.ends_with('}') => {
-                if h.is_empty() {
-                    return None;
-                }
-                captured.push(h);
-            }
-            (Some(w), Some(h)) if w == h => {}
-            _ => return None,
-        }
-    }
+    let pattern = PathPattern::parse(pattern).ok()?;
+    let captures = pattern.captures(path)?;
+    Some(captures.values().collect())
 }
 
 /// The `index`-th `{param}` of `pattern` in `path`, lower-cased; empty when
@@ -148,29 +146,49 @@ impl Reply {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Why a request body could not be read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Over the limit (declared or received).
+    TooLarge { limit: usize },
+    /// The client broke off mid-body, or sent broken chunked framing.
+    Broken,
+}
 
-    #[test]
-    fn path_patterns_capture_parameters_in_order() {
-        let got = match_path("/v2/clients/{c}/users/{u}", "/v2/clients/a/users/b");
-        assert_eq!(got, Some(vec!["a", "b"]));
-        assert_eq!(
-            match_path("/v2/clients/{c}/users/{u}", "/v2/clients/a/users/b/"),
-            Some(vec!["a", "b"])
-        );
-        assert_eq!(
-            match_path("/v2/clients/{c}/users/{u}", "/v2/clients/a/users"),
-            None
-        );
-        assert_eq!(
-            match_path("/v2/clients/{c}/users/{u}", "/v2/clients//users/b"),
-            None
-        );
-        assert_eq!(
-            match_path("/v2/clients/{c}/users/{u}", "/v2/clients/a/users/b/x"),
-            None
-        );
+/// Reads a request into a [`Call`], refusing more than `max_body` bytes
+/// (checked against `Content-Length` first, so a large upload is not read
+/// at all). `path` is the path as the vendor or admin API sees it.
+pub(crate) async fn read_call(
+    req: hyper::Request<hyper::body::Incoming>,
+    path: String,
+    max_body: usize,
+) -> Result<Call, BodyError> {
+    use http_body_util::Limited;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return Err(BodyError::TooLarge { limit: max_body });
     }
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, max_body).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            tracing::debug!(%err, "request body not read");
+            return Err(if err.is::<http_body_util::LengthLimitError>() {
+                BodyError::TooLarge { limit: max_body }
+            } else {
+                BodyError::Broken
+            });
+        }
+    };
+    Ok(Call {
+        method: parts.method,
+        path,
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    })
 }

@@ -4,13 +4,27 @@ use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::http::{match_path, Call, Reply};
-use crate::journal::Filter;
-use crate::router::{App, SESSION_HEADER};
-use crate::scenario::PathPattern;
+use std::sync::Arc;
+
+use crate::http::{headers, match_path, Call, PathPattern, Reply};
+use crate::journal::{Filter, Journal};
+use crate::scenario::Scenarios;
+use crate::session::Session;
+use crate::store::Store;
 use crate::vendors::Vendor;
 
-pub(crate) fn handle(app: &App, call: Call) -> Reply {
+/// What the admin API works on: the application's parts and the calling
+/// request's session.
+pub(crate) struct Context<'a> {
+    pub vendors: &'a [Arc<dyn Vendor>],
+    pub store: &'a Store,
+    pub scenarios: &'a Scenarios,
+    pub journal: &'a Journal,
+    pub admin_token: Option<&'a str>,
+}
+
+pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply {
+    let app = &Scope { ctx, session };
     if !authorised(app, &call) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -23,7 +37,7 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
         "/__admin/requests" => match call.method {
             Method::GET => list_requests(app, &call),
             Method::DELETE => {
-                let cleared = app.journal.clear(call.header(SESSION_HEADER));
+                let cleared = app.journal.clear(app.session.id());
                 Reply::json(StatusCode::OK, &json!({ "cleared": cleared }))
             }
             _ => method_not_allowed("GET, DELETE"),
@@ -38,10 +52,9 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
         },
         "/__admin/scenarios" => match call.method {
             Method::GET => {
-                let session = call.header(SESSION_HEADER);
                 Reply::json(
                     StatusCode::OK,
-                    &json!({ "scenarios": app.scenarios.summaries(session) }),
+                    &json!({ "scenarios": app.scenarios.summaries(app.session) }),
                 )
             }
             Method::POST => post_scenarios(app, &call),
@@ -67,14 +80,14 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
                 if call.method != Method::POST {
                     return method_not_allowed("POST");
                 }
-                let session = call.header(SESSION_HEADER);
+                let session = app.session.id();
                 return match *verb {
-                    "activate" if app.scenarios.activate(name, session) => Reply::json(
+                    "activate" if app.scenarios.activate(name, app.session) => Reply::json(
                         StatusCode::OK,
                         &json!({ "scenario": name, "active": true, "session": session }),
                     ),
                     "deactivate" if app.scenarios.exists(name) => {
-                        app.scenarios.deactivate(name, session);
+                        app.scenarios.deactivate(name, app.session);
                         Reply::json(
                             StatusCode::OK,
                             &json!({ "scenario": name, "active": false, "session": session }),
@@ -117,7 +130,7 @@ pub(crate) fn handle(app: &App, call: Call) -> Reply {
 /// a broken file at startup); `{"activate": NAME|[NAMES]}`,
 /// `{"deactivate": …}` or `{"name": NAME, "active": BOOL}` switch scenarios
 /// by name, like the `/{name}/activate` routes.
-fn post_scenarios(app: &App, call: &Call) -> Reply {
+fn post_scenarios(app: &Scope<'_>, call: &Call) -> Reply {
     if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) {
         if !body.contains_key("rules") {
             return switch_scenarios(app, call, &body);
@@ -126,7 +139,7 @@ fn post_scenarios(app: &App, call: &Call) -> Reply {
     upload_scenario(app, call)
 }
 
-fn switch_scenarios(app: &App, call: &Call, body: &serde_json::Map<String, Value>) -> Reply {
+fn switch_scenarios(app: &Scope<'_>, call: &Call, body: &serde_json::Map<String, Value>) -> Reply {
     let names = |value: Option<&Value>| -> Vec<String> {
         match value {
             Some(Value::String(name)) => vec![name.clone()],
@@ -163,12 +176,12 @@ fn switch_scenarios(app: &App, call: &Call, body: &serde_json::Map<String, Value
     {
         return no_such_scenario(unknown);
     }
-    let session = call.header(SESSION_HEADER);
+    let session = app.session.id();
     for name in &activate {
-        app.scenarios.activate(name, session);
+        app.scenarios.activate(name, app.session);
     }
     for name in &deactivate {
-        app.scenarios.deactivate(name, session);
+        app.scenarios.deactivate(name, app.session);
     }
     Reply::json(
         StatusCode::OK,
@@ -177,7 +190,7 @@ fn switch_scenarios(app: &App, call: &Call, body: &serde_json::Map<String, Value
 }
 
 /// Adds or replaces a scenario from a scenario file.
-fn upload_scenario(app: &App, call: &Call) -> Reply {
+fn upload_scenario(app: &Scope<'_>, call: &Call) -> Reply {
     let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
     match app.scenarios.upload(&call.body, &vendors) {
         Ok(name) => Reply::json(
@@ -212,7 +225,7 @@ fn no_such_scenario(name: &str) -> Reply {
     )
 }
 
-fn with_vendor(app: &App, name: &str, then: impl FnOnce(&dyn Vendor) -> Reply) -> Reply {
+fn with_vendor(app: &Scope<'_>, name: &str, then: impl FnOnce(&dyn Vendor) -> Reply) -> Reply {
     match app.vendors.iter().find(|v| v.name() == name) {
         Some(vendor) => then(vendor.as_ref()),
         None => error(
@@ -224,8 +237,8 @@ fn with_vendor(app: &App, name: &str, then: impl FnOnce(&dyn Vendor) -> Reply) -
 }
 
 /// Records as stored, in the vendor's fixture format, sorted by id.
-fn list_users(app: &App, call: &Call, vendor: &dyn Vendor) -> Reply {
-    let state = app.store.state(call.header(SESSION_HEADER));
+fn list_users(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor) -> Reply {
+    let state = app.store.state(app.session);
     let mut users: Vec<Value> = state
         .all(vendor.name())
         .iter()
@@ -238,8 +251,8 @@ fn list_users(app: &App, call: &Call, vendor: &dyn Vendor) -> Reply {
     )
 }
 
-fn get_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
-    let state = app.store.state(call.header(SESSION_HEADER));
+fn get_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+    let state = app.store.state(app.session);
     match state.get(vendor.name(), &id.to_ascii_lowercase()) {
         Some(record) => Reply::json(StatusCode::OK, &*record),
         None => no_such_user(vendor, id),
@@ -247,23 +260,23 @@ fn get_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
 }
 
 /// Creates or replaces a user; the record is validated like a fixture entry.
-fn put_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+fn put_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
     let record: Value = match serde_json::from_slice(&call.body) {
         Ok(record) => record,
         Err(err) => return error(StatusCode::BAD_REQUEST, "invalid_json", err.to_string()),
     };
     match vendor.check_record(id, &record) {
         Ok(record) => {
-            let state = app.store.state(call.header(SESSION_HEADER));
+            let state = app.store.state(app.session);
             state.put(vendor.name(), id.to_ascii_lowercase(), record.clone());
             Reply::json(StatusCode::OK, &record)
         }
-        Err(problem) => error(StatusCode::BAD_REQUEST, "invalid_record", problem),
+        Err(problem) => error(StatusCode::BAD_REQUEST, "invalid_record", problem.to_string()),
     }
 }
 
-fn delete_user(app: &App, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
-    let state = app.store.state(call.header(SESSION_HEADER));
+fn delete_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+    let state = app.store.state(app.session);
     if state.delete(vendor.name(), &id.to_ascii_lowercase()) {
         Reply::json(StatusCode::OK, &json!({ "deleted": id }))
     } else {
@@ -280,21 +293,21 @@ fn no_such_user(vendor: &dyn Vendor, id: &str) -> Reply {
 }
 
 /// True when no admin token is configured, or the call carries it.
-fn authorised(app: &App, call: &Call) -> bool {
+fn authorised(app: &Scope<'_>, call: &Call) -> bool {
     match &app.admin_token {
         None => true,
         Some(token) => {
-            call.bearer_token() == Some(token.as_str())
-                || call.header("x-usermock-admin-token") == Some(token.as_str())
+            call.bearer_token() == Some(token)
+                || call.header(headers::ADMIN_TOKEN) == Some(token)
         }
     }
 }
 
 /// `GET /__admin/requests?vendor=&method=&path=&status=`: the journal,
 /// oldest first; with `X-Usermock-Session`, that session's requests only.
-fn list_requests(app: &App, call: &Call) -> Reply {
+fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
     let mut filter = Filter {
-        session: call.header(SESSION_HEADER).map(str::to_owned),
+        session: app.session.id().map(str::to_owned),
         ..Filter::default()
     };
     let query = call.query.as_deref().unwrap_or_default();
@@ -304,7 +317,7 @@ fn list_requests(app: &App, call: &Call) -> Reply {
             "method" => filter.method = Some(value.into_owned()),
             "path" => match PathPattern::parse(&value) {
                 Ok(pattern) => filter.path = Some(pattern),
-                Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_filter", message),
+                Err(err) => return error(StatusCode::BAD_REQUEST, "invalid_filter", err.to_string()),
             },
             "status" => match value.parse() {
                 Ok(status) => filter.status = Some(status),
@@ -332,7 +345,7 @@ fn list_requests(app: &App, call: &Call) -> Reply {
     )
 }
 
-fn health(app: &App) -> Reply {
+fn health(app: &Scope<'_>) -> Reply {
     let vendors: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
     Reply::json(
         StatusCode::OK,
@@ -347,11 +360,11 @@ fn health(app: &App) -> Reply {
 
 /// Without `X-Usermock-Session`, everything goes back to the fixtures (the
 /// default state and every session); with it, only that session does.
-fn reset(app: &App, call: &Call) -> Reply {
-    match call.header(SESSION_HEADER) {
+fn reset(app: &Scope<'_>, call: &Call) -> Reply {
+    match app.session.id() {
         Some(session) => {
             app.store.reset_session(session);
-            app.scenarios.reset_counters(Some(session));
+            app.scenarios.reset_counters(Some(app.session));
             app.journal.clear(Some(session));
             Reply::json(
                 StatusCode::OK,
@@ -362,7 +375,7 @@ fn reset(app: &App, call: &Call) -> Reply {
             app.store.reset_all();
             app.scenarios.reset_counters(None);
             app.journal.clear(None);
-            for vendor in &app.vendors {
+            for vendor in app.vendors {
                 vendor.reset_counters();
             }
             Reply::json(
@@ -392,4 +405,18 @@ fn method_not_allowed(allow: &'static str) -> Reply {
 
 fn error(status: StatusCode, code: &str, message: String) -> Reply {
     Reply::json(status, &json!({ "error": code, "message": message }))
+}
+
+/// A request's view of the admin API: the parts, and its session.
+struct Scope<'a> {
+    ctx: &'a Context<'a>,
+    session: &'a Session,
+}
+
+impl<'a> std::ops::Deref for Scope<'a> {
+    type Target = Context<'a>;
+
+    fn deref(&self) -> &Context<'a> {
+        self.ctx
+    }
 }

@@ -1,0 +1,121 @@
+//! Does a request match? The one matcher behind scenario rules' `match`
+//! and the journal's find and count: plain synchronous code over a
+//! [`Call`].
+
+use hyper::header::HeaderName;
+use hyper::Method;
+use regex::bytes::Regex;
+use serde_json::Value;
+
+use crate::http::{Call, PathPattern};
+
+/// Everything a rule's `match` asks; all given conditions must hold.
+#[derive(Debug, Default)]
+pub(crate) struct Matcher {
+    pub vendor: Option<String>,
+    pub methods: Vec<Method>,
+    pub path: Option<PathPattern>,
+    pub path_params: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body_json: Option<Value>,
+    pub body_pointers: Vec<(String, Value)>,
+    pub body_regex: Option<Regex>,
+}
+
+impl Matcher {
+    pub fn matches(&self, vendor: &str, call: &Call) -> bool {
+        if self.vendor.as_deref().is_some_and(|v| v != vendor) {
+            return false;
+        }
+        if !self.methods.is_empty() && !self.methods.contains(&call.method) {
+            return false;
+        }
+        if let Some(path) = &self.path {
+            let Some(captured) = path.captures(&call.path) else {
+                return false;
+            };
+            let params_ok = self.path_params.iter().all(|(name, want)| {
+                captured
+                    .get(name.as_str())
+                    .is_some_and(|got| got.eq_ignore_ascii_case(want))
+            });
+            if !params_ok {
+                return false;
+            }
+        }
+        if !self.query.is_empty() {
+            let pairs: Vec<(String, String)> = call
+                .query
+                .as_deref()
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default();
+            if !self.query.iter().all(|want| pairs.contains(want)) {
+                return false;
+            }
+        }
+        if !self.headers.iter().all(|(name, want)| {
+            call.headers
+                .get_all(name)
+                .iter()
+                .any(|v| v.as_bytes() == want.as_bytes())
+        }) {
+            return false;
+        }
+        if let Some(regex) = &self.body_regex {
+            if !regex.is_match(&call.body) {
+                return false;
+            }
+        }
+        if self.body_json.is_some() || !self.body_pointers.is_empty() {
+            let Ok(body) = serde_json::from_slice::<Value>(&call.body) else {
+                return false;
+            };
+            if self
+                .body_json
+                .as_ref()
+                .is_some_and(|want| !json_contains(&body, want))
+            {
+                return false;
+            }
+            if !self
+                .body_pointers
+                .iter()
+                .all(|(pointer, want)| body.pointer(pointer) == Some(want))
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Subset match: every member of `want` is in `have` with a matching value;
+/// arrays match element by element and must have the same length.
+pub(crate) fn json_contains(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (Value::Object(have), Value::Object(want)) => want
+            .iter()
+            .all(|(k, w)| have.get(k).is_some_and(|h| json_contains(h, w))),
+        (Value::Array(have), Value::Array(want)) => {
+            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| json_contains(h, w))
+        }
+        (have, want) => have == want,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_subset_matching() {
+        let have = json!({"departments": ["a", "b"], "x": {"y": 1, "z": 2}});
+        assert!(json_contains(&have, &json!({"x": {"y": 1}})));
+        assert!(json_contains(&have, &json!({"departments": ["a", "b"]})));
+        assert!(!json_contains(&have, &json!({"departments": ["a"]})));
+        assert!(!json_contains(&have, &json!({"x": {"y": 2}})));
+        assert!(!json_contains(&have, &json!({"missing": null})));
+    }
+}
