@@ -13,6 +13,7 @@
 
 // Layers, top to bottom; each module imports only from those below it.
 mod app; // the application: state + request handling
+mod clock; // real or frozen time, global and per session
 mod admin; // the admin API
 mod journal; // the request journal
 mod router; // target selection and the vendor pipeline
@@ -93,7 +94,7 @@ impl Usermock {
         Ok(Usermock {
             app: Arc::new(app::App {
                 vendors: world.vendors,
-                store: store::Store::new(world.baseline),
+                store: store::Store::new(world.baseline, clock::Clock::global(clock::Setting::Real)),
                 scenarios,
                 journal: journal::Journal::new(options.journal_size),
                 max_body: options.max_body,

@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::clock::Clock;
 use crate::session::Session;
 
 type RecordKey = (&'static str, String);
@@ -43,19 +44,26 @@ impl Baseline {
 /// The whole in-memory world: the baseline, the default state and sessions.
 #[derive(Debug)]
 pub(crate) struct Store {
+    clock: Arc<Clock>,
     baseline: Arc<Baseline>,
     default_state: Arc<State>,
     sessions: DashMap<Arc<str>, Arc<State>>,
 }
 
 impl Store {
-    pub fn new(baseline: Baseline) -> Store {
+    pub fn new(baseline: Baseline, clock: Arc<Clock>) -> Store {
         let baseline = Arc::new(baseline);
         Store {
-            default_state: Arc::new(State::new(Arc::clone(&baseline))),
+            default_state: Arc::new(State::new(Arc::clone(&baseline), Arc::clone(&clock))),
+            clock,
             baseline,
             sessions: DashMap::new(),
         }
+    }
+
+    /// The global clock (the shared state's).
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
     }
 
     /// The state a request sees: its session's, or the default one.
@@ -69,7 +77,10 @@ impl Store {
                 Arc::clone(
                     self.sessions
                         .entry(Arc::clone(id))
-                        .or_insert_with(|| Arc::new(State::new(Arc::clone(&self.baseline))))
+                        .or_insert_with(|| {
+                            let clock = Arc::new(Clock::following(&self.clock));
+                            Arc::new(State::new(Arc::clone(&self.baseline), clock))
+                        })
                         .value(),
                 )
             }
@@ -102,16 +113,29 @@ impl Store {
 #[derive(Debug)]
 pub(crate) struct State {
     baseline: Arc<Baseline>,
+    /// The global clock, or the session's own (which follows it until set).
+    clock: Arc<Clock>,
     /// `Some` = the record as changed here, `None` = deleted here.
     overlay: DashMap<RecordKey, Option<Arc<Value>>>,
 }
 
 impl State {
-    fn new(baseline: Arc<Baseline>) -> State {
+    fn new(baseline: Arc<Baseline>, clock: Arc<Clock>) -> State {
         State {
             baseline,
+            clock,
             overlay: DashMap::new(),
         }
+    }
+
+    /// The clock this state's vendors read.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by this state's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     pub fn get(&self, vendor: &'static str, id: &str) -> Option<Arc<Value>> {
@@ -286,7 +310,7 @@ mod tests {
     fn store() -> Store {
         let mut baseline = Baseline::default();
         baseline.insert("v", "u1".into(), json!({"n": 1}));
-        Store::new(baseline)
+        Store::new(baseline, Clock::global(crate::clock::Setting::Real))
     }
 
     fn bump(record: &Value) -> Result<Value, ()> {

@@ -18,15 +18,15 @@ pub(crate) fn format_millis(at: OffsetDateTime) -> String {
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
 }
 
-/// The timestamp of a write that follows `previous`: now, truncated to
-/// milliseconds, but strictly later than `previous` so that a record's
-/// `updated_at` never goes backwards or repeats, even for two writes in the
-/// same millisecond or when a fixture holds a time in the future.
-pub(crate) fn next_write_millis(previous: Option<&str>) -> String {
-    let now = OffsetDateTime::now_utc();
+/// The timestamp of a write that follows `previous`: `now` (the request's
+/// clock), truncated to milliseconds, but never earlier than `previous`, so
+/// a record's `updated_at` never goes backwards. Two writes within one
+/// millisecond (or a fixture holding a time in the future) keep the same
+/// value rather than running ahead of the clock.
+pub(crate) fn next_write_millis(previous: Option<&str>, now: OffsetDateTime) -> String {
     let now = now - Duration::nanoseconds(i64::from(now.nanosecond() % 1_000_000));
     let at = match previous.and_then(parse) {
-        Some(prev) if prev >= now => prev + Duration::milliseconds(1),
+        Some(prev) if prev > now => prev,
         _ => now,
     };
     format_millis(at)
@@ -43,11 +43,10 @@ pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
 }
 
 /// Like [`next_write_millis`], at 100 ns precision.
-pub(crate) fn next_write_ticks(previous: Option<&str>) -> String {
-    let now = OffsetDateTime::now_utc();
+pub(crate) fn next_write_ticks(previous: Option<&str>, now: OffsetDateTime) -> String {
     let now = now - Duration::nanoseconds(i64::from(now.nanosecond() % 100));
     let at = match previous.and_then(parse) {
-        Some(prev) if prev >= now => prev + Duration::nanoseconds(100),
+        Some(prev) if prev > now => prev,
         _ => now,
     };
     format_ticks(at)
@@ -101,11 +100,17 @@ mod tests {
     }
 
     #[test]
-    fn a_write_after_a_future_timestamp_moves_one_millisecond_forward() {
+    fn a_write_never_goes_back_nor_runs_ahead_of_the_clock() {
+        let now = parse("2026-02-24T22:00:00.123456Z").expect("valid");
+        // A stored time in the future is kept, never passed.
         assert_eq!(
-            next_write_millis(Some("2999-01-01T00:00:00.000Z")),
-            "2999-01-01T00:00:00.001Z"
+            next_write_millis(Some("2999-01-01T00:00:00.000Z"), now),
+            "2999-01-01T00:00:00.000Z"
         );
+        // Writes within one millisecond share it instead of running ahead.
+        let first = next_write_millis(Some("2026-02-24T21:00:00.000Z"), now);
+        assert_eq!(first, "2026-02-24T22:00:00.123Z");
+        assert_eq!(next_write_millis(Some(&first), now), first);
     }
 
     #[test]
@@ -125,8 +130,12 @@ mod tests {
         let at = parse("2026-03-31T11:00:26.7209011Z").expect("valid");
         assert_eq!(format_ticks(at), "2026-03-31T11:00:26.7209011Z");
         assert_eq!(
-            next_write_ticks(Some("2999-01-01T00:00:00.0000000Z")),
-            "2999-01-01T00:00:00.0000001Z"
+            next_write_ticks(Some("2999-01-01T00:00:00.0000000Z"), at),
+            "2999-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            next_write_ticks(Some("2000-01-01T00:00:00.0000000Z"), at),
+            "2026-03-31T11:00:26.7209011Z"
         );
     }
 
@@ -136,10 +145,4 @@ mod tests {
         assert_eq!(utc_ticks(at), 638_396_640_000_000_000);
     }
 
-    #[test]
-    fn a_write_after_a_past_timestamp_is_now() {
-        let next = next_write_millis(Some("2000-01-01T00:00:00.000Z"));
-        let parsed = parse(&next).expect("valid");
-        assert!(parsed > OffsetDateTime::now_utc() - Duration::minutes(1));
-    }
 }

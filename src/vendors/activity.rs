@@ -574,7 +574,7 @@ impl Activity {
             if let Some(departments) = departments {
                 user.departments = departments;
             }
-            user.updated_at = timestamps::next_write_millis(Some(&user.updated_at));
+            user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), state.now());
             serde_json::to_value(&user).map_err(stored_record_broken)
         })?;
         let updated = updated.ok_or_else(|| ApiError::user_not_found(&user_id))?;

@@ -269,6 +269,12 @@ pub(crate) struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// Now, by the clock of the request's session (or the global one):
+    /// every timestamp, version, expiry and rate-limit window uses this.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.state.now()
+    }
+
     /// The value of the route's `{name}` segment (empty if it has none).
     pub fn param(&self, name: &str) -> &'a str {
         self.params.get(name).unwrap_or_default()

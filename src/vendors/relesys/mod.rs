@@ -527,6 +527,7 @@ impl Relesys {
             let mut patched = user::apply(current, &ops, &self.catalog)?;
             patched.last_modified_date_time = timestamps::next_write_ticks(
                 current.get("lastModifiedDateTime").and_then(|v| v.as_str()),
+                state.now(),
             );
             serde_json::to_value(&patched).map_err(|_| ApiError::Internal)
         })?;
