@@ -6,16 +6,18 @@
 //! scenarios, vendors and store, and none of them imports it.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONNECTION};
 use hyper::{Request, Response, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::admin;
+use crate::clock::Setting;
 use crate::http::{read_call, BodyError, Call, Reply};
 use crate::journal::{Journal, Outcome};
-use crate::router::{self, Pipeline, Target};
+use crate::router::{self, Pipeline, Target, VendorAnswer};
 use crate::scenario::Scenarios;
 use crate::server::{Body, Connection, DropConnection};
 use crate::session::{InvalidSession, Session};
@@ -29,16 +31,14 @@ pub(crate) struct App {
     pub scenarios: Scenarios,
     pub journal: Journal,
     pub max_body: usize,
+    /// A client must send its whole body within this.
+    pub body_timeout: Duration,
     /// When set, every admin call needs it.
     pub admin_token: Option<String>,
-}
-
-/// What the journal keeps of a vendor (or unrouted) request.
-#[derive(Default)]
-struct Journaled {
-    vendor: Option<&'static str>,
-    call: Option<Call>,
-    scenario: Option<String>,
+    /// Each vendor's fixture document as loaded at startup.
+    pub fixtures: Vec<(&'static str, Value)>,
+    /// How the global clock ran at startup.
+    pub startup_clock: Setting,
 }
 
 impl App {
@@ -49,6 +49,16 @@ impl App {
             scenarios: &self.scenarios,
             journal: &self.journal,
             admin_token: self.admin_token.as_deref(),
+            fixtures: &self.fixtures,
+            startup_clock: self.startup_clock,
+        }
+    }
+
+    /// Drops sessions that idled too long or exceed the cap, with their
+    /// scenario activations and counters.
+    pub fn expire_sessions(&self) {
+        for id in self.store.expire_sessions() {
+            self.scenarios.forget_session(&Session::Named(id));
         }
     }
 
@@ -66,75 +76,111 @@ impl App {
             Ok(session) => session,
             Err(invalid) => return Ok(invalid_session(&invalid).into_response()),
         };
-        let (response, journaled) = match router::target(&self.vendors, &uri, req.headers()) {
+        let target = router::target(&self.vendors, &uri, req.headers());
+        let (vendor, path) = match target {
             Target::Admin => {
                 let path = uri.path().to_owned();
-                let reply = match read_call(req, path, self.max_body).await {
+                let reply = match self.read(req, path).await {
                     Ok(call) => admin::handle(&self.admin(), call, &session),
-                    Err(BodyError::TooLarge { limit }) => admin::too_large(limit),
-                    Err(BodyError::Broken) => admin::too_large(self.max_body),
+                    Err(err) => admin_body_error(err),
                 };
-                (Ok(reply.into_response()), None)
+                return Ok(reply.into_response());
             }
-            Target::Vendor(vendor, path) => {
-                let vendor = Arc::clone(vendor);
-                match read_call(req, path, self.max_body).await {
-                    Ok(call) => {
-                        let pipeline = Pipeline {
-                            scenarios: &self.scenarios,
-                            store: &self.store,
-                        };
-                        let answer = pipeline
-                            .answer(vendor.as_ref(), &call, &session, &connection)
-                            .await;
-                        let journaled = Journaled {
-                            vendor: Some(vendor.name()),
-                            call: Some(call),
-                            scenario: answer.scenario.map(|(name, _)| name),
-                        };
-                        (answer.response, Some(journaled))
-                    }
-                    Err(err) => {
-                        let limit = match err {
-                            BodyError::TooLarge { limit } => limit,
-                            BodyError::Broken => self.max_body,
-                        };
-                        let reply = vendor.render_shared(&SharedError::PayloadTooLarge { limit });
-                        let journaled = Journaled {
-                            vendor: Some(vendor.name()),
-                            ..Journaled::default()
-                        };
-                        (Ok(reply.into_response()), Some(journaled))
-                    }
-                }
-            }
-            Target::Nowhere => (
-                Ok(router::no_vendor(uri.path(), &self.vendors).into_response()),
-                Some(Journaled::default()),
-            ),
+            Target::Vendor(vendor, path) => (Some(Arc::clone(vendor)), path),
+            Target::Nowhere => (None, uri.path().to_owned()),
         };
-        let status = response.as_ref().ok().map(|r| r.status().as_u16());
+        let read = self.read(req, path).await;
+        let (answer, call, matched) = match (&vendor, read) {
+            (Some(vendor), Ok(call)) => {
+                let matched = vendor.knows_path(&call.path);
+                let pipeline = Pipeline {
+                    scenarios: &self.scenarios,
+                    store: &self.store,
+                };
+                let answer = pipeline
+                    .answer(vendor.as_ref(), &call, &session, &connection)
+                    .await;
+                (answer, Some(call), matched)
+            }
+            (Some(vendor), Err(err)) => (vendor_body_error(vendor.as_ref(), err), None, true),
+            (None, read) => {
+                let reply = router::no_vendor(uri.path(), &self.vendors);
+                (plain(reply), read.ok(), false)
+            }
+        };
+        let status = answer.response.as_ref().ok().map(|r| r.status().as_u16());
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Some(journaled) = journaled {
+        if let Some(call) = call {
             self.journal.record(Outcome {
-                vendor: journaled.vendor,
+                vendor: vendor.as_ref().map(|v| v.name()),
+                matched,
                 full_path: uri.path(),
-                call: journaled.call.as_ref(),
-                method: method.as_str(),
-                status,
-                scenario: journaled.scenario,
+                call,
+                response: answer.reply.as_ref(),
+                rule: answer.scenario,
+                fault: answer.fault,
                 duration_ms,
                 session: session.id(),
             });
         }
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // Requests are logged at debug: the journal has every one, and a
+        // formatted line per request at info would cost throughput.
         match status {
-            Some(status) => tracing::info!(%method, path = uri.path(), status, micros, "request"),
+            Some(status) => tracing::debug!(%method, path = uri.path(), status, "request"),
             None => {
-                tracing::info!(%method, path = uri.path(), "request: connection dropped by a scenario")
+                tracing::debug!(%method, path = uri.path(), "request: connection dropped by a scenario")
             }
         }
-        response
+        answer.response
+    }
+
+    /// The whole body, within the size and time limits.
+    async fn read(&self, req: Request<Incoming>, path: String) -> Result<Call, BodyError> {
+        match tokio::time::timeout(self.body_timeout, read_call(req, path, self.max_body)).await {
+            Ok(read) => read,
+            Err(_) => Err(BodyError::TimedOut),
+        }
+    }
+}
+
+fn plain(reply: Reply) -> VendorAnswer {
+    VendorAnswer {
+        response: Ok(reply.clone().into_response()),
+        reply: Some(reply),
+        scenario: None,
+        fault: None,
+    }
+}
+
+/// A body that could not be read, answered in the vendor's format: too
+/// large → 413; broken framing → 400; too slow → 408 and the connection
+/// closes.
+fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorAnswer {
+    let shared = match err {
+        BodyError::TooLarge { limit } => SharedError::PayloadTooLarge { limit },
+        BodyError::Broken => SharedError::BadBody(crate::vendors::BodyProblem::Unreadable),
+        BodyError::TimedOut => SharedError::BodyTimeout,
+    };
+    let reply = vendor.render_shared(&shared);
+    // The rest of a refused or late body is never read: the connection
+    // cannot carry another request.
+    plain(reply.with_header(CONNECTION, HeaderValue::from_static("close")))
+}
+
+fn admin_body_error(err: BodyError) -> Reply {
+    match err {
+        BodyError::TooLarge { limit } => admin::too_large(limit),
+        BodyError::Broken => admin::error(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            "the request body's framing is broken".to_owned(),
+        ),
+        BodyError::TimedOut => admin::error(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive in time".to_owned(),
+        )
+        .with_header(CONNECTION, HeaderValue::from_static("close")),
     }
 }
 

@@ -21,6 +21,10 @@ pub enum StartupError {
         name: String,
         known: String,
     },
+    #[error("--admin-token is empty: give a token, or leave the option out to run without one")]
+    EmptyAdminToken,
+    #[error("--clock: '{value}' is not an RFC 3339 timestamp (e.g. 2026-01-01T00:00:00Z)")]
+    BadClock { value: String },
     #[error("--scenario: no scenario is named '{name}' (see GET /__admin/scenarios or the scenarios folder)")]
     UnknownScenario { name: String },
     #[error("cannot read fixtures from {path}: {source}")]
@@ -128,4 +132,3 @@ pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
     }
     pointer
 }
-

@@ -17,6 +17,8 @@ use crate::vendors::{self, Vendor};
 pub(crate) struct World {
     pub vendors: Vec<Arc<dyn Vendor>>,
     pub baseline: Baseline,
+    /// Each vendor's fixture document as parsed (for snapshots).
+    pub documents: Vec<(&'static str, serde_json::Value)>,
 }
 
 /// Loads every vendor's fixture: from `dir` when given, where a vendor with
@@ -73,6 +75,17 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
                 });
                 continue;
             };
+            // A FIFO or device named like a fixture would block startup
+            // forever (or never end): only regular files are read.
+            if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                problems.push(FileProblem {
+                    file: label,
+                    line_column: None,
+                    pointer: None,
+                    message: "not a regular file".to_owned(),
+                });
+                continue;
+            }
             match std::fs::read_to_string(&path) {
                 Ok(text) => slot.1 = SourceFile { label, text },
                 Err(err) => problems.push(FileProblem {
@@ -88,6 +101,7 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
     let mut world = World {
         vendors: Vec::new(),
         baseline: Baseline::default(),
+        documents: Vec::new(),
     };
     for (spec, file) in &files {
         let options = vendors::LoadOptions {
@@ -100,6 +114,10 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
                     world.baseline.insert(spec.name, id, record);
                 }
                 world.vendors.push(loaded.vendor);
+                match serde_json::from_str(&file.text) {
+                    Ok(document) => world.documents.push((spec.name, document)),
+                    Err(err) => problems.push(file.problem("", format!("cannot re-read: {err}"))),
+                }
             }
             Err(mut found) => problems.append(&mut found),
         }

@@ -1,5 +1,11 @@
-//! The request journal: the last N requests that reached a vendor route (or
-//! no route at all), so a test can assert what the code under test sent.
+//! The request journal: the last requests that reached a vendor (or no
+//! route at all) with the answers they got, so a test can assert what the
+//! code under test sent and received.
+//!
+//! Bounded twice: by entries (`--journal-size`) and by the bytes of the
+//! bodies it keeps (`--journal-bytes`); the oldest entries go first. A body
+//! larger than [`MAX_KEPT_BODY`] is kept cut short, marked `truncated` with
+//! its real size, never dropped silently.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,82 +15,134 @@ use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::http::Call;
-use crate::http::PathPattern;
+use crate::http::{Call, PathPattern, Reply};
+use crate::matcher::Matcher;
 use crate::timestamps;
 
-/// One journaled request and what it got. Headers and body are kept as
-/// received and only turned into JSON when the journal is read, so the hot
-/// path pays for a few clones of cheap handles, not for formatting.
+/// The most of one body (request or response) an entry keeps.
+pub(crate) const MAX_KEPT_BODY: usize = 64 * 1024;
+
+/// One journaled request and what it got. Headers and bodies are kept as
+/// received (cheap handles) and only turned into JSON when read.
 #[derive(Debug, Clone)]
-pub(crate) struct Entry {
+struct Entry {
     id: u64,
     at: OffsetDateTime,
     session: Option<String>,
     /// `None` for a request that matched no vendor.
     vendor: Option<&'static str>,
-    method: String,
+    /// Whether the path is one of the vendor's routes.
+    matched: bool,
     /// The path as received (with usermock's `/vendor` prefix, if any).
     path: String,
-    /// The vendor's own path (as on its real host).
-    vendor_path: Option<String>,
-    query: Option<String>,
-    headers: HeaderMap,
-    body: Bytes,
-    /// `None` when a scenario fault dropped the connection.
-    status: Option<u16>,
-    /// The scenario whose rule answered, if any.
-    scenario: Option<String>,
+    /// The request, its path as on the vendor's real host; the body cut at
+    /// [`MAX_KEPT_BODY`].
+    call: Call,
+    body_size: usize,
+    /// The answer as the client was meant to get it; `None` when a scenario
+    /// fault dropped the connection.
+    response: Option<Answer>,
+    /// The scenario rule that answered, if any.
+    rule: Option<(String, usize)>,
+    /// The fault a scenario applied, if any.
+    fault: Option<&'static str>,
     duration_ms: u64,
 }
 
+#[derive(Debug, Clone)]
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+    body_size: usize,
+}
+
 impl Entry {
+    fn bytes(&self) -> usize {
+        self.call.body.len() + self.response.as_ref().map_or(0, |r| r.body.len())
+    }
+
     fn to_json(&self) -> Value {
-        let mut headers = Map::new();
-        for name in self.headers.keys() {
-            let values: Vec<String> = self
-                .headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect();
-            headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
-        }
         let mut entry = json!({
             "id": self.id,
             "at": timestamps::format_millis(self.at),
+            "received_at": timestamps::format_millis(self.at),
             "session": self.session,
             "vendor": self.vendor,
-            "method": self.method,
+            "matched": self.matched,
+            "method": self.call.method.as_str(),
             "path": self.path,
-            "vendor_path": self.vendor_path,
-            "query": self.query,
-            "headers": headers,
-            "body": String::from_utf8_lossy(&self.body),
-            "status": self.status,
-            "scenario": self.scenario,
+            "vendor_path": self.vendor.map(|_| self.call.path.as_str()),
+            "query": self.call.query,
+            "headers": headers_json(&self.call.headers),
+            "body": String::from_utf8_lossy(&self.call.body),
+            "body_size": self.body_size,
+            "body_truncated": self.call.body.len() < self.body_size,
+            "status": self.response.as_ref().map(|r| r.status),
+            "scenario": self.rule.as_ref().map(|(name, _)| name),
+            "rule": self.rule.as_ref().map(|(name, index)| json!({"scenario": name, "index": index})),
+            "fault": self.fault,
+            "response": self.response.as_ref().map(Answer::to_json),
             "duration_ms": self.duration_ms,
         });
-        if let Ok(parsed) = serde_json::from_slice::<Value>(&self.body) {
-            entry["json"] = parsed;
+        if self.call.body.len() == self.body_size {
+            if let Ok(parsed) = serde_json::from_slice::<Value>(&self.call.body) {
+                entry["json"] = parsed;
+            }
         }
         entry
     }
 }
 
+impl Answer {
+    fn to_json(&self) -> Value {
+        let mut answer = json!({
+            "status": self.status,
+            "headers": headers_json(&self.headers),
+            "body": String::from_utf8_lossy(&self.body),
+            "body_size": self.body_size,
+            "truncated": self.body.len() < self.body_size,
+        });
+        if self.body.len() == self.body_size {
+            if let Ok(parsed) = serde_json::from_slice::<Value>(&self.body) {
+                answer["json"] = parsed;
+            }
+        }
+        answer
+    }
+}
+
+fn headers_json(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for name in headers.keys() {
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        out.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+    }
+    Value::Object(out)
+}
+
+fn kept(body: &Bytes) -> Bytes {
+    body.slice(..body.len().min(MAX_KEPT_BODY))
+}
+
 /// What the handler knows about a finished request.
 pub(crate) struct Outcome<'a> {
     pub vendor: Option<&'static str>,
+    pub matched: bool,
     pub full_path: &'a str,
-    pub call: Option<&'a Call>,
-    pub method: &'a str,
-    pub status: Option<u16>,
-    pub scenario: Option<String>,
+    pub call: Call,
+    pub response: Option<&'a Reply>,
+    pub rule: Option<(String, usize)>,
+    pub fault: Option<&'static str>,
     pub duration_ms: u64,
     pub session: Option<&'a str>,
 }
 
-/// Filters of `GET /__admin/requests`.
+/// Filters of `GET /__admin/requests` (all given ones must hold).
 #[derive(Debug, Default)]
 pub(crate) struct Filter {
     pub vendor: Option<String>,
@@ -92,64 +150,106 @@ pub(crate) struct Filter {
     pub path: Option<PathPattern>,
     pub status: Option<u16>,
     pub session: Option<String>,
+    pub unmatched_only: bool,
+    /// A matcher in the scenario `match` vocabulary (find and count).
+    pub matcher: Option<Matcher>,
+}
+
+impl Filter {
+    fn admits(&self, e: &Entry) -> bool {
+        self.vendor.as_deref().is_none_or(|v| e.vendor == Some(v))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| e.call.method.as_str().eq_ignore_ascii_case(m))
+            && self
+                .status
+                .is_none_or(|s| e.response.as_ref().map(|r| r.status) == Some(s))
+            && self
+                .session
+                .as_deref()
+                .is_none_or(|s| e.session.as_deref() == Some(s))
+            && (!self.unmatched_only || !e.matched)
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| p.matches(&e.path) || p.matches(&e.call.path))
+            && self
+                .matcher
+                .as_ref()
+                .is_none_or(|m| m.matches(e.vendor.unwrap_or_default(), &e.call))
+    }
+}
+
+/// The journal's bounds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub entries: usize,
+    pub bytes: usize,
 }
 
 #[derive(Debug)]
 pub(crate) struct Journal {
-    capacity: usize,
+    bounds: Bounds,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     next_id: u64,
+    bytes: usize,
     entries: VecDeque<Entry>,
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Journal {
+    pub fn new(bounds: Bounds) -> Journal {
         Journal {
-            capacity,
+            bounds,
             inner: Mutex::new(Inner::default()),
         }
     }
 
     pub fn record(&self, outcome: Outcome<'_>) {
-        if self.capacity == 0 {
+        if self.bounds.entries == 0 {
             return;
         }
-        let (headers, body, query, vendor_path) = match outcome.call {
-            Some(call) => (
-                call.headers.clone(),
-                call.body.clone(),
-                call.query.clone(),
-                Some(call.path.clone()),
-            ),
-            None => (HeaderMap::new(), Bytes::new(), None, None),
-        };
+        let mut call = outcome.call;
+        let body_size = call.body.len();
+        call.body = kept(&call.body);
+        let response = outcome.response.map(|reply| Answer {
+            status: reply.status.as_u16(),
+            headers: reply.headers.iter().cloned().collect(),
+            body: kept(&reply.body),
+            body_size: reply.body.len(),
+        });
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        inner.next_id += 1;
+        inner.next_id = inner.next_id.saturating_add(1);
         let entry = Entry {
             id: inner.next_id,
             at: OffsetDateTime::now_utc(),
             session: outcome.session.map(str::to_owned),
             vendor: outcome.vendor,
-            method: outcome.method.to_owned(),
+            matched: outcome.matched,
             path: outcome.full_path.to_owned(),
-            vendor_path,
-            query,
-            headers,
-            body,
-            status: outcome.status,
-            scenario: outcome.scenario,
+            call,
+            body_size,
+            response,
+            rule: outcome.rule,
+            fault: outcome.fault,
             duration_ms: outcome.duration_ms,
         };
-        if inner.entries.len() == self.capacity {
-            inner.entries.pop_front();
-        }
+        inner.bytes = inner.bytes.saturating_add(entry.bytes());
         inner.entries.push_back(entry);
+        while inner.entries.len() > self.bounds.entries
+            || (inner.bytes > self.bounds.bytes && inner.entries.len() > 1)
+        {
+            match inner.entries.pop_front() {
+                Some(old) => inner.bytes = inner.bytes.saturating_sub(old.bytes()),
+                None => break,
+            }
+        }
     }
 
     /// Matching entries as JSON, oldest first.
@@ -160,30 +260,17 @@ impl Journal {
         inner
             .entries
             .iter()
-            .filter(|e| filter.vendor.as_deref().is_none_or(|v| e.vendor == Some(v)))
-            .filter(|e| {
-                filter
-                    .method
-                    .as_deref()
-                    .is_none_or(|m| e.method.eq_ignore_ascii_case(m))
-            })
-            .filter(|e| filter.status.is_none_or(|s| e.status == Some(s)))
-            .filter(|e| {
-                filter
-                    .session
-                    .as_deref()
-                    .is_none_or(|s| e.session.as_deref() == Some(s))
-            })
-            .filter(|e| {
-                filter.path.as_ref().is_none_or(|p| {
-                    p.captures(&e.path).is_some()
-                        || e.vendor_path
-                            .as_deref()
-                            .is_some_and(|vp| p.captures(vp).is_some())
-                })
-            })
+            .filter(|e| filter.admits(e))
             .map(Entry::to_json)
             .collect()
+    }
+
+    /// How many entries match.
+    pub fn count(&self, filter: &Filter) -> usize {
+        let Ok(inner) = self.inner.lock() else {
+            return 0;
+        };
+        inner.entries.iter().filter(|e| filter.admits(e)).count()
     }
 
     /// Forgets one session's entries, or all of them.
@@ -196,6 +283,75 @@ impl Journal {
             Some(s) => inner.entries.retain(|e| e.session.as_deref() != Some(s)),
             None => inner.entries.clear(),
         }
+        inner.bytes = inner.entries.iter().map(Entry::bytes).sum();
         before - inner.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::{Method, StatusCode};
+
+    fn call(body: Vec<u8>) -> Call {
+        Call {
+            method: Method::POST,
+            path: "/x".to_owned(),
+            query: None,
+            headers: HeaderMap::new(),
+            body: Bytes::from(body),
+        }
+    }
+
+    fn outcome(body: Vec<u8>, reply: &Reply) -> Outcome<'_> {
+        Outcome {
+            vendor: Some("v"),
+            matched: true,
+            full_path: "/v/x",
+            call: call(body),
+            response: Some(reply),
+            rule: None,
+            fault: None,
+            duration_ms: 0,
+            session: None,
+        }
+    }
+
+    #[test]
+    fn large_bodies_are_kept_cut_short_and_marked() {
+        let journal = Journal::new(Bounds {
+            entries: 10,
+            bytes: 10 * MAX_KEPT_BODY,
+        });
+        let reply = Reply::json(StatusCode::OK, &json!({"ok": true}));
+        journal.record(outcome(vec![b'a'; 3 * MAX_KEPT_BODY], &reply));
+        let listed = journal.list(&Filter::default());
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["body_size"], 3 * MAX_KEPT_BODY);
+        assert_eq!(listed[0]["body_truncated"], true);
+        assert_eq!(
+            listed[0]["body"].as_str().map(str::len),
+            Some(MAX_KEPT_BODY)
+        );
+        assert_eq!(listed[0]["response"]["json"], json!({"ok": true}));
+    }
+
+    #[test]
+    fn the_byte_budget_drops_the_oldest_entries() {
+        let journal = Journal::new(Bounds {
+            entries: 1000,
+            bytes: 3 * MAX_KEPT_BODY,
+        });
+        let reply = Reply::json(StatusCode::OK, &json!({}));
+        for _ in 0..100 {
+            journal.record(outcome(vec![b'a'; MAX_KEPT_BODY], &reply));
+        }
+        let listed = journal.list(&Filter::default());
+        assert_eq!(
+            listed.len(),
+            2,
+            "3 budgets of 64 KiB hold two 64 KiB entries and their answers"
+        );
+        assert_eq!(listed[1]["id"], 100);
     }
 }

@@ -12,22 +12,22 @@
 //! ```
 
 // Layers, top to bottom; each module imports only from those below it.
+mod admin; // the admin API
 mod app; // the application: state + request handling
 mod clock; // real or frozen time, global and per session
-mod admin; // the admin API
+mod diagnostics; // startup errors with file and place
+mod fixtures; // finding and loading the vendors' fixture files
+mod http; // Call, Reply, path patterns, header names
 mod journal; // the request journal
+mod matcher; // request matching (scenario rules, journal find)
+mod rate_limit;
 mod router; // target selection and the vendor pipeline
 mod scenario; // scenario files and rules
-mod fixtures; // finding and loading the vendors' fixture files
-mod vendors; // the emulated vendors, one folder each
-mod matcher; // request matching (scenario rules, journal find)
-mod diagnostics; // startup errors with file and place
-mod http; // Call, Reply, path patterns, header names
-mod rate_limit;
 mod server; // accept loop and shutdown, for any handler
 mod session;
 mod store;
 mod timestamps;
+mod vendors; // the emulated vendors, one folder each
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -36,14 +36,15 @@ use std::time::Duration;
 
 pub use diagnostics::{FileProblem, StartupError};
 
-/// How to build a server. `Default` is what the bare binary uses.
+/// How to build a server. `Default` is what the bare binary uses; every
+/// field is a documented limit or switch (see `docs/limits.md`).
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Folder with `<vendor>.json` files; `None` uses the embedded fixtures.
     pub fixtures: Option<PathBuf>,
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body, in bytes (default 1 MiB).
     pub max_body: usize,
-    /// How long shutdown waits for in-flight requests.
+    /// How long shutdown waits for in-flight requests (default 10 s).
     pub drain_timeout: Duration,
     /// Vendors whose documented rate limit is on regardless of the fixture.
     pub rate_limit: Vec<String>,
@@ -51,10 +52,31 @@ pub struct Options {
     pub scenarios: Option<PathBuf>,
     /// Scenarios active for every request from the start.
     pub active_scenarios: Vec<String>,
-    /// How many requests the journal keeps (the oldest go first).
+    /// How many requests the journal keeps (default 1000; the oldest go first).
     pub journal_size: usize,
-    /// When set, admin calls other than the health check need it.
+    /// How many bytes of bodies the journal keeps in all (default 32 MiB);
+    /// the oldest entries go first.
+    pub journal_bytes: usize,
+    /// When set, admin calls need it. An empty token is refused at startup.
     pub admin_token: Option<String>,
+    /// Largest request head (request line and headers), in bytes (default 32 KiB).
+    pub max_header_bytes: usize,
+    /// A client must send a whole request head within this (default 10 s).
+    pub header_read_timeout: Duration,
+    /// A client must send its whole body within this (default 30 s).
+    pub body_timeout: Duration,
+    /// An idle keep-alive connection is closed after this (default 60 s).
+    pub idle_timeout: Duration,
+    /// Connections served at once; beyond it, 503 (default 1024).
+    pub max_connections: usize,
+    /// Sessions alive at once; the least recently used goes first (default 10,000).
+    pub max_sessions: usize,
+    /// A session unused this long is dropped (default 15 min).
+    pub session_idle: Duration,
+    /// Scenarios uploaded through the admin API at once (default 256).
+    pub max_uploaded_scenarios: usize,
+    /// Start with the clock frozen at this RFC 3339 instant.
+    pub clock: Option<String>,
 }
 
 impl Default for Options {
@@ -67,7 +89,17 @@ impl Default for Options {
             scenarios: None,
             active_scenarios: Vec::new(),
             journal_size: 1000,
+            journal_bytes: 32 * 1024 * 1024,
             admin_token: None,
+            max_header_bytes: 32 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_sessions: 10_000,
+            session_idle: Duration::from_secs(15 * 60),
+            max_uploaded_scenarios: 256,
+            clock: None,
         }
     }
 }
@@ -75,32 +107,72 @@ impl Default for Options {
 /// A loaded, ready-to-serve usermock.
 pub struct Usermock {
     app: Arc<app::App>,
-    drain_timeout: Duration,
+    limits: server::Limits,
 }
 
 impl Usermock {
     /// Loads and validates every fixture; fails without serving anything if
     /// any file has a problem.
     pub fn new(options: &Options) -> Result<Usermock, StartupError> {
+        if options.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(StartupError::EmptyAdminToken);
+        }
+        let startup_clock = match options.clock.as_deref() {
+            None => clock::Setting::Real,
+            Some(text) => match timestamps::parse(text) {
+                Some(at) => clock::Setting::Frozen(at),
+                None => {
+                    return Err(StartupError::BadClock {
+                        value: text.to_owned(),
+                    })
+                }
+            },
+        };
         let world = fixtures::load(options.fixtures.as_deref(), &options.rate_limit)?;
         let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
-        let scenarios = scenario::Scenarios::load(options.scenarios.as_deref(), &vendors)
-            .map_err(StartupError::Files)?;
+        let scenarios = scenario::Scenarios::load(
+            options.scenarios.as_deref(),
+            &vendors,
+            options.max_uploaded_scenarios,
+        )
+        .map_err(StartupError::Files)?;
         for name in &options.active_scenarios {
             if !scenarios.activate(name, &session::Session::Shared) {
                 return Err(StartupError::UnknownScenario { name: name.clone() });
             }
         }
+        scenarios.mark_startup();
+        let sessions = store::SessionBounds {
+            max_sessions: options.max_sessions,
+            idle: options.session_idle,
+        };
+        let journal = journal::Bounds {
+            entries: options.journal_size,
+            bytes: options.journal_bytes,
+        };
         Ok(Usermock {
             app: Arc::new(app::App {
                 vendors: world.vendors,
-                store: store::Store::new(world.baseline, clock::Clock::global(clock::Setting::Real)),
+                store: store::Store::new(
+                    world.baseline,
+                    clock::Clock::global(startup_clock),
+                    sessions,
+                ),
                 scenarios,
-                journal: journal::Journal::new(options.journal_size),
+                journal: journal::Journal::new(journal),
                 max_body: options.max_body,
-                admin_token: options.admin_token.clone().filter(|t| !t.is_empty()),
+                body_timeout: options.body_timeout,
+                admin_token: options.admin_token.clone(),
+                fixtures: world.documents,
+                startup_clock,
             }),
-            drain_timeout: options.drain_timeout,
+            limits: server::Limits {
+                header_read_timeout: options.header_read_timeout,
+                idle_timeout: options.idle_timeout,
+                max_header_bytes: options.max_header_bytes,
+                max_connections: options.max_connections.max(1),
+                drain_timeout: options.drain_timeout,
+            },
         })
     }
 
@@ -111,14 +183,34 @@ impl Usermock {
 
     /// How many scenarios are loaded (shipped and from files).
     pub fn scenario_count(&self) -> usize {
-        self.app.scenarios.summaries(&session::Session::Shared).len()
+        self.app
+            .scenarios
+            .summaries(&session::Session::Shared)
+            .len()
     }
 
     /// Serves on `listener` until `shutdown` resolves, then drains.
     pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+        let exposed = listener
+            .local_addr()
+            .is_ok_and(|addr| !addr.ip().is_loopback());
+        if exposed && self.app.admin_token.is_none() {
+            tracing::warn!("listening beyond loopback without --admin-token: anyone who can reach this port can reset, seed and read everything");
+        }
         let app = self.app;
+        let sweeper = {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    app.expire_sessions();
+                }
+            })
+        };
         let handler = move |req, connection| Arc::clone(&app).handle(req, connection);
-        server::run(handler, listener, shutdown, self.drain_timeout).await
+        server::run(handler, listener, shutdown, self.limits).await;
+        sweeper.abort();
     }
 }
 

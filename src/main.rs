@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         active_scenarios: cli.serve.scenario.clone(),
         journal_size: cli.serve.journal_size,
         admin_token: cli.serve.admin_token.clone(),
+        ..usermock::Options::default()
     };
     match cli.command {
         None => serve(&options, cli.serve.listen),

@@ -33,7 +33,11 @@ pub(crate) enum Target<'a> {
 /// `/__admin…` is the admin API; a request whose `Host` is a vendor's real
 /// host (a container alias) carries the vendor's own path; otherwise the
 /// first path segment names the vendor.
-pub(crate) fn target<'a>(vendors: &'a [Arc<dyn Vendor>], uri: &Uri, headers: &HeaderMap) -> Target<'a> {
+pub(crate) fn target<'a>(
+    vendors: &'a [Arc<dyn Vendor>],
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Target<'a> {
     let path = uri.path();
     if path == "/__admin" || path.starts_with("/__admin/") {
         return Target::Admin;
@@ -68,7 +72,24 @@ pub(crate) struct Pipeline<'a> {
 /// A vendor's answer, and the scenario whose rule gave it (if any).
 pub(crate) struct VendorAnswer {
     pub response: Result<Response<Body>, DropConnection>,
+    /// The answer as the client was meant to get it (for the journal);
+    /// `None` when the connection was dropped.
+    pub reply: Option<Reply>,
+    /// The scenario rule that answered: (scenario, rule index).
     pub scenario: Option<(String, usize)>,
+    /// The fault a rule applied, by its scenario-file name.
+    pub fault: Option<&'static str>,
+}
+
+impl VendorAnswer {
+    fn plain(reply: Reply) -> VendorAnswer {
+        VendorAnswer {
+            response: Ok(reply.clone().into_response()),
+            reply: Some(reply),
+            scenario: None,
+            fault: None,
+        }
+    }
 }
 
 impl Pipeline<'_> {
@@ -82,39 +103,46 @@ impl Pipeline<'_> {
     ) -> VendorAnswer {
         let decision = match self.scenarios.decide(vendor.name(), call, session) {
             Ok(decision) => decision,
-            Err(problem) => {
-                let reply = unknown_scenario(&problem, self.scenarios);
-                return VendorAnswer {
-                    response: Ok(reply.into_response()),
-                    scenario: None,
-                };
-            }
+            Err(problem) => return VendorAnswer::plain(unknown_scenario(&problem, self.scenarios)),
         };
-        let emulate = || vendor.handle(call, &self.store.state(session));
-        let Some(decision) = decision else {
-            return VendorAnswer {
-                response: Ok(emulate().into_response()),
-                scenario: None,
+        // A session comes to exist with its first write: a read with a new
+        // session id is answered from a fresh state that is not kept.
+        let reads_only = call.method == hyper::Method::GET || call.method == hyper::Method::HEAD;
+        let transient = reads_only && decision.is_none();
+        let emulate = || {
+            let state = if transient {
+                self.store.peek_state(session)
+            } else {
+                self.store.state(session)
             };
+            vendor.handle(call, &state)
         };
-        tracing::info!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
-        let response = carry_out(vendor, call, connection, decision.answer, &emulate).await;
+        let Some(decision) = decision else {
+            return VendorAnswer::plain(emulate());
+        };
+        tracing::debug!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
+        let fault = decision.answer.fault_name();
+        let (response, reply) =
+            carry_out(vendor, call, connection, decision.answer, &emulate).await;
         VendorAnswer {
             response,
+            reply,
             scenario: Some((decision.scenario, decision.rule)),
+            fault,
         }
     }
 }
 
 /// Carries out a rule's answer: wait, then respond, render the vendor's
-/// error, emulate, or break the connection.
+/// error, emulate, or break the connection. Also returns the answer as
+/// the client was meant to get it, for the journal.
 async fn carry_out(
     vendor: &dyn Vendor,
     call: &Call,
     connection: &Connection,
     answer: Answer,
     emulate: &(dyn Fn() -> Reply + Sync),
-) -> Result<Response<Body>, DropConnection> {
+) -> (Result<Response<Body>, DropConnection>, Option<Reply>) {
     let jitter = if answer.jitter_ms > 0 {
         fastrand::u64(0..=answer.jitter_ms)
     } else {
@@ -125,22 +153,23 @@ async fn carry_out(
         // No lock is held here: the decision is an owned value.
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    Ok(match answer.action {
+    let whole = |reply: Reply| (Ok(reply.clone().into_response()), Some(reply));
+    match answer.action {
         Action::Respond {
             status,
             headers,
             body,
-        } => Reply {
+        } => whole(Reply {
             status,
             headers,
             body,
-        }
-        .into_response(),
-        Action::VendorError(request) => vendor
-            .scenario_reply(&request, call)
-            .unwrap_or_else(|| vendor.render_shared(&SharedError::Internal))
-            .into_response(),
-        Action::Emulate => emulate().into_response(),
+        }),
+        Action::VendorError(request) => whole(
+            vendor
+                .scenario_reply(&request, call)
+                .unwrap_or_else(|| vendor.render_shared(&SharedError::Internal)),
+        ),
+        Action::Emulate => whole(emulate()),
         Action::Fault {
             kind,
             hold_ms,
@@ -148,31 +177,34 @@ async fn carry_out(
         } => match kind {
             FaultKind::ConnectionReset => {
                 connection.reset_on_close();
-                return Err(DropConnection);
+                (Err(DropConnection), None)
             }
             FaultKind::Timeout => {
                 tokio::time::sleep(Duration::from_millis(hold_ms)).await;
                 connection.reset_on_close();
-                return Err(DropConnection);
+                (Err(DropConnection), None)
             }
-            FaultKind::CloseAfterHeaders => broken(emulate(), None),
+            FaultKind::CloseAfterHeaders => {
+                let reply = emulate();
+                (Ok(broken(reply.clone(), None)), Some(reply))
+            }
             FaultKind::TruncatedBody => {
                 let reply = emulate();
                 let half = reply.body.slice(..reply.body.len() / 2);
-                broken(reply, Some(half))
+                (Ok(broken(reply.clone(), Some(half))), Some(reply))
             }
             FaultKind::MalformedJson => {
                 let mut reply = emulate();
                 reply.body = reply.body.slice(..reply.body.len() / 2);
-                reply.into_response()
+                whole(reply)
             }
             FaultKind::WrongContentType => {
                 let value = HeaderValue::from_str(&content_type)
                     .unwrap_or(HeaderValue::from_static("text/html"));
-                emulate().with_header(CONTENT_TYPE, value).into_response()
+                whole(emulate().with_header(CONTENT_TYPE, value))
             }
         },
-    })
+    }
 }
 
 /// The reply's status and headers with its full `Content-Length`, but a

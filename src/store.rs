@@ -47,18 +47,141 @@ pub(crate) struct Store {
     clock: Arc<Clock>,
     baseline: Arc<Baseline>,
     default_state: Arc<State>,
-    sessions: DashMap<Arc<str>, Arc<State>>,
+    sessions: DashMap<Arc<str>, SessionEntry>,
+    bounds: SessionBounds,
+    /// Monotonic origin of the sessions' `last_used` counters.
+    epoch: std::time::Instant,
+}
+
+/// How many sessions may live, and for how long unused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionBounds {
+    pub max_sessions: usize,
+    pub idle: std::time::Duration,
+}
+
+impl Default for SessionBounds {
+    fn default() -> SessionBounds {
+        SessionBounds {
+            max_sessions: 10_000,
+            idle: std::time::Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SessionEntry {
+    state: Arc<State>,
+    created_at: time::OffsetDateTime,
+    /// Milliseconds since the store's epoch.
+    last_used: std::sync::atomic::AtomicU64,
+}
+
+/// One live session, as `GET /__admin/sessions` lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionInfo {
+    pub id: Arc<str>,
+    pub created_at: time::OffsetDateTime,
+    pub idle: std::time::Duration,
 }
 
 impl Store {
-    pub fn new(baseline: Baseline, clock: Arc<Clock>) -> Store {
+    pub fn new(baseline: Baseline, clock: Arc<Clock>, bounds: SessionBounds) -> Store {
         let baseline = Arc::new(baseline);
         Store {
             default_state: Arc::new(State::new(Arc::clone(&baseline), Arc::clone(&clock))),
             clock,
             baseline,
             sessions: DashMap::new(),
+            bounds,
+            epoch: std::time::Instant::now(),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn fresh_state(&self) -> State {
+        let clock = Arc::new(Clock::following(&self.clock));
+        State::new(Arc::clone(&self.baseline), clock)
+    }
+
+    /// The state a read-only request sees: its session's if it exists,
+    /// else a fresh one that is not kept (a session exists from its first
+    /// write or admin call, not from a read).
+    pub fn peek_state(&self, session: &Session) -> Arc<State> {
+        match session {
+            Session::Shared => Arc::clone(&self.default_state),
+            Session::Named(id) => match self.sessions.get(id) {
+                Some(entry) => {
+                    entry
+                        .last_used
+                        .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+                    Arc::clone(&entry.state)
+                }
+                None => Arc::new(self.fresh_state()),
+            },
+        }
+    }
+
+    /// Whether a named session exists.
+    pub fn has_session(&self, id: &str) -> bool {
+        self.sessions.contains_key(id)
+    }
+
+    /// Drops sessions unused for longer than the idle bound, then the least
+    /// recently used ones beyond the count bound. Returns the dropped ids
+    /// (their scenario activations and counters go too).
+    pub fn expire_sessions(&self) -> Vec<Arc<str>> {
+        let idle_ms = u64::try_from(self.bounds.idle.as_millis()).unwrap_or(u64::MAX);
+        let now = self.now_ms();
+        let mut dropped = Vec::new();
+        self.sessions.retain(|id, entry| {
+            let last = entry.last_used.load(std::sync::atomic::Ordering::Relaxed);
+            let keep = now.saturating_sub(last) <= idle_ms;
+            if !keep {
+                dropped.push(Arc::clone(id));
+            }
+            keep
+        });
+        let excess = self.sessions.len().saturating_sub(self.bounds.max_sessions);
+        if excess > 0 {
+            let mut by_age: Vec<(u64, Arc<str>)> = self
+                .sessions
+                .iter()
+                .map(|e| {
+                    let last = e.last_used.load(std::sync::atomic::Ordering::Relaxed);
+                    (last, Arc::clone(e.key()))
+                })
+                .collect();
+            by_age.sort();
+            for (_, id) in by_age.into_iter().take(excess) {
+                tracing::warn!(session = %id, max_sessions = self.bounds.max_sessions, "session limit reached: dropping the least recently used session");
+                self.sessions.remove(&id);
+                dropped.push(id);
+            }
+        }
+        dropped
+    }
+
+    /// The live sessions, oldest first.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        let now = self.now_ms();
+        let mut list: Vec<SessionInfo> = self
+            .sessions
+            .iter()
+            .map(|e| {
+                let last = e.last_used.load(std::sync::atomic::Ordering::Relaxed);
+                SessionInfo {
+                    id: Arc::clone(e.key()),
+                    created_at: e.created_at,
+                    idle: std::time::Duration::from_millis(now.saturating_sub(last)),
+                }
+            })
+            .collect();
+        list.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        list
     }
 
     /// The global clock (the shared state's).
@@ -71,18 +194,28 @@ impl Store {
         match session {
             Session::Shared => Arc::clone(&self.default_state),
             Session::Named(id) => {
-                if let Some(state) = self.sessions.get(id) {
-                    return Arc::clone(state.value());
+                let now = self.now_ms();
+                if let Some(entry) = self.sessions.get(id) {
+                    entry
+                        .last_used
+                        .store(now, std::sync::atomic::Ordering::Relaxed);
+                    return Arc::clone(&entry.state);
                 }
-                Arc::clone(
-                    self.sessions
+                let state = Arc::clone(
+                    &self
+                        .sessions
                         .entry(Arc::clone(id))
-                        .or_insert_with(|| {
-                            let clock = Arc::new(Clock::following(&self.clock));
-                            Arc::new(State::new(Arc::clone(&self.baseline), clock))
+                        .or_insert_with(|| SessionEntry {
+                            state: Arc::new(self.fresh_state()),
+                            created_at: time::OffsetDateTime::now_utc(),
+                            last_used: std::sync::atomic::AtomicU64::new(now),
                         })
-                        .value(),
-                )
+                        .state,
+                );
+                if self.sessions.len() > self.bounds.max_sessions {
+                    self.expire_sessions();
+                }
+                state
             }
         }
     }
@@ -93,14 +226,28 @@ impl Store {
         self.sessions.clear();
     }
 
+    /// Replaces every record of `vendor` in one state with `records`
+    /// (a snapshot restore): the baseline's are hidden, the given ones put.
+    pub fn replace_vendor(
+        &self,
+        state: &State,
+        vendor: &'static str,
+        records: Vec<(String, Value)>,
+    ) {
+        for existing in self.baseline.records.keys().filter(|(v, _)| *v == vendor) {
+            state.overlay.insert(existing.clone(), None);
+        }
+        state
+            .overlay
+            .retain(|(v, _), record| *v != vendor || record.is_none());
+        for (id, record) in records {
+            state.put(vendor, id, record);
+        }
+    }
+
     /// Back to the fixtures for one session only.
     pub fn reset_session(&self, session: &str) {
         self.sessions.remove(session);
-    }
-
-    /// The ids of the sessions that have a state.
-    pub fn session_ids(&self) -> Vec<Arc<str>> {
-        self.sessions.iter().map(|e| Arc::clone(e.key())).collect()
     }
 
     pub fn session_count(&self) -> usize {
@@ -310,7 +457,11 @@ mod tests {
     fn store() -> Store {
         let mut baseline = Baseline::default();
         baseline.insert("v", "u1".into(), json!({"n": 1}));
-        Store::new(baseline, Clock::global(crate::clock::Setting::Real))
+        Store::new(
+            baseline,
+            Clock::global(crate::clock::Setting::Real),
+            SessionBounds::default(),
+        )
     }
 
     fn bump(record: &Value) -> Result<Value, ()> {
@@ -320,7 +471,10 @@ mod tests {
     #[test]
     fn sessions_see_their_own_writes_only() {
         let store = store();
-        store.state(&named("a")).update("v", "u1", bump).expect("ok");
+        store
+            .state(&named("a"))
+            .update("v", "u1", bump)
+            .expect("ok");
         assert_eq!(
             *store.state(&named("a")).get("v", "u1").expect("some"),
             json!({"n": 2})
@@ -363,7 +517,10 @@ mod tests {
         let untouched: Result<Option<Counter>, BrokenRecord> =
             state.update_typed("v", "u2", |_| Ok(()));
         assert!(untouched.is_err());
-        assert_eq!(*state.get("v", "u2").expect("some"), json!({"n": "not a number"}));
+        assert_eq!(
+            *state.get("v", "u2").expect("some"),
+            json!({"n": "not a number"})
+        );
         let all: Vec<Counter> = state.all_typed("v");
         assert_eq!(all.len(), 1);
     }
@@ -388,7 +545,10 @@ mod tests {
                 let store = Arc::clone(&store);
                 std::thread::spawn(move || {
                     for _ in 0..500 {
-                        store.state(&Session::Shared).update("v", "u1", bump).expect("ok");
+                        store
+                            .state(&Session::Shared)
+                            .update("v", "u1", bump)
+                            .expect("ok");
                     }
                 })
             })

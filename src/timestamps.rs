@@ -144,5 +144,4 @@ mod tests {
         let at = parse("2024-01-01T00:00:00Z").expect("valid");
         assert_eq!(utc_ticks(at), 638_396_640_000_000_000);
     }
-
 }

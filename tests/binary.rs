@@ -70,7 +70,7 @@ fn the_first_stdout_line_announces_the_bound_port_and_nothing_else_goes_to_stdou
         ""
     );
     assert!(
-        server.stderr().contains("request"),
+        server.stderr().contains("fixture loaded"),
         "logs go to stderr:\n{}",
         server.stderr()
     );

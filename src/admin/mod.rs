@@ -1,14 +1,20 @@
 //! The admin API under `/__admin`, in usermock's own JSON format.
 
+mod control;
+
 use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use std::sync::Arc;
 
+use crate::clock::Setting;
+
+use subtle::ConstantTimeEq;
+
 use crate::http::{headers, match_path, Call, PathPattern, Reply};
 use crate::journal::{Filter, Journal};
-use crate::scenario::Scenarios;
+use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
 use crate::vendors::Vendor;
@@ -21,7 +27,14 @@ pub(crate) struct Context<'a> {
     pub scenarios: &'a Scenarios,
     pub journal: &'a Journal,
     pub admin_token: Option<&'a str>,
+    /// Each vendor's fixture document as loaded at startup (snapshots).
+    pub fixtures: &'a [(&'static str, Value)],
+    /// How the global clock ran at startup (a full reset returns to it).
+    pub startup_clock: Setting,
 }
+
+/// The admin API's OpenAPI 3.1 document, served at `/__admin/openapi.json`.
+const OPENAPI: &str = include_str!("openapi.json");
 
 pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply {
     let app = &Scope { ctx, session };
@@ -34,6 +47,24 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
         .with_header(hyper::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     match call.path.as_str() {
+        "/__admin/openapi.json" => match call.method {
+            Method::GET => Reply {
+                status: StatusCode::OK,
+                headers: vec![(
+                    hyper::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                )],
+                body: bytes::Bytes::from_static(OPENAPI.as_bytes()),
+            },
+            _ => method_not_allowed("GET"),
+        },
+        "/__admin/clock" => control::clock(app, &call, false),
+        "/__admin/clock/advance" => control::clock(app, &call, true),
+        "/__admin/snapshot" => control::snapshot(app, &call),
+        "/__admin/sessions" => control::sessions(app, &call),
+        "/__admin/requests/find" => control::verify(app, &call, "find"),
+        "/__admin/requests/count" => control::verify(app, &call, "count"),
+        "/__admin/requests/unmatched" => control::verify(app, &call, "unmatched"),
         "/__admin/requests" => match call.method {
             Method::GET => list_requests(app, &call),
             Method::DELETE => {
@@ -47,16 +78,14 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
             _ => method_not_allowed("GET"),
         },
         "/__admin/reset" => match call.method {
-            Method::POST => reset(app, &call),
+            Method::POST => reset(app),
             _ => method_not_allowed("POST"),
         },
         "/__admin/scenarios" => match call.method {
-            Method::GET => {
-                Reply::json(
-                    StatusCode::OK,
-                    &json!({ "scenarios": app.scenarios.summaries(app.session) }),
-                )
-            }
+            Method::GET => Reply::json(
+                StatusCode::OK,
+                &json!({ "scenarios": app.scenarios.summaries(app.session) }),
+            ),
             Method::POST => post_scenarios(app, &call),
             _ => method_not_allowed("GET, POST"),
         },
@@ -103,16 +132,16 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
             }
             if let Some([vendor]) = match_path("/__admin/{vendor}/users", path).as_deref() {
                 return match call.method {
-                    Method::GET => with_vendor(app, vendor, |v| list_users(app, &call, v)),
+                    Method::GET => with_vendor(app, vendor, |v| list_users(app, v)),
                     _ => method_not_allowed("GET"),
                 };
             }
             if let Some([vendor, id]) = match_path("/__admin/{vendor}/users/{id}", path).as_deref()
             {
                 return match call.method {
-                    Method::GET => with_vendor(app, vendor, |v| get_user(app, &call, v, id)),
+                    Method::GET => with_vendor(app, vendor, |v| get_user(app, v, id)),
                     Method::PUT => with_vendor(app, vendor, |v| put_user(app, &call, v, id)),
-                    Method::DELETE => with_vendor(app, vendor, |v| delete_user(app, &call, v, id)),
+                    Method::DELETE => with_vendor(app, vendor, |v| delete_user(app, v, id)),
                     _ => method_not_allowed("GET, PUT, DELETE"),
                 };
             }
@@ -133,13 +162,13 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
 fn post_scenarios(app: &Scope<'_>, call: &Call) -> Reply {
     if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) {
         if !body.contains_key("rules") {
-            return switch_scenarios(app, call, &body);
+            return switch_scenarios(app, &body);
         }
     }
     upload_scenario(app, call)
 }
 
-fn switch_scenarios(app: &Scope<'_>, call: &Call, body: &serde_json::Map<String, Value>) -> Reply {
+fn switch_scenarios(app: &Scope<'_>, body: &serde_json::Map<String, Value>) -> Reply {
     let names = |value: Option<&Value>| -> Vec<String> {
         match value {
             Some(Value::String(name)) => vec![name.clone()],
@@ -197,24 +226,31 @@ fn upload_scenario(app: &Scope<'_>, call: &Call) -> Reply {
             StatusCode::CREATED,
             &json!({ "name": name, "loaded": true }),
         ),
-        Err(problems) => {
-            let problems: Vec<Value> = problems
-                .iter()
-                .map(|p| {
-                    json!({
-                        "pointer": p.pointer,
-                        "line": p.line_column.map(|(l, _)| l),
-                        "column": p.line_column.map(|(_, c)| c),
-                        "message": p.message,
-                    })
-                })
-                .collect();
-            Reply::json(
-                StatusCode::BAD_REQUEST,
-                &json!({ "error": "invalid_scenario", "message": "the scenario was not loaded", "problems": problems }),
-            )
-        }
+        Err(UploadError::Invalid(problems)) => Reply::json(
+            StatusCode::BAD_REQUEST,
+            &json!({ "error": "invalid_scenario", "message": "the scenario was not loaded", "problems": problems_json(&problems) }),
+        ),
+        Err(UploadError::TooMany { limit }) => error(
+            StatusCode::CONFLICT,
+            "too_many_scenarios",
+            format!("{limit} uploaded scenarios are loaded already (--max-uploaded-scenarios); delete one or reset"),
+        ),
     }
+}
+
+/// File problems as the admin API lists them.
+pub(crate) fn problems_json(problems: &[crate::diagnostics::FileProblem]) -> Vec<Value> {
+    problems
+        .iter()
+        .map(|p| {
+            json!({
+                "pointer": p.pointer,
+                "line": p.line_column.map(|(l, _)| l),
+                "column": p.line_column.map(|(_, c)| c),
+                "message": p.message,
+            })
+        })
+        .collect()
 }
 
 fn no_such_scenario(name: &str) -> Reply {
@@ -237,7 +273,7 @@ fn with_vendor(app: &Scope<'_>, name: &str, then: impl FnOnce(&dyn Vendor) -> Re
 }
 
 /// Records as stored, in the vendor's fixture format, sorted by id.
-fn list_users(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor) -> Reply {
+fn list_users(app: &Scope<'_>, vendor: &dyn Vendor) -> Reply {
     let state = app.store.state(app.session);
     let mut users: Vec<Value> = state
         .all(vendor.name())
@@ -251,7 +287,7 @@ fn list_users(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor) -> Reply {
     )
 }
 
-fn get_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+fn get_user(app: &Scope<'_>, vendor: &dyn Vendor, id: &str) -> Reply {
     let state = app.store.state(app.session);
     match state.get(vendor.name(), &id.to_ascii_lowercase()) {
         Some(record) => Reply::json(StatusCode::OK, &*record),
@@ -271,11 +307,15 @@ fn put_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Repl
             state.put(vendor.name(), id.to_ascii_lowercase(), record.clone());
             Reply::json(StatusCode::OK, &record)
         }
-        Err(problem) => error(StatusCode::BAD_REQUEST, "invalid_record", problem.to_string()),
+        Err(problem) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_record",
+            problem.to_string(),
+        ),
     }
 }
 
-fn delete_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Reply {
+fn delete_user(app: &Scope<'_>, vendor: &dyn Vendor, id: &str) -> Reply {
     let state = app.store.state(app.session);
     if state.delete(vendor.name(), &id.to_ascii_lowercase()) {
         Reply::json(StatusCode::OK, &json!({ "deleted": id }))
@@ -296,9 +336,13 @@ fn no_such_user(vendor: &dyn Vendor, id: &str) -> Reply {
 fn authorised(app: &Scope<'_>, call: &Call) -> bool {
     match &app.admin_token {
         None => true,
+        // Compared in constant time, so the answer's timing says nothing
+        // about how much of a guess was right.
         Some(token) => {
-            call.bearer_token() == Some(token)
-                || call.header(headers::ADMIN_TOKEN) == Some(token)
+            let matches = |given: Option<&str>| {
+                given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.as_bytes())))
+            };
+            matches(call.bearer_token()) | matches(call.header(headers::ADMIN_TOKEN))
         }
     }
 }
@@ -314,10 +358,24 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "vendor" => filter.vendor = Some(value.into_owned()),
+            "session" => {
+                match &filter.session {
+                    Some(own) if *own != value => return error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_filter",
+                        format!(
+                            "session '{value}' differs from the X-Usermock-Session header '{own}'"
+                        ),
+                    ),
+                    _ => filter.session = Some(value.into_owned()),
+                }
+            }
             "method" => filter.method = Some(value.into_owned()),
             "path" => match PathPattern::parse(&value) {
                 Ok(pattern) => filter.path = Some(pattern),
-                Err(err) => return error(StatusCode::BAD_REQUEST, "invalid_filter", err.to_string()),
+                Err(err) => {
+                    return error(StatusCode::BAD_REQUEST, "invalid_filter", err.to_string())
+                }
             },
             "status" => match value.parse() {
                 Ok(status) => filter.status = Some(status),
@@ -333,7 +391,7 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "invalid_filter",
-                    format!("unknown filter '{other}' (use vendor, method, path, status)"),
+                    format!("unknown filter '{other}' (use vendor, method, path, status, session)"),
                 )
             }
         }
@@ -358,13 +416,17 @@ fn health(app: &Scope<'_>) -> Reply {
     )
 }
 
-/// Without `X-Usermock-Session`, everything goes back to the fixtures (the
-/// default state and every session); with it, only that session does.
-fn reset(app: &Scope<'_>, call: &Call) -> Reply {
+/// Without `X-Usermock-Session`, the server goes back to exactly how it
+/// started: fixtures, the scenarios loaded at startup with their startup
+/// activations, the startup clock; everything added at runtime is dropped
+/// (writes, sessions, journal, counters, runtime activations and uploads,
+/// issued tokens, rate-limit windows). With it, only that session goes:
+/// its state, clock, activations, counters and journal entries.
+fn reset(app: &Scope<'_>) -> Reply {
     match app.session.id() {
         Some(session) => {
             app.store.reset_session(session);
-            app.scenarios.reset_counters(Some(app.session));
+            app.scenarios.forget_session(app.session);
             app.journal.clear(Some(session));
             Reply::json(
                 StatusCode::OK,
@@ -373,7 +435,8 @@ fn reset(app: &Scope<'_>, call: &Call) -> Reply {
         }
         None => {
             app.store.reset_all();
-            app.scenarios.reset_counters(None);
+            app.store.clock().set(app.startup_clock);
+            app.scenarios.reset_all();
             app.journal.clear(None);
             for vendor in app.vendors {
                 vendor.reset_counters();
@@ -394,7 +457,7 @@ pub(crate) fn too_large(limit: usize) -> Reply {
     )
 }
 
-fn method_not_allowed(allow: &'static str) -> Reply {
+pub(crate) fn method_not_allowed(allow: &'static str) -> Reply {
     error(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
@@ -403,12 +466,12 @@ fn method_not_allowed(allow: &'static str) -> Reply {
     .with_header(ALLOW, HeaderValue::from_static(allow))
 }
 
-fn error(status: StatusCode, code: &str, message: String) -> Reply {
+pub(crate) fn error(status: StatusCode, code: &str, message: String) -> Reply {
     Reply::json(status, &json!({ "error": code, "message": message }))
 }
 
 /// A request's view of the admin API: the parts, and its session.
-struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     ctx: &'a Context<'a>,
     session: &'a Session,
 }

@@ -14,7 +14,7 @@ use crate::server::Body;
 
 mod path;
 
-pub(crate) use path::{Captures, PathPattern, PatternError};
+pub(crate) use path::{Captures, PathPattern};
 
 /// The request headers usermock itself reads, besides the vendors' own.
 pub(crate) mod headers {
@@ -153,6 +153,8 @@ pub(crate) enum BodyError {
     TooLarge { limit: usize },
     /// The client broke off mid-body, or sent broken chunked framing.
     Broken,
+    /// The body did not arrive within the body timeout.
+    TimedOut,
 }
 
 /// Reads a request into a [`Call`], refusing more than `max_body` bytes

@@ -45,7 +45,10 @@ impl fmt::Display for PatternError {
                 write!(f, "path segment '{s}' mixes text with a wildcard")
             }
             PatternError::TooLong(p) => {
-                write!(f, "path '{p}' has more than {MAX_PATTERN_SEGMENTS} segments")
+                write!(
+                    f,
+                    "path '{p}' has more than {MAX_PATTERN_SEGMENTS} segments"
+                )
             }
         }
     }
@@ -239,7 +242,10 @@ mod tests {
             Err(PatternError::MixedSegment(_))
         ));
         let long = "/a".repeat(MAX_PATTERN_SEGMENTS + 1);
-        assert_eq!(PathPattern::parse(&long), Err(PatternError::TooLong(long.clone())));
+        assert_eq!(
+            PathPattern::parse(&long),
+            Err(PatternError::TooLong(long.clone()))
+        );
     }
 
     #[test]

@@ -21,12 +21,21 @@ use serde_json::{json, Value};
 
 pub(crate) use fault::BrokenBody;
 use spec::Scenario;
-pub(crate) use spec::{Action, Answer, FaultKind, ScenarioFile};
+pub(crate) use spec::{compile_find, Action, Answer, FaultKind, ScenarioFile};
 
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, Call};
 use crate::session::Session;
 use crate::vendors::Vendor;
+
+/// Why an uploaded scenario was not loaded.
+#[derive(Debug)]
+pub(crate) enum UploadError {
+    /// The file has problems, each with its place.
+    Invalid(Vec<FileProblem>),
+    /// `--max-uploaded-scenarios` are loaded already.
+    TooMany { limit: usize },
+}
 
 /// Why a request's `X-Usermock-Scenario` header cannot be honoured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +60,11 @@ type CounterKey = (Session, String, usize);
 #[derive(Debug, Default)]
 pub(crate) struct Scenarios {
     by_name: DashMap<String, Arc<Scenario>>,
+    /// What a full reset goes back to: the scenarios loaded at startup and
+    /// the ones activated then.
+    startup: RwLock<(Vec<Arc<Scenario>>, Vec<String>)>,
+    /// How many uploaded scenarios may exist at once.
+    max_uploaded: usize,
     /// Activated for everyone, in activation order.
     global: RwLock<Vec<String>>,
     /// Activated for one session.
@@ -64,8 +78,12 @@ impl Scenarios {
     pub fn load(
         path: Option<&Path>,
         vendors: &[&dyn Vendor],
+        max_uploaded: usize,
     ) -> Result<Scenarios, Vec<FileProblem>> {
-        let scenarios = Scenarios::default();
+        let scenarios = Scenarios {
+            max_uploaded,
+            ..Scenarios::default()
+        };
         let mut problems = Vec::new();
         for (name, text) in shipped::SHIPPED {
             let file = SourceFile {
@@ -85,6 +103,10 @@ impl Scenarios {
             let mut seen = std::collections::HashMap::new();
             for file in files_under(path, &mut problems) {
                 let label = file.display().to_string();
+                if !std::fs::metadata(&file).is_ok_and(|m| m.is_file()) {
+                    problems.push(whole_file_problem(&label, "not a regular file".to_owned()));
+                    continue;
+                }
                 let text = match std::fs::read_to_string(&file) {
                     Ok(text) => text,
                     Err(err) => {
@@ -121,13 +143,55 @@ impl Scenarios {
         }
     }
 
+    /// Remembers the current scenarios and global activations as what a
+    /// full reset returns to (called once, after startup activations).
+    pub fn mark_startup(&self) {
+        let loaded = self.by_name.iter().map(|e| Arc::clone(e.value())).collect();
+        let active = self.global.read().map(|g| g.clone()).unwrap_or_default();
+        if let Ok(mut startup) = self.startup.write() {
+            *startup = (loaded, active);
+        }
+    }
+
+    /// Back to startup: uploads and deletions undone, runtime activations
+    /// (global and per session) dropped, startup activations restored, all
+    /// counters at zero.
+    pub fn reset_all(&self) {
+        let (loaded, active) = self.startup.read().map(|s| s.clone()).unwrap_or_default();
+        self.by_name.clear();
+        for scenario in loaded {
+            self.by_name.insert(scenario.name.clone(), scenario);
+        }
+        if let Ok(mut global) = self.global.write() {
+            *global = active;
+        }
+        self.sessions.clear();
+        self.counters.clear();
+    }
+
+    /// Forgets a session's activations and counters (its reset or expiry).
+    pub fn forget_session(&self, session: &Session) {
+        self.sessions.remove(session);
+        self.counters.retain(|(s, _, _), _| s != session);
+    }
+
     /// Adds or replaces a scenario sent to the admin API.
-    pub fn upload(&self, body: &[u8], vendors: &[&dyn Vendor]) -> Result<String, Vec<FileProblem>> {
+    pub fn upload(&self, body: &[u8], vendors: &[&dyn Vendor]) -> Result<String, UploadError> {
         let file = SourceFile {
             label: "request body".to_owned(),
             text: String::from_utf8_lossy(body).into_owned(),
         };
-        let scenario = spec::compile(&file, "uploaded", vendors)?;
+        let scenario = spec::compile(&file, "uploaded", vendors).map_err(UploadError::Invalid)?;
+        let uploaded = self
+            .by_name
+            .iter()
+            .filter(|e| e.value().source == "uploaded" && e.key() != &scenario.name)
+            .count();
+        if uploaded >= self.max_uploaded {
+            return Err(UploadError::TooMany {
+                limit: self.max_uploaded,
+            });
+        }
         let name = scenario.name.clone();
         self.by_name.insert(name.clone(), Arc::new(scenario));
         self.forget_counters_of(&name);
@@ -191,14 +255,6 @@ impl Scenarios {
                 global.retain(|n| n != name);
                 global.len() != before
             }),
-        }
-    }
-
-    /// Counters back to zero: for one session, or all of them.
-    pub fn reset_counters(&self, session: Option<&Session>) {
-        match session {
-            Some(session) => self.counters.retain(|(s, _, _), _| s != session),
-            None => self.counters.clear(),
         }
     }
 

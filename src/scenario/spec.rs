@@ -253,6 +253,23 @@ pub(crate) struct Answer {
     pub action: Action,
 }
 
+impl Answer {
+    /// The fault this answer applies, by its scenario-file name.
+    pub fn fault_name(&self) -> Option<&'static str> {
+        match &self.action {
+            Action::Fault { kind, .. } => Some(match kind {
+                FaultKind::ConnectionReset => "connection_reset",
+                FaultKind::Timeout => "timeout",
+                FaultKind::CloseAfterHeaders => "close_after_headers",
+                FaultKind::TruncatedBody => "truncated_body",
+                FaultKind::MalformedJson => "malformed_json",
+                FaultKind::WrongContentType => "wrong_content_type",
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
     Respond {
@@ -274,6 +291,22 @@ const DEFAULT_HOLD_MS: u64 = 300_000;
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// Headers that frame the connection; a rule setting them would corrupt it.
+const FRAMING_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+/// The most memory one body regex may compile to. A rule's regex runs on
+/// every matching request body; a large one costs megabytes each and
+/// seconds per match (`\w{200}z` over 1 MiB), so it is refused at load.
+pub(crate) const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 
 /// Parses and checks one scenario file against the vendors that serve.
 pub(crate) fn compile(
@@ -369,6 +402,39 @@ fn compile_matcher<'v>(
     vendors: &[&'v dyn Vendor],
     bad: &mut impl FnMut(String, String),
 ) -> (Matcher, Vec<&'v dyn Vendor>) {
+    compile_matcher_with(m, at, name_vendor, vendors, true, bad)
+}
+
+/// A matcher for the journal's find and count: the body is a rule's
+/// `match` on its own. Paths no route has are allowed (they find the
+/// requests that reached no route).
+pub(crate) fn compile_find(
+    file: &SourceFile,
+    vendors: &[&dyn Vendor],
+) -> Result<Matcher, Vec<FileProblem>> {
+    let spec: MatchSpec = if file.text.trim().is_empty() {
+        MatchSpec::default()
+    } else {
+        file.parse().map_err(|p| vec![p])?
+    };
+    let mut problems = Vec::new();
+    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let (matcher, _) = compile_matcher_with(&spec, "", None, vendors, false, &mut bad);
+    if problems.is_empty() {
+        Ok(matcher)
+    } else {
+        Err(problems)
+    }
+}
+
+fn compile_matcher_with<'v>(
+    m: &MatchSpec,
+    at: &str,
+    name_vendor: Option<&str>,
+    vendors: &[&'v dyn Vendor],
+    check_reach: bool,
+    bad: &mut impl FnMut(String, String),
+) -> (Matcher, Vec<&'v dyn Vendor>) {
     let mut matcher = Matcher::default();
     let vendor = match (&m.vendor, name_vendor) {
         (Some(v), Some(named)) if v != named => {
@@ -419,7 +485,7 @@ fn compile_matcher<'v>(
             Ok(pattern) => {
                 let reaches =
                     |v: &&dyn Vendor| v.route_patterns().iter().any(|r| pattern.overlaps(r));
-                if !reachable.iter().any(reaches) {
+                if check_reach && !reachable.iter().any(reaches) {
                     let routes: Vec<String> = reachable
                         .iter()
                         .flat_map(|v| {
@@ -488,7 +554,11 @@ fn compile_matcher<'v>(
             matcher.body_pointers.push((pointer.clone(), value.clone()));
         }
         if let Some(regex) = &body.regex {
-            match regex::bytes::Regex::new(regex) {
+            match regex::bytes::RegexBuilder::new(regex)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build()
+            {
                 Ok(compiled) => matcher.body_regex = Some(compiled),
                 Err(err) => bad(
                     format!("{at}/match/body/regex"),
@@ -583,11 +653,18 @@ fn compile_answer(
 ) -> Option<Answer> {
     let (delay_ms, jitter_ms, action) = match answer {
         AnswerSpec::Respond(r) => {
-            // `from_u16` accepts 100..=999 only.
-            let Ok(status) = StatusCode::from_u16(r.status) else {
+            // `from_u16` accepts 100..=999 only; an informational (1xx)
+            // status as a final answer would corrupt the connection.
+            let Some(status) = StatusCode::from_u16(r.status)
+                .ok()
+                .filter(|s| !s.is_informational())
+            else {
                 bad(
                     format!("{at}/respond/status"),
-                    format!("{} is not an HTTP status", r.status),
+                    format!(
+                        "{} is not an HTTP status a rule can answer with (200–999)",
+                        r.status
+                    ),
                 );
                 return None;
             };
@@ -614,6 +691,10 @@ fn compile_answer(
                     HeaderName::from_str(name),
                     hyper::header::HeaderValue::from_str(value),
                 ) {
+                    (Ok(n), _) if FRAMING_HEADERS.contains(&n.as_str()) => bad(
+                        format!("{at}/respond/headers/{name}"),
+                        format!("'{name}' frames the HTTP connection and is set by usermock itself; use a fault to break the framing"),
+                    ),
                     (Ok(n), Ok(v)) => headers.push((n, v)),
                     _ => bad(
                         format!("{at}/respond/headers/{name}"),
@@ -703,9 +784,36 @@ fn compile_answer(
             )
         }
     };
+    // A wait longer than any client would hold a request for only ties up
+    // a connection; the sum is checked too, so it cannot overflow.
+    let waits = [
+        ("delay_ms", delay_ms),
+        ("jitter_ms", jitter_ms),
+        ("hold_ms", action.hold_ms()),
+    ];
+    for (field, value) in waits {
+        if value > MAX_WAIT_MS {
+            bad(
+                format!("{at}/{field}"),
+                format!("{value} ms is longer than the {MAX_WAIT_MS} ms a rule may wait"),
+            );
+        }
+    }
     Some(Answer {
         delay_ms,
         jitter_ms,
         action,
     })
+}
+
+/// The longest a rule may delay or hold an answer: 10 minutes.
+pub(crate) const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
+
+impl Action {
+    fn hold_ms(&self) -> u64 {
+        match self {
+            Action::Fault { hold_ms, .. } => *hold_ms,
+            _ => 0,
+        }
+    }
 }

@@ -5,9 +5,10 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -15,24 +16,107 @@ use tokio::net::TcpStream;
 
 /// The handler's view of its connection.
 #[derive(Debug, Clone)]
-pub(crate) struct Connection(Arc<TcpStream>);
+pub(crate) struct Connection {
+    stream: Arc<TcpStream>,
+    activity: Arc<Activity>,
+}
+
+/// When the socket last moved bytes, and how many requests are in flight.
+#[derive(Debug)]
+struct Activity {
+    born: Instant,
+    /// Milliseconds since `born` of the last read or write.
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Activity {
+    fn touch(&self) {
+        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> Duration {
+        let now = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Held while a request is being answered; the connection is not idle.
+pub(crate) struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
 
 impl Connection {
+    /// Marks a request in flight until the guard drops.
+    pub fn busy(&self) -> Busy {
+        self.activity.in_flight.fetch_add(1, Ordering::Relaxed);
+        Busy(Arc::clone(&self.activity))
+    }
+
+    /// Resolves once the connection has moved no bytes and answered
+    /// nothing for `limit` (checked a few times per `limit`).
+    pub async fn idle_for(&self, limit: Duration) {
+        let step = (limit / 4).max(Duration::from_millis(10));
+        loop {
+            tokio::time::sleep(step).await;
+            let idle = self.activity.in_flight.load(Ordering::Relaxed) == 0
+                && self.activity.idle() >= limit;
+            if idle {
+                return;
+            }
+        }
+    }
+
     /// Makes the coming close a TCP reset (RST) instead of an orderly FIN:
     /// what a client sees as "connection reset by peer".
     pub fn reset_on_close(&self) {
-        if let Err(err) = SockRef::from(&*self.0).set_linger(Some(Duration::ZERO)) {
+        if let Err(err) = SockRef::from(&*self.stream).set_linger(Some(Duration::ZERO)) {
             tracing::warn!(%err, "could not arm a connection reset");
         }
     }
 }
 
 /// hyper's side of the same socket.
-pub(super) struct SharedStream(Arc<TcpStream>);
+pub(super) struct SharedStream(Arc<TcpStream>, Arc<Activity>);
 
 pub(super) fn share(stream: TcpStream) -> (SharedStream, Connection) {
     let stream = Arc::new(stream);
-    (SharedStream(Arc::clone(&stream)), Connection(stream))
+    let activity = Arc::new(Activity {
+        born: Instant::now(),
+        last_ms: AtomicU64::new(0),
+        in_flight: AtomicUsize::new(0),
+    });
+    let shared = SharedStream(Arc::clone(&stream), Arc::clone(&activity));
+    (shared, Connection { stream, activity })
+}
+
+/// Answers a connection beyond `--max-connections` with a 503 and closes
+/// it, so an overloaded server says so instead of leaving clients hanging.
+pub(super) async fn refuse_overloaded(stream: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    const BODY: &str = r#"{"error":"overloaded","message":"usermock is serving its maximum number of connections; retry shortly"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let mut stream = stream;
+    let write = async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    };
+    if tokio::time::timeout(Duration::from_secs(2), write)
+        .await
+        .is_err()
+    {
+        tracing::debug!("an overloaded client did not take its 503");
+    }
+    tracing::debug!("connection refused with 503: --max-connections reached");
 }
 
 impl AsyncRead for SharedStream {
@@ -45,6 +129,7 @@ impl AsyncRead for SharedStream {
             ready!(self.0.poll_read_ready(cx))?;
             match self.0.try_read(buf.initialize_unfilled()) {
                 Ok(n) => {
+                    self.1.touch();
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
@@ -65,7 +150,10 @@ impl AsyncWrite for SharedStream {
         loop {
             ready!(self.0.poll_write_ready(cx))?;
             match self.0.try_write(data) {
-                Ok(n) => return Poll::Ready(Ok(n)),
+                Ok(n) => {
+                    self.1.touch();
+                    return Poll::Ready(Ok(n));
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(err) => return Poll::Ready(Err(err)),
             }

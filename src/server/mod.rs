@@ -7,15 +7,17 @@
 //! most `drain_timeout` before giving up on stragglers.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 mod io;
 
@@ -38,41 +40,94 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
+/// What one client may hold: the server's connection-level bounds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// A client that has not sent a whole request head this long after
+    /// connecting (or after its previous answer) is cut off.
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with nothing in flight is closed after this.
+    pub idle_timeout: Duration,
+    /// The largest request head (request line and headers), in bytes;
+    /// beyond it the client gets 431.
+    pub max_header_bytes: usize,
+    /// Connections served at once; a client beyond them gets an immediate
+    /// 503 and the connection is closed, never left hanging.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
 /// Serves `listener` with `handler` until `shutdown` resolves, then
-/// drains for at most `drain_timeout`. The handler gets each request with
-/// its connection (to reset it for a fault); `Err` drops the connection.
+/// drains for at most `limits.drain_timeout`. The handler gets each request
+/// with its connection (to reset it for a fault); `Err` drops the
+/// connection.
 pub(crate) async fn run<H, F>(
     handler: H,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-    drain_timeout: Duration,
+    limits: Limits,
 ) where
     H: Fn(Request<Incoming>, Connection) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
 {
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut accept_errors = RateLimitedLog::default();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        // A client may send its request and shut its write side while it
+        // waits for the answer; without this the request would be dropped.
+        .half_close(true);
+    builder.max_header_size(limits.max_header_bytes);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(err) => {
-                        // Typically EMFILE: back off instead of spinning.
-                        tracing::warn!(%err, "accept failed");
+                        // Typically EMFILE: back off instead of spinning,
+                        // and say so once a second, not every 50 ms.
+                        accept_errors.warn(&err);
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 };
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    tokio::spawn(io::refuse_overloaded(stream));
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let (io, connection) = io::share(stream);
+                let watchdog = connection.clone();
                 let handler = handler.clone();
-                let service = service_fn(move |req| handler(req, connection.clone()));
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service);
+                let service = service_fn(move |req| {
+                    let busy = connection.busy();
+                    let answer = handler(req, connection.clone());
+                    async move {
+                        let answer = answer.await;
+                        drop(busy);
+                        answer
+                    }
+                });
+                let conn = builder.serve_connection(TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
+                let idle_timeout = limits.idle_timeout;
                 tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        tracing::debug!(%peer, %err, "connection ended with an error");
+                    let _slot = slot;
+                    tokio::select! {
+                        result = conn => {
+                            if let Err(err) = result {
+                                tracing::debug!(%peer, %err, "connection ended with an error");
+                            }
+                        }
+                        () = watchdog.idle_for(idle_timeout) => {
+                            tracing::debug!(%peer, "idle keep-alive connection closed");
+                        }
                     }
                 });
             }
@@ -86,8 +141,32 @@ pub(crate) async fn run<H, F>(
     );
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("drained"),
-        () = tokio::time::sleep(drain_timeout) => {
-            tracing::warn!(?drain_timeout, "drain timed out; closing remaining connections");
+        () = tokio::time::sleep(limits.drain_timeout) => {
+            tracing::warn!(drain_timeout = ?limits.drain_timeout, "drain timed out; closing remaining connections");
         }
+    }
+}
+
+/// A warning that repeats at most once a second, with a count of the
+/// occurrences it stood for.
+#[derive(Default)]
+struct RateLimitedLog {
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl RateLimitedLog {
+    fn warn(&mut self, err: &std::io::Error) {
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1))
+        {
+            self.suppressed = self.suppressed.saturating_add(1);
+            return;
+        }
+        tracing::warn!(%err, suppressed = self.suppressed, "accept failed");
+        self.last = Some(now);
+        self.suppressed = 0;
     }
 }

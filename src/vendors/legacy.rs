@@ -78,7 +78,7 @@ impl ApiError {
 
     /// The error an old-style vendor renders for one the shared layer raised.
     pub fn from_shared(error: &super::SharedError) -> ApiError {
-        use super::SharedError;
+        use super::{BodyProblem, SharedError};
         match error {
             SharedError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit: *limit },
             SharedError::RouteNotFound { path } => ApiError::RouteNotFound { path: path.clone() },
@@ -88,6 +88,12 @@ impl ApiError {
             SharedError::UnsupportedMediaType { declared } => ApiError::UnsupportedMediaType {
                 declared: declared.clone(),
             },
+            SharedError::BadBody(BodyProblem::Unreadable) => {
+                ApiError::invalid("The request body could not be read")
+            }
+            SharedError::BodyTimeout => {
+                ApiError::invalid("The request body did not arrive in time")
+            }
             SharedError::BadBody(_) | SharedError::Internal => ApiError::Internal,
         }
     }

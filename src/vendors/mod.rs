@@ -47,6 +47,12 @@ pub(crate) trait Vendor: Send + Sync {
     /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
     fn route_patterns(&self) -> Vec<PathPattern>;
 
+    /// Whether `path` (relative to the real host) is one of its routes,
+    /// whatever the method.
+    fn knows_path(&self, path: &str) -> bool {
+        self.route_patterns().iter().any(|p| p.matches(path))
+    }
+
     /// Answers a call whose path is relative to the real host's root,
     /// errors included, in the vendor's own format.
     fn handle(&self, call: &Call, state: &State) -> Reply;
@@ -81,8 +87,11 @@ pub(crate) enum SharedError {
     MethodNotAllowed { allow: String },
     /// The body's declared media type is not one the route reads.
     UnsupportedMediaType { declared: Option<String> },
-    /// The body is not what the route declares (see [`BodyKind`]).
+    /// The body is not what the route declares (see [`BodyKind`]), or its
+    /// framing is broken.
     BadBody(BodyProblem),
+    /// The body did not arrive within `--body-timeout` (a 408).
+    BodyTimeout,
     /// Something inside usermock broke; logged, never explained to the client.
     Internal,
 }
@@ -102,6 +111,8 @@ pub(crate) enum BodyProblem {
     NotJson(String),
     /// JSON, but not the kind the route declares.
     WrongKind(BodyKind),
+    /// The HTTP framing of the body is broken (e.g. malformed chunks).
+    Unreadable,
 }
 
 /// What a route reads from the body.
@@ -205,19 +216,21 @@ impl<V: Api> Routes<V> {
     pub fn new(rows: &[(Method, &'static str, BodyKind, Handler<V>)]) -> Routes<V> {
         let mut routes: Vec<Route<V>> = rows
             .iter()
-            .filter_map(|(method, pattern, body, handler)| match PathPattern::parse(pattern) {
-                Ok(pattern) => Some(Route {
-                    method: method.clone(),
-                    pattern,
-                    body: *body,
-                    handler: *handler,
-                }),
-                Err(err) => {
-                    tracing::error!(vendor = V::NAME, pattern, %err, "malformed route pattern");
-                    debug_assert!(false, "malformed route pattern {pattern}: {err}");
-                    None
-                }
-            })
+            .filter_map(
+                |(method, pattern, body, handler)| match PathPattern::parse(pattern) {
+                    Ok(pattern) => Some(Route {
+                        method: method.clone(),
+                        pattern,
+                        body: *body,
+                        handler: *handler,
+                    }),
+                    Err(err) => {
+                        tracing::error!(vendor = V::NAME, pattern, %err, "malformed route pattern");
+                        debug_assert!(false, "malformed route pattern {pattern}: {err}");
+                        None
+                    }
+                },
+            )
             .collect();
         routes.sort_by_key(|r| std::cmp::Reverse(r.pattern.literal_count()));
         Routes(routes)
@@ -234,7 +247,10 @@ impl<V: Api> Routes<V> {
     }
 
     /// The route for `call`, or the 404 / 405 the table implies.
-    fn find<'r, 'c>(&'r self, call: &'c Call) -> Result<(&'r Route<V>, Captures<'r, 'c>), SharedError> {
+    fn find<'r, 'c>(
+        &'r self,
+        call: &'c Call,
+    ) -> Result<(&'r Route<V>, Captures<'r, 'c>), SharedError> {
         let mut allowed: Vec<&str> = Vec::new();
         for route in &self.0 {
             let Some(captures) = route.pattern.captures(&call.path) else {
@@ -326,6 +342,10 @@ impl<V: Api> Vendor for V {
 
     fn route_patterns(&self) -> Vec<PathPattern> {
         self.routes().patterns()
+    }
+
+    fn knows_path(&self, path: &str) -> bool {
+        self.routes().0.iter().any(|r| r.pattern.matches(path))
     }
 
     fn handle(&self, call: &Call, state: &State) -> Reply {

@@ -17,12 +17,12 @@ use super::{
     check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
     Loaded, StoredUser, VendorSpec,
 };
-use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
-use crate::vendors::ErrorRequest;
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::store::State;
 use crate::timestamps;
+use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
+use crate::vendors::ErrorRequest;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -222,7 +222,11 @@ impl LegacyVendor for Replay {
         }
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, crate::vendors::RecordProblem> {
+    fn check_record(
+        &self,
+        id: &str,
+        record: &Value,
+    ) -> Result<Value, crate::vendors::RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
         stored(&user)
     }

@@ -53,8 +53,17 @@ impl TestServer {
         self.client.request(method, self.url(path))
     }
 
+    /// Sends a request; an answer from the admin API is checked against
+    /// the admin API's OpenAPI document (every admin answer in the suite).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
-        Answer::from(request.send().await.expect("request sent")).await
+        let request = request.build().expect("request builds");
+        let method = request.method().as_str().to_owned();
+        let path = request.url().path().to_owned();
+        let answer = Answer::from(self.client.execute(request).await.expect("request sent")).await;
+        if path.starts_with("/__admin") {
+            check_admin_answer(&method, &path, &answer);
+        }
+        answer
     }
 }
 
@@ -232,4 +241,111 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The admin API's OpenAPI document, as the server serves it.
+pub fn admin_openapi() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_json::from_str(include_str!("../../src/admin/openapi.json"))
+            .expect("openapi.json is JSON")
+    })
+}
+
+/// The document's path template for a concrete admin path.
+fn admin_template(path: &str) -> Option<String> {
+    let doc = admin_openapi();
+    let want: Vec<&str> = path.split('/').collect();
+    let paths = doc["paths"].as_object()?;
+    let mut best: Option<(usize, String)> = None;
+    for template in paths.keys() {
+        let have: Vec<&str> = template.split('/').collect();
+        if have.len() != want.len() {
+            continue;
+        }
+        let fits = have
+            .iter()
+            .zip(&want)
+            .all(|(h, w)| (h.starts_with('{') && !w.is_empty()) || h == w);
+        let literals = have.iter().filter(|h| !h.starts_with('{')).count();
+        if fits && best.as_ref().is_none_or(|(n, _)| literals > *n) {
+            best = Some((literals, template.clone()));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// A JSON pointer segment, percent-encoded for use in a URI fragment.
+fn escape(segment: &str) -> String {
+    segment
+        .replace('~', "~0")
+        .replace('/', "~1")
+        .replace('{', "%7B")
+        .replace('}', "%7D")
+}
+
+/// Panics unless `answer` is what the OpenAPI document says `method path`
+/// answers with its status: a documented status, and (for JSON) a body
+/// that validates against the documented schema.
+pub fn check_admin_answer(method: &str, path: &str, answer: &Answer) {
+    let doc = admin_openapi();
+    let status = answer.status.as_u16().to_string();
+    let method = method.to_ascii_lowercase();
+    let template = admin_template(path);
+    let operation = template
+        .as_ref()
+        .map(|t| &doc["paths"][t][&method])
+        .filter(|o| o.is_object());
+    // Outside the documented routes and methods only the generic answers
+    // can come: 404 for an unknown route, 405 for an unknown method.
+    let (mut response, mut pointer) = match (operation, status.as_str()) {
+        (Some(operation), _) => (
+            &operation["responses"][&status],
+            format!(
+                "#/paths/{}/{method}/responses/{status}",
+                escape(template.as_deref().unwrap_or_default())
+            ),
+        ),
+        (None, "404") if template.is_none() => (
+            &doc["components"]["responses"]["NotFound"],
+            "#/components/responses/NotFound".to_owned(),
+        ),
+        (None, "405") if template.is_some() => (
+            &doc["components"]["responses"]["MethodNotAllowed"],
+            "#/components/responses/MethodNotAllowed".to_owned(),
+        ),
+        _ => panic!("{method} {path} answered {status}, and the admin OpenAPI document has no such route: {}", answer.text),
+    };
+    if response.is_null() {
+        panic!(
+            "{method} {path} answered {status}, which the OpenAPI document does not list: {}",
+            answer.text
+        );
+    }
+    if let Some(reference) = response["$ref"].as_str() {
+        pointer = reference.to_owned();
+        let path = reference
+            .trim_start_matches("#/")
+            .split('/')
+            .collect::<Vec<_>>();
+        response = path.iter().fold(doc, |v, k| &v[*k]);
+    }
+    if response["content"]["application/json"].is_null() {
+        return;
+    }
+    let body: Value = serde_json::from_str(&answer.text)
+        .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {}", answer.text));
+    let mut schema = doc.clone();
+    schema["$ref"] = Value::String(format!("{pointer}/content/application~1json/schema"));
+    let validator = jsonschema::validator_for(&schema).expect("the OpenAPI schemas compile");
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} ({status}) does not match the OpenAPI document:\n{}\nbody: {}",
+        errors.join("\n"),
+        answer.text
+    );
 }

@@ -23,13 +23,13 @@ use super::{
     capitalised, check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored,
     LoadOptions, Loaded, StoredUser, VendorSpec,
 };
-use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
-use crate::vendors::ErrorRequest;
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
 use crate::timestamps;
+use crate::vendors::legacy::{ApiError, FieldProblem, LegacyVendor};
+use crate::vendors::ErrorRequest;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -428,7 +428,11 @@ impl LegacyVendor for Awork {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, crate::vendors::RecordProblem> {
+    fn check_record(
+        &self,
+        id: &str,
+        record: &Value,
+    ) -> Result<Value, crate::vendors::RecordProblem> {
         let user: User = seeded_user(id, record, user_problems)?;
         stored(&user)
     }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 use serde_json::{json, Value};
 
-use crate::vendors::legacy::ApiError;
 use crate::http::Call;
+use crate::vendors::legacy::ApiError;
 
 /// Scopes that allow `PATCH /users/{id}` (the seed's "Scopes:" line).
 pub(super) const WRITE_SCOPES: &[&str] = &[

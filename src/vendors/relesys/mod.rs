@@ -25,13 +25,13 @@ use super::{
     check_credential, fixture_records, is_hyphenated_uuid, seeded_user, stored, LoadOptions,
     Loaded, VendorSpec,
 };
-use crate::vendors::legacy::{ApiError, LegacyVendor};
-use crate::vendors::ErrorRequest;
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{match_path, path_param, Call, Reply};
 use crate::rate_limit::{Quota, RateLimiter};
 use crate::store::State;
 use crate::timestamps;
+use crate::vendors::legacy::{ApiError, LegacyVendor};
+use crate::vendors::ErrorRequest;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: NAME,

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::is_hyphenated_uuid;
-use crate::vendors::legacy::ApiError;
 use crate::diagnostics::pointer_of;
 use crate::timestamps;
+use crate::vendors::legacy::ApiError;
 
 /// A Relesys user, field for field and in the order of the seed's response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -86,7 +86,12 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
         tokens: fixture.tokens,
         routes: Routes::new(&[
             (Method::GET, "/users/{id}", BodyKind::None, Toy::get_user),
-            (Method::PATCH, "/users/{id}", BodyKind::JsonObject, Toy::rename_user),
+            (
+                Method::PATCH,
+                "/users/{id}",
+                BodyKind::JsonObject,
+                Toy::rename_user,
+            ),
         ]),
     };
     Ok(Loaded {
@@ -131,8 +136,13 @@ impl Api for Toy {
             ToyError::Shared(SharedError::BadBody(problem)) => {
                 (StatusCode::BAD_REQUEST, "bad_body", format!("{problem:?}"))
             }
-            ToyError::Shared(SharedError::PayloadTooLarge { limit }) => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "too_large", limit.to_string())
+            ToyError::Shared(SharedError::PayloadTooLarge { limit }) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                limit.to_string(),
+            ),
+            ToyError::Shared(SharedError::BodyTimeout) => {
+                (StatusCode::REQUEST_TIMEOUT, "timeout", String::new())
             }
             ToyError::Shared(SharedError::Internal) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", String::new())
@@ -230,14 +240,31 @@ mod tests {
         assert_eq!(got, (200, None, json!({"id": "u1", "name": "Ada"})));
 
         let got = send(http.get(&user)).await;
-        assert_eq!(got, (401, None, json!({"problem": "unauthorized", "detail": ""})));
+        assert_eq!(
+            got,
+            (401, None, json!({"problem": "unauthorized", "detail": ""}))
+        );
 
         let got = send(http.delete(&user).bearer_auth("toy-token")).await;
         let allow = Some("GET, PATCH".to_owned());
-        assert_eq!(got, (405, allow, json!({"problem": "method", "detail": "GET, PATCH"})));
+        assert_eq!(
+            got,
+            (
+                405,
+                allow,
+                json!({"problem": "method", "detail": "GET, PATCH"})
+            )
+        );
 
         let got = send(http.get(format!("{base}/toy/nowhere"))).await;
-        assert_eq!(got, (404, None, json!({"problem": "no_route", "detail": "/nowhere"})));
+        assert_eq!(
+            got,
+            (
+                404,
+                None,
+                json!({"problem": "no_route", "detail": "/nowhere"})
+            )
+        );
 
         let got = send(
             http.patch(&user)
@@ -246,7 +273,10 @@ mod tests {
                 .body(r#"{"name":"X"}"#),
         )
         .await;
-        assert_eq!(got, (415, None, json!({"problem": "media_type", "detail": ""})));
+        assert_eq!(
+            got,
+            (415, None, json!({"problem": "media_type", "detail": ""}))
+        );
 
         let got = send(
             http.patch(&user)
@@ -278,7 +308,11 @@ mod tests {
             "rules": [{"match": {"method": "GET", "path": "/users/{id}"},
                        "answer": {"vendor_error": {"status": 404}}}]
         });
-        let got = send(http.post(format!("{base}/__admin/scenarios")).json(&scenario)).await;
+        let got = send(
+            http.post(format!("{base}/__admin/scenarios"))
+                .json(&scenario),
+        )
+        .await;
         assert_eq!(got.0, 201, "{}", got.2);
         let got = send(
             http.get(format!("{base}/toy/users/u1"))
@@ -286,14 +320,25 @@ mod tests {
                 .header("x-usermock-scenario", "toy-missing"),
         )
         .await;
-        assert_eq!(got, (404, None, json!({"problem": "no_such_user", "detail": ""})));
+        assert_eq!(
+            got,
+            (404, None, json!({"problem": "no_such_user", "detail": ""}))
+        );
 
         let unreachable = json!({
             "name": "toy-never",
             "rules": [{"match": {"path": "/groups/{id}"}, "answer": {"respond": {"status": 500}}}]
         });
-        let got = send(http.post(format!("{base}/__admin/scenarios")).json(&unreachable)).await;
-        assert_eq!(got.0, 400, "a rule no toy route can reach is refused: {}", got.2);
+        let got = send(
+            http.post(format!("{base}/__admin/scenarios"))
+                .json(&unreachable),
+        )
+        .await;
+        assert_eq!(
+            got.0, 400,
+            "a rule no toy route can reach is refused: {}",
+            got.2
+        );
 
         let got = send(http.get(format!("{base}/__admin/toy/users/u2"))).await;
         assert_eq!(got, (200, None, json!({"id": "u2", "name": "Grace"})));
