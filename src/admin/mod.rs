@@ -358,18 +358,18 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "vendor" => filter.vendor = Some(value.into_owned()),
-            "session" => {
-                match &filter.session {
-                    Some(own) if *own != value => return error(
+            "session" => match &filter.session {
+                Some(own) if *own != value => {
+                    return error(
                         StatusCode::BAD_REQUEST,
                         "invalid_filter",
                         format!(
                             "session '{value}' differs from the X-Usermock-Session header '{own}'"
                         ),
-                    ),
-                    _ => filter.session = Some(value.into_owned()),
+                    )
                 }
-            }
+                _ => filter.session = Some(value.into_owned()),
+            },
             "method" => filter.method = Some(value.into_owned()),
             "path" => match PathPattern::parse(&value) {
                 Ok(pattern) => filter.path = Some(pattern),
