@@ -38,6 +38,9 @@ const OPENAPI: &str = include_str!("openapi.json");
 
 pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply {
     let app = &Scope { ctx, session };
+    if let Some(reply) = dashboard(&call) {
+        return reply;
+    }
     if !authorised(app, &call) {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -152,6 +155,50 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
             )
         }
     }
+}
+
+/// The dashboard: `GET /__admin/ui` is one self-contained page (no external
+/// assets) that uses only this API; `GET /__admin` and `/__admin/` redirect
+/// to it. Static and without data, so no admin token is needed: the page
+/// asks for it and sends it on every call it makes. `None` for other paths.
+fn dashboard(call: &Call) -> Option<Reply> {
+    use hyper::header::{
+        CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, X_CONTENT_TYPE_OPTIONS,
+    };
+    const PAGE: &str = include_str!("ui.html");
+    let page = match call.path.as_str() {
+        "/__admin/ui" => true,
+        "/__admin" | "/__admin/" => false,
+        _ => return None,
+    };
+    if call.method != Method::GET {
+        return Some(method_not_allowed("GET"));
+    }
+    Some(if page {
+        Reply {
+            status: StatusCode::OK,
+            headers: vec![
+                (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                (
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                         connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; \
+                         frame-ancestors 'none'",
+                    ),
+                ),
+            ],
+            body: bytes::Bytes::from_static(PAGE.as_bytes()),
+        }
+    } else {
+        Reply {
+            status: StatusCode::FOUND,
+            headers: vec![(LOCATION, HeaderValue::from_static("/__admin/ui"))],
+            body: bytes::Bytes::new(),
+        }
+    })
 }
 
 /// `POST /__admin/scenarios`: a scenario file adds or replaces a scenario
