@@ -1,15 +1,30 @@
 //! Command line and environment, parsed by clap. Every option has a
 //! `USERMOCK_*` environment variable so a service container needs no flags.
+//!
+//! The server's options are global: every subcommand accepts them, so
+//! `usermock healthcheck` and `usermock push` take the same `--listen`,
+//! `--admin-token` and `--state-file` as the server they talk to.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `usermock --version`: the crate version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("USERMOCK_GIT_REV"),
+    ")"
+);
+
+/// The listen address without `--listen` or `USERMOCK_LISTEN`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "usermock",
-    version,
+    version = VERSION,
     about = "A faithful mock server for four vendors' user APIs"
 )]
 pub struct Cli {
@@ -46,13 +61,21 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "USERMOCK_LISTEN",
-        default_value = "127.0.0.1:8080",
-        value_name = "ADDR"
+        default_value = DEFAULT_LISTEN,
+        value_name = "ADDR",
+        global = true
     )]
     pub listen: SocketAddr,
 
+    /// Where the server records the address it bound, for `usermock
+    /// healthcheck` [default: `usermock-<listen address>.state` in the
+    /// temporary directory, so a server and a health check that share
+    /// `USERMOCK_LISTEN` share the file].
+    #[arg(long, env = "USERMOCK_STATE_FILE", value_name = "PATH", global = true)]
+    pub state_file: Option<PathBuf>,
+
     /// Largest request body in bytes; larger ones get 413 in the vendor's format.
-    #[arg(long, env = "USERMOCK_MAX_BODY", default_value_t = 1024 * 1024, value_name = "BYTES")]
+    #[arg(long, env = "USERMOCK_MAX_BODY", default_value_t = 1024 * 1024, value_name = "BYTES", global = true)]
     pub max_body: usize,
 
     /// Activate a scenario for every request from the start (repeatable, or
@@ -61,7 +84,8 @@ pub struct ServeArgs {
         long,
         env = "USERMOCK_SCENARIO",
         value_delimiter = ',',
-        value_name = "NAME"
+        value_name = "NAME",
+        global = true
     )]
     pub scenario: Vec<String>,
 
@@ -71,7 +95,8 @@ pub struct ServeArgs {
         long,
         env = "USERMOCK_RATE_LIMIT",
         value_delimiter = ',',
-        value_name = "VENDOR"
+        value_name = "VENDOR",
+        global = true
     )]
     pub rate_limit: Vec<String>,
 
@@ -80,18 +105,20 @@ pub struct ServeArgs {
         long,
         env = "USERMOCK_JOURNAL_SIZE",
         default_value_t = 1000,
-        value_name = "N"
+        value_name = "N",
+        global = true
     )]
     pub journal_size: usize,
 
-    /// Require this token on every admin call (`usermock healthcheck` sends
-    /// it too), as
+    /// Require this token on every admin call (`usermock healthcheck` and
+    /// `usermock push` send it too), as
     /// `Authorization: Bearer <token>` or `X-Usermock-Admin-Token: <token>`.
     #[arg(
         long,
         env = "USERMOCK_ADMIN_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     pub admin_token: Option<String>,
 
@@ -100,7 +127,8 @@ pub struct ServeArgs {
         long,
         env = "USERMOCK_DRAIN_TIMEOUT",
         default_value_t = 10,
-        value_name = "SECONDS"
+        value_name = "SECONDS",
+        global = true
     )]
     pub drain_timeout: u64,
 }
@@ -109,10 +137,14 @@ pub struct ServeArgs {
 pub enum Command {
     /// Validate fixture and scenario files without serving; lists every problem found.
     Check,
-    /// Exit 0 when the server at URL answers its health check (for HEALTHCHECK).
+    /// Exit 0 when the server answers its health check (for HEALTHCHECK).
+    ///
+    /// Which server: `--url` if given; else `--listen` if given on this
+    /// command line; else the address the server recorded in its state file
+    /// (see `--state-file`); else `USERMOCK_LISTEN` or 127.0.0.1:8080.
+    /// 0.0.0.0 and :: are reached through loopback.
     Healthcheck {
-        /// Health endpoint to probe. Default: `/__admin/health` on the
-        /// `--listen` address (`USERMOCK_LISTEN`), with 0.0.0.0 read as 127.0.0.1.
+        /// Health endpoint to probe, e.g. `http://127.0.0.1:8080/__admin/health`.
         #[arg(long, env = "USERMOCK_HEALTHCHECK_URL", value_name = "URL")]
         url: Option<String>,
         /// Seconds to wait for the answer.
@@ -124,10 +156,51 @@ pub enum Command {
         )]
         timeout: u64,
     },
+    /// Upload fixtures and scenarios to a running usermock and activate
+    /// scenarios, over its admin API (for CI: after the checkout).
+    ///
+    /// Files are validated locally first; nothing is sent if one is broken.
+    /// `--fixtures DIR` replaces the users of each vendor that has a
+    /// `<vendor>.json` there (`PUT /__admin/snapshot`); `--scenarios PATH`
+    /// uploads each scenario file (`POST /__admin/scenarios`); `--activate`
+    /// activates scenarios by name, uploaded or shipped.
+    Push {
+        /// Base URL of the running usermock, e.g. `http://localhost:8080`.
+        #[arg(long, env = "USERMOCK_URL", value_name = "URL")]
+        url: String,
+        /// Scenarios to activate after the upload (repeatable, several
+        /// names after one flag, or comma-separated).
+        #[arg(
+            long,
+            env = "USERMOCK_ACTIVATE",
+            value_delimiter = ',',
+            num_args = 1..,
+            value_name = "NAME"
+        )]
+        activate: Vec<String>,
+        /// Activate only for this session (`X-Usermock-Session`) instead of
+        /// for everyone.
+        #[arg(long, env = "USERMOCK_SESSION", value_name = "ID")]
+        session: Option<String>,
+        /// Seconds to wait for each answer.
+        #[arg(
+            long,
+            env = "USERMOCK_PUSH_TIMEOUT",
+            default_value_t = 10,
+            value_name = "SECONDS"
+        )]
+        timeout: u64,
+    },
     /// Print the JSON Schema of a vendor's fixture file, or of a scenario file.
     Schema {
         /// A vendor key (e.g. `activity`) or `scenario`.
         of: String,
+    },
+    /// Print a shell completion script, e.g.
+    /// `usermock completions bash > /etc/bash_completion.d/usermock`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
     },
 }
 

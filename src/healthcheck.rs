@@ -4,15 +4,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Empty;
-use hyper::client::conn::http1;
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::Method;
+
+use crate::cli::client;
 
 /// Probes `url`; `admin_token` (the server's `--admin-token`, read from the
-/// same `USERMOCK_ADMIN_TOKEN` in a container) is sent when set.
-pub fn run(url: &str, admin_token: Option<&str>, timeout: Duration) -> ExitCode {
+/// same `USERMOCK_ADMIN_TOKEN` in a container) is sent when set. `found`
+/// says where the address came from, for the failure message.
+pub fn run(url: &str, found: &str, admin_token: Option<&str>, timeout: Duration) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -23,53 +22,29 @@ pub fn run(url: &str, admin_token: Option<&str>, timeout: Duration) -> ExitCode 
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(async { tokio::time::timeout(timeout, probe(url, admin_token)).await }) {
-        Ok(Ok(200)) => ExitCode::SUCCESS,
-        Ok(Ok(status)) => {
-            eprintln!("usermock healthcheck: {url} answered {status}");
+    let call = client::Call {
+        method: Method::GET,
+        url,
+        admin_token,
+        session: None,
+        json: None,
+    };
+    match runtime.block_on(async { tokio::time::timeout(timeout, client::send(call)).await }) {
+        Ok(Ok(response)) if response.status == 200 => ExitCode::SUCCESS,
+        Ok(Ok(response)) => {
+            eprintln!(
+                "usermock healthcheck: {url} ({found}) answered {}",
+                response.status
+            );
             ExitCode::FAILURE
         }
         Ok(Err(err)) => {
-            eprintln!("usermock healthcheck: {url}: {err}");
+            eprintln!("usermock healthcheck: {url} ({found}): {err}");
             ExitCode::FAILURE
         }
         Err(_) => {
-            eprintln!("usermock healthcheck: {url}: no answer within {timeout:?}");
+            eprintln!("usermock healthcheck: {url} ({found}): no answer within {timeout:?}");
             ExitCode::FAILURE
         }
     }
-}
-
-async fn probe(
-    url: &str,
-    admin_token: Option<&str>,
-) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
-    let uri: Uri = url.parse()?;
-    if uri.scheme_str() != Some("http") {
-        return Err("only http:// URLs are supported".into());
-    }
-    let host = uri.host().ok_or("the URL has no host")?;
-    let port = uri.port_u16().unwrap_or(80);
-    let stream =
-        tokio::net::TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
-            .await?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    let authority = uri
-        .authority()
-        .map(|a| a.as_str())
-        .unwrap_or(host)
-        .to_owned();
-    let path = uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_owned();
-    let mut request = Request::get(path).header("host", authority);
-    if let Some(token) = admin_token {
-        request = request.header("x-usermock-admin-token", token);
-    }
-    let request = request.body(Empty::<Bytes>::new())?;
-    let response = sender.send_request(request).await?;
-    Ok(response.status().as_u16())
 }

@@ -1,6 +1,7 @@
 //! The `usermock` binary: parse the command line, set up logging, load the
 //! fixtures, bind, announce the address on stdout, serve until a signal.
 
+mod cli;
 mod config;
 mod healthcheck;
 
@@ -8,7 +9,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
@@ -18,7 +20,24 @@ use config::{Cli, Command, LogFormat};
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    // `--listen` typed on this command line (not from the environment or
+    // the default), before or after the subcommand.
+    let listen_typed = std::iter::once(&matches)
+        .chain(matches.subcommand().map(|(_, sub)| sub))
+        .any(|m| m.value_source("listen") == Some(ValueSource::CommandLine));
+    let state_file = cli::state::path(
+        cli.serve.state_file.as_deref(),
+        std::env::var("USERMOCK_LISTEN").ok().as_deref(),
+        config::DEFAULT_LISTEN,
+    );
+    if let Some(Command::Completions { shell }) = &cli.command {
+        return completions(*shell);
+    }
     let filter = cli
         .log
         .clone()
@@ -43,17 +62,70 @@ fn main() -> ExitCode {
         ..usermock::Options::default()
     };
     match cli.command {
-        None => serve(&options, cli.serve.listen),
+        None => serve(&options, cli.serve.listen, &state_file),
         Some(Command::Check) => check(&options),
         Some(Command::Healthcheck { url, timeout }) => {
-            let url = url.unwrap_or_else(|| health_url(cli.serve.listen));
+            let (url, found) = match url {
+                Some(url) => (url, "--url".to_owned()),
+                None => match health_target(cli.serve.listen, listen_typed, &state_file) {
+                    Ok(target) => target,
+                    Err(message) => {
+                        eprintln!("usermock healthcheck: {message}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
             healthcheck::run(
                 &url,
+                &found,
                 cli.serve.admin_token.as_deref(),
                 Duration::from_secs(timeout),
             )
         }
+        Some(Command::Push {
+            url,
+            activate,
+            session,
+            timeout,
+        }) => cli::push::run(&cli::push::Push {
+            url,
+            fixtures: cli.fixtures,
+            scenarios: cli.scenarios,
+            activate,
+            session,
+            admin_token: cli.serve.admin_token,
+            timeout: Duration::from_secs(timeout),
+        }),
         Some(Command::Schema { of }) => schema(&of),
+        // Answered above, before logging was set up.
+        Some(Command::Completions { .. }) => ExitCode::SUCCESS,
+    }
+}
+
+/// The health URL to probe, and where its address came from: `--listen` if
+/// typed on the command line, else the address a running server recorded
+/// in the state file, else `USERMOCK_LISTEN` or the default.
+fn health_target(
+    listen: std::net::SocketAddr,
+    listen_typed: bool,
+    state_file: &std::path::Path,
+) -> Result<(String, String), String> {
+    if listen_typed {
+        return Ok((health_url(listen), "--listen".to_owned()));
+    }
+    match cli::state::read(state_file)? {
+        Some(state) => Ok((
+            health_url(state.listen),
+            format!(
+                "recorded by process {} in {}",
+                state.pid,
+                state_file.display()
+            ),
+        )),
+        None => Ok((
+            health_url(listen),
+            format!("no state file at {}", state_file.display()),
+        )),
     }
 }
 
@@ -75,7 +147,11 @@ fn init_logging(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> 
     Ok(guard)
 }
 
-fn serve(options: &usermock::Options, listen: std::net::SocketAddr) -> ExitCode {
+fn serve(
+    options: &usermock::Options,
+    listen: std::net::SocketAddr,
+    state_file: &std::path::Path,
+) -> ExitCode {
     let server = match usermock::Usermock::new(options) {
         Ok(server) => server,
         Err(err) => {
@@ -107,7 +183,22 @@ fn serve(options: &usermock::Options, listen: std::net::SocketAddr) -> ExitCode 
                 return ExitCode::FAILURE;
             }
         };
+        let shutdown = shutdown_signal();
         tracing::info!(%addr, vendors = ?server.vendor_names(), "serving");
+        // Recorded before the listening line, so `usermock healthcheck`
+        // finds the server as soon as a harness sees that line. A read-only
+        // file system only costs the health check its lookup.
+        let recorded = match cli::state::write(state_file, addr) {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(
+                    path = %state_file.display(),
+                    error = %err,
+                    "cannot write the state file; `usermock healthcheck` will probe the configured address"
+                );
+                false
+            }
+        };
         // The one line stdout carries, for harnesses to read the address.
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "usermock listening on http://{addr}")
@@ -117,7 +208,10 @@ fn serve(options: &usermock::Options, listen: std::net::SocketAddr) -> ExitCode 
             tracing::warn!("stdout is closed; the listening line was not printed");
         }
         drop(stdout);
-        server.run(listener, shutdown_signal()).await;
+        server.run(listener, shutdown).await;
+        if recorded {
+            cli::state::remove_own(state_file);
+        }
         ExitCode::SUCCESS
     })
 }
@@ -134,27 +228,47 @@ fn health_url(listen: std::net::SocketAddr) -> String {
     format!("http://{host}:{}/__admin/health", listen.port())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: called before the
+/// listening line is printed, a signal sent right after that line is never
+/// missed (it would otherwise kill the process with the default action).
+#[cfg(unix)]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let interrupt = async {
+            match interrupt {
+                Ok(mut sig) => {
+                    sig.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        let terminate = async {
+            match terminate {
+                Ok(mut sig) => {
+                    sig.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = interrupt => tracing::info!("SIGINT received"),
+            () = terminate => tracing::info!("SIGTERM received"),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("SIGINT received");
+        } else {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received"),
-        () = terminate => tracing::info!("SIGTERM received"),
     }
 }
 
@@ -175,6 +289,22 @@ fn check(options: &usermock::Options) -> ExitCode {
         Err(err) => {
             eprintln!("usermock check: {err}");
             ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Prints the completion script. Generated into memory first: clap_complete
+/// panics when it cannot write (e.g. `usermock completions bash | head`).
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "usermock", &mut script);
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&script).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("usermock completions: cannot write the script: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -595,3 +595,675 @@ fn every_vendor_fixture_is_checked_for_references_and_rules() {
         );
     }
 }
+
+// ------------------------------------------------------ shipping it --
+
+/// The built binary started with `args` and `env`, address read from stdout
+/// (as `BinaryServer::start`, which adds `--listen 127.0.0.1:0` and takes no
+/// environment).
+fn start_server(args: &[&str], env: &[(&str, &str)]) -> BinaryServer {
+    use std::io::BufRead;
+    let mut command = binary();
+    command
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("spawn usermock");
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    drain_into(child.stderr.take().expect("stderr"), stderr.clone());
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("read stdout");
+    let Some(base) = first.trim().strip_prefix("usermock listening on ") else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "unexpected first stdout line {first:?}; stderr:\n{}",
+            stderr.lock().map(|s| s.clone()).unwrap_or_default()
+        );
+    };
+    let base = base.to_owned();
+    let stdout_rest = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    drain_into(stdout.into_inner(), stdout_rest.clone());
+    BinaryServer {
+        child,
+        base,
+        stderr,
+        stdout_rest,
+    }
+}
+
+fn drain_into(
+    mut from: impl Read + Send + 'static,
+    into: std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut text) = into.lock() {
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+    });
+}
+
+/// A port nothing listens on (bound, then released).
+fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// `usermock healthcheck` with `args` and `env`: (exit code, stderr).
+fn healthcheck(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = binary();
+    command.arg("healthcheck").args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("run healthcheck");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn healthcheck_finds_a_server_given_listen_as_an_argument_through_its_state_file() {
+    // As in the container: USERMOCK_LISTEN says one port, the server's
+    // argument another (here any free one), the health check has no argument.
+    let dir = TempDir::new("state-file");
+    let state = format!("{}/usermock.state", dir.path());
+    let configured = format!("127.0.0.1:{}", dead_port());
+    let env = [
+        ("USERMOCK_LISTEN", configured.as_str()),
+        ("USERMOCK_STATE_FILE", state.as_str()),
+    ];
+    let mut server = start_server(&["--listen", "127.0.0.1:0"], &env);
+    let recorded = std::fs::read_to_string(&state).expect("the state file");
+    assert!(
+        recorded.contains(server.base.trim_start_matches("http://")),
+        "{recorded}"
+    );
+    let (code, stderr) = healthcheck(&[], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    assert_eq!(server.terminate().code(), Some(0), "{}", server.stderr());
+    assert!(
+        !std::path::Path::new(&state).exists(),
+        "a clean exit removes the state file"
+    );
+    let (code, stderr) = healthcheck(&["--timeout", "2"], &env);
+    assert_eq!(code, Some(1), "the server is gone: {stderr}");
+}
+
+#[test]
+fn healthcheck_finds_the_server_through_the_default_state_file_and_fails_once_it_is_killed() {
+    // No USERMOCK_STATE_FILE: the default file is named after USERMOCK_LISTEN,
+    // so this test's server and health check share one no other test uses.
+    let configured = format!("127.0.0.1:{}", dead_port());
+    let env = [("USERMOCK_LISTEN", configured.as_str())];
+    let mut server = start_server(&["--listen", "127.0.0.1:0"], &env);
+    let (code, stderr) = healthcheck(&[], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Killed without a chance to clean up: the file stays, and points at a
+    // port nobody answers on.
+    server.child.kill().expect("kill");
+    server.child.wait().expect("wait");
+    let (code, stderr) = healthcheck(&["--timeout", "2"], &env);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("recorded by process"), "{stderr}");
+}
+
+#[test]
+fn healthcheck_accepts_the_servers_own_flags() {
+    let dir = TempDir::new("healthcheck-flags");
+    let state = format!("{}/usermock.state", dir.path());
+    let server = start_server(
+        &["--listen", "127.0.0.1:0", "--admin-token", "s3cret"],
+        &[("USERMOCK_STATE_FILE", state.as_str())],
+    );
+    let addr = server.base.trim_start_matches("http://");
+    // `--listen` typed on the command line wins over any state file.
+    let (code, stderr) = healthcheck(&["--listen", addr, "--admin-token", "s3cret"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = healthcheck(&["--listen", addr, "--admin-token", "wrong"], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("answered 401"), "{stderr}");
+    // Flags before the subcommand count too, and so does --state-file.
+    let (code, stderr) = {
+        let output = binary()
+            .args([
+                "--admin-token",
+                "s3cret",
+                "--state-file",
+                &state,
+                "healthcheck",
+            ])
+            .output()
+            .expect("run");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _) = healthcheck(
+        &[
+            "--listen",
+            &format!("127.0.0.1:{}", dead_port()),
+            "--timeout",
+            "2",
+        ],
+        &[
+            ("USERMOCK_STATE_FILE", state.as_str()),
+            ("USERMOCK_ADMIN_TOKEN", "s3cret"),
+        ],
+    );
+    assert_eq!(code, Some(1), "--listen typed wins over the state file");
+}
+
+#[test]
+fn version_names_the_package_version_and_the_git_revision() {
+    let output = binary().arg("--version").output().expect("run");
+    assert!(output.status.success());
+    let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let prefix = format!("usermock {} (", env!("CARGO_PKG_VERSION"));
+    let revision = line
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line:?}"));
+    let from_git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match from_git {
+        // A checkout: exactly the commit built.
+        Some(head) => assert_eq!(revision, head, "{line}"),
+        None => assert!(
+            revision == "unknown" || revision.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        ),
+    }
+}
+
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = binary().args(["completions", shell]).output().expect("run");
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for word in [
+            "usermock",
+            "healthcheck",
+            "push",
+            // fish spells flags `-l listen`.
+            "listen",
+            "state-file",
+        ] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    // The bash script is valid bash.
+    let dir = TempDir::new("completions");
+    let output = binary()
+        .args(["completions", "bash"])
+        .output()
+        .expect("run");
+    dir.write("usermock.bash", &String::from_utf8_lossy(&output.stdout));
+    let status = std::process::Command::new("bash")
+        .args(["-n", &format!("{}/usermock.bash", dir.path())])
+        .status()
+        .expect("bash");
+    assert!(status.success());
+    let output = binary()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+/// A scenario file named `name`, answering 418 to every request.
+fn teapot_scenario(name: &str) -> String {
+    serde_json::json!({
+        "name": name,
+        "rules": [{"answer": {"respond": {"status": 418, "text": "teapot"}}}]
+    })
+    .to_string()
+}
+
+#[test]
+fn push_uploads_scenarios_and_activates_them_for_everyone_or_one_session() {
+    let server = BinaryServer::start(&[]);
+    let dir = TempDir::new("push-scenarios");
+    dir.write("any-ci-teapot.json", &teapot_scenario("any-ci-teapot"));
+    dir.write("notes.txt", "not a scenario; ignored");
+    let user = format!("/activity/v2/clients/{SEED_CLIENT}/users/{SEED_USER}");
+    assert!(get(&server.base, &user, "activity-admin").starts_with("HTTP/1.1 200"));
+
+    let output = binary()
+        .args(["push", "--url", &server.base, "--scenarios", dir.path()])
+        .args(["--activate", "any-ci-teapot"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("uploaded scenario"), "{stdout}");
+    assert!(
+        stdout.contains("activated scenario any-ci-teapot"),
+        "{stdout}"
+    );
+    let response = get(&server.base, &user, "activity-admin");
+    assert!(response.starts_with("HTTP/1.1 418"), "{response}");
+
+    // A shipped scenario, for one session only.
+    let output = binary()
+        .args(["push", "--url", &format!("{}/", server.base)])
+        .args(["--activate", "activity-server-error", "--session", "s1"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listing = get(&server.base, "/__admin/scenarios", "");
+    assert!(listing.contains("any-ci-teapot"), "{listing}");
+}
+
+#[test]
+fn push_reports_what_the_server_refused_and_sends_the_admin_token() {
+    let server = BinaryServer::start(&["--admin-token", "s3cret"]);
+    let push = |env: &[(&str, &str)], name: &str| {
+        let mut command = binary();
+        command.args(["push", "--url", &server.base, "--activate", name]);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("run")
+    };
+    let output = push(&[], "relesys-server-error");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("answered 401"));
+    let output = push(
+        &[("USERMOCK_ADMIN_TOKEN", "s3cret")],
+        "relesys-server-error",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = push(&[("USERMOCK_ADMIN_TOKEN", "s3cret")], "no-such-scenario");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/__admin/scenarios/no-such-scenario/activate answered 404"),
+        "{stderr}"
+    );
+}
+
+/// A one-shot HTTP server on a free port: answers `status` to the requests
+/// it gets and hands each request's head and body to the test.
+fn fake_server(status: u16, count: usize) -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut data = Vec::new();
+            let mut buf = [0u8; 65536];
+            let (head, body) = loop {
+                let Ok(n) = stream.read(&mut buf) else { return };
+                if n == 0 {
+                    return;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                let Some(end) = text.find("\r\n\r\n") else {
+                    continue;
+                };
+                let head = text[..end].to_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .and_then(|v| v.trim().parse().ok())
+                    })
+                    .unwrap_or(0);
+                if data.len() >= end + 4 + length {
+                    break (head, String::from_utf8_lossy(&data[end + 4..]).into_owned());
+                }
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+            );
+            let _ = tx.send((head, body));
+        }
+    });
+    (base, rx)
+}
+
+#[test]
+fn push_sends_every_vendors_fixture_document_in_one_snapshot() {
+    let (base, requests) = fake_server(200, 1);
+    let dir = TempDir::new("push-fixtures");
+    dir.write("activity.json", &fixture_text());
+    dir.write("awork.json", &repo_fixture("awork"));
+    dir.write("README.txt", "ignored");
+    let output = binary()
+        .args(["push", "--url", &base, "--fixtures", dir.path()])
+        .env("USERMOCK_ADMIN_TOKEN", "s3cret")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("pushed fixtures for activity, awork"));
+    let (head, body) = requests
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a request");
+    assert!(head.starts_with("PUT /__admin/snapshot HTTP/1.1"), "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(head.contains("x-usermock-admin-token: s3cret"), "{head}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("a JSON body");
+    let expected = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("fixture");
+    assert_eq!(body["activity"], expected(&fixture_text()));
+    assert_eq!(body["awork"], expected(&repo_fixture("awork")));
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(2),
+        "only the vendors given"
+    );
+}
+
+#[test]
+fn push_validates_files_first_and_sends_nothing_when_one_is_broken() {
+    let (base, requests) = fake_server(200, 1);
+    let dir = TempDir::new("push-broken");
+    dir.write(
+        "activity.json",
+        &fixture_text().replacen("\"mikechang\"", "null", 1),
+    );
+    let output = binary()
+        .args(["push", "--url", &base, "--fixtures", dir.path()])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at /users/0/username"));
+    let scenarios = TempDir::new("push-broken-scenario");
+    scenarios.write(
+        "bad.json",
+        r#"{"name": "bad", "rules": [{"answer": {}}], "extra": 1}"#,
+    );
+    let output = binary()
+        .args(["push", "--url", &base, "--scenarios", scenarios.path()])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        requests.recv_timeout(Duration::from_millis(300)).is_err(),
+        "nothing is sent"
+    );
+    let output = binary()
+        .args(["push", "--url", &base])
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "nothing to push is a mistake"
+    );
+}
+
+/// The commands of the README's "Running it" block, run as written: servers
+/// start and answer their health check, the other commands exit 0.
+#[test]
+fn every_command_of_the_readme_running_it_block_works() {
+    let readme = repo_file("README.md");
+    let section = &readme[readme.find("## Running it").expect("a Running it section")..];
+    let start = section.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("block end")];
+    let work = TempDir::new("readme-running");
+    std::fs::create_dir_all(format!("{}/my-fixtures", work.path())).expect("mkdir");
+    std::fs::create_dir_all(format!("{}/my-scenarios", work.path())).expect("mkdir");
+    for vendor in usermock::vendor_names() {
+        work.write(&format!("my-fixtures/{vendor}.json"), &repo_fixture(vendor));
+    }
+    work.write(
+        "my-scenarios/any-ci-teapot.json",
+        &teapot_scenario("any-ci-teapot"),
+    );
+    let state = format!("{}/usermock.state", work.path());
+    let listen = format!("127.0.0.1:{}", dead_port());
+    let mut commands = 0;
+    for line in block.lines() {
+        let command = line.split('#').next().unwrap_or("").trim();
+        let Some(args) = command.strip_prefix("usermock") else {
+            continue;
+        };
+        commands += 1;
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let env = [
+            // Port 0 for the lines that do not choose one themselves.
+            ("USERMOCK_LISTEN", "127.0.0.1:0"),
+            ("USERMOCK_STATE_FILE", state.as_str()),
+        ];
+        let subcommand = args.first().filter(|a| !a.starts_with('-'));
+        if subcommand.is_none() {
+            let mut server = start_server_in(work.path(), &args, &env);
+            let (code, stderr) = healthcheck(&[], &env);
+            assert_eq!(code, Some(0), "`{command}`: {stderr}");
+            assert_eq!(server.terminate().code(), Some(0), "`{command}`");
+        } else if subcommand == Some(&"healthcheck") {
+            let server = start_server_in(work.path(), &[], &env);
+            let mut run = binary();
+            run.current_dir(work.path()).args(&args).envs(env);
+            let output = run.output().expect("run");
+            assert!(
+                output.status.success(),
+                "`{command}`: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            drop(server);
+        } else {
+            let output = binary()
+                .current_dir(work.path())
+                .args(&args)
+                .env("USERMOCK_LISTEN", &listen)
+                .output()
+                .expect("run");
+            assert!(
+                output.status.success(),
+                "`{command}`: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    assert!(commands >= 8, "only {commands} commands found in:\n{block}");
+}
+
+fn start_server_in(dir: &str, args: &[&str], env: &[(&str, &str)]) -> BinaryServer {
+    // The README's relative paths, resolved against `dir`.
+    let mut full: Vec<String> = Vec::new();
+    for arg in args {
+        match arg.strip_prefix("./") {
+            Some(rest) => full.push(format!("{dir}/{rest}")),
+            None => full.push((*arg).to_owned()),
+        }
+    }
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    start_server(&full, env)
+}
+
+/// A folder beside the repository that its files must not cite (spelled in
+/// two parts so this file does not cite it either).
+const OUTSIDE: &str = concat!("..", "/shared");
+
+/// What a new user copies must work as is: one image name, published by the
+/// release workflow; uploads followed by an activation; every example linked.
+#[test]
+fn the_ci_examples_use_the_published_image_and_activate_what_they_upload() {
+    let readme = repo_file("README.md");
+    let examples = [
+        "examples/ci/github-actions.yml",
+        "examples/ci/github-actions-docker-run.yml",
+        "examples/ci/gitlab-ci.yml",
+        "examples/ci/docker-compose.yml",
+        "examples/ci/testcontainers/tests/usermock.rs",
+    ];
+    for example in examples {
+        assert!(
+            readme.contains(&format!("({example})")),
+            "README does not link {example}"
+        );
+        let text = repo_file(example);
+        for placeholder in ["your-org", "registry.example.com", OUTSIDE] {
+            assert!(!text.contains(placeholder), "{example} has {placeholder}");
+        }
+        if example != "examples/ci/github-actions-docker-run.yml" {
+            assert!(
+                text.contains("ghcr.io/usermock/usermock"),
+                "{example}: image name"
+            );
+        }
+        // An upload is followed by an activation.
+        let uploads =
+            text.matches("usermock push").count() + text.matches("/__admin/scenarios").count();
+        if uploads > 0 {
+            assert!(
+                text.contains("--activate") || text.contains("/activate"),
+                "{example} uploads scenarios but never activates one"
+            );
+        }
+    }
+    let release = repo_file(".github/workflows/release.yml");
+    assert!(
+        release.contains("ghcr.io"),
+        "the release workflow publishes the image"
+    );
+    assert!(readme.contains("ghcr.io/usermock/usermock"));
+    for text in [&readme, &repo_file("Dockerfile")] {
+        assert!(
+            !text.contains(OUTSIDE),
+            "refers to files outside the repository"
+        );
+    }
+    assert!(
+        readme.contains("readable by") && readme.contains("65534"),
+        "README says mounted files must be readable by the image's user"
+    );
+}
+
+#[test]
+fn the_dockerfile_caches_dependencies_pins_its_base_and_probes_quickly() {
+    let dockerfile = repo_file("Dockerfile");
+    let lines: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    let build = lines
+        .iter()
+        .find(|l| l.starts_with("FROM rust:"))
+        .expect("a Rust build stage");
+    let tag = build
+        .trim_start_matches("FROM rust:")
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
+    assert!(
+        tag.split('-')
+            .next()
+            .is_some_and(|v| v.split('.').count() == 3)
+            && tag.contains("alpine3."),
+        "the base is pinned to a Rust and an Alpine release: {build}"
+    );
+    // Dependencies are fetched before the sources are copied.
+    let fetch = lines
+        .iter()
+        .position(|l| l.contains("cargo fetch"))
+        .expect("cargo fetch");
+    let sources = lines
+        .iter()
+        .position(|l| *l == "COPY src ./src")
+        .expect("COPY src");
+    assert!(fetch < sources);
+    assert!(
+        dockerfile.contains("--mount=type=cache"),
+        "compiled crates are cached"
+    );
+    assert!(lines.contains(&"COPY build.rs ./"));
+    let healthcheck = lines
+        .iter()
+        .find(|l| l.starts_with("HEALTHCHECK"))
+        .expect("HEALTHCHECK");
+    assert!(healthcheck.contains("--start-interval=1s"), "{healthcheck}");
+    // The state file lives in a /tmp the scratch image brings.
+    assert!(lines.contains(&"ENV USERMOCK_STATE_FILE=/tmp/usermock.state"));
+    assert!(dockerfile.contains("chmod 1777 /rootfs/tmp"));
+    for label in ["title", "source", "licenses", "revision", "version"] {
+        assert!(
+            dockerfile.contains(&format!("org.opencontainers.image.{label}=")),
+            "OCI label {label}"
+        );
+    }
+}
+
+#[test]
+fn the_ci_examples_files_pass_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/usermock");
+    let output = binary()
+        .arg("check")
+        .arg("--fixtures")
+        .arg(root.join("fixtures"))
+        .arg("--scenarios")
+        .arg(root.join("scenarios"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // What the examples activate is what the folder holds.
+    for example in [
+        "github-actions.yml",
+        "github-actions-docker-run.yml",
+        "gitlab-ci.yml",
+        "docker-compose.yml",
+    ] {
+        let text = repo_file(&format!("examples/ci/{example}"));
+        assert!(text.contains("relesys-slow-login"), "{example}");
+    }
+    assert!(root.join("scenarios/relesys-slow-login.json").is_file());
+}

@@ -1,4 +1,5 @@
-//! Replay, rule by rule: `shared/seeds/replay-update-user.txt`.
+//! Replay's user by id, rule by rule: GET (two shapes) and PATCH (the
+//! seed). The list, invitations and child companies: `replay_lifecycle.rs`.
 
 mod common;
 
@@ -18,6 +19,11 @@ const CHILD_DISABLED: &str = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e";
 const PARENT_ACTIVE: &str = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f";
 const GRANDCHILD_USER: &str = "e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a8b";
 const UNRELATED_USER: &str = "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d";
+const PARENT_INVITED: &str = "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f7a";
+const PARENT_DISABLED_MANAGER: &str = "0a000000-0000-4000-8000-000000000005";
+const INTEGRATION_USER: &str = "0a000000-0000-4000-8000-000000000004";
+const NORDICS_SALES: &str = "7e000002-0000-4000-8000-000000000001";
+const CLOSERS: &str = "7e000001-0000-4000-8000-000000000001";
 
 fn path(id: &str) -> String {
     format!("/replay/api/user/{id}")
@@ -40,6 +46,17 @@ async fn get_as(server: &TestServer, key: &str, id: &str) -> Answer {
                 .header("x-api-key", key),
         )
         .await
+}
+
+async fn get_in_child(server: &TestServer, key: &str, id: &str, child: &str) -> Answer {
+    let path = format!("{}?childCompanyId={child}", path(id));
+    server
+        .send(server.request(Method::GET, &path).header("x-api-key", key))
+        .await
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    value.as_object().expect("object").keys().cloned().collect()
 }
 
 fn seed_record() -> Value {
@@ -92,26 +109,21 @@ async fn the_seed_example_updates_a_record_of_the_named_child_company() {
     assert_eq!(answer.json(), expected);
     // The invitation stays an invitation.
     assert_eq!(
-        get_as(&server, "replay-child", SEED_RECORD).await.json(),
+        get_in_child(&server, "replay-parent", SEED_RECORD, CHILD)
+            .await
+            .json(),
         expected
     );
 }
 
 #[tokio::test]
-async fn get_shows_the_record_in_the_seed_s_shape() {
+async fn get_with_child_company_id_answers_in_the_seed_s_unified_shape() {
     let server = TestServer::start().await;
-    let answer = get_as(&server, "replay-child", CHILD_ACTIVE).await;
+    let answer = get_in_child(&server, "replay-parent", CHILD_ACTIVE, CHILD).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.json(), child_active());
-    let keys: Vec<String> = answer
-        .json()
-        .as_object()
-        .expect("object")
-        .keys()
-        .cloned()
-        .collect();
     assert_eq!(
-        keys,
+        keys(&answer.json()),
         [
             "id",
             "email",
@@ -124,6 +136,170 @@ async fn get_shows_the_record_in_the_seed_s_shape() {
             "invitationUrl"
         ]
     );
+}
+
+#[tokio::test]
+async fn get_without_child_company_id_answers_in_the_legacy_shape() {
+    let server = TestServer::start().await;
+    let answer = get_as(&server, "replay-child", CHILD_ACTIVE).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        json!({
+            "id": CHILD_ACTIVE, "firstName": "Ingrid", "email": "ingrid.olsen@northstar.example",
+            "role": "Rep", "createdAt": "2023-06-01T09:00:00Z", "lastName": "Olsen", "teamId": NORDICS_SALES
+        })
+    );
+    assert_eq!(
+        keys(&answer.json()),
+        [
+            "id",
+            "firstName",
+            "email",
+            "role",
+            "createdAt",
+            "lastName",
+            "teamId"
+        ]
+    );
+    // Invitations and disabled users too, with their legacy role.
+    let answer = get_as(&server, "replay-parent", PARENT_INVITED).await;
+    assert_eq!(
+        answer.json(),
+        json!({
+            "id": PARENT_INVITED, "firstName": null, "email": "priya.shah@northstar.example",
+            "role": "Rep", "createdAt": "2026-02-18T13:45:00Z", "lastName": null, "teamId": CLOSERS
+        })
+    );
+    let answer = get_as(&server, "replay-parent", PARENT_DISABLED_MANAGER).await;
+    assert_eq!(
+        answer.json(),
+        json!({
+            "id": PARENT_DISABLED_MANAGER, "firstName": "Emma", "email": "emma.novak@northstar.example",
+            "role": "Manager", "createdAt": "2022-09-09T09:09:09Z", "lastName": "Novak", "teamId": CLOSERS
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_unified_role_maps_to_the_legacy_role() {
+    let server = TestServer::start().await;
+    let legacy_role = |answer: Answer| answer.json()["role"].clone();
+    for (role, legacy) in [("Manager", "Manager"), ("User", "Rep"), ("User", "Rep")] {
+        let answer = patch_as(
+            &server,
+            "replay-child",
+            CHILD_ACTIVE,
+            json!({ "role": role }),
+        )
+        .await;
+        assert_eq!(answer.json()["role"], role);
+        assert_eq!(
+            legacy_role(get_as(&server, "replay-child", CHILD_ACTIVE).await),
+            legacy
+        );
+    }
+    // An integration user stays one while a User, and is a Manager when made one.
+    assert_eq!(
+        legacy_role(get_as(&server, "replay-parent", INTEGRATION_USER).await),
+        "Integration"
+    );
+    patch_as(
+        &server,
+        "replay-parent",
+        INTEGRATION_USER,
+        json!({"role": "User"}),
+    )
+    .await;
+    assert_eq!(
+        legacy_role(get_as(&server, "replay-parent", INTEGRATION_USER).await),
+        "Integration"
+    );
+    patch_as(
+        &server,
+        "replay-parent",
+        INTEGRATION_USER,
+        json!({"role": "Manager"}),
+    )
+    .await;
+    assert_eq!(
+        legacy_role(get_as(&server, "replay-parent", INTEGRATION_USER).await),
+        "Manager"
+    );
+}
+
+#[tokio::test]
+async fn get_with_child_company_id_is_refused_for_anything_but_a_direct_child() {
+    let server = TestServer::start().await;
+    for (key, child, target) in [
+        ("replay-parent", GRANDCHILD, GRANDCHILD_USER),
+        ("replay-parent", UNRELATED, UNRELATED_USER),
+        ("replay-parent", PARENT, PARENT_ACTIVE),
+        ("replay-child", SIBLING, SEED_RECORD),
+        ("replay-other", CHILD, CHILD_ACTIVE),
+    ] {
+        let answer = get_in_child(&server, key, target, child).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (
+                StatusCode::FORBIDDEN,
+                json!({"error": format!("Company '{child}' is not a direct child of your company")})
+            ),
+            "{key} → {child}"
+        );
+    }
+    // The direct child's scope holds only its own records: not the caller's.
+    let answer = get_in_child(&server, "replay-parent", PARENT_ACTIVE, CHILD).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (StatusCode::NOT_FOUND, json!({"error": "User not found"}))
+    );
+    // And the caller's own scope not the child's.
+    let answer = get_as(&server, "replay-parent", CHILD_ACTIVE).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    let answer = get_in_child(&server, "replay-parent", CHILD_ACTIVE, "child-1").await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (
+            StatusCode::BAD_REQUEST,
+            invalid(json!([{"field": "childCompanyId", "message": "Invalid uuid \"child-1\""}]))
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_legacy_shape_can_leave_invitations_out() {
+    let dir = common::TempDir::new("replay-legacy-invitations");
+    for vendor in ["activity", "awork", "relesys", "replay"] {
+        let text = std::fs::read_to_string(common::repo_fixtures().join(format!("{vendor}.json")))
+            .expect("fixture");
+        let text = text.replace(
+            "\"legacy_shape_includes_invitations\": true",
+            "\"legacy_shape_includes_invitations\": false",
+        );
+        dir.write(&format!("{vendor}.json"), &text);
+    }
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    let answer = get_as(&server, "replay-parent", PARENT_INVITED).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (StatusCode::NOT_FOUND, json!({"error": "User not found"}))
+    );
+    // Still there for the unified shape and for PATCH.
+    let answer = get_in_child(&server, "replay-parent", SEED_RECORD, CHILD).await;
+    assert_eq!(answer.json(), seed_record());
+    let answer = patch_as(
+        &server,
+        "replay-parent",
+        PARENT_INVITED,
+        json!({"firstName": "Priya"}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -301,39 +477,49 @@ async fn role_is_only_user_or_manager() {
 }
 
 #[tokio::test]
-async fn a_disabled_user_keeps_role_and_status_and_refuses_a_new_role() {
+async fn disabled_users_cannot_be_updated() {
     let server = TestServer::start().await;
-    let answer = patch_as(
-        &server,
-        "replay-child",
-        CHILD_DISABLED,
-        json!({"firstName": "Erika"}),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    let before = get_in_child(&server, "replay-parent", CHILD_DISABLED, CHILD)
+        .await
+        .json();
     assert_eq!(
-        answer.json(),
+        before,
         json!({
-            "id": CHILD_DISABLED, "email": "erik.lund@northstar.example", "firstName": "Erika", "lastName": "Lund",
+            "id": CHILD_DISABLED, "email": "erik.lund@northstar.example", "firstName": "Erik", "lastName": "Lund",
             "role": "Disabled", "status": "disabled", "externalId": null, "createdAt": "2022-10-10T10:10:10Z",
             "invitationUrl": null
         })
     );
+    for body in [
+        json!({"firstName": "Erika"}),
+        json!({"lastName": "Lundt"}),
+        json!({"role": "User"}),
+        json!({}),
+    ] {
+        let answer = patch_as(&server, "replay-child", CHILD_DISABLED, body.clone()).await;
+        assert_eq!(
+            (answer.status, answer.json()),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "Disabled users cannot be updated"})
+            ),
+            "{body}"
+        );
+    }
+    // Through the parent too, and nothing changed.
     let answer = patch_as(
         &server,
-        "replay-child",
+        "replay-parent",
         CHILD_DISABLED,
-        json!({"role": "User", "lastName": "Lundt"}),
+        json!({"firstName": "Erika", "childCompanyId": CHILD}),
     )
     .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(
-        answer.json(),
-        json!({"error": "The user is disabled; its role cannot be changed"})
-    );
-    assert_eq!(
-        get_as(&server, "replay-child", CHILD_DISABLED).await.json()["lastName"],
-        "Lund"
+        get_in_child(&server, "replay-parent", CHILD_DISABLED, CHILD)
+            .await
+            .json(),
+        before
     );
 }
 
@@ -447,8 +633,11 @@ async fn checks_run_in_order() {
 async fn the_real_host_reaches_replay_without_the_prefix() {
     let server = TestServer::start().await;
     let request = server
-        .request(Method::GET, &format!("/api/user/{CHILD_ACTIVE}"))
+        .request(
+            Method::GET,
+            &format!("/api/user/{CHILD_ACTIVE}?childCompanyId={CHILD}"),
+        )
         .header("host", "app.replay.sale")
-        .header("x-api-key", "replay-child");
+        .header("x-api-key", "replay-parent");
     assert_eq!(server.send(request).await.json(), child_active());
 }

@@ -1,0 +1,314 @@
+//! The shapes and formats of request bodies and path values: every problem
+//! is collected, so one 400 lists them all.
+
+use serde_json::{Map, Value};
+
+use super::error::{FieldProblem, ReplayError};
+use crate::vendors::is_hyphenated_uuid;
+
+/// What a valid `PATCH /api/user/{userId}` body asks for.
+#[derive(Debug, Default)]
+pub(super) struct Update {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: Option<String>,
+    pub child_company_id: Option<String>,
+}
+
+const UPDATE_MEMBERS: &[&str] = &["firstName", "lastName", "role", "childCompanyId"];
+
+/// Collects the problems of one body.
+#[derive(Default)]
+pub(super) struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldProblem::new(field, message));
+    }
+
+    /// Members the route does not read are refused, not ignored.
+    pub fn unknown_members(&mut self, members: &Map<String, Value>, known: &[&str]) {
+        for name in members.keys().filter(|k| !known.contains(&k.as_str())) {
+            self.add(name, format!("Unrecognized field '{name}'"));
+        }
+    }
+
+    /// A name-like string of 1–255 characters, when present.
+    pub fn name(&mut self, members: &Map<String, Value>, field: &str) -> Option<String> {
+        match members.get(field)? {
+            Value::String(name) => match name_problem(name) {
+                Some(message) => {
+                    self.add(field, message);
+                    None
+                }
+                None => Some(name.clone()),
+            },
+            _ => {
+                self.add(field, "Expected a string");
+                None
+            }
+        }
+    }
+
+    /// `User` or `Manager`, when present.
+    pub fn role(&mut self, members: &Map<String, Value>) -> Option<String> {
+        match members.get("role")? {
+            Value::String(role) if role == "User" || role == "Manager" => Some(role.clone()),
+            other => {
+                self.add(
+                    "role",
+                    format!("Invalid role {other}; expected 'User' or 'Manager'"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A hyphenated UUID, lower-cased, when present.
+    pub fn uuid(&mut self, members: &Map<String, Value>, field: &str) -> Option<String> {
+        match members.get(field)? {
+            Value::String(id) if is_hyphenated_uuid(id) => Some(id.to_ascii_lowercase()),
+            other => {
+                self.add(field, format!("Invalid uuid {other}"));
+                None
+            }
+        }
+    }
+
+    /// `Ok(value)` when nothing was wrong.
+    pub fn into_result<T>(self, value: T) -> Result<T, ReplayError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(ReplayError::InvalidFields(self.0))
+        }
+    }
+}
+
+/// The body of `PATCH /api/user/{userId}`; all members are optional.
+pub(super) fn update(body: &Value) -> Result<Update, ReplayError> {
+    let empty = Map::new();
+    let members = body.as_object().unwrap_or(&empty);
+    let mut problems = Problems::default();
+    problems.unknown_members(members, UPDATE_MEMBERS);
+    let update = Update {
+        first_name: problems.name(members, "firstName"),
+        last_name: problems.name(members, "lastName"),
+        role: problems.role(members),
+        child_company_id: problems.uuid(members, "childCompanyId"),
+    };
+    problems.into_result(update)
+}
+
+/// What a valid `POST /api/user` body asks for.
+#[derive(Debug)]
+pub(super) struct Invite {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub role: String,
+    pub external_id: Option<String>,
+    pub child_company_id: Option<String>,
+}
+
+const INVITE_MEMBERS: &[&str] = &[
+    "email",
+    "firstName",
+    "lastName",
+    "role",
+    "externalId",
+    "childCompanyId",
+];
+
+/// The body of `POST /api/user`: `email`, `firstName` and `role` required.
+pub(super) fn invite(body: &Value) -> Result<Invite, ReplayError> {
+    let empty = Map::new();
+    let members = body.as_object().unwrap_or(&empty);
+    let mut problems = Problems::default();
+    problems.unknown_members(members, INVITE_MEMBERS);
+    let email = problems.required(members, "email", Problems::email);
+    let first_name = problems.required(members, "firstName", |p, m| p.name(m, "firstName"));
+    let last_name = problems.name(members, "lastName");
+    let role = problems.required(members, "role", Problems::role);
+    let external_id = problems.name(members, "externalId");
+    let child_company_id = problems.uuid(members, "childCompanyId");
+    match (email, first_name, role) {
+        (Some(email), Some(first_name), Some(role)) => problems.into_result(Invite {
+            email,
+            first_name,
+            last_name,
+            role,
+            external_id,
+            child_company_id,
+        }),
+        _ => problems.into_result_never(),
+    }
+}
+
+/// What a valid `POST /api/company/child` body asks for.
+#[derive(Debug)]
+pub(super) struct ChildCompany {
+    pub name: String,
+    pub external_id: Option<String>,
+    pub url: Option<String>,
+    pub summary: Option<String>,
+}
+
+const CHILD_COMPANY_MEMBERS: &[&str] = &["name", "externalId", "url", "summary"];
+
+/// The body of `POST /api/company/child`: `name` required.
+pub(super) fn child_company(body: &Value) -> Result<ChildCompany, ReplayError> {
+    let empty = Map::new();
+    let members = body.as_object().unwrap_or(&empty);
+    let mut problems = Problems::default();
+    problems.unknown_members(members, CHILD_COMPANY_MEMBERS);
+    let name = problems.required(members, "name", |p, m| p.name(m, "name"));
+    let external_id = problems.name(members, "externalId");
+    let url = problems.url(members);
+    let summary = problems.summary(members);
+    match name {
+        Some(name) => problems.into_result(ChildCompany {
+            name,
+            external_id,
+            url,
+            summary,
+        }),
+        None => problems.into_result_never(),
+    }
+}
+
+impl Problems {
+    /// `read` of a member that must be present.
+    fn required(
+        &mut self,
+        members: &Map<String, Value>,
+        field: &str,
+        read: impl FnOnce(&mut Problems, &Map<String, Value>) -> Option<String>,
+    ) -> Option<String> {
+        if members.contains_key(field) {
+            read(self, members)
+        } else {
+            self.add(field, "Required");
+            None
+        }
+    }
+
+    /// An e-mail address of at most 255 characters.
+    fn email(&mut self, members: &Map<String, Value>) -> Option<String> {
+        let Value::String(email) = members.get("email")? else {
+            self.add("email", "Expected a string");
+            return None;
+        };
+        let length = email.chars().count();
+        if length > 255 {
+            self.add(
+                "email",
+                format!("Must be at most 255 characters (got {length})"),
+            );
+            return None;
+        }
+        if !is_email(email) {
+            self.add("email", "Invalid email");
+            return None;
+        }
+        Some(email.clone())
+    }
+
+    /// An absolute URI (`scheme:rest`, no white space).
+    fn url(&mut self, members: &Map<String, Value>) -> Option<String> {
+        match members.get("url")? {
+            Value::String(url) if is_uri(url) => Some(url.clone()),
+            Value::String(_) => {
+                self.add("url", "Invalid url");
+                None
+            }
+            _ => {
+                self.add("url", "Expected a string");
+                None
+            }
+        }
+    }
+
+    /// At most 2000 characters.
+    fn summary(&mut self, members: &Map<String, Value>) -> Option<String> {
+        match members.get("summary")? {
+            Value::String(summary) => {
+                let length = summary.chars().count();
+                if length > 2000 {
+                    self.add(
+                        "summary",
+                        format!("Must be at most 2000 characters (got {length})"),
+                    );
+                    None
+                } else {
+                    Some(summary.clone())
+                }
+            }
+            _ => {
+                self.add("summary", "Expected a string");
+                None
+            }
+        }
+    }
+
+    /// The error for a body that lacks a required member: there is always
+    /// at least that problem.
+    fn into_result_never<T>(self) -> Result<T, ReplayError> {
+        Err(ReplayError::InvalidFields(self.0))
+    }
+}
+
+/// `local@domain.tld`: one `@`, both sides non-empty, a dot inside the
+/// domain, no white space or control characters.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    let clean = |part: &str| {
+        !part.is_empty()
+            && !part.contains('@')
+            && !part.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    clean(local)
+        && clean(domain)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+/// RFC 3986's `scheme ":" rest`, with a non-empty rest and no white space.
+fn is_uri(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !rest.is_empty()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Names are 1–255 characters (Unicode scalar values, not bytes).
+pub(super) fn name_problem(name: &str) -> Option<String> {
+    let length = name.chars().count();
+    if length == 0 {
+        Some("Must be at least 1 character".to_owned())
+    } else if length > 255 {
+        Some(format!("Must be at most 255 characters (got {length})"))
+    } else {
+        None
+    }
+}
+
+/// A path or query id: a hyphenated UUID, lower-cased, else a 400 naming
+/// `field`.
+pub(super) fn uuid_value(field: &str, value: &str) -> Result<String, ReplayError> {
+    if is_hyphenated_uuid(value) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(ReplayError::InvalidFields(vec![FieldProblem::new(
+            field,
+            format!("Invalid uuid \"{value}\""),
+        )]))
+    }
+}

@@ -1,0 +1,129 @@
+//! Companies: the fixture's tree, plus children created at runtime with
+//! `POST /api/company/child`. Those are records in the request's state
+//! under their own key, so a session's new child is invisible to other
+//! sessions and a reset drops it; the vendor holds only the fixture's.
+
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::body;
+use super::error::ReplayError;
+use super::{Replay, COMPANIES};
+use crate::http::Reply;
+use crate::store::{BrokenRecord, State};
+use crate::timestamps;
+use crate::vendors::Request;
+
+/// A company, from the fixture or created at runtime (then stored so).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct Company {
+    /// Lower-cased.
+    pub id: String,
+    pub name: String,
+    /// Lower-cased; `None` for a top-level company.
+    pub parent_company_id: Option<String>,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub url: Option<String>,
+    pub summary: Option<String>,
+}
+
+/// `POST /api/company/child`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChildCompanyResponse<'a> {
+    id: &'a str,
+    name: &'a str,
+    parent_company_id: &'a Option<String>,
+    external_id: &'a Option<String>,
+    created_at: &'a str,
+}
+
+impl Company {
+    fn reply(&self, status: StatusCode) -> Reply {
+        Reply::json(
+            status,
+            &ChildCompanyResponse {
+                id: &self.id,
+                name: &self.name,
+                parent_company_id: &self.parent_company_id,
+                external_id: &self.external_id,
+                created_at: &self.created_at,
+            },
+        )
+    }
+}
+
+impl Replay {
+    /// The company with this id (any case), from the fixture or `state`.
+    pub(super) fn company(&self, state: &State, id: &str) -> Result<Option<Company>, BrokenRecord> {
+        let id = id.to_ascii_lowercase();
+        match self.companies.get(&id) {
+            Some(company) => Ok(Some(company.clone())),
+            None => state.read(COMPANIES, &id),
+        }
+    }
+
+    /// Every company: the fixture's, then those created in `state`.
+    fn all_companies(&self, state: &State) -> Vec<Company> {
+        let mut all: Vec<Company> = self.companies.values().cloned().collect();
+        all.extend(state.all_typed::<Company>(COMPANIES));
+        all
+    }
+
+    /// `child` (lower-cased) when it is a direct child of `company`: not the
+    /// caller itself, not a grandchild, a sibling or an unknown company.
+    pub(super) fn direct_child(
+        &self,
+        state: &State,
+        company: &str,
+        child: &str,
+    ) -> Result<String, ReplayError> {
+        let child = child.to_ascii_lowercase();
+        match self.company(state, &child)? {
+            Some(found) if found.parent_company_id.as_deref() == Some(company) => Ok(child),
+            _ => Err(ReplayError::NotDirectChild { company: child }),
+        }
+    }
+
+    /// `POST /api/company/child`: 201 with the new child, or 200 with the
+    /// existing one on a retry with the same `externalId` (and name).
+    pub(super) fn create_child_company(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
+        let parent = self.authenticate(request)?.to_owned();
+        let wanted = body::child_company(&request.json(true)?)?;
+        // Check-then-insert must not interleave with another creation.
+        let _creating = self.creating();
+        let companies = self.all_companies(request.state);
+        if let Some(external_id) = &wanted.external_id {
+            let retried = companies.iter().find(|c| {
+                c.parent_company_id.as_deref() == Some(parent.as_str())
+                    && c.external_id.as_ref() == Some(external_id)
+            });
+            if let Some(existing) = retried {
+                return if existing.name.to_lowercase() == wanted.name.to_lowercase() {
+                    Ok(existing.reply(StatusCode::OK))
+                } else {
+                    Err(ReplayError::ChildExternalIdTaken)
+                };
+            }
+        }
+        let name = wanted.name.to_lowercase();
+        if companies.iter().any(|c| c.name.to_lowercase() == name) {
+            return Err(ReplayError::CompanyNameTaken);
+        }
+        let company = Company {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: wanted.name,
+            parent_company_id: Some(parent),
+            external_id: wanted.external_id,
+            created_at: timestamps::format_millis(request.now()),
+            url: wanted.url,
+            summary: wanted.summary,
+        };
+        request
+            .state
+            .put_typed(COMPANIES, company.id.clone(), &company)?;
+        Ok(company.reply(StatusCode::CREATED))
+    }
+}

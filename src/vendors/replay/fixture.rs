@@ -1,0 +1,379 @@
+//! `fixtures/replay.json`: its format (and so its JSON Schema), and the
+//! checks that turn it into a [`Replay`] and its initial records.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::body::name_problem;
+use super::companies::Company;
+use super::Replay;
+use crate::diagnostics::{FileProblem, SourceFile};
+use crate::timestamps;
+use crate::vendors::{
+    check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded, StoredUser,
+};
+
+/// `fixtures/replay.json`: companies (a tree), their teams and their users.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFixture {
+    #[serde(default)]
+    pub settings: Settings,
+    pub companies: Vec<CompanyFixture>,
+    /// Teams (`teamId` of the legacy user shape); none are required.
+    #[serde(default)]
+    pub teams: Vec<TeamFixture>,
+    /// Users and pending invitations, as the API shows them, plus the
+    /// `companyId` they belong to, their `teamId` and their legacy role.
+    pub users: Vec<UserRecord>,
+}
+
+/// Choices where Replay's docs are silent (docs/vendors/replay.md).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Whether the legacy shape (`GET /api/user` and `GET /api/user/{id}`
+    /// without a child company) shows pending invitations as well as users.
+    /// Default `true`; `false` shows users (active and disabled) only.
+    #[serde(default = "yes")]
+    pub legacy_shape_includes_invitations: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            legacy_shape_includes_invitations: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyFixture {
+    pub id: String,
+    /// Unique across all companies (case-insensitively).
+    pub name: String,
+    /// The parent company, for child companies.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// The `x-api-key` values that act as this company.
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+    /// The parent's `externalId` for this child (idempotent re-creation
+    /// with `POST /api/company/child` returns it).
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// RFC 3339; default `2024-01-01T00:00:00.000Z`.
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamFixture {
+    pub id: String,
+    pub company_id: String,
+    #[allow(dead_code)]
+    pub name: String,
+    /// `Default` (the default), `Integration` or `LeadGen`.
+    #[serde(default, rename = "type")]
+    #[allow(dead_code)]
+    pub kind: TeamType,
+}
+
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+pub enum TeamType {
+    #[default]
+    Default,
+    Integration,
+    LeadGen,
+}
+
+/// A stored record: the API's fields in the seed's order, plus `companyId`,
+/// `teamId` and `legacyRole`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserRecord {
+    /// `user.id` for users, `invitation.id` for pending invitations.
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `User`, `Manager` or `Disabled`.
+    pub role: String,
+    /// `invited`, `active` or `disabled`.
+    pub status: String,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    /// Set for `invited` records only.
+    pub invitation_url: Option<String>,
+    pub company_id: String,
+    /// A team of the same company, or `null`.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// The role in the legacy shape: `Rep`, `Manager` or `Integration`.
+    /// `Manager` exactly when `role` is `Manager` (disabled users keep
+    /// theirs). When absent: `Manager` for managers, else `Rep`.
+    #[serde(default)]
+    pub legacy_role: Option<String>,
+}
+
+impl StoredUser for UserRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// `createdAt` of a fixture company that gives none.
+const DEFAULT_COMPANY_CREATED_AT: &str = "2024-01-01T00:00:00.000Z";
+
+pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
+    let fixture: ReplayFixture = file.parse().map_err(|p| vec![p])?;
+    let mut problems = Vec::new();
+    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+
+    let companies = companies(&fixture.companies, &mut bad);
+    let api_keys = api_keys(&fixture.companies, &companies, &mut bad);
+    let teams = teams(&fixture.teams, &companies, &mut bad);
+    let replay = Replay::new(fixture.settings, companies, api_keys, teams);
+    let users: Vec<UserRecord> = fixture.users.into_iter().map(with_legacy_role).collect();
+    let records = fixture_records(&users, |u| replay.record_problems(u), &mut bad);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Loaded {
+        vendor: Arc::new(replay),
+        records,
+    })
+}
+
+/// The record with its legacy role filled in when the fixture left it out.
+pub(super) fn with_legacy_role(mut user: UserRecord) -> UserRecord {
+    if user.legacy_role.is_none() {
+        user.legacy_role = Some(legacy_role_for(&user.role, None).to_owned());
+    }
+    user
+}
+
+/// The legacy role that goes with a unified `role` (inferred): `Manager`
+/// for managers; users stay `Integration` if they were, else `Rep`;
+/// disabled users keep the one they had.
+pub(super) fn legacy_role_for<'a>(role: &str, previous: Option<&'a str>) -> &'a str {
+    match (role, previous) {
+        ("Manager", _) => "Manager",
+        ("User", Some("Integration")) => "Integration",
+        ("Disabled", Some(previous)) => previous,
+        _ => "Rep",
+    }
+}
+
+/// Lower-cased company id → the company; checks ids, names and parents.
+fn companies(
+    fixture: &[CompanyFixture],
+    bad: &mut dyn FnMut(String, String),
+) -> HashMap<String, Company> {
+    let mut companies = HashMap::new();
+    let mut names = HashSet::new();
+    for (i, company) in fixture.iter().enumerate() {
+        let created_at = company
+            .created_at
+            .clone()
+            .unwrap_or_else(|| DEFAULT_COMPANY_CREATED_AT.to_owned());
+        if timestamps::parse(&created_at).is_none() {
+            bad(
+                format!("/companies/{i}/created_at"),
+                format!("'{created_at}' is not a date-time"),
+            );
+        }
+        if !names.insert(company.name.to_lowercase()) {
+            bad(
+                format!("/companies/{i}/name"),
+                format!("duplicate company name '{}'", company.name),
+            );
+        }
+        let record = Company {
+            id: company.id.to_ascii_lowercase(),
+            name: company.name.clone(),
+            parent_company_id: company.parent_id.as_ref().map(|p| p.to_ascii_lowercase()),
+            external_id: company.external_id.clone(),
+            created_at,
+            url: None,
+            summary: None,
+        };
+        if !is_hyphenated_uuid(&company.id) {
+            bad(
+                format!("/companies/{i}/id"),
+                format!("'{}' is not a UUID", company.id),
+            );
+        } else if companies.insert(record.id.clone(), record).is_some() {
+            bad(
+                format!("/companies/{i}/id"),
+                format!("duplicate company id '{}'", company.id),
+            );
+        }
+    }
+    companies
+}
+
+/// `x-api-key` → lower-cased company id; also checks every `parent_id`.
+fn api_keys(
+    fixture: &[CompanyFixture],
+    companies: &HashMap<String, Company>,
+    bad: &mut dyn FnMut(String, String),
+) -> HashMap<String, String> {
+    let mut api_keys = HashMap::new();
+    for (i, company) in fixture.iter().enumerate() {
+        if let Some(parent) = &company.parent_id {
+            if !companies.contains_key(&parent.to_ascii_lowercase())
+                || parent.eq_ignore_ascii_case(&company.id)
+            {
+                bad(
+                    format!("/companies/{i}/parent_id"),
+                    format!("no other company has id '{parent}'"),
+                );
+            }
+        }
+        for (j, key) in company.api_keys.iter().enumerate() {
+            check_credential(key, format!("/companies/{i}/api_keys/{j}"), bad);
+            if api_keys
+                .insert(key.clone(), company.id.to_ascii_lowercase())
+                .is_some()
+            {
+                bad(
+                    format!("/companies/{i}/api_keys/{j}"),
+                    format!("duplicate API key '{key}'"),
+                );
+            }
+        }
+    }
+    api_keys
+}
+
+/// Lower-cased team id → its company's lower-cased id.
+fn teams(
+    fixture: &[TeamFixture],
+    companies: &HashMap<String, Company>,
+    bad: &mut dyn FnMut(String, String),
+) -> HashMap<String, String> {
+    let mut teams = HashMap::new();
+    for (i, team) in fixture.iter().enumerate() {
+        let company = team.company_id.to_ascii_lowercase();
+        if !companies.contains_key(&company) {
+            bad(
+                format!("/teams/{i}/company_id"),
+                format!("no company has id '{}'", team.company_id),
+            );
+        }
+        if !is_hyphenated_uuid(&team.id) {
+            bad(
+                format!("/teams/{i}/id"),
+                format!("'{}' is not a UUID", team.id),
+            );
+        } else if teams
+            .insert(team.id.to_ascii_lowercase(), company)
+            .is_some()
+        {
+            bad(
+                format!("/teams/{i}/id"),
+                format!("duplicate team id '{}'", team.id),
+            );
+        }
+    }
+    teams
+}
+
+impl Replay {
+    /// Every way `user` breaks the fixture's rules, as (pointer, message).
+    pub(super) fn record_problems(&self, user: &UserRecord) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        let mut bad = |pointer: &str, message: String| problems.push((pointer.to_owned(), message));
+        if !is_hyphenated_uuid(&user.id) {
+            bad("/id", format!("'{}' is not a UUID", user.id));
+        }
+        if !self.is_fixture_company(&user.company_id) {
+            bad(
+                "/companyId",
+                format!("no company has id '{}'", user.company_id),
+            );
+        }
+        if !user.email.contains('@') {
+            bad(
+                "/email",
+                format!("'{}' is not an e-mail address", user.email),
+            );
+        }
+        for (pointer, name) in [
+            ("/firstName", &user.first_name),
+            ("/lastName", &user.last_name),
+        ] {
+            if let Some(problem) = name.as_deref().and_then(name_problem) {
+                bad(pointer, problem);
+            }
+        }
+        if timestamps::parse(&user.created_at).is_none() {
+            bad(
+                "/createdAt",
+                format!("'{}' is not a date-time", user.created_at),
+            );
+        }
+        if let Some(problem) = status_problem(user) {
+            bad("/status", problem);
+        }
+        if let Some(problem) = legacy_role_problem(user) {
+            bad("/legacyRole", problem);
+        }
+        if let Some(team) = &user.team_id {
+            if !self.team_is_in(team, &user.company_id) {
+                bad(
+                    "/teamId",
+                    format!("no team of company '{}' has id '{team}'", user.company_id),
+                );
+            }
+        }
+        problems
+    }
+}
+
+/// `legacyRole` is one of the legacy roles and fits `role`.
+fn legacy_role_problem(user: &UserRecord) -> Option<String> {
+    let legacy = user.legacy_role.as_deref()?;
+    if !matches!(legacy, "Rep" | "Manager" | "Integration") {
+        return Some(format!(
+            "'{legacy}' is not one of Rep, Manager, Integration"
+        ));
+    }
+    let fits = match user.role.as_str() {
+        "Manager" => legacy == "Manager",
+        "User" => legacy != "Manager",
+        _ => true,
+    };
+    (!fits).then(|| format!("legacy role '{legacy}' does not fit role '{}'", user.role))
+}
+
+/// `role`, `status` and `invitationUrl` must agree: `Disabled` ⇔
+/// `disabled`, and an `invitationUrl` exactly for invitations.
+fn status_problem(user: &UserRecord) -> Option<String> {
+    let consistent = match user.status.as_str() {
+        "invited" => {
+            matches!(user.role.as_str(), "User" | "Manager") && user.invitation_url.is_some()
+        }
+        "active" => {
+            matches!(user.role.as_str(), "User" | "Manager") && user.invitation_url.is_none()
+        }
+        "disabled" => user.role == "Disabled" && user.invitation_url.is_none(),
+        other => return Some(format!("'{other}' is not one of invited, active, disabled")),
+    };
+    (!consistent).then(|| {
+        format!(
+            "status '{}' does not fit role '{}' and invitationUrl (Disabled ⇔ disabled; invitationUrl exactly for invited)",
+            user.status, user.role
+        )
+    })
+}

@@ -1,0 +1,196 @@
+//! Replay (`app.replay.sale`): the user resource (`GET|POST /api/user`,
+//! `GET|PATCH /api/user/{userId}`) and child companies
+//! (`POST /api/company/child`).
+//!
+//! Sources: the seed (`replay-update-user.txt`) and Replay's public API
+//! reference at docs.replay.sale, cited rule by rule in
+//! `docs/vendors/replay.md`, which also lists every inferred choice (the
+//! error body among them: Replay documents none).
+
+mod body;
+mod companies;
+mod error;
+mod fixture;
+mod invite;
+mod query;
+mod shapes;
+mod users;
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use hyper::Method;
+use serde_json::Value;
+
+use self::companies::Company;
+use self::error::{FieldProblem, ReplayError};
+use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
+use super::{
+    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Routes, SharedError,
+    VendorSpec,
+};
+use crate::http::{Call, PathPattern, Reply};
+
+pub(crate) const SPEC: VendorSpec = VendorSpec {
+    name: NAME,
+    embedded_fixture: include_str!("../../../fixtures/replay.json"),
+    load: fixture::load,
+    fixture_schema: || schemars::schema_for!(ReplayFixture),
+};
+
+/// The vendor key; also the store key of user and invitation records.
+const NAME: &str = "replay";
+/// The store key of companies created at runtime.
+const COMPANIES: &str = "replay.companies";
+
+const USERS_PATH: &str = "/api/user";
+const USER_PATH: &str = "/api/user/{userId}";
+const CHILD_COMPANY_PATH: &str = "/api/company/child";
+
+pub(crate) struct Replay {
+    settings: Settings,
+    /// The fixture's companies by lower-cased id.
+    companies: HashMap<String, Company>,
+    /// `x-api-key` → lower-cased company id.
+    api_keys: HashMap<String, String>,
+    /// Lower-cased team id → its company's lower-cased id.
+    teams: HashMap<String, String>,
+    /// Held while a create checks uniqueness and inserts, so two retries
+    /// racing each other never make two records. Holds no data.
+    creation: Mutex<()>,
+    routes: Routes<Replay>,
+}
+
+impl Replay {
+    fn new(
+        settings: Settings,
+        companies: HashMap<String, Company>,
+        api_keys: HashMap<String, String>,
+        teams: HashMap<String, String>,
+    ) -> Replay {
+        Replay {
+            settings,
+            companies,
+            api_keys,
+            teams,
+            creation: Mutex::new(()),
+            routes: Routes::new(&[
+                (Method::GET, USERS_PATH, BodyKind::None, Replay::list_users),
+                (
+                    Method::POST,
+                    USERS_PATH,
+                    BodyKind::JsonObject,
+                    Replay::invite_user,
+                ),
+                (Method::GET, USER_PATH, BodyKind::None, Replay::get_user),
+                (
+                    Method::PATCH,
+                    USER_PATH,
+                    BodyKind::JsonObject,
+                    Replay::update_user,
+                ),
+                (
+                    Method::POST,
+                    CHILD_COMPANY_PATH,
+                    BodyKind::JsonObject,
+                    Replay::create_child_company,
+                ),
+            ]),
+        }
+    }
+
+    fn is_fixture_company(&self, id: &str) -> bool {
+        self.companies.contains_key(&id.to_ascii_lowercase())
+    }
+
+    fn team_is_in(&self, team: &str, company: &str) -> bool {
+        self.teams
+            .get(&team.to_ascii_lowercase())
+            .is_some_and(|owner| owner.eq_ignore_ascii_case(company))
+    }
+
+    fn creating(&self) -> MutexGuard<'_, ()> {
+        // The guarded data is `()`: a panic elsewhere cannot corrupt it.
+        self.creation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The caller's company (lower-cased id): 401 unless `x-api-key` names one.
+    fn authenticate<'r>(&'r self, request: &Request<'_>) -> Result<&'r str, ReplayError> {
+        let key = request
+            .call
+            .header("x-api-key")
+            .ok_or(ReplayError::MissingApiKey)?;
+        self.api_keys
+            .get(key)
+            .map(String::as_str)
+            .ok_or(ReplayError::InvalidApiKey)
+    }
+}
+
+impl Api for Replay {
+    type Error = ReplayError;
+    const NAME: &'static str = NAME;
+    const REAL_HOST: &'static str = "app.replay.sale";
+
+    fn routes(&self) -> &Routes<Replay> {
+        &self.routes
+    }
+
+    fn render(&self, error: &ReplayError) -> Reply {
+        error::render(error)
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ReplayError> {
+        let on = |pattern: &str| PathPattern::parse(pattern).is_ok_and(|p| p.matches(&call.path));
+        Some(match (request.status, request.kind.as_deref()) {
+            (400, None | Some("invalid_request")) => {
+                let (field, message) = if on(CHILD_COMPANY_PATH) {
+                    ("name", "Required")
+                } else if on(USERS_PATH) && call.method == Method::GET {
+                    ("limit", "Must be a whole number from 1 to 1000")
+                } else {
+                    ("firstName", "Must be at least 1 character")
+                };
+                ReplayError::InvalidFields(vec![FieldProblem::new(field, message)])
+            }
+            (400, Some("user_disabled")) => ReplayError::UserDisabled,
+            (401, None) => ReplayError::InvalidApiKey,
+            (403, None) => ReplayError::NotDirectChild {
+                company: named_child_company(call),
+            },
+            (404, None) => ReplayError::UserNotFound,
+            (409, None | Some("email_taken")) => ReplayError::EmailTaken,
+            (409, Some("external_id_taken")) => ReplayError::InvitationExternalIdTaken,
+            (409, Some("company_name_taken")) => ReplayError::CompanyNameTaken,
+            (409, Some("company_external_id_taken")) => ReplayError::ChildExternalIdTaken,
+            (500, None) => ReplayError::Shared(SharedError::Internal),
+            _ => return None,
+        })
+    }
+
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
+        let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
+        stored(&with_legacy_role(user))
+    }
+}
+
+/// The child company a request names, lower-cased, wherever its route
+/// takes it: the body's `childCompanyId`, or the query's
+/// `child_company_id` / `childCompanyId`; empty when it names none.
+fn named_child_company(call: &Call) -> String {
+    let from_body = serde_json::from_slice::<Value>(&call.body)
+        .ok()
+        .and_then(|b| b["childCompanyId"].as_str().map(str::to_owned));
+    let from_query = || {
+        let query = call.query.as_deref().unwrap_or_default();
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "child_company_id" || k == "childCompanyId")
+            .map(|(_, v)| v.into_owned())
+    };
+    from_body
+        .or_else(from_query)
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
