@@ -13,23 +13,40 @@ use serde::de::DeserializeOwned;
 /// Why usermock could not start (or `usermock check` failed).
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// Fixture or scenario files have problems; every one is listed.
     #[error("{} problem(s) in fixture or scenario files:\n{}", .0.len(), list(.0))]
     Files(Vec<FileProblem>),
+    /// An option names a vendor usermock does not emulate.
     #[error("{option}: unknown vendor '{name}' (known: {known})")]
     UnknownVendor {
+        /// The option, e.g. `--rate-limit`.
         option: &'static str,
+        /// The name given.
         name: String,
+        /// The vendor keys that exist, comma-separated.
         known: String,
     },
+    /// `--admin-token` was given but empty (it would turn admin auth off).
     #[error("--admin-token is empty: give a token, or leave the option out to run without one")]
     EmptyAdminToken,
+    /// `--clock` is not an RFC 3339 timestamp.
     #[error("--clock: '{value}' is not an RFC 3339 timestamp (e.g. 2026-01-01T00:00:00Z)")]
-    BadClock { value: String },
+    BadClock {
+        /// The value given.
+        value: String,
+    },
+    /// A scenario to activate at startup does not exist.
     #[error("--scenario: no scenario is named '{name}' (see GET /__admin/scenarios or the scenarios folder)")]
-    UnknownScenario { name: String },
+    UnknownScenario {
+        /// The name given.
+        name: String,
+    },
+    /// The fixture folder cannot be read.
     #[error("cannot read fixtures from {path}: {source}")]
     FixtureDir {
+        /// The folder.
         path: PathBuf,
+        /// Why it cannot be read.
         #[source]
         source: std::io::Error,
     },
@@ -46,10 +63,13 @@ fn list(problems: &[FileProblem]) -> String {
 /// One mistake in one fixture or scenario file, with the place it is at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProblem {
+    /// The file's path, or a label naming an embedded file.
     pub file: String,
+    /// Line and column (1-based) of syntax and type errors.
     pub line_column: Option<(usize, usize)>,
     /// JSON pointer (RFC 6901) of the offending value; empty for the root.
     pub pointer: Option<String>,
+    /// What is wrong.
     pub message: String,
 }
 
