@@ -10,24 +10,45 @@
 //! server.run(listener, std::future::pending()).await;
 //! # Ok(()) }
 //! ```
+//!
+//! Tests usually want [`MockServer`] instead: it starts the server on its
+//! own thread and offers the admin API as typed methods.
 
-// Layers, top to bottom; each module imports only from those below it.
-mod admin; // the admin API
-mod app; // the application: state + request handling
-mod clock; // real or frozen time, global and per session
-mod diagnostics; // startup errors with file and place
-mod fixtures; // finding and loading the vendors' fixture files
-mod http; // Call, Reply, path patterns, header names
-mod journal; // the request journal
-mod matcher; // request matching (scenario rules, journal find)
+#![warn(missing_docs)]
+
+// Layers, top to bottom; each module imports only from those below it
+// (docs/architecture.md draws them).
+
+// The Rust test API: a Usermock driven through its own admin API.
+mod mock_server;
+
+// The application: state and request handling.
+mod app;
+
+// What answers a request: the admin API, target selection and the vendor
+// pipeline, the request journal.
+mod admin;
+mod journal;
+mod router;
+
+// Scenario files and rules; finding and loading the fixture files.
+mod fixtures;
+mod scenario;
+
+// The emulated vendors, one folder each.
+mod vendors;
+
+// The bottom: request matching, startup diagnostics, HTTP types and path
+// patterns, rate windows, the accept loop, sessions, the store, time.
+mod clock;
+mod diagnostics;
+mod http;
+mod matcher;
 mod rate_limit;
-mod router; // target selection and the vendor pipeline
-mod scenario; // scenario files and rules
-mod server; // accept loop and shutdown, for any handler
+mod server;
 mod session;
 mod store;
 mod timestamps;
-mod vendors; // the emulated vendors, one folder each
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -35,6 +56,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use diagnostics::{FileProblem, StartupError};
+pub use mock_server::{
+    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,
+    RecordedResponse, RuleRef, SessionView, StartError, SESSION_HEADER,
+};
 
 /// How to build a server. `Default` is what the bare binary uses; every
 /// field is a documented limit or switch (see `docs/limits.md`).

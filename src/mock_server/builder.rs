@@ -1,0 +1,187 @@
+//! [`MockServerBuilder`]: a [`MockServer`] with other fixtures, scenarios,
+//! activations, clock or admin token.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::{Options, StartupError, Usermock};
+
+use super::client::AdminClient;
+use super::{ClockTime, MockServer};
+
+/// How long a dropped server lets in-flight requests finish. A test that
+/// drops its server is done with it: this only keeps an answer being
+/// written from being cut, and keeps `Drop` short.
+const DRAIN_ON_DROP: Duration = Duration::from_millis(250);
+
+/// Configures a [`MockServer`] before it starts; made by
+/// [`MockServer::builder`].
+///
+/// ```no_run
+/// # async fn demo() {
+/// let server = usermock::MockServer::builder()
+///     .fixtures("tests/fixtures")
+///     .scenarios("tests/scenarios")
+///     .activate("any-slow")
+///     .clock("2030-01-01T00:00:00Z")
+///     .admin_token("s3cret")
+///     .start()
+///     .await;
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is awaited"]
+pub struct MockServerBuilder {
+    options: Options,
+    clock: Option<ClockTime>,
+}
+
+/// Why a [`MockServer`] did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A fixture or scenario file has a problem, or an activated scenario
+    /// does not exist.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// The port, the runtime or the server's thread could not be set up.
+    #[error("cannot start usermock: {0}")]
+    Io(#[from] std::io::Error),
+    /// The admin API refused the builder's clock.
+    #[error("cannot set the clock to {at}: {message}")]
+    Clock {
+        /// The time given to [`MockServerBuilder::clock`].
+        at: String,
+        /// What the admin API answered.
+        message: String,
+    },
+}
+
+impl MockServerBuilder {
+    pub(crate) fn new() -> MockServerBuilder {
+        MockServerBuilder {
+            options: Options {
+                drain_timeout: DRAIN_ON_DROP,
+                ..Options::default()
+            },
+            clock: None,
+        }
+    }
+
+    /// A folder of `<vendor>.json` fixture files instead of the embedded
+    /// ones (see `docs/fixtures.md`).
+    pub fn fixtures(mut self, dir: impl Into<PathBuf>) -> MockServerBuilder {
+        self.options.fixtures = Some(dir.into());
+        self
+    }
+
+    /// A scenario file, or a folder of them, loaded besides the shipped
+    /// scenarios (a file replaces a shipped scenario of the same name).
+    pub fn scenarios(mut self, path: impl Into<PathBuf>) -> MockServerBuilder {
+        self.options.scenarios = Some(path.into());
+        self
+    }
+
+    /// Activates a scenario for every request from the start, like
+    /// `--scenario`; [`MockServer::reset`] keeps it active. Call again for
+    /// more.
+    pub fn activate(mut self, scenario: &str) -> MockServerBuilder {
+        self.options.active_scenarios.push(scenario.to_owned());
+        self
+    }
+
+    /// Starts with the clock frozen at this time, like `--clock`;
+    /// [`MockServer::reset`] puts it back there.
+    pub fn clock(mut self, at: impl Into<ClockTime>) -> MockServerBuilder {
+        self.clock = Some(at.into());
+        self
+    }
+
+    /// Guards the admin API with this token, like `--admin-token`. The
+    /// server's own methods send it; other admin clients must too. An
+    /// empty token means none.
+    pub fn admin_token(mut self, token: &str) -> MockServerBuilder {
+        self.options.admin_token = Some(token.to_owned()).filter(|t| !t.is_empty());
+        self
+    }
+
+    /// Starts the server.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot start; the message is the [`StartError`] (which
+    /// names each broken file and where). Use
+    /// [`try_start`](Self::try_start) to handle that instead.
+    pub async fn start(self) -> MockServer {
+        match self.try_start().await {
+            Ok(server) => server,
+            Err(err) => panic!("usermock: {err}"),
+        }
+    }
+
+    /// Starts the server, or says why it cannot.
+    pub async fn try_start(self) -> Result<MockServer, StartError> {
+        let usermock = Usermock::new(&self.options)?;
+        let vendors = usermock.vendor_names();
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        listener.set_nonblocking(true)?;
+        let address: SocketAddr = listener.local_addr()?;
+
+        // The server gets a thread and a runtime of its own, so it keeps
+        // answering whatever the test's runtime does: a current-thread
+        // runtime blocked in `Drop` (checking expectations) included. The
+        // runtime is built and dropped on that thread, never in the
+        // caller's async context, where dropping one panics.
+        let (ready, started) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("usermock-{}", address.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(err) => return drop(ready.send(Err(err))),
+                };
+                let listener = {
+                    let _entered = runtime.enter();
+                    tokio::net::TcpListener::from_std(listener)
+                };
+                let listener = match listener {
+                    Ok(listener) => listener,
+                    Err(err) => return drop(ready.send(Err(err))),
+                };
+                let _ = ready.send(Ok(runtime.handle().clone()));
+                runtime.block_on(usermock.run(listener, async move {
+                    let _ = stopped.await;
+                }));
+                // Dropping the runtime here ends every connection left.
+            })?;
+        let runtime = started
+            .recv()
+            .map_err(|_| std::io::Error::other("the server's thread ended before serving"))??;
+        let client = AdminClient::new(address, self.options.admin_token.clone(), runtime);
+
+        let server = MockServer {
+            address,
+            vendors,
+            client,
+            clock: self.clock,
+            expectations: Mutex::new(Vec::new()),
+            stop: Some(stop),
+            thread: Some(thread),
+        };
+        if let Some(at) = &server.clock {
+            if let Err(err) = server.scope(None).try_freeze_at(at).await {
+                return Err(StartError::Clock {
+                    at: at.to_string(),
+                    message: err.to_string(),
+                });
+            }
+        }
+        Ok(server)
+    }
+}

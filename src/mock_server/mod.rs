@@ -1,0 +1,607 @@
+//! The Rust test API: [`MockServer`] runs usermock inside the test process
+//! and drives it through its own admin API.
+//!
+//! The server gets a thread and a small runtime of its own, listening on
+//! `127.0.0.1` on a free port. Every control method (reset, journal,
+//! scenarios, clock, snapshot) is one call to the admin API over HTTP, so
+//! each operation has a single implementation and this module is a thin,
+//! typed layer over it. Expectations are checked against the journal when
+//! the server is dropped, then the server shuts down.
+//!
+//! Control methods panic when the admin API refuses a call (an unknown
+//! scenario, a broken snapshot): that is a mistake in the test's setup, and
+//! the message says which call failed and what the admin API answered.
+
+mod builder;
+mod client;
+mod expectation;
+mod matcher;
+mod recorded;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use hyper::Method;
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use builder::{MockServerBuilder, StartError};
+pub use expectation::Expectation;
+pub use matcher::Matcher;
+pub use recorded::{RecordedRequest, RecordedResponse, RuleRef};
+
+use client::{AdminCall, AdminClient, AdminError};
+use expectation::Spec;
+
+/// The header that puts a request in a session: its own state, journal
+/// view, scenario activations and clock (see [`MockServer::session`]).
+pub const SESSION_HEADER: &str = crate::http::headers::SESSION;
+
+/// usermock serving every vendor on a free local port, for one test.
+///
+/// Point the code under test at [`base_url`](Self::base_url), then assert
+/// on what it sent ([`requests`](Self::requests), [`find`](Self::find),
+/// [`expect`](Self::expect)). Dropping the server checks the expectations
+/// and shuts it down.
+///
+/// ```
+/// use serde_json::json;
+/// use usermock::{Matcher, MockServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = MockServer::start().await;
+/// let user = format!(
+///     "{}/v2/clients/aa7cf840-9ca9-46a3-9778-9015d6580d50/users/a1d97031-04e2-4907-a249-093f7436207b",
+///     server.base_url("activity"),
+/// );
+///
+/// // The code under test would do this.
+/// let answer = reqwest::Client::new()
+///     .patch(&user)
+///     .bearer_auth("activity-admin")
+///     .json(&json!({"departments": []}))
+///     .send()
+///     .await
+///     .unwrap();
+/// assert_eq!(answer.status(), 200);
+///
+/// let requests = server.requests().await;
+/// assert_eq!(requests.len(), 1);
+/// assert_eq!(requests[0].method, "PATCH");
+/// assert_eq!(requests[0].json, Some(json!({"departments": []})));
+/// assert_eq!(requests[0].status, Some(200));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MockServer {
+    address: SocketAddr,
+    vendors: Vec<&'static str>,
+    client: AdminClient,
+    /// The builder's clock, set again after a global reset.
+    clock: Option<ClockTime>,
+    expectations: Mutex<Vec<Spec>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Starts a server with the embedded fixtures and scenarios, nothing
+    /// activated, real time and no admin token.
+    ///
+    /// # Panics
+    ///
+    /// When no local port or thread can be had.
+    pub async fn start() -> MockServer {
+        MockServer::builder().start().await
+    }
+
+    /// Configures a server: fixtures, scenarios, activations, clock, admin
+    /// token.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::new()
+    }
+
+    /// The address it listens on (`127.0.0.1` and a free port).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Its root URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Where the vendor's real host is emulated: `http://127.0.0.1:PORT/activity`
+    /// stands for `https://api.example.com`, so the vendor's own paths go
+    /// after it (`…/activity/v2/clients/{id}/users/{id}`).
+    ///
+    /// # Panics
+    ///
+    /// When no vendor has this key (`activity`, `awork`, `relesys`,
+    /// `replay`).
+    pub fn base_url(&self, vendor: &str) -> String {
+        if !self.vendors.contains(&vendor) {
+            panic!(
+                "usermock: no vendor named '{vendor}' (known: {})",
+                self.vendors.join(", ")
+            );
+        }
+        format!("http://{}/{vendor}", self.address)
+    }
+
+    /// A view of one session: every method of the view sends
+    /// `X-Usermock-Session: id`, so it sees and changes only that session's
+    /// state, journal, scenario activations and clock. Tests running in
+    /// parallel against one server each use their own id, and send it on
+    /// their own requests with [`SessionView::header`].
+    ///
+    /// # Panics
+    ///
+    /// When `id` is not 1 to 128 visible ASCII characters.
+    pub fn session(&self, id: &str) -> SessionView<'_> {
+        let valid = (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+        assert!(
+            valid,
+            "usermock: a session id is 1 to 128 visible ASCII characters, not {id:?}"
+        );
+        SessionView {
+            server: self,
+            id: id.to_owned(),
+        }
+    }
+
+    /// Puts the server back as it started: fixtures, startup scenarios and
+    /// activations, the builder's clock (or real time); drops every write,
+    /// session, journal entry and counter. Expectations stay registered.
+    pub async fn reset(&self) {
+        self.scope(None).reset().await;
+    }
+
+    /// Every journaled request, oldest first (a session's too).
+    pub async fn requests(&self) -> Vec<RecordedRequest> {
+        self.scope(None).requests().await
+    }
+
+    /// The journaled requests that `matcher` matches, oldest first.
+    pub async fn find(&self, matcher: Matcher) -> Vec<RecordedRequest> {
+        self.scope(None).find(matcher).await
+    }
+
+    /// How many journaled requests `matcher` matches.
+    pub async fn count(&self, matcher: Matcher) -> usize {
+        self.scope(None).count(matcher).await
+    }
+
+    /// The journaled requests that reached no vendor route.
+    pub async fn unmatched(&self) -> Vec<RecordedRequest> {
+        self.scope(None).unmatched().await
+    }
+
+    /// Activates a scenario (shipped, or loaded with
+    /// [`MockServerBuilder::scenarios`]) for every request; its counters
+    /// restart.
+    pub async fn activate(&self, scenario: &str) {
+        self.scope(None).activate(scenario).await;
+    }
+
+    /// Deactivates a scenario activated for every request.
+    pub async fn deactivate(&self, scenario: &str) {
+        self.scope(None).deactivate(scenario).await;
+    }
+
+    /// Freezes the clock at `at` (an [`OffsetDateTime`] or an RFC 3339
+    /// string) and returns it as the server keeps it (to the millisecond).
+    /// Every timestamp a vendor writes, token expiry and rate-limit window
+    /// follows the clock.
+    pub async fn freeze_at(&self, at: impl Into<ClockTime>) -> OffsetDateTime {
+        self.scope(None).freeze_at(at.into()).await
+    }
+
+    /// Moves the clock forward by whole seconds, freezing it first if it
+    /// runs in real time; returns the new time.
+    ///
+    /// # Panics
+    ///
+    /// When `by` has a fraction of a second.
+    pub async fn advance(&self, by: std::time::Duration) -> OffsetDateTime {
+        self.scope(None).advance(by).await
+    }
+
+    /// Lets the clock follow real time again; returns the time now.
+    pub async fn real_time(&self) -> OffsetDateTime {
+        self.scope(None).real_time().await
+    }
+
+    /// The clock's time now.
+    pub async fn now(&self) -> OffsetDateTime {
+        self.scope(None).now().await
+    }
+
+    /// Every vendor's state as `{"activity": …, "awork": …, …}`, each member
+    /// a valid fixture document.
+    pub async fn snapshot(&self) -> Value {
+        self.scope(None).snapshot().await
+    }
+
+    /// Replaces the state with a [`snapshot`](Self::snapshot), all or
+    /// nothing. A vendor left out goes back to its startup fixture.
+    pub async fn restore(&self, snapshot: &Value) {
+        self.scope(None).restore(snapshot).await;
+    }
+
+    /// Expects requests like `matcher`: at least one, unless refined with
+    /// [`Expectation::times`] and friends. Checked when the server is
+    /// dropped (or by [`verify`](Self::verify)), against every journaled
+    /// request; the panic lists each unmet expectation and every request
+    /// received.
+    ///
+    /// ```
+    /// use usermock::{Matcher, MockServer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let server = MockServer::start().await;
+    /// server.expect(Matcher::new().vendor("activity").method("PATCH")).times(0);
+    /// // No PATCH is sent: dropping the server checks the expectation.
+    /// # }
+    /// ```
+    pub fn expect(&self, matcher: Matcher) -> Expectation<'_> {
+        Expectation::register(&self.expectations, matcher, None)
+    }
+
+    /// Checks the expectations now instead of waiting for the drop.
+    ///
+    /// # Panics
+    ///
+    /// When one is not met, with the same message as the drop.
+    pub async fn verify(&self) {
+        let specs = self.specs();
+        if specs.is_empty() {
+            return;
+        }
+        let check = expectation::check(self.client.clone(), specs);
+        if let Err(message) = self.client.run(check).await {
+            panic!("{message}");
+        }
+    }
+
+    fn specs(&self) -> Vec<Spec> {
+        self.expectations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn scope<'a>(&'a self, session: Option<&'a str>) -> Scope<'a> {
+        Scope {
+            server: self,
+            session,
+        }
+    }
+}
+
+impl Drop for MockServer {
+    /// Checks the expectations (unless the thread is already panicking),
+    /// stops the server and waits until its port is closed, then panics if
+    /// an expectation was not met.
+    fn drop(&mut self) {
+        let specs = std::mem::take(
+            self.expectations
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        let failure = if specs.is_empty() || std::thread::panicking() {
+            None
+        } else {
+            match self
+                .client
+                .block_on(expectation::check(self.client.clone(), specs))
+            {
+                Some(Ok(())) => None,
+                Some(Err(message)) => Some(message),
+                None => Some("usermock: checking the expectations timed out".to_owned()),
+            }
+        };
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        if let Some(message) = failure {
+            panic!("{message}");
+        }
+    }
+}
+
+/// One session of a [`MockServer`], made by [`MockServer::session`]: the
+/// same control methods, applied to that session only.
+///
+/// ```
+/// use usermock::{Matcher, MockServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let server = MockServer::start().await;
+/// let session = server.session("test-42");
+/// session.activate("activity-user-not-found").await;
+///
+/// let (name, value) = session.header();
+/// let url = format!(
+///     "{}/v2/clients/aa7cf840-9ca9-46a3-9778-9015d6580d50/users/a1d97031-04e2-4907-a249-093f7436207b",
+///     server.base_url("activity"),
+/// );
+/// let answer = reqwest::Client::new()
+///     .get(&url)
+///     .bearer_auth("activity-admin")
+///     .header(name, value)
+///     .send()
+///     .await
+///     .unwrap();
+/// assert_eq!(answer.status(), 404);
+/// assert_eq!(session.requests().await.len(), 1);
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SessionView<'a> {
+    server: &'a MockServer,
+    id: String,
+}
+
+impl SessionView<'_> {
+    /// The session id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The header to send on the test's own requests: `("x-usermock-session", id)`.
+    pub fn header(&self) -> (&'static str, &str) {
+        (SESSION_HEADER, &self.id)
+    }
+
+    /// Drops the session: its writes, clock, activations, counters and
+    /// journal entries. It starts again from the fixtures on its next use;
+    /// other sessions and the shared state are untouched.
+    pub async fn reset(&self) {
+        self.scope().reset().await;
+    }
+
+    /// The session's journaled requests, oldest first.
+    pub async fn requests(&self) -> Vec<RecordedRequest> {
+        self.scope().requests().await
+    }
+
+    /// The session's journaled requests that `matcher` matches.
+    pub async fn find(&self, matcher: Matcher) -> Vec<RecordedRequest> {
+        self.scope().find(matcher).await
+    }
+
+    /// How many of the session's journaled requests `matcher` matches.
+    pub async fn count(&self, matcher: Matcher) -> usize {
+        self.scope().count(matcher).await
+    }
+
+    /// The session's journaled requests that reached no vendor route.
+    pub async fn unmatched(&self) -> Vec<RecordedRequest> {
+        self.scope().unmatched().await
+    }
+
+    /// Activates a scenario for this session only.
+    pub async fn activate(&self, scenario: &str) {
+        self.scope().activate(scenario).await;
+    }
+
+    /// Deactivates a scenario activated for this session.
+    pub async fn deactivate(&self, scenario: &str) {
+        self.scope().deactivate(scenario).await;
+    }
+
+    /// Gives the session a clock of its own, frozen at `at`.
+    pub async fn freeze_at(&self, at: impl Into<ClockTime>) -> OffsetDateTime {
+        self.scope().freeze_at(at.into()).await
+    }
+
+    /// Moves the session's clock forward by whole seconds.
+    ///
+    /// # Panics
+    ///
+    /// When `by` has a fraction of a second.
+    pub async fn advance(&self, by: std::time::Duration) -> OffsetDateTime {
+        self.scope().advance(by).await
+    }
+
+    /// Gives the session a real-time clock of its own.
+    pub async fn real_time(&self) -> OffsetDateTime {
+        self.scope().real_time().await
+    }
+
+    /// The session's clock's time now.
+    pub async fn now(&self) -> OffsetDateTime {
+        self.scope().now().await
+    }
+
+    /// The session's state, as [`MockServer::snapshot`].
+    pub async fn snapshot(&self) -> Value {
+        self.scope().snapshot().await
+    }
+
+    /// Replaces the session's state with a snapshot.
+    pub async fn restore(&self, snapshot: &Value) {
+        self.scope().restore(snapshot).await;
+    }
+
+    /// Expects requests like `matcher` among the session's requests;
+    /// checked with the server's other expectations.
+    pub fn expect(&self, matcher: Matcher) -> Expectation<'_> {
+        Expectation::register(&self.server.expectations, matcher, Some(&self.id))
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        self.server.scope(Some(&self.id))
+    }
+}
+
+/// A time to freeze the clock at: an [`OffsetDateTime`], or an RFC 3339
+/// string such as `"2030-01-01T00:00:00Z"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockTime(String);
+
+impl From<OffsetDateTime> for ClockTime {
+    fn from(at: OffsetDateTime) -> ClockTime {
+        // Out of RFC 3339's range: sent as is, for the server to refuse.
+        ClockTime(at.format(&Rfc3339).unwrap_or_else(|_| at.to_string()))
+    }
+}
+
+impl From<&str> for ClockTime {
+    fn from(at: &str) -> ClockTime {
+        ClockTime(at.to_owned())
+    }
+}
+
+impl From<String> for ClockTime {
+    fn from(at: String) -> ClockTime {
+        ClockTime(at)
+    }
+}
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The control operations, for the shared state (`session: None`) or one
+/// session: each is one admin call.
+struct Scope<'a> {
+    server: &'a MockServer,
+    session: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn call(&self, method: Method, path: impl Into<String>) -> AdminCall {
+        AdminCall::new(method, path, self.session)
+    }
+
+    async fn send(&self, call: AdminCall) -> Value {
+        self.server.client.expect(call).await
+    }
+
+    async fn reset(&self) {
+        self.send(self.call(Method::POST, "/__admin/reset")).await;
+        if self.session.is_none() {
+            if let Some(at) = &self.server.clock {
+                self.freeze_at(at.clone()).await;
+            }
+        }
+    }
+
+    async fn requests(&self) -> Vec<RecordedRequest> {
+        let answer = self.send(self.call(Method::GET, "/__admin/requests")).await;
+        journal(&answer)
+    }
+
+    async fn find(&self, matcher: Matcher) -> Vec<RecordedRequest> {
+        let call = self
+            .call(Method::POST, "/__admin/requests/find")
+            .with_body(matcher.to_json());
+        journal(&self.send(call).await)
+    }
+
+    async fn count(&self, matcher: Matcher) -> usize {
+        let call = self
+            .call(Method::POST, "/__admin/requests/count")
+            .with_body(matcher.to_json());
+        let answer = self.send(call).await;
+        match answer["count"].as_u64() {
+            Some(count) => usize::try_from(count).unwrap_or(usize::MAX),
+            None => panic!("usermock: /__admin/requests/count answered {answer}"),
+        }
+    }
+
+    async fn unmatched(&self) -> Vec<RecordedRequest> {
+        let call = self.call(Method::GET, "/__admin/requests/unmatched");
+        journal(&self.send(call).await)
+    }
+
+    async fn activate(&self, scenario: &str) {
+        let path = format!("/__admin/scenarios/{scenario}/activate");
+        self.send(self.call(Method::POST, path)).await;
+    }
+
+    async fn deactivate(&self, scenario: &str) {
+        let path = format!("/__admin/scenarios/{scenario}/deactivate");
+        self.send(self.call(Method::POST, path)).await;
+    }
+
+    async fn try_freeze_at(&self, at: &ClockTime) -> Result<OffsetDateTime, AdminError> {
+        let call = self
+            .call(Method::PUT, "/__admin/clock")
+            .with_body(json!({ "now": at.0 }));
+        let answer = self.server.client.send(call).await?;
+        clock_now(&answer).map_err(AdminError::Unexpected)
+    }
+
+    async fn freeze_at(&self, at: ClockTime) -> OffsetDateTime {
+        match self.try_freeze_at(&at).await {
+            Ok(now) => now,
+            Err(err) => panic!("usermock: freezing the clock at {at} failed: {err}"),
+        }
+    }
+
+    async fn advance(&self, by: std::time::Duration) -> OffsetDateTime {
+        assert!(
+            by.subsec_nanos() == 0,
+            "usermock: the clock advances by whole seconds, not {by:?}"
+        );
+        let call = self
+            .call(Method::POST, "/__admin/clock/advance")
+            .with_body(json!({ "seconds": by.as_secs() }));
+        expect_clock(&self.send(call).await)
+    }
+
+    async fn real_time(&self) -> OffsetDateTime {
+        let call = self.call(Method::DELETE, "/__admin/clock");
+        expect_clock(&self.send(call).await)
+    }
+
+    async fn now(&self) -> OffsetDateTime {
+        let call = self.call(Method::GET, "/__admin/clock");
+        expect_clock(&self.send(call).await)
+    }
+
+    async fn snapshot(&self) -> Value {
+        self.send(self.call(Method::GET, "/__admin/snapshot")).await
+    }
+
+    async fn restore(&self, snapshot: &Value) {
+        let call = self
+            .call(Method::PUT, "/__admin/snapshot")
+            .with_body(snapshot.clone());
+        self.send(call).await;
+    }
+}
+
+fn journal(answer: &Value) -> Vec<RecordedRequest> {
+    match expectation::parse_list(answer) {
+        Ok(requests) => requests,
+        Err(err) => panic!("usermock: unexpected journal answer ({err})"),
+    }
+}
+
+fn clock_now(answer: &Value) -> Result<OffsetDateTime, String> {
+    let now = answer["now"]
+        .as_str()
+        .ok_or_else(|| format!("no `now` in {answer}"))?;
+    OffsetDateTime::parse(now, &Rfc3339).map_err(|e| format!("`now` {now:?}: {e}"))
+}
+
+fn expect_clock(answer: &Value) -> OffsetDateTime {
+    match clock_now(answer) {
+        Ok(now) => now,
+        Err(err) => panic!("usermock: unexpected clock answer ({err})"),
+    }
+}
