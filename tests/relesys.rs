@@ -1,5 +1,6 @@
-//! Relesys API v1.3, rule by rule: `shared/seeds/relesys-update-user.txt`
-//! plus the confirmed facts of `shared/vendor-notes.md` §1b.
+//! Relesys API v1.3, rule by rule: the update-user page (the seed) and the
+//! confirmed facts listed in `docs/vendors/relesys.md`. The list, create
+//! and catalogue routes are in `tests/relesys_lists.rs`.
 
 mod common;
 
@@ -21,6 +22,34 @@ const SEED_RESPONSE: &str = r#"{"data":{"id":"6cd99267-5adf-462d-88a2-6f86b7b2a1
 const SEED_PATCH: &str = r#"[{"value":"My patched name","path":"/name","op":"add"},{"value":{"countryCode":45,"number":"11223344"},"path":"/phoneNumber","op":"replace"},{"path":"/title","op":"remove"},{"value":{"customfieldone":"Custom field 1","customfieldtwo":"Custom field 2"},"path":"/customFields","op":"add"}]"#;
 
 const WRITE_SCOPES_MESSAGE: &str = "Insufficient scope for this endpoint. Accepted scopes: relesys.api, relesys.api:write, relesys.api.users, relesys.api.users:write";
+
+/// The 403 of a write route: the message and the accepted scopes as data.
+fn write_scopes_403() -> Value {
+    json!({
+        "errorCode": "403",
+        "message": WRITE_SCOPES_MESSAGE,
+        "acceptedScopes": ["relesys.api", "relesys.api:write", "relesys.api.users", "relesys.api.users:write"]
+    })
+}
+
+/// The default fixture with `from` replaced by `to` (which must occur).
+fn edited_fixture(from: &str, to: &str) -> String {
+    let fixture =
+        std::fs::read_to_string(common::repo_fixtures().join("relesys.json")).expect("fixture");
+    assert!(fixture.contains(from), "the fixture no longer holds {from}");
+    fixture.replace(from, to)
+}
+
+async fn server_with_fixture(tag: &str, fixture: &str) -> (TestServer, common::TempDir) {
+    let dir = common::TempDir::new(tag);
+    dir.write("relesys.json", fixture);
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    (server, dir)
+}
 
 fn user_path(id: &str) -> String {
     format!("/relesys/api/v1.3/users/{id}")
@@ -139,9 +168,10 @@ async fn the_seed_example_patch_returns_the_documented_shape_with_its_changes() 
     expected["name"] = json!("My patched name");
     expected["phoneNumber"] = json!({"countryCode": 45, "number": "11223344"});
     expected["title"] = Value::Null;
-    // `customfieldtwo` is not defined in the tenant and is dropped, exactly
-    // as the seed's response shows only `customfieldone`.
-    expected["customFields"] = json!({"customfieldone": "Custom field 1"});
+    // Both of the docs' custom fields are defined in the tenant and kept
+    // (the seed's response is a generic sample, not this patch's result).
+    expected["customFields"] =
+        json!({"customfieldone": "Custom field 1", "customfieldtwo": "Custom field 2"});
     assert_patched(&answer, expected.clone());
     let stored = get(&server, USER).await.json();
     assert_eq!(stored["data"]["name"], "My patched name");
@@ -451,17 +481,62 @@ async fn ids_must_be_guids_of_existing_departments_and_groups() {
 }
 
 #[tokio::test]
-async fn custom_fields_keep_defined_keys_and_drop_undefined_ones() {
+async fn an_undefined_custom_field_key_is_refused_with_a_400_naming_it() {
+    let server = TestServer::start().await;
+    assert_400(
+        &server,
+        USER,
+        json!([{"op": "add", "path": "/customFields/shoesize", "value": "42"}, {"op": "add", "path": "/customFields/favouritecolour", "value": "green"}]),
+        "Operation 1 (add /customFields/favouritecolour): /customFields/favouritecolour: no custom field has key 'favouritecolour'",
+    )
+    .await;
+    assert_400(
+        &server,
+        USER,
+        json!([{"op": "replace", "path": "/customFields", "value": {"customfieldone": "a", "CustomFieldTwo": "b"}}]),
+        "Operation 0 (replace /customFields): /customFields/CustomFieldTwo: no custom field has key 'CustomFieldTwo'",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn defined_custom_field_keys_are_kept_and_replacing_the_dictionary_replaces_it_whole() {
     let server = TestServer::start().await;
     let answer = patch(
         &server,
         USER,
-        json!([{"op": "add", "path": "/customFields/shoesize", "value": "42"}, {"op": "add", "path": "/customFields/favouritecolour", "value": "green"}]),
+        json!([{"op": "add", "path": "/customFields/shoesize", "value": "42"}]),
     )
     .await;
     let mut expected = seed_user();
     expected["customFields"] = json!({"customfieldone": "Custom field 1", "shoesize": "42"});
     assert_patched(&answer, expected);
+    // RFC 6902: `replace` (or `add`) of the member sets the whole value.
+    let answer = patch(
+        &server,
+        USER,
+        json!([{"op": "replace", "path": "/customFields", "value": {"customfieldtwo": "only"}}]),
+    )
+    .await;
+    let mut expected = seed_user();
+    expected["customFields"] = json!({"customfieldtwo": "only"});
+    assert_patched(&answer, expected);
+}
+
+#[tokio::test]
+async fn with_unknown_custom_fields_drop_an_undefined_key_is_dropped_as_opted_in() {
+    let fixture = edited_fixture(
+        "\"unknown_custom_fields\": \"reject\"",
+        "\"unknown_custom_fields\": \"drop\"",
+    );
+    let (server, _dir) = server_with_fixture("relesys-drop-custom", &fixture).await;
+    let answer = patch(
+        &server,
+        USER,
+        json!([{"op": "add", "path": "/customFields/favouritecolour", "value": "green"}]),
+    )
+    .await;
+    assert_patched(&answer, seed_user());
 }
 
 // ------------------------------------------------------------ the request --
@@ -555,7 +630,7 @@ async fn a_malformed_user_id_is_a_400_and_an_unknown_one_a_404() {
 }
 
 #[tokio::test]
-async fn last_modified_moves_forward_on_every_write() {
+async fn last_modified_moves_on_every_write_never_back_nor_ahead_of_now() {
     let server = TestServer::start().await;
     let mut previous = String::from("2026-03-31T11:00:26.7209011Z");
     for i in 0..5 {
@@ -568,7 +643,15 @@ async fn last_modified_moves_forward_on_every_write() {
         let mut expected = seed_user();
         expected["title"] = json!(format!("T{i}"));
         let stamp = assert_patched(&answer, expected);
-        assert!(stamp > previous, "{stamp} <= {previous}");
+        // Never backwards, never ahead of the clock (equal within a tick).
+        assert!(stamp >= previous, "{stamp} < {previous}");
+        let at =
+            time::OffsetDateTime::parse(&stamp, &time::format_description::well_known::Rfc3339)
+                .expect("RFC 3339");
+        assert!(
+            at <= time::OffsetDateTime::now_utc(),
+            "{stamp} is ahead of now"
+        );
         previous = stamp;
     }
 }
@@ -609,7 +692,7 @@ async fn a_read_only_token_reads_but_gets_403_naming_the_write_scopes() {
     );
     let answer = patch_as(&server, "relesys-readonly", USER, SEED_PATCH).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    assert_eq!(answer.json(), error(403, WRITE_SCOPES_MESSAGE));
+    assert_eq!(answer.json(), write_scopes_403());
     assert_eq!(get(&server, USER).await.text, SEED_RESPONSE);
 }
 
@@ -679,40 +762,58 @@ async fn each_of_the_four_write_scopes_alone_allows_patch() {
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer.json(),
-        error(
-            403,
-            "Insufficient scope for this endpoint. Accepted scopes: relesys.api, relesys.api:read, relesys.api.users, relesys.api.users:read"
-        )
+        json!({
+            "errorCode": "403",
+            "message": "Insufficient scope for this endpoint. Accepted scopes: relesys.api, relesys.api:read, relesys.api.users, relesys.api.users:read",
+            "acceptedScopes": ["relesys.api", "relesys.api:read", "relesys.api.users", "relesys.api.users:read"]
+        })
     );
 }
 
 #[tokio::test]
-async fn a_logged_in_token_carries_the_clients_scopes() {
+async fn a_token_carries_only_the_requested_scopes_so_a_read_scope_cannot_patch() {
     let server = TestServer::start().await;
-    // The read-only client asks for `relesys.api`, as the docs' example does:
-    // it gets a token, with its own read scopes, which cannot write.
-    let answer = token_for(
-        &server,
-        READONLY_CLIENT,
-        "relesys-readonly-secret",
-        "relesys.api",
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    let token = answer.json()["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    // The admin client may write, but asked only for a read scope.
+    let token = admin_token(&server, "relesys.api.users:read").await;
     assert_eq!(get_as(&server, &token, USER).await.text, SEED_RESPONSE);
     let answer = patch_as(&server, &token, USER, "[]").await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    assert_eq!(answer.json(), error(403, WRITE_SCOPES_MESSAGE));
-    // The admin client's token writes.
+    assert_eq!(answer.json(), write_scopes_403());
+    assert_eq!(get(&server, USER).await.text, SEED_RESPONSE);
+    // Asking for a write scope, it writes.
     let token = admin_token(&server, "relesys.api.users").await;
     assert_eq!(
         patch_as(&server, &token, USER, "[]").await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn a_requested_scope_the_client_lacks_is_invalid_scope() {
+    let server = TestServer::start().await;
+    // The read-only client asks for `relesys.api` (as the docs' example
+    // does), which it is not allowed: no token at all.
+    let answer = token_for(
+        &server,
+        READONLY_CLIENT,
+        "relesys-readonly-secret",
+        "relesys.api.users:read relesys.api",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        answer.json(),
+        json!({"error": "invalid_scope", "error_description": "The client is not allowed the scope 'relesys.api'"})
+    );
+    // What it is allowed, it gets.
+    let answer = token_for(
+        &server,
+        READONLY_CLIENT,
+        "relesys-readonly-secret",
+        "relesys.api.users:read",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
 }
 
 #[tokio::test]
@@ -978,34 +1079,172 @@ async fn checks_run_in_order_auth_then_shape_then_scope_then_existence() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
 
+// ------------------------------------------- .NET semantics of the patch --
+
 #[tokio::test]
-async fn with_unknown_custom_fields_reject_an_undefined_key_is_a_400() {
-    let dir = common::TempDir::new("relesys-reject-custom");
-    let fixture = std::fs::read_to_string(common::repo_fixtures().join("relesys.json"))
-        .expect("fixture")
-        .replace(
-            "\"unknown_custom_fields\": \"drop\"",
-            "\"unknown_custom_fields\": \"reject\"",
-        );
-    dir.write("relesys.json", &fixture);
-    let server = TestServer::start_with(usermock::Options {
-        fixtures: Some(dir.0.clone()),
-        ..usermock::Options::default()
-    })
-    .await;
+async fn dates_in_the_forms_dotnet_reads_are_accepted_including_mm_dd_yyyy() {
+    let server = TestServer::start().await;
+    // `getsno/relesys-users` sends `m-d-Y`: 02-05-1991 is 5 February 1991.
+    for (sent, birth) in [
+        ("02-05-1991", "1991-02-05T00:00:00Z"),
+        ("02/05/1991", "1991-02-05T00:00:00Z"),
+        ("1991/02/05", "1991-02-05T00:00:00Z"),
+        ("1991-02-05T10:00:00", "1991-02-05T00:00:00Z"),
+    ] {
+        let answer = patch(
+            &server,
+            USER,
+            json!([
+                {"op": "replace", "path": "/birthDate", "value": sent},
+                {"op": "replace", "path": "/employmentDate", "value": sent}
+            ]),
+        )
+        .await;
+        let mut expected = seed_user();
+        expected["birthDate"] = json!(birth);
+        expected["employmentDate"] = json!(if sent.contains('T') {
+            "1991-02-05T10:00:00Z"
+        } else {
+            birth
+        });
+        assert_patched(&answer, expected);
+    }
     assert_400(
         &server,
         USER,
-        json!([{"op": "add", "path": "/customFields/favouritecolour", "value": "green"}]),
-        "Operation 0 (add /customFields/favouritecolour): /customFields/favouritecolour: no custom field has key 'favouritecolour'",
+        json!([{"op": "replace", "path": "/employmentEndDate", "value": "13-01-2000"}]),
+        "Operation 0 (replace /employmentEndDate): /employmentEndDate: '13-01-2000' is not a datetime",
     )
     .await;
-    // Defined keys still work.
+}
+
+#[tokio::test]
+async fn patch_paths_match_member_names_case_insensitively() {
+    let server = TestServer::start().await;
     let answer = patch(
         &server,
         USER,
-        json!([{"op": "add", "path": "/customFields/shoesize", "value": "40"}]),
+        json!([
+            {"op": "replace", "path": "/Name", "value": "Cased"},
+            {"op": "replace", "path": "/PHONENUMBER/countrycode", "value": 46},
+            {"op": "replace", "path": "/userGroups/0/DataSource", "value": "Import"}
+        ]),
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    let mut expected = seed_user();
+    expected["name"] = json!("Cased");
+    expected["phoneNumber"]["countryCode"] = json!(46);
+    expected["userGroups"][0]["dataSource"] = json!("Import");
+    assert_patched(&answer, expected);
+    // Read-only members stay read-only however they are spelled.
+    assert_400(
+        &server,
+        USER,
+        json!([{"op": "replace", "path": "/ID", "value": "x"}]),
+        "Operation 0 (replace /id): '/id' is read-only",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn operations_see_the_effect_of_earlier_ones_in_the_same_patch() {
+    let server = TestServer::start().await;
+    for second in ["add", "replace"] {
+        let answer = patch(
+            &server,
+            USER,
+            json!([
+                {"op": "remove", "path": "/title"},
+                {"op": second, "path": "/title", "value": "Back"}
+            ]),
+        )
+        .await;
+        let mut expected = seed_user();
+        expected["title"] = json!("Back");
+        assert_patched(&answer, expected);
+    }
+    let answer = patch(
+        &server,
+        USER,
+        json!([
+            {"op": "replace", "path": "/title", "value": "First"},
+            {"op": "test", "path": "/title", "value": "First"},
+            {"op": "copy", "from": "/title", "path": "/employmentType"}
+        ]),
+    )
+    .await;
+    let mut expected = seed_user();
+    expected["title"] = json!("First");
+    expected["employmentType"] = json!("First");
+    assert_patched(&answer, expected);
+}
+
+#[tokio::test]
+async fn a_copy_bomb_is_refused_before_the_record_grows_and_the_server_keeps_answering() {
+    let server = TestServer::start().await;
+    // Each copy of /customFields into its own child doubles the record.
+    let ops: Vec<Value> = (0..30)
+        .map(|i| json!({"op": "copy", "from": "/customFields", "path": format!("/customFields/k{i}")}))
+        .collect();
+    let answer = patch(&server, USER, Value::Array(ops)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.ends_with("the user would grow beyond 65536 bytes")
+            && message.starts_with("Operation "),
+        "{message}"
+    );
+    assert_eq!(
+        answer.json(),
+        error(400, &message),
+        "the vendor's error format"
+    );
+    assert_eq!(get(&server, USER).await.text, SEED_RESPONSE);
+}
+
+// ---------------------------------------------------- fixture and counters --
+
+#[tokio::test]
+async fn a_token_lifetime_outside_one_second_to_one_year_stops_startup() {
+    for lifetime in ["0", "31536001", "18446744073709551615"] {
+        let fixture = edited_fixture(
+            "\"token_lifetime_seconds\": 3600",
+            &format!("\"token_lifetime_seconds\": {lifetime}"),
+        );
+        let dir = common::TempDir::new("relesys-lifetime");
+        dir.write("relesys.json", &fixture);
+        let result = usermock::Usermock::new(&usermock::Options {
+            fixtures: Some(dir.0.clone()),
+            ..usermock::Options::default()
+        });
+        let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("/settings/token_lifetime_seconds")
+                && message.contains("is not between 1 and 31536000 seconds"),
+            "{lifetime}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_full_reset_drops_issued_tokens() {
+    let server = TestServer::start().await;
+    let token = admin_token(&server, "relesys.api.users").await;
+    assert_eq!(get_as(&server, &token, USER).await.status, StatusCode::OK);
+    let reset = server
+        .send(server.request(Method::POST, "/__admin/reset"))
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text);
+    let answer = get_as(&server, &token, USER).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.json(),
+        error(
+            401,
+            "Authorization has been denied for this request: unknown token"
+        )
+    );
 }

@@ -1,0 +1,528 @@
+//! Departments: list, get, create, update, soft delete, bulk membership
+//! (https://api-docs.amm-scalepad.com/departments).
+//!
+//! Fixture departments live in the vendor; a department a request creates
+//! or changes (deletion included: it is soft) is a record in the request's
+//! state under [`DEPARTMENTS`], so it is seen only in that session, a reset
+//! drops it, and the admin API's user listing never shows it. Memberships
+//! are the users' `departments` lists, so `member_count` and every user's
+//! `departments` always agree.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::error::ActivityError;
+use super::fixture::{same_name, DepartmentFixture, FieldPolicy, UserRecord};
+use super::paging::{self, Keyed, Query, SortKey};
+use super::{path_uuid, Activity};
+use crate::http::Reply;
+use crate::store::State;
+use crate::timestamps;
+use crate::vendors::{is_hyphenated_uuid, Api, Request};
+
+/// The store key of department records (beside the users' `activity`).
+pub(super) const DEPARTMENTS: &str = "activity.departments";
+
+/// Fields the docs mark "not updatable via API", plus `updated_at`.
+const READ_ONLY_FIELDS: &[&str] = &["id", "member_count", "created_at", "updated_at"];
+
+/// A department as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DepartmentRecord {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Set by a delete: the record stays (soft delete) but is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl DepartmentRecord {
+    pub fn from_fixture(fixture: &DepartmentFixture) -> DepartmentRecord {
+        DepartmentRecord {
+            id: fixture.id.clone(),
+            client_id: fixture.client_id.clone(),
+            name: fixture.name.clone(),
+            description: fixture.description.clone(),
+            created_at: fixture.created_at.clone(),
+            updated_at: fixture.updated_at.clone(),
+            deleted_at: None,
+        }
+    }
+
+    /// `DepartmentRef`, as embedded in a user.
+    pub fn reference(&self) -> Value {
+        json!({ "id": self.id, "name": self.name, "description": self.description })
+    }
+
+    /// `Department`.
+    fn render(&self, member_count: usize) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "member_count": member_count,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// What a create or update body asks for.
+#[derive(Debug, Default)]
+struct DepartmentChange {
+    name: Option<String>,
+    /// `Some(None)`: clear it.
+    description: Option<Option<String>>,
+}
+
+impl Activity {
+    /// Every live department of a client, by lower-cased id, as `state`
+    /// sees them.
+    pub(super) fn client_departments(
+        &self,
+        state: &State,
+        client_id: &str,
+    ) -> HashMap<String, DepartmentRecord> {
+        let mut all: HashMap<String, DepartmentRecord> = self.departments.clone();
+        for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
+            all.insert(record.id.to_ascii_lowercase(), record);
+        }
+        all.retain(|_, d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id));
+        all
+    }
+
+    /// The live department `id` (lower-cased) of the client, else 404.
+    fn find_department(
+        &self,
+        state: &State,
+        client_id: &str,
+        id: &str,
+    ) -> Result<DepartmentRecord, ActivityError> {
+        let record = match state.read::<DepartmentRecord>(DEPARTMENTS, id)? {
+            Some(record) => Some(record),
+            None => self.departments.get(id).cloned(),
+        };
+        record
+            .filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id))
+            .ok_or_else(|| ActivityError::DepartmentNotFound {
+                department_id: id.to_owned(),
+            })
+    }
+
+    /// How many of the client's users are in each department.
+    fn member_counts(&self, state: &State, client_id: &str) -> HashMap<String, usize> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for user in self.client_users(state, client_id) {
+            for id in &user.departments {
+                let count = counts.entry(id.to_ascii_lowercase()).or_default();
+                *count = count.saturating_add(1);
+            }
+        }
+        counts
+    }
+
+    /// 409 when another live department of the client has `name`.
+    fn name_is_free(
+        &self,
+        state: &State,
+        client_id: &str,
+        name: &str,
+        except: Option<&str>,
+    ) -> Result<(), ActivityError> {
+        let taken = self.client_departments(state, client_id).values().any(|d| {
+            Some(d.id.to_ascii_lowercase().as_str()) != except
+                && same_name(self.settings.department_names, &d.name, name)
+        });
+        if taken {
+            Err(ActivityError::DepartmentNameTaken {
+                name: name.to_owned(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs a department write alone: the uniqueness check and the write
+    /// must not interleave with another's (two creates of one name).
+    fn one_department_write<T>(&self, write: impl FnOnce() -> T) -> T {
+        let _guard = self
+            .department_writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        write()
+    }
+
+    /// The client's path ids checked, permission, existence: the steps every
+    /// department route shares after its own 400 checks.
+    fn department_target(
+        &self,
+        request: &Request<'_>,
+        access: &super::Access,
+        client_id: &str,
+        department_id: &str,
+    ) -> Result<DepartmentRecord, ActivityError> {
+        self.authorise(access, client_id)?;
+        self.client_exists(client_id)?;
+        self.find_department(request.state, client_id, department_id)
+    }
+
+    pub(super) fn list_departments(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let query = Query::parse(
+            request.call.query.as_deref(),
+            &["q", "sort_by", "sort_order", "page_size", "cursor"],
+            self.settings.unknown_query_parameters,
+        )?;
+        let sort_by = query.choice("sort_by", &["name", "member_count", "created_at"])?;
+        let order = query.order()?;
+        let page_size = query.page_size()?;
+        let q = query.get("q").unwrap_or_default().to_lowercase();
+        let order_name = if order == paging::Order::Desc {
+            "desc"
+        } else {
+            "asc"
+        };
+        let fingerprint =
+            paging::fingerprint(&[&client_id, "departments", sort_by, order_name, &q]);
+        let after = paging::cursor(&query, fingerprint)?;
+        self.authorise(access, &client_id)?;
+        self.client_exists(&client_id)?;
+
+        let counts = self.member_counts(request.state, &client_id);
+        let count_of =
+            |d: &DepartmentRecord| counts.get(&d.id.to_ascii_lowercase()).copied().unwrap_or(0);
+        let items: Vec<Keyed<DepartmentRecord>> = self
+            .client_departments(request.state, &client_id)
+            .into_values()
+            .filter(|d| d.name.to_lowercase().contains(&q))
+            .map(|d| Keyed {
+                key: match sort_by {
+                    "member_count" => {
+                        SortKey::Count(u64::try_from(count_of(&d)).unwrap_or(u64::MAX))
+                    }
+                    "created_at" => SortKey::Time(instant(&d.created_at)),
+                    _ => SortKey::Text(d.name.to_lowercase()),
+                },
+                id: d.id.to_ascii_lowercase(),
+                item: d,
+            })
+            .collect();
+        let page = paging::page(items, order, page_size, after.as_ref(), fingerprint);
+        Ok(Reply::json(
+            StatusCode::OK,
+            &page.render(|d| d.render(count_of(d))),
+        ))
+    }
+
+    pub(super) fn get_department(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let department_id = path_uuid(request, "department_id")?;
+        let department = self.department_target(request, access, &client_id, &department_id)?;
+        Ok(self.department_reply(request.state, &client_id, &department, StatusCode::OK))
+    }
+
+    pub(super) fn create_department(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let change = self.parse_department_change(request, true)?;
+        self.authorise(access, &client_id)?;
+        self.client_exists(&client_id)?;
+        let name = change.name.unwrap_or_default();
+        let department = self.one_department_write(|| {
+            self.name_is_free(request.state, &client_id, &name, None)?;
+            let now = timestamps::next_write_millis(None, request.now());
+            let record = DepartmentRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                client_id: client_id.clone(),
+                name,
+                description: change.description.flatten(),
+                created_at: now.clone(),
+                updated_at: now,
+                deleted_at: None,
+            };
+            request
+                .state
+                .put_typed(DEPARTMENTS, record.id.clone(), &record)?;
+            Ok::<_, ActivityError>(record)
+        })?;
+        Ok(Reply::json(StatusCode::CREATED, &department.render(0)))
+    }
+
+    pub(super) fn update_department(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let department_id = path_uuid(request, "department_id")?;
+        let change = self.parse_department_change(request, false)?;
+        self.department_target(request, access, &client_id, &department_id)?;
+        let department = self.one_department_write(|| {
+            let mut record = self.find_department(request.state, &client_id, &department_id)?;
+            if let Some(name) = change.name {
+                self.name_is_free(request.state, &client_id, &name, Some(&department_id))?;
+                record.name = name;
+            }
+            if let Some(description) = change.description {
+                record.description = description;
+            }
+            record.updated_at =
+                timestamps::next_write_millis(Some(&record.updated_at), request.now());
+            request
+                .state
+                .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+            Ok::<_, ActivityError>(record)
+        })?;
+        Ok(self.department_reply(request.state, &client_id, &department, StatusCode::OK))
+    }
+
+    /// Soft delete: the record stays, hidden everywhere, and leaves every
+    /// member's `departments`.
+    pub(super) fn delete_department(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let department_id = path_uuid(request, "department_id")?;
+        self.department_target(request, access, &client_id, &department_id)?;
+        self.one_department_write(|| {
+            let mut record = self.find_department(request.state, &client_id, &department_id)?;
+            let now = timestamps::next_write_millis(Some(&record.updated_at), request.now());
+            record.deleted_at = Some(now.clone());
+            record.updated_at = now;
+            request
+                .state
+                .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+            Ok::<_, ActivityError>(())
+        })?;
+        for user in self.client_users(request.state, &client_id) {
+            if user
+                .departments
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&department_id))
+            {
+                self.set_membership(request, &user.id, &department_id, false)?;
+            }
+        }
+        Ok(Reply {
+            status: StatusCode::NO_CONTENT,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        })
+    }
+
+    pub(super) fn add_members(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        self.change_members(request, true)
+    }
+
+    pub(super) fn remove_members(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        self.change_members(request, false)
+    }
+
+    /// `{user_ids}` → `BulkMemberResult`: always 200 once the request is
+    /// valid; each id succeeds (already in the wanted state counts) or fails
+    /// with "User not found" (unknown, or of another client).
+    fn change_members(&self, request: &Request<'_>, add: bool) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let department_id = path_uuid(request, "department_id")?;
+        let user_ids = self.parse_user_ids(request)?;
+        let department = self.department_target(request, access, &client_id, &department_id)?;
+        let mut succeeded = Vec::new();
+        let mut failed = Vec::new();
+        for id in user_ids {
+            let lower = id.to_ascii_lowercase();
+            let user = request
+                .state
+                .read::<UserRecord>(Activity::NAME, &lower)?
+                .filter(|u| u.client_id.eq_ignore_ascii_case(&client_id));
+            let done = match user {
+                Some(_) => self.set_membership(request, &lower, &department.id, add)?,
+                None => None,
+            };
+            match done {
+                Some(user) => succeeded.push(json!(user.id)),
+                None => failed.push(json!({ "id": id, "error": "User not found" })),
+            }
+        }
+        Ok(Reply::json(
+            StatusCode::OK,
+            &json!({ "succeeded": succeeded, "failed": failed }),
+        ))
+    }
+
+    /// Puts the user in (or takes it out of) the department; a change moves
+    /// its `updated_at`, the state already wanted writes nothing. `None`
+    /// when the user no longer exists.
+    fn set_membership(
+        &self,
+        request: &Request<'_>,
+        user_id: &str,
+        department_id: &str,
+        member: bool,
+    ) -> Result<Option<UserRecord>, ActivityError> {
+        let now = request.now();
+        if let Some(user) = request.state.read::<UserRecord>(Activity::NAME, user_id)? {
+            let is_member = user
+                .departments
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(department_id));
+            if is_member == member {
+                return Ok(Some(user));
+            }
+        }
+        request
+            .state
+            .update_typed(Activity::NAME, user_id, |user: &mut UserRecord| {
+                user.departments
+                    .retain(|d| !d.eq_ignore_ascii_case(department_id));
+                if member {
+                    user.departments.push(department_id.to_owned());
+                }
+                user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
+                Ok::<_, ActivityError>(())
+            })
+    }
+
+    fn department_reply(
+        &self,
+        state: &State,
+        client_id: &str,
+        department: &DepartmentRecord,
+        status: StatusCode,
+    ) -> Reply {
+        let count = self
+            .member_counts(state, client_id)
+            .get(&department.id.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(0);
+        Reply::json(status, &department.render(count))
+    }
+
+    /// The create (`creating`) or update body: `name` (required to create,
+    /// never empty), `description` (string or `null`).
+    fn parse_department_change(
+        &self,
+        request: &Request<'_>,
+        creating: bool,
+    ) -> Result<DepartmentChange, ActivityError> {
+        let body = request.json(self.settings.require_json_content_type)?;
+        let mut change = DepartmentChange::default();
+        for (field, value) in body.as_object().cloned().unwrap_or_default() {
+            match field.as_str() {
+                "name" => change.name = Some(department_name(&value)?),
+                "description" => change.description = Some(description(&value)?),
+                _ => self.other_field(&field, READ_ONLY_FIELDS)?,
+            }
+        }
+        if creating && change.name.is_none() {
+            return Err(name_required());
+        }
+        Ok(change)
+    }
+
+    /// `{"user_ids": [uuid, …]}`; ids de-duplicated, in request order.
+    fn parse_user_ids(&self, request: &Request<'_>) -> Result<Vec<String>, ActivityError> {
+        let body = request.json(self.settings.require_json_content_type)?;
+        let fields: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
+        for field in fields.keys().filter(|f| f.as_str() != "user_ids") {
+            self.other_field(field, &[])?;
+        }
+        let Some(value) = fields.get("user_ids") else {
+            return Err(ActivityError::invalid_field(
+                "'user_ids' is required",
+                "user_ids",
+                None,
+            ));
+        };
+        let Value::Array(items) = value else {
+            return Err(ActivityError::invalid_field(
+                "'user_ids' must be an array of user ids",
+                "user_ids",
+                Some(value.clone()),
+            ));
+        };
+        let mut ids: Vec<String> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let field = format!("user_ids[{i}]");
+            let id = item.as_str().ok_or_else(|| {
+                ActivityError::invalid_field(
+                    format!("'{field}' must be a string"),
+                    &field,
+                    Some(item.clone()),
+                )
+            })?;
+            if !is_hyphenated_uuid(id) {
+                return Err(ActivityError::invalid_field(
+                    format!("'{field}' is not a valid UUID"),
+                    field,
+                    Some(item.clone()),
+                ));
+            }
+            if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
+                ids.push(id.to_owned());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// A body field the route does not read: read-only ones and unknown
+    /// ones follow the fixture's settings.
+    pub(super) fn other_field(&self, field: &str, read_only: &[&str]) -> Result<(), ActivityError> {
+        if read_only.contains(&field) {
+            if self.settings.read_only_fields == FieldPolicy::Reject {
+                return Err(ActivityError::invalid_field(
+                    format!("Field '{field}' cannot be updated via the API"),
+                    field,
+                    None,
+                ));
+            }
+        } else if self.settings.unknown_fields == FieldPolicy::Reject {
+            return Err(ActivityError::invalid_field(
+                format!("Unknown field '{field}'"),
+                field,
+                None,
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn name_required() -> ActivityError {
+    ActivityError::invalid_field("Department name is required", "name", None)
+}
+
+/// A name: a string with something besides white space.
+fn department_name(value: &Value) -> Result<String, ActivityError> {
+    match value {
+        Value::String(name) if !name.trim().is_empty() => Ok(name.clone()),
+        Value::String(_) | Value::Null => Err(name_required()),
+        other => Err(ActivityError::invalid_field(
+            "'name' must be a string",
+            "name",
+            Some(other.clone()),
+        )),
+    }
+}
+
+fn description(value: &Value) -> Result<Option<String>, ActivityError> {
+    match value {
+        Value::String(text) => Ok(Some(text.clone())),
+        Value::Null => Ok(None),
+        other => Err(ActivityError::invalid_field(
+            "'description' must be a string or null",
+            "description",
+            Some(other.clone()),
+        )),
+    }
+}
+
+/// An RFC 3339 timestamp as nanoseconds since 1970 (`None`: none or bad).
+pub(super) fn instant(stamp: &str) -> Option<i128> {
+    timestamps::parse(stamp).map(|t| t.unix_timestamp_nanos())
+}

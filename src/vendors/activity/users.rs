@@ -1,0 +1,199 @@
+//! The user routes: get one user and update its departments (the seed).
+
+use std::collections::HashMap;
+
+use hyper::StatusCode;
+use serde_json::{json, Value};
+
+use super::departments::DepartmentRecord;
+use super::error::ActivityError;
+use super::fixture::UserRecord;
+use super::{path_uuid, Activity};
+use crate::http::Reply;
+use crate::store::State;
+use crate::timestamps;
+use crate::vendors::{is_hyphenated_uuid, Api, Request};
+
+/// Fields the seed lists under "Fields Not Updatable via API", plus
+/// `updated_at`, which the system sets on every write.
+const READ_ONLY_FIELDS: &[&str] = &[
+    "id",
+    "username",
+    "user_key",
+    "last_activity",
+    "created_at",
+    "updated_at",
+];
+
+/// What a valid PATCH body asks for.
+#[derive(Debug, Default)]
+struct UserUpdate {
+    /// Department ids as sent, de-duplicated, in request order.
+    departments: Option<Vec<String>>,
+}
+
+impl Activity {
+    pub(super) fn get_user(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let user_id = path_uuid(request, "user_id")?;
+        self.authorise(access, &client_id)?;
+        let user = self.find_user(request, &client_id, &user_id)?;
+        let departments = self.client_departments(request.state, &client_id);
+        Ok(Reply::json(
+            StatusCode::OK,
+            &render_user(&user, &departments),
+        ))
+    }
+
+    pub(super) fn update_user(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
+        let access = self.authenticate(request)?;
+        let client_id = path_uuid(request, "client_id")?;
+        let user_id = path_uuid(request, "user_id")?;
+        let update = self.parse_update(request)?;
+        self.authorise(access, &client_id)?;
+        self.find_user(request, &client_id, &user_id)?;
+        let known = self.client_departments(request.state, &client_id);
+        let departments = match update.departments {
+            Some(ids) => Some(resolve_departments(&known, ids)?),
+            None => None,
+        };
+
+        // The user may have been deleted (admin API) since `find_user`; the
+        // update itself is the authority and answers 404 in that case.
+        let now = request.now();
+        let user = request
+            .state
+            .update_typed(Activity::NAME, &user_id, |user: &mut UserRecord| {
+                if let Some(departments) = departments {
+                    user.departments = departments;
+                }
+                user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
+                Ok::<_, ActivityError>(())
+            })?
+            .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
+        Ok(Reply::json(StatusCode::OK, &render_user(&user, &known)))
+    }
+
+    /// Every user of the client, as `state` sees them.
+    pub(super) fn client_users(&self, state: &State, client_id: &str) -> Vec<UserRecord> {
+        let mut users: Vec<UserRecord> = state.all_typed(Activity::NAME);
+        users.retain(|u| u.client_id.eq_ignore_ascii_case(client_id));
+        users
+    }
+
+    /// The client (404 first), then the user within it (404).
+    fn find_user(
+        &self,
+        request: &Request<'_>,
+        client_id: &str,
+        user_id: &str,
+    ) -> Result<UserRecord, ActivityError> {
+        self.client_exists(client_id)?;
+        let user: UserRecord = request
+            .state
+            .read(Activity::NAME, user_id)?
+            .ok_or_else(|| ActivityError::user_not_found(user_id))?;
+        // A user of another client does not exist as far as this client's
+        // URL is concerned.
+        if user.client_id.eq_ignore_ascii_case(client_id) {
+            Ok(user)
+        } else {
+            Err(ActivityError::user_not_found(user_id))
+        }
+    }
+
+    /// Validates the PATCH body's shape and formats (the 400 class).
+    fn parse_update(&self, request: &Request<'_>) -> Result<UserUpdate, ActivityError> {
+        let body = request.json(self.settings.require_json_content_type)?;
+        let Value::Object(fields) = body else {
+            return Err(ActivityError::invalid("Request body must be a JSON object"));
+        };
+        let mut update = UserUpdate::default();
+        for (name, value) in fields {
+            if name == "departments" {
+                update.departments = Some(parse_department_ids(&value)?);
+            } else {
+                self.other_field(&name, READ_ONLY_FIELDS)?;
+            }
+        }
+        Ok(update)
+    }
+}
+
+/// Maps requested ids to the client's live departments; every id that is
+/// not one of them (unknown, deleted, another client's) is reported at once.
+fn resolve_departments(
+    known: &HashMap<String, DepartmentRecord>,
+    requested: Vec<String>,
+) -> Result<Vec<String>, ActivityError> {
+    let mut resolved = Vec::new();
+    let mut invalid = Vec::new();
+    for id in requested {
+        match known.get(&id.to_ascii_lowercase()) {
+            Some(d) => resolved.push(d.id.clone()),
+            None => invalid.push(id),
+        }
+    }
+    if invalid.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(ActivityError::DepartmentsNotFound { ids: invalid })
+    }
+}
+
+/// The `User` object, in the seed's field order; only live departments show.
+pub(super) fn render_user(
+    user: &UserRecord,
+    departments: &HashMap<String, DepartmentRecord>,
+) -> Value {
+    let refs: Vec<Value> = user
+        .departments
+        .iter()
+        .filter_map(|id| departments.get(&id.to_ascii_lowercase()))
+        .map(DepartmentRecord::reference)
+        .collect();
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "user_key": user.user_key,
+        "last_activity": user.last_activity,
+        "departments": refs,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    })
+}
+
+/// `departments` must be an array of UUID strings; duplicates collapse to
+/// their first occurrence (the list is a set of memberships).
+pub(super) fn parse_department_ids(value: &Value) -> Result<Vec<String>, ActivityError> {
+    let Value::Array(items) = value else {
+        return Err(ActivityError::invalid_field(
+            "'departments' must be an array of department ids",
+            "departments",
+            Some(value.clone()),
+        ));
+    };
+    let mut ids: Vec<String> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("departments[{i}]");
+        let Some(id) = item.as_str() else {
+            return Err(ActivityError::invalid_field(
+                format!("'{field}' must be a string"),
+                field,
+                Some(item.clone()),
+            ));
+        };
+        if !is_hyphenated_uuid(id) {
+            return Err(ActivityError::invalid_field(
+                format!("'{field}' is not a valid UUID"),
+                field,
+                Some(item.clone()),
+            ));
+        }
+        if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
+            ids.push(id.to_owned());
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,338 @@
+//! `fixtures/relesys.json`: its format (the JSON Schema is generated from
+//! these types) and its loading into a [`Relesys`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use hyper::StatusCode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::Duration;
+
+use super::auth::{self, Grant, OAuthClient, Tokens};
+use super::catalogue::{CustomField, Department, Entry, UserGroup};
+use super::limiter::Limiter;
+use super::user::{Catalog, User};
+use super::{Catalogues, Config, Relesys};
+use crate::diagnostics::{FileProblem, SourceFile};
+use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
+
+/// The longest `token_lifetime_seconds` a fixture may set: one year.
+const MAX_TOKEN_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// `fixtures/relesys.json`: the vendor's whole world.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelesysFixture {
+    #[serde(default)]
+    pub settings: Settings,
+    /// OAuth clients for `POST /login/oauth/authorize`.
+    pub clients: Vec<ClientFixture>,
+    /// Ready-made bearer tokens (never expire), e.g. `relesys-admin`.
+    pub tokens: Vec<TokenFixture>,
+    /// As `GET /departments` shows them.
+    pub departments: Vec<Department>,
+    /// As `GET /userGroups` shows them.
+    pub user_groups: Vec<UserGroup>,
+    /// The custom fields of users, as `GET /customfields/users` shows them;
+    /// their `externalId`s are the keys of a user's `customFields`.
+    pub custom_fields: Vec<CustomField>,
+    /// Users exactly as `GET /users/{id}` shows them (the `data` object).
+    pub users: Vec<User>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Lifetime of issued tokens (1 s to one year), reported as the string
+    /// `expires_in`.
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime_seconds: u64,
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+    /// `reject` (default: a 400 naming the key) or `drop` custom-field keys
+    /// that the tenant does not define.
+    #[serde(default)]
+    pub unknown_custom_fields: UnknownCustomFields,
+    /// The status of a `POST /users` answer: 201 (default) or 200.
+    #[serde(default = "default_created_status")]
+    pub created_status: u16,
+}
+
+fn default_created_status() -> u16 {
+    201
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            token_lifetime_seconds: default_token_lifetime(),
+            rate_limit: RateLimitSettings::default(),
+            unknown_custom_fields: UnknownCustomFields::Reject,
+            created_status: default_created_status(),
+        }
+    }
+}
+
+fn default_token_lifetime() -> u64 {
+    3600
+}
+
+/// Relesys throttles per client id: 100 requests per minute, all endpoints.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Off by default; `--rate-limit relesys` turns it on too.
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> RateLimitSettings {
+        RateLimitSettings {
+            enabled: false,
+            requests_per_minute: default_requests_per_minute(),
+        }
+    }
+}
+
+fn default_requests_per_minute() -> u32 {
+    100
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownCustomFields {
+    #[default]
+    Reject,
+    Drop,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFixture {
+    /// A GUID, as Relesys issues them.
+    pub client_id: String,
+    pub client_secret: String,
+    /// The scopes this client may request.
+    pub scopes: Vec<String>,
+    /// Free text for people reading the fixture.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFixture {
+    pub token: String,
+    /// The client the token acts for (rate limits count per client).
+    pub client_id: String,
+    pub scopes: Vec<String>,
+}
+
+type Bad<'a> = dyn FnMut(String, String) + 'a;
+
+pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
+    let fixture: RelesysFixture = file.parse().map_err(|p| vec![p])?;
+    let mut problems = Vec::new();
+    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+
+    let settings = &fixture.settings;
+    check_settings(settings, &mut bad);
+    let departments = guid_index(&fixture.departments, "departments", &mut bad);
+    let user_groups = guid_index(&fixture.user_groups, "user_groups", &mut bad);
+    guid_index(&fixture.custom_fields, "custom_fields", &mut bad);
+    let mut custom_fields = HashSet::new();
+    for (i, field) in fixture.custom_fields.iter().enumerate() {
+        if !custom_fields.insert(field.external_id.clone()) {
+            bad(
+                format!("/custom_fields/{i}/externalId"),
+                format!("duplicate externalId '{}'", field.external_id),
+            );
+        }
+    }
+    let (clients, client_ids) = oauth_clients(&fixture.clients, &mut bad);
+    let fixed = fixed_tokens(&fixture.tokens, &client_ids, &mut bad);
+    let catalog = Catalog {
+        departments,
+        user_groups,
+        custom_fields,
+        drop_unknown_custom_fields: settings.unknown_custom_fields == UnknownCustomFields::Drop,
+    };
+
+    let records = user_records(&fixture.users, &catalog, &mut bad);
+    let catalogues = Catalogues {
+        departments: as_values(&fixture.departments, "departments", &mut bad),
+        user_groups: as_values(&fixture.user_groups, "user_groups", &mut bad),
+        custom_fields: as_values(&fixture.custom_fields, "custom_fields", &mut bad),
+    };
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let rpm = settings.rate_limit.requests_per_minute;
+    let limiter = (settings.rate_limit.enabled || options.rate_limit)
+        .then(|| Limiter::new(rpm, Duration::minutes(1)));
+    let lifetime = i64::try_from(settings.token_lifetime_seconds).unwrap_or(i64::MAX);
+    let created_status = if settings.created_status == 200 {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(Loaded {
+        vendor: Arc::new(Relesys::new(Config {
+            tokens: Tokens::new(clients, fixed, Duration::seconds(lifetime)),
+            catalog,
+            catalogues,
+            limiter,
+            requests_per_minute: rpm,
+            created_status,
+        })),
+        records,
+    })
+}
+
+/// The fixture's users, normalised, as store records. They must define
+/// only known custom fields, whatever the policy for requests: a silently
+/// dropped fixture value is a mistake.
+fn user_records(users: &[User], catalog: &Catalog, bad: &mut Bad<'_>) -> Vec<(String, Value)> {
+    for (i, user) in users.iter().enumerate() {
+        for key in user
+            .custom_fields
+            .keys()
+            .filter(|k| !catalog.custom_fields.contains(*k))
+        {
+            bad(
+                format!("/users/{i}/customFields/{key}"),
+                format!("no custom field has key '{key}'"),
+            );
+        }
+    }
+    let normalised: Vec<User> = users
+        .iter()
+        .map(|user| {
+            let mut user = user.clone();
+            catalog.normalise(&mut user);
+            user
+        })
+        .collect();
+    fixture_records(&normalised, |u| catalog.problems(u), bad)
+}
+
+fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
+    let lifetime = settings.token_lifetime_seconds;
+    if !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&lifetime) {
+        bad(
+            "/settings/token_lifetime_seconds".into(),
+            format!("{lifetime} is not between 1 and {MAX_TOKEN_LIFETIME_SECONDS} seconds"),
+        );
+    }
+    if settings.rate_limit.requests_per_minute == 0 {
+        bad(
+            "/settings/rate_limit/requests_per_minute".into(),
+            "must be at least 1".into(),
+        );
+    }
+    if !matches!(settings.created_status, 200 | 201) {
+        bad(
+            "/settings/created_status".into(),
+            format!("{} is neither 200 nor 201", settings.created_status),
+        );
+    }
+}
+
+/// A catalogue's entries as the API shows them, with every entry's own
+/// problems reported at `/{member}/{i}…`.
+fn as_values<T: Entry + Serialize>(list: &[T], member: &str, bad: &mut Bad<'_>) -> Vec<Value> {
+    let mut values = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        for (pointer, message) in entry.problems() {
+            bad(format!("/{member}/{i}{pointer}"), message);
+        }
+        match serde_json::to_value(entry) {
+            Ok(value) => values.push(value),
+            Err(err) => bad(format!("/{member}/{i}"), format!("cannot store: {err}")),
+        }
+    }
+    values
+}
+
+/// Lower-cased id → id as written, for GUID-identified fixture entries.
+fn guid_index<T: Entry>(list: &[T], member: &str, bad: &mut Bad<'_>) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (i, item) in list.iter().enumerate() {
+        let id = item.id();
+        if !is_hyphenated_uuid(id) {
+            bad(format!("/{member}/{i}/id"), format!("'{id}' is not a GUID"));
+        } else if map.insert(id.to_ascii_lowercase(), id.to_owned()).is_some() {
+            bad(format!("/{member}/{i}/id"), format!("duplicate id '{id}'"));
+        }
+    }
+    map
+}
+
+fn oauth_clients(list: &[ClientFixture], bad: &mut Bad<'_>) -> (Vec<OAuthClient>, HashSet<String>) {
+    let mut clients = Vec::new();
+    let mut ids = HashSet::new();
+    for (i, client) in list.iter().enumerate() {
+        if !is_hyphenated_uuid(&client.client_id) {
+            bad(
+                format!("/clients/{i}/client_id"),
+                format!("'{}' is not a GUID", client.client_id),
+            );
+        } else if !ids.insert(client.client_id.to_ascii_lowercase()) {
+            bad(
+                format!("/clients/{i}/client_id"),
+                format!("duplicate client id '{}'", client.client_id),
+            );
+        }
+        check_scopes(&client.scopes, &format!("/clients/{i}/scopes"), bad);
+        clients.push(OAuthClient {
+            client_id: client.client_id.clone(),
+            secret: client.client_secret.clone(),
+            scopes: client.scopes.clone(),
+        });
+    }
+    (clients, ids)
+}
+
+fn fixed_tokens(
+    list: &[TokenFixture],
+    client_ids: &HashSet<String>,
+    bad: &mut Bad<'_>,
+) -> HashMap<String, Grant> {
+    let mut fixed = HashMap::new();
+    for (i, token) in list.iter().enumerate() {
+        check_credential(&token.token, format!("/tokens/{i}/token"), bad);
+        if !client_ids.contains(&token.client_id.to_ascii_lowercase()) {
+            bad(
+                format!("/tokens/{i}/client_id"),
+                format!("no client has id '{}'", token.client_id),
+            );
+        }
+        check_scopes(&token.scopes, &format!("/tokens/{i}/scopes"), bad);
+        let grant = Grant::fixed(token.client_id.clone(), token.scopes.clone());
+        if fixed.insert(token.token.clone(), grant).is_some() {
+            bad(
+                format!("/tokens/{i}/token"),
+                format!("duplicate token '{}'", token.token),
+            );
+        }
+    }
+    fixed
+}
+
+fn check_scopes(scopes: &[String], at: &str, bad: &mut Bad<'_>) {
+    for (j, scope) in scopes.iter().enumerate() {
+        if !auth::is_scope_name(scope) {
+            bad(
+                format!("{at}/{j}"),
+                format!("'{scope}' is not a Relesys scope"),
+            );
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The list endpoints: `GET /users`, `/departments`, `/userGroups` and
+//! `/customfields/users`, answered as `{count, data, nextUrl, previousUrl}`.
+//!
+//! Paging (concepts page "Pagination"): `offset` and `limit`; when `limit`
+//! is used the answer carries `nextUrl` (`…?limit=N&cursor=…`) while more
+//! results follow, and a request made from a cursor also carries
+//! `previousUrl`. A cursor keeps the filters and sort of the request that
+//! made it and lives 6 hours (on the request's clock). `count` is the
+//! number of records in `data` (inferred).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::error::RelesysError;
+use super::query::{ListQuery, Resource, Selection, DEFAULT_LIMIT};
+use crate::http::Call;
+
+/// How long a cursor stays valid (documented: 6 hours).
+const CURSOR_LIFETIME: Duration = Duration::hours(6);
+
+/// At most this many cursors are remembered; the oldest go first.
+pub(crate) const MAX_CURSORS: usize = 10_000;
+
+#[derive(Debug, Clone)]
+struct Cursor {
+    selection: Selection,
+    offset: usize,
+    expires_at: OffsetDateTime,
+}
+
+/// Cursors in the order they were made, so the oldest is dropped first and
+/// expired ones are pruned from the front (O(1) amortised).
+#[derive(Debug, Default)]
+pub(super) struct Cursors {
+    inner: Mutex<CursorMap>,
+}
+
+#[derive(Debug, Default)]
+struct CursorMap {
+    by_id: HashMap<String, Cursor>,
+    order: VecDeque<String>,
+}
+
+impl Cursors {
+    fn make(&self, selection: &Selection, offset: usize, now: OffsetDateTime) -> String {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let cursor = Cursor {
+            selection: selection.clone(),
+            offset,
+            expires_at: now
+                .checked_add(CURSOR_LIFETIME)
+                .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc()),
+        };
+        if let Ok(mut map) = self.inner.lock() {
+            while let Some(oldest) = map.order.front() {
+                let stale = map.by_id.get(oldest).is_none_or(|c| now >= c.expires_at);
+                if !stale && map.by_id.len() < MAX_CURSORS {
+                    break;
+                }
+                if let Some(oldest) = map.order.pop_front() {
+                    map.by_id.remove(&oldest);
+                }
+            }
+            map.order.push_back(id.clone());
+            map.by_id.insert(id.clone(), cursor);
+        }
+        id
+    }
+
+    fn find(
+        &self,
+        id: &str,
+        resource: &Resource,
+        now: OffsetDateTime,
+    ) -> Result<Cursor, RelesysError> {
+        let cursor = self
+            .inner
+            .lock()
+            .ok()
+            .and_then(|map| map.by_id.get(id).cloned())
+            .filter(|c| now < c.expires_at && std::ptr::eq(c.selection.resource(), resource))
+            .ok_or_else(|| {
+                RelesysError::invalid(format!(
+                    "The cursor '{id}' is unknown or has expired; start again without a cursor"
+                ))
+            })?;
+        Ok(cursor)
+    }
+
+    /// Forgets every cursor (a full reset).
+    pub fn reset(&self) {
+        if let Ok(mut map) = self.inner.lock() {
+            *map = CursorMap::default();
+        }
+    }
+}
+
+/// One page of `records` (the resource's records, unfiltered) as the query
+/// asks, with its paging links.
+pub(super) fn page(
+    cursors: &Cursors,
+    query: ListQuery,
+    resource: &'static Resource,
+    records: Vec<Value>,
+    call: &Call,
+    now: OffsetDateTime,
+) -> Result<Value, RelesysError> {
+    let (selection, offset, from_cursor) = match (&query.cursor, query.selection) {
+        (Some(id), _) => {
+            let cursor = cursors.find(id, resource, now)?;
+            (cursor.selection, cursor.offset, true)
+        }
+        (None, Some(selection)) => (selection, query.offset, false),
+        (None, None) => return Err(RelesysError::invalid("The query is incomplete")),
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let matching = selection.apply(records);
+    let end = offset.saturating_add(limit).min(matching.len());
+    let data: Vec<Value> = matching
+        .get(offset..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    let link = |at: usize| {
+        let cursor = cursors.make(&selection, at, now);
+        format!(
+            "{}{}?limit={limit}&cursor={cursor}",
+            base_url(call),
+            resource.path
+        )
+    };
+    let paged = query.limit.is_some() || from_cursor;
+    let next = (paged && end < matching.len() && end > offset).then(|| link(end));
+    let previous = from_cursor.then(|| link(offset.saturating_sub(limit)));
+    Ok(json!({
+        "count": data.len(),
+        "data": data,
+        "nextUrl": next,
+        "previousUrl": previous,
+    }))
+}
+
+/// Where the client reached usermock: `http://HOST` plus `/relesys`
+/// unless it came by the real host's name (a container alias).
+fn base_url(call: &Call) -> String {
+    let host = call.header("host").unwrap_or("localhost");
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if name.eq_ignore_ascii_case(<super::Relesys as crate::vendors::Api>::REAL_HOST) {
+        format!("http://{host}")
+    } else {
+        format!("http://{host}/relesys")
+    }
+}

@@ -1,0 +1,334 @@
+//! `PATCH /users/{userId}`: an RFC 6902 JSON Patch document applied to a
+//! copy of the stored user, one operation at a time, so that
+//!
+//! - each operation sees the effect of the earlier ones, with the .NET
+//!   model's semantics: removing an optional member sets it to `null`
+//!   (it stays a member, so `remove /title` then `replace /title` works);
+//! - paths name members case-insensitively, as ASP.NET Core's JSON Patch
+//!   does (`/Name` is `/name`); custom-field keys stay exact (inferred);
+//! - the copy never grows past [`MAX_RECORD_BYTES`]: a `copy` of a member
+//!   into its own child doubles the record with each operation, so the size
+//!   is checked after each one and the patch refused before it can grow.
+//!
+//! The result must still read as a valid [`User`] and pass
+//! [`Catalog::problems`], or nothing changes and the answer is a 400 naming
+//! the operation at fault.
+
+use std::io;
+
+use json_patch::jsonptr::{PointerBuf, Token};
+use json_patch::PatchOperation;
+use serde_json::Value;
+
+use super::error::RelesysError;
+use super::user::{Catalog, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
+use crate::diagnostics::pointer_of;
+
+/// The largest a user may grow to within one patch, in bytes of JSON.
+/// (Report: the lead may wire this to a `--max-record-bytes` flag.)
+pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// The operations of a JSON Patch document (a JSON array), each read on its
+/// own so that a mistake names its index.
+pub(super) fn parse_ops(items: Vec<Value>) -> Result<Vec<PatchOperation>, RelesysError> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            serde_json::from_value::<PatchOperation>(item)
+                .map(canonical)
+                .map_err(|e| {
+                    RelesysError::invalid(format!(
+                        "Operation {i} is not a valid JSON Patch operation: {e}"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The operation with its pointers' member names spelled as the user's.
+fn canonical(op: PatchOperation) -> PatchOperation {
+    use PatchOperation as Op;
+    match op {
+        Op::Add(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            Op::Add(o)
+        }
+        Op::Remove(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            Op::Remove(o)
+        }
+        Op::Replace(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            Op::Replace(o)
+        }
+        Op::Move(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            o.from = canonical_pointer(&o.from);
+            Op::Move(o)
+        }
+        Op::Copy(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            o.from = canonical_pointer(&o.from);
+            Op::Copy(o)
+        }
+        Op::Test(mut o) => {
+            o.path = canonical_pointer(&o.path);
+            Op::Test(o)
+        }
+    }
+}
+
+/// Matches each token against the member names of the typed model at its
+/// level; tokens that name no member (and dictionary keys) stay as sent.
+fn canonical_pointer(pointer: &PointerBuf) -> PointerBuf {
+    let mut tokens: Vec<String> = pointer.tokens().map(|t| t.decoded().into_owned()).collect();
+    let member = tokens.first().map(|t| spelled(t, MEMBERS));
+    if let Some(member) = member {
+        tokens[0] = member.clone();
+        let nested: &[&str] = match member.as_str() {
+            "phoneNumber" | "secondaryPhoneNumber" => &["countryCode", "number"],
+            _ => &[],
+        };
+        if let Some(second) = tokens.get_mut(1) {
+            *second = spelled(second, nested);
+        }
+        if matches!(member.as_str(), "additionalDepartments" | "userGroups") {
+            if let Some(third) = tokens.get_mut(2) {
+                *third = spelled(third, &["id", "dataSource"]);
+            }
+        }
+    }
+    PointerBuf::from_tokens(tokens.iter().map(|t| Token::new(t.as_str())))
+}
+
+fn spelled(token: &str, names: &[&str]) -> String {
+    names
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(token))
+        .map_or_else(|| token.to_owned(), |name| (*name).to_owned())
+}
+
+/// Rejects operations that would change a read-only member (a `test` only
+/// reads, and so does a `copy`'s `from`).
+pub(super) fn reject_read_only(ops: &[PatchOperation]) -> Result<(), RelesysError> {
+    for (i, op) in ops.iter().enumerate() {
+        let mut written = Vec::new();
+        match op {
+            PatchOperation::Test(_) => {}
+            PatchOperation::Move(m) => {
+                written.push(op.path());
+                written.push(&m.from);
+            }
+            _ => written.push(op.path()),
+        }
+        for pointer in written {
+            if pointer.is_root() {
+                return Err(RelesysError::invalid(format!(
+                    "Operation {i} ({}): the whole user cannot be replaced; patch its members",
+                    describe(op)
+                )));
+            }
+            let member = pointer
+                .first()
+                .map(|t| t.decoded().into_owned())
+                .unwrap_or_default();
+            if READ_ONLY.contains(&member.as_str()) {
+                return Err(RelesysError::invalid(format!(
+                    "Operation {i} ({}): '/{member}' is read-only",
+                    describe(op)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies `ops` to a copy of `before` and returns the patched user, valid
+/// and normalised, or the 400 that explains why not.
+pub(super) fn apply(
+    before: &User,
+    ops: &[PatchOperation],
+    catalog: &Catalog,
+    max_bytes: usize,
+) -> Result<User, RelesysError> {
+    let mut doc = serde_json::to_value(before).map_err(|_| internal())?;
+    let mut size = json_size(&doc);
+    for (i, op) in ops.iter().enumerate() {
+        let grows = growth(&doc, op);
+        let mut next = size.saturating_add_signed(grows);
+        if next > max_bytes {
+            // The running estimate may overcount: measure before refusing,
+            // and refuse before the operation allocates anything.
+            next = json_size(&doc).saturating_add_signed(grows);
+            if next > max_bytes {
+                return Err(RelesysError::invalid(format!(
+                    "Operation {i} ({}): the user would grow beyond {max_bytes} bytes",
+                    describe(op)
+                )));
+            }
+        }
+        json_patch::patch_unsafe(&mut doc, std::slice::from_ref(op)).map_err(|e| {
+            RelesysError::invalid(format!("Operation {i} ({}): {}", describe(op), e.kind))
+        })?;
+        keep_optional_members(&mut doc);
+        size = next;
+    }
+    let user = typed(&doc, ops)?;
+    let blame = |pointer: &str| blame(ops, pointer);
+    if let Some((pointer, message)) = catalog.problems(&user).into_iter().next() {
+        return Err(RelesysError::invalid(format!(
+            "{}{pointer}: {message}",
+            blame(&pointer)
+        )));
+    }
+    if let Err(message) = status_change_allowed(before.status, user.status) {
+        return Err(RelesysError::invalid(format!(
+            "{}/status: {message}",
+            blame("/status")
+        )));
+    }
+    let mut user = user;
+    catalog.normalise(&mut user);
+    Ok(user)
+}
+
+/// The patched document as a [`User`], or the 400 naming what does not fit.
+fn typed(doc: &Value, ops: &[PatchOperation]) -> Result<User, RelesysError> {
+    if let Value::Object(members) = doc {
+        if let Some(unknown) = members.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+            let pointer = format!("/{unknown}");
+            return Err(RelesysError::invalid(format!(
+                "{}'{pointer}' is not a member of a user",
+                blame(ops, &pointer)
+            )));
+        }
+    }
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        let mut pointer = pointer_of(e.path());
+        let message = e.into_inner().to_string();
+        // serde reports a missing member at its parent; name the member.
+        if let Some(member) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            pointer = format!("{pointer}/{member}");
+        }
+        RelesysError::invalid(format!("{}{pointer}: {message}", blame(ops, &pointer)))
+    })
+}
+
+/// A removed optional member of the .NET model is `null`, not gone.
+fn keep_optional_members(doc: &mut Value) {
+    if let Value::Object(members) = doc {
+        for member in OPTIONAL_MEMBERS {
+            if !members.contains_key(*member) {
+                members.insert((*member).to_owned(), Value::Null);
+            }
+        }
+    }
+}
+
+/// How many bytes `op` adds to `doc` at most (negative when it shrinks it):
+/// the new value plus its key, less a value it replaces in an object.
+fn growth(doc: &Value, op: &PatchOperation) -> isize {
+    let size_at = |pointer: &str| doc.pointer(pointer).map_or(0, json_size);
+    let replaced = |pointer: &str| match pointer.rfind('/') {
+        Some(cut) if doc.pointer(&pointer[..cut]).is_some_and(Value::is_object) => size_at(pointer),
+        _ => 0,
+    };
+    let key = |pointer: &str| pointer.len().saturating_add(4);
+    let (added, removed) = match op {
+        PatchOperation::Add(o) => {
+            let path = o.path.as_str();
+            (
+                json_size(&o.value).saturating_add(key(path)),
+                replaced(path),
+            )
+        }
+        PatchOperation::Replace(o) => (json_size(&o.value), size_at(o.path.as_str())),
+        PatchOperation::Remove(o) => (0, size_at(o.path.as_str())),
+        PatchOperation::Copy(o) => {
+            let path = o.path.as_str();
+            let copied = size_at(o.from.as_str()).saturating_add(key(path));
+            (copied, replaced(path))
+        }
+        PatchOperation::Move(o) => (key(o.path.as_str()), 0),
+        PatchOperation::Test(_) => (0, 0),
+    };
+    let added = isize::try_from(added).unwrap_or(isize::MAX);
+    let removed = isize::try_from(removed).unwrap_or(isize::MAX);
+    added.saturating_sub(removed)
+}
+
+/// The length of `value` written as compact JSON, without writing it.
+pub(super) fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+fn internal() -> RelesysError {
+    RelesysError::Shared(crate::vendors::SharedError::Internal)
+}
+
+/// Which status changes a PATCH may make (inferred; docs/vendors/relesys.md).
+fn status_change_allowed(from: Status, to: Status) -> Result<(), String> {
+    use Status::*;
+    match (from, to) {
+        _ if from == to => Ok(()),
+        (_, Disabled) | (Disabled | LoginBlocked, Activated) => Ok(()),
+        (Pending, Activated) => {
+            Err("a Pending user becomes Activated by accepting the invitation".into())
+        }
+        (_, Pending | LoginBlocked) => Err(format!(
+            "the status '{to:?}' is set by Relesys, not through the API"
+        )),
+        _ => Err(format!(
+            "the status cannot change from '{from:?}' to '{to:?}'"
+        )),
+    }
+}
+
+/// "Operation N (op /path): " for the last operation that wrote the
+/// top-level member of `pointer`; empty when none did.
+fn blame(ops: &[PatchOperation], pointer: &str) -> String {
+    let member = pointer
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    ops.iter()
+        .enumerate()
+        .rev()
+        .find(|(_, op)| {
+            !matches!(op, PatchOperation::Test(_))
+                && op.path().first().is_some_and(|t| t.decoded() == member)
+        })
+        .map(|(i, op)| format!("Operation {i} ({}): ", describe(op)))
+        .unwrap_or_default()
+}
+
+fn describe(op: &PatchOperation) -> String {
+    let name = match op {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
+    };
+    format!("{name} {}", op.path().as_str())
+}

@@ -1,0 +1,443 @@
+//! The query language of Relesys' list endpoints (concepts pages
+//! "Filtering" and "Pagination", `GET /users` and `GET /userGroups`):
+//!
+//! - `prop=value` (equals) and `prop[ne|lt|lte|gt|gte]=value` on the
+//!   resource's filterable properties, all combined with AND;
+//! - `sort=a,b`: comma-separated sortable properties; a leading `-` sorts
+//!   that property descending (inferred: the docs give no syntax);
+//! - `offset` (default 0), `limit` (default 200, 1–1000), `cursor`.
+//!
+//! An unknown parameter, property, operator or value is a 400, never an
+//! unfiltered list. Names match case-insensitively, as .NET binds query
+//! parameters; text compares case-insensitively (inferred, as SQL Server's
+//! default collation does); `null` as a value means a missing value.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::dates;
+use super::error::RelesysError;
+use crate::vendors::is_hyphenated_uuid;
+
+pub(super) const DEFAULT_LIMIT: usize = 200;
+pub(super) const MAX_LIMIT: usize = 1000;
+
+/// How a property's values read and compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Text,
+    Date,
+    Guid,
+    /// One of a fixed set of names (the user's `status`).
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Debug)]
+pub(super) struct Property {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub sortable: bool,
+}
+
+const fn prop(name: &'static str, kind: Kind, sortable: bool) -> Property {
+    Property {
+        name,
+        kind,
+        sortable,
+    }
+}
+
+/// A list endpoint: what it is called in messages, its path and its
+/// properties. Records are tried in `default_sort` order, then by `id`.
+#[derive(Debug)]
+pub(super) struct Resource {
+    pub plural: &'static str,
+    pub path: &'static str,
+    pub properties: &'static [Property],
+    pub default_sort: &'static str,
+}
+
+use Kind::{Date, Guid, Text};
+
+const STATUSES: &[&str] = &["Activated", "Disabled", "Pending", "LoginBlocked"];
+
+pub(super) const USERS: Resource = Resource {
+    plural: "users",
+    path: "/api/v1.3/users",
+    properties: &[
+        prop("birthDate", Date, true),
+        prop("creationDateTime", Date, true),
+        prop("dataSource", Text, true),
+        prop("email", Text, true),
+        prop("employmentDate", Date, true),
+        prop("employmentEndDate", Date, true),
+        prop("externalId", Text, true),
+        prop("lastModifiedDateTime", Date, true),
+        prop("name", Text, true),
+        prop("secondaryEmail", Text, true),
+        prop("status", Kind::Choice(STATUSES), true),
+        prop("title", Text, true),
+        prop("userName", Text, true),
+        prop("id", Guid, false),
+        prop("primaryDepartmentId", Guid, false),
+    ],
+    default_sort: "creationDateTime",
+};
+
+pub(super) const USER_GROUPS: Resource = Resource {
+    plural: "user groups",
+    path: "/api/v1.3/userGroups",
+    properties: &[
+        prop("creationDateTime", Date, true),
+        prop("description", Text, true),
+        prop("externalId", Text, true),
+        prop("lastModifiedDateTime", Date, true),
+        prop("name", Text, true),
+        prop("id", Guid, false),
+    ],
+    default_sort: "creationDateTime",
+};
+
+/// Inferred from the filtering page's department example and the object.
+pub(super) const DEPARTMENTS: Resource = Resource {
+    plural: "departments",
+    path: "/api/v1.3/departments",
+    properties: &[
+        prop("creationDateTime", Date, true),
+        prop("externalId", Text, true),
+        prop("lastModifiedDateTime", Date, true),
+        prop("name", Text, true),
+        prop("type", Text, true),
+        prop("id", Guid, false),
+        prop("parentId", Guid, false),
+    ],
+    default_sort: "creationDateTime",
+};
+
+/// Inferred from the custom-field object `{id, externalId, name, type}`.
+pub(super) const CUSTOM_FIELDS: Resource = Resource {
+    plural: "custom fields",
+    path: "/api/v1.3/customfields/users",
+    properties: &[
+        prop("externalId", Text, true),
+        prop("name", Text, true),
+        prop("type", Text, true),
+        prop("id", Guid, false),
+    ],
+    default_sort: "name",
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Null,
+    /// Lower-cased text, GUID or choice.
+    Text(String),
+    Date(OffsetDateTime),
+}
+
+#[derive(Debug, Clone)]
+struct Filter {
+    property: &'static Property,
+    op: Op,
+    operand: Operand,
+}
+
+#[derive(Debug, Clone)]
+struct SortKey {
+    property: &'static Property,
+    descending: bool,
+}
+
+/// The filters and sort of a list request: what a cursor keeps.
+#[derive(Debug, Clone)]
+pub(super) struct Selection {
+    resource: &'static Resource,
+    filters: Vec<Filter>,
+    sort: Vec<SortKey>,
+}
+
+/// A parsed list request.
+#[derive(Debug)]
+pub(super) struct ListQuery {
+    /// `None` when the request names a cursor, which carries them.
+    pub selection: Option<Selection>,
+    pub offset: usize,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn invalid(message: String) -> RelesysError {
+    RelesysError::Invalid(message)
+}
+
+/// Reads the query string of a list request on `resource`.
+pub(super) fn parse(
+    resource: &'static Resource,
+    query: Option<&str>,
+) -> Result<ListQuery, RelesysError> {
+    let mut selection = Selection {
+        resource,
+        filters: Vec::new(),
+        sort: Vec::new(),
+    };
+    let (mut offset, mut limit, mut cursor, mut sort) = (None, None, None, None);
+    let mut has_filters = false;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let once = |slot: &mut Option<String>| match slot.replace(value.to_string()) {
+            None => Ok(()),
+            Some(_) => Err(invalid(format!(
+                "The query parameter '{key}' is given twice"
+            ))),
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "offset" => once(&mut offset)?,
+            "limit" => once(&mut limit)?,
+            "cursor" => once(&mut cursor)?,
+            "sort" => once(&mut sort)?,
+            _ => {
+                has_filters = true;
+                selection.filters.push(filter(resource, &key, &value)?);
+            }
+        }
+    }
+    if cursor.is_some() && (has_filters || sort.is_some() || offset.is_some()) {
+        return Err(invalid(
+            "A cursor carries its own filters, sort and position: send only 'cursor' and 'limit'"
+                .to_owned(),
+        ));
+    }
+    if let Some(sort) = &sort {
+        selection.sort = sort_keys(resource, sort)?;
+    }
+    let offset = match offset {
+        Some(text) => number("offset", &text, 0, usize::MAX)?,
+        None => 0,
+    };
+    let limit = limit
+        .map(|text| number("limit", &text, 1, MAX_LIMIT))
+        .transpose()?;
+    Ok(ListQuery {
+        selection: cursor.is_none().then_some(selection),
+        offset,
+        limit,
+        cursor,
+    })
+}
+
+fn number(name: &str, text: &str, min: usize, max: usize) -> Result<usize, RelesysError> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(format!(
+                "The query parameter '{name}' must be a whole number from {min} to {max}, not '{text}'"
+            ))
+        })
+}
+
+fn property(resource: &'static Resource, name: &str) -> Result<&'static Property, RelesysError> {
+    resource
+        .properties
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            invalid(format!(
+                "'{name}' is not a filterable property of {}",
+                resource.plural
+            ))
+        })
+}
+
+fn filter(resource: &'static Resource, key: &str, value: &str) -> Result<Filter, RelesysError> {
+    let (name, op) = match key.split_once('[') {
+        None => (key, Op::Eq),
+        Some((name, rest)) => {
+            let op = match rest
+                .strip_suffix(']')
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("eq") => Op::Eq,
+                Some("ne") => Op::Ne,
+                Some("lt") => Op::Lt,
+                Some("lte") => Op::Lte,
+                Some("gt") => Op::Gt,
+                Some("gte") => Op::Gte,
+                _ => {
+                    return Err(invalid(format!(
+                        "'{key}': the filter operator must be one of [ne], [lt], [lte], [gt], [gte]"
+                    )))
+                }
+            };
+            (name, op)
+        }
+    };
+    let property = property(resource, name)?;
+    let ordered = matches!(op, Op::Lt | Op::Lte | Op::Gt | Op::Gte);
+    if ordered && matches!(property.kind, Guid | Kind::Choice(_)) {
+        return Err(invalid(format!(
+            "'{key}': '{}' can only be compared with equals or [ne]",
+            property.name
+        )));
+    }
+    let operand = operand(property, key, value, ordered)?;
+    Ok(Filter {
+        property,
+        op,
+        operand,
+    })
+}
+
+fn operand(
+    property: &Property,
+    key: &str,
+    value: &str,
+    ordered: bool,
+) -> Result<Operand, RelesysError> {
+    if value == "null" {
+        return if ordered {
+            Err(invalid(format!("'{key}': null cannot be ordered")))
+        } else {
+            Ok(Operand::Null)
+        };
+    }
+    let wrong = |what: &str| invalid(format!("'{key}': '{value}' is not {what}"));
+    match property.kind {
+        Text => Ok(Operand::Text(value.to_lowercase())),
+        Date => dates::parse(value)
+            .map(Operand::Date)
+            .ok_or_else(|| wrong("a date")),
+        Guid if is_hyphenated_uuid(value) => Ok(Operand::Text(value.to_ascii_lowercase())),
+        Guid => Err(wrong("a GUID")),
+        Kind::Choice(names) => names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(value))
+            .map(|n| Operand::Text(n.to_ascii_lowercase()))
+            .ok_or_else(|| wrong(&format!("one of {}", names.join(", ")))),
+    }
+}
+
+fn sort_keys(resource: &'static Resource, text: &str) -> Result<Vec<SortKey>, RelesysError> {
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (descending, name) = match part.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, part),
+            };
+            let property = resource
+                .properties
+                .iter()
+                .find(|p| p.sortable && p.name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "'{part}' is not a sortable property of {}",
+                        resource.plural
+                    ))
+                })?;
+            Ok(SortKey {
+                property,
+                descending,
+            })
+        })
+        .collect()
+}
+
+impl Selection {
+    pub fn resource(&self) -> &'static Resource {
+        self.resource
+    }
+
+    /// The records that pass every filter, in the requested order.
+    pub fn apply(&self, records: Vec<Value>) -> Vec<Value> {
+        let mut kept: Vec<Value> = records
+            .into_iter()
+            .filter(|r| self.filters.iter().all(|f| f.accepts(r)))
+            .collect();
+        kept.sort_by(|a, b| self.compare(a, b));
+        kept
+    }
+
+    fn compare(&self, a: &Value, b: &Value) -> Ordering {
+        let default = self
+            .resource
+            .properties
+            .iter()
+            .find(|p| p.name == self.resource.default_sort);
+        let keys = self.sort.iter().map(|k| (k.property, k.descending));
+        let fallback = default.map(|p| (p, false));
+        for (property, descending) in keys.chain(fallback) {
+            let order = compare_values(property, a, b);
+            let order = if descending { order.reverse() } else { order };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        let id = |r: &Value| r["id"].as_str().unwrap_or_default().to_ascii_lowercase();
+        id(a).cmp(&id(b))
+    }
+}
+
+/// A record's value of `property`, as an operand.
+fn value_of(property: &Property, record: &Value) -> Operand {
+    match record.get(property.name).and_then(Value::as_str) {
+        None => Operand::Null,
+        Some(text) => match property.kind {
+            Date => dates::parse(text).map_or(Operand::Null, Operand::Date),
+            _ => Operand::Text(text.to_lowercase()),
+        },
+    }
+}
+
+/// Missing values sort first, as SQL Server's `NULL`s do.
+fn compare_values(property: &Property, a: &Value, b: &Value) -> Ordering {
+    order(&value_of(property, a), &value_of(property, b))
+}
+
+fn order(a: &Operand, b: &Operand) -> Ordering {
+    match (a, b) {
+        (Operand::Null, Operand::Null) => Ordering::Equal,
+        (Operand::Null, _) => Ordering::Less,
+        (_, Operand::Null) => Ordering::Greater,
+        (Operand::Text(x), Operand::Text(y)) => x.cmp(y),
+        (Operand::Date(x), Operand::Date(y)) => x.cmp(y),
+        (Operand::Text(_), Operand::Date(_)) => Ordering::Less,
+        (Operand::Date(_), Operand::Text(_)) => Ordering::Greater,
+    }
+}
+
+impl Filter {
+    fn accepts(&self, record: &Value) -> bool {
+        let have = value_of(self.property, record);
+        match (&have, &self.operand, self.op) {
+            (_, Operand::Null, Op::Eq) => have == Operand::Null,
+            (_, Operand::Null, _) => have != Operand::Null,
+            // A missing value differs from every value and orders with none.
+            (Operand::Null, _, Op::Ne) => true,
+            (Operand::Null, _, _) => false,
+            (_, want, op) => {
+                let order = order(&have, want);
+                match op {
+                    Op::Eq => order == Ordering::Equal,
+                    Op::Ne => order != Ordering::Equal,
+                    Op::Lt => order == Ordering::Less,
+                    Op::Lte => order != Ordering::Greater,
+                    Op::Gt => order == Ordering::Greater,
+                    Op::Gte => order != Ordering::Less,
+                }
+            }
+        }
+    }
+}
