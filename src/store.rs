@@ -125,11 +125,6 @@ impl Store {
         }
     }
 
-    /// Whether a named session exists.
-    pub fn has_session(&self, id: &str) -> bool {
-        self.sessions.contains_key(id)
-    }
-
     /// Drops sessions unused for longer than the idle bound, then the least
     /// recently used ones beyond the count bound. Returns the dropped ids
     /// (their scenario activations and counters go too).

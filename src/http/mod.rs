@@ -88,14 +88,6 @@ pub(crate) fn match_path<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str
     Some(captures.values().collect())
 }
 
-/// The `index`-th `{param}` of `pattern` in `path`, lower-cased; empty when
-/// the path does not match.
-pub(crate) fn path_param(pattern: &str, path: &str, index: usize) -> String {
-    match_path(pattern, path)
-        .and_then(|params| params.get(index).map(|p| p.to_ascii_lowercase()))
-        .unwrap_or_default()
-}
-
 /// A finished answer, not yet a hyper response.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {

@@ -27,7 +27,6 @@ use crate::store::{BrokenRecord, State};
 
 pub(crate) mod activity;
 pub(crate) mod awork;
-pub(crate) mod legacy;
 pub(crate) mod relesys;
 pub(crate) mod replay;
 #[cfg(test)]

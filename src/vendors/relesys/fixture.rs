@@ -12,10 +12,10 @@ use time::Duration;
 
 use super::auth::{self, Grant, OAuthClient, Tokens};
 use super::catalogue::{CustomField, Department, Entry, UserGroup};
-use super::limiter::Limiter;
 use super::user::{Catalog, User};
 use super::{Catalogues, Config, Relesys};
 use crate::diagnostics::{FileProblem, SourceFile};
+use crate::rate_limit::RateLimiter as Limiter;
 use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
 
 /// The longest `token_lifetime_seconds` a fixture may set: one year.
@@ -176,7 +176,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     }
     let rpm = settings.rate_limit.requests_per_minute;
     let limiter = (settings.rate_limit.enabled || options.rate_limit)
-        .then(|| Limiter::new(rpm, Duration::minutes(1)));
+        .then(|| Limiter::new(rpm, std::time::Duration::from_secs(60)));
     let lifetime = i64::try_from(settings.token_lifetime_seconds).unwrap_or(i64::MAX);
     let created_status = if settings.created_status == 200 {
         StatusCode::OK

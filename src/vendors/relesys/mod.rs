@@ -8,7 +8,6 @@
 //!
 //! - `fixture.rs`: the fixture format and loading;
 //! - `auth.rs`: tokens, scopes, the token endpoint;
-//! - `limiter.rs`: the per-client throttling on the request's clock;
 //! - `user.rs`: the typed user and its validation;
 //! - `dates.rs`: the date forms read and written;
 //! - `patch.rs`: JSON Patch on a user;
@@ -23,7 +22,6 @@ mod create;
 mod dates;
 mod error;
 mod fixture;
-mod limiter;
 mod lists;
 mod patch;
 mod query;
@@ -34,12 +32,12 @@ use serde_json::{json, Value};
 
 use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::error::{Expected, RelesysError, Throttled, TokenProblem};
-use self::limiter::Limiter;
 use self::lists::Cursors;
 use self::patch::MAX_RECORD_BYTES;
 use self::query::Resource;
 use self::user::{Catalog, User};
 use crate::http::{Call, PathPattern, Reply};
+use crate::rate_limit::RateLimiter as Limiter;
 use crate::timestamps;
 use crate::vendors::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
@@ -189,9 +187,13 @@ impl Relesys {
         let now = request.now();
         let grant = self.config.tokens.authenticate(request.call, now)?;
         if let Some(limiter) = &self.config.limiter {
-            limiter
-                .check(&grant.client_id.to_ascii_lowercase(), now)
-                .map_err(RelesysError::RateLimited)?;
+            let quota = limiter.check(&grant.client_id.to_ascii_lowercase(), now);
+            if !quota.allowed {
+                return Err(RelesysError::RateLimited(Throttled {
+                    limit: quota.limit,
+                    retry_after_secs: quota.reset_after_secs,
+                }));
+            }
         }
         Ok(grant)
     }

@@ -1,0 +1,90 @@
+//! The text fields of awork's `UserForm` and the rules each one follows,
+//! shared by `PUT /users/{id}`, `POST /invitations` and fixture checks.
+//!
+//! Limits are the spec's `maxLength` (`UserForm`); `gender` takes the three
+//! values the invitation docs name; `language` is ISO 639-1 or a tag that
+//! starts with one (the spec's example is `en-GB`).
+
+use super::languages;
+use super::user::User;
+
+/// `(member, property as awork's errors name it, maxLength)`.
+pub(super) const TEXT_FIELDS: &[(&str, &str, usize)] = &[
+    ("firstName", "FirstName", 1000),
+    ("lastName", "LastName", 1000),
+    ("gender", "Gender", 25),
+    ("title", "Title", 100),
+    ("position", "Position", 1000),
+    ("language", "Language", 25),
+];
+
+/// The values `gender` may take (invitation docs: "Can be 'male', 'female'
+/// or 'other'").
+pub(super) const GENDERS: &[&str] = &["male", "female", "other"];
+
+/// The PascalCase property of a member, as awork's validation errors name it.
+pub(super) fn property(member: &str) -> &'static str {
+    TEXT_FIELDS
+        .iter()
+        .find(|(m, _, _)| *m == member)
+        .map_or("", |(_, p, _)| p)
+}
+
+/// What is wrong with `value` for the text field `member`, if anything.
+/// Lengths count UTF-16 code units, as .NET's `string.Length` does (never
+/// fewer than the code points a JSON Schema `maxLength` counts).
+pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+    let (_, property, max) = TEXT_FIELDS.iter().find(|(m, _, _)| *m == member)?;
+    let length = value.encode_utf16().count();
+    if length > *max {
+        return Some(format!(
+            "The length of '{property}' must be {max} characters or fewer. You entered {length} characters."
+        ));
+    }
+    match member {
+        "gender" if !GENDERS.contains(&value) => Some(format!(
+            "'{value}' is not a valid gender: use 'male', 'female' or 'other'."
+        )),
+        "language" if !languages::is_language_tag(value) => {
+            Some(format!("'{value}' is not a valid ISO 639-1 language code."))
+        }
+        _ => None,
+    }
+}
+
+/// A stored user's text fields, for fixture checks.
+pub(super) fn stored_fields(user: &User) -> [(&'static str, Option<&str>); 5] {
+    [
+        ("firstName", user.first_name.as_deref()),
+        ("lastName", user.last_name.as_deref()),
+        ("gender", user.gender.as_deref()),
+        ("title", user.title.as_deref()),
+        ("position", user.position.as_deref()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_count_utf16_units_and_are_inclusive() {
+        assert_eq!(field_problem("title", &"x".repeat(100)), None);
+        assert_eq!(
+            field_problem("title", &"x".repeat(101)).as_deref(),
+            Some("The length of 'Title' must be 100 characters or fewer. You entered 101 characters.")
+        );
+        // 13 emoji are 13 code points but 26 UTF-16 units.
+        assert!(field_problem("gender", &"😀".repeat(13)).is_some());
+    }
+
+    #[test]
+    fn gender_and_language_follow_the_docs() {
+        for ok in ["male", "female", "other"] {
+            assert_eq!(field_problem("gender", ok), None);
+        }
+        assert!(field_problem("gender", "Female").is_some());
+        assert_eq!(field_problem("language", "en-GB"), None);
+        assert!(field_problem("language", "english").is_some());
+    }
+}

@@ -1,0 +1,243 @@
+//! A user's lifecycle: `GET /users/me` (and `/me`), `POST
+//! /users/{id}/deactivate`, `/activate`, `/setarchived`, and `DELETE
+//! /users/{id}` (a soft delete), each with the permission the spec's
+//! "Required Permissions" names.
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use serde_json::{json, Value};
+
+use super::error::{Action, AworkError, PropertyError};
+use super::update::{refuse_inactive, touch};
+use super::user::{Timestamp, User};
+use super::{path_guid, permission, Awork, Caller};
+use crate::http::Reply;
+use crate::vendors::{Api, Request};
+
+/// Refusal to leave the workspace without an active admin.
+pub(super) fn last_admin(id: &str) -> AworkError {
+    AworkError::InvalidOperation {
+        detail: format!("User '{id}' is the last admin of the workspace."),
+    }
+}
+
+fn no_content() -> Reply {
+    Reply {
+        status: StatusCode::NO_CONTENT,
+        headers: Vec::new(),
+        body: Bytes::new(),
+    }
+}
+
+/// `user` with members appended after its own (`ExtendedUser`,
+/// `UserAndWorkspace` repeat `User`'s properties first).
+fn extended(user: &User, more: Value) -> Result<Value, AworkError> {
+    let mut value = serde_json::to_value(user).map_err(|_| AworkError::ServerError)?;
+    if let (Some(map), Value::Object(more)) = (value.as_object_mut(), more) {
+        map.extend(more);
+    }
+    Ok(value)
+}
+
+impl Awork {
+    pub(super) fn me_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let user = self.visible_user(request, &caller.user_id)?;
+        let workspace = &self.world.workspace;
+        let body = extended(
+            &user,
+            json!({
+                "accountId": null,
+                "workspace": { "id": workspace.id, "name": workspace.name, "url": workspace.url },
+            }),
+        )?;
+        Ok(Reply::json(StatusCode::OK, &body))
+    }
+
+    pub(super) fn deactivate_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let id = path_guid(request.param("userId"))?;
+        let summary = bool_query(request, "includeSummary", "IncludeSummary")?.unwrap_or(false);
+        let target = self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
+        self.keep_an_admin(request, &target)?;
+        let by = self.canonical_id(request, &caller.user_id)?;
+        let now = request.now();
+        self.write(request, &id, |user| {
+            refuse_inactive(user)?;
+            user.is_deactivated = true;
+            user.status.is_deactivated = true;
+            user.deactivated_on = Some(Timestamp::next_write(None, now));
+            touch(user, &by, now)
+        })?;
+        if summary {
+            // usermock has no projects: nothing is reassigned or deleted.
+            Ok(Reply::json(
+                StatusCode::OK,
+                &json!({ "privateProjectManagersReassignedCount": 0, "privateProjectsDeletedCount": 0 }),
+            ))
+        } else {
+            Ok(no_content())
+        }
+    }
+
+    pub(super) fn activate_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let id = path_guid(request.param("userId"))?;
+        self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
+        let by = self.canonical_id(request, &caller.user_id)?;
+        let now = request.now();
+        self.write(request, &id, |user| {
+            if user.is_archived {
+                return Err(AworkError::EntityArchived {
+                    id: user.id.clone(),
+                });
+            }
+            if !user.is_deactivated {
+                return Err(AworkError::InvalidOperation {
+                    detail: format!("User '{}' is not deactivated.", user.id),
+                });
+            }
+            user.is_deactivated = false;
+            user.status.is_deactivated = false;
+            user.deactivated_on = None;
+            touch(user, &by, now)
+        })?;
+        Ok(no_content())
+    }
+
+    pub(super) fn set_archived_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let id = path_guid(request.param("userId"))?;
+        let archived = self.archived_form(request)?;
+        let target = self.permitted_target(request, caller, &id, permission::MANAGE_PROJECTS)?;
+        if archived {
+            self.keep_an_admin(request, &target)?;
+        }
+        let by = self.canonical_id(request, &caller.user_id)?;
+        let now = request.now();
+        let user = self.write(request, &id, |user| {
+            user.is_archived = archived;
+            touch(user, &by, now)
+        })?;
+        let body = extended(&user, json!({ "accountId": null }))?;
+        Ok(Reply::json(StatusCode::OK, &body))
+    }
+
+    pub(super) fn delete_user_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let id = path_guid(request.param("userId"))?;
+        let target = self.permitted_target(request, caller, &id, permission::DELETE_USERS)?;
+        self.keep_an_admin(request, &target)?;
+        let by = self.canonical_id(request, &caller.user_id)?;
+        let now = request.now();
+        self.write(request, &id, |user| {
+            user.deleted_on = Some(Timestamp::next_write(None, now));
+            touch(user, &by, now)
+        })?;
+        Ok(no_content())
+    }
+
+    /// Permission first (401), then existence (404).
+    fn permitted_target(
+        &self,
+        request: &Request<'_>,
+        caller: &Caller,
+        id: &str,
+        needed: &str,
+    ) -> Result<User, AworkError> {
+        if !caller.may(needed) {
+            let action = match needed {
+                permission::MANAGE_PROJECTS => Action::Archive,
+                permission::DELETE_USERS => Action::Delete,
+                _ => Action::Activate,
+            };
+            return Err(AworkError::Unauthorized(action));
+        }
+        self.visible_user(request, id)
+    }
+
+    /// "This is only possible if the user is not the last admin user":
+    /// an active admin may only leave while another active admin remains.
+    fn keep_an_admin(&self, request: &Request<'_>, target: &User) -> Result<(), AworkError> {
+        let id = target.id.to_ascii_lowercase();
+        if !self.world.admins.contains(&id) || !is_active(target) {
+            return Ok(());
+        }
+        for other in self.world.admins.iter().filter(|a| **a != id) {
+            let user: Option<User> = request.state.read(Awork::NAME, other)?;
+            if user.as_ref().is_some_and(is_active) {
+                return Ok(());
+            }
+        }
+        Err(last_admin(&target.id))
+    }
+
+    /// `ArchivedForm`: `{"isArchived": bool}`.
+    fn archived_form(&self, request: &Request<'_>) -> Result<bool, AworkError> {
+        let call = request.call;
+        if call.header("content-type").is_some() && !call.declares_json() {
+            return Err(AworkError::UnsupportedMediaType {
+                declared: call.header("content-type").map(str::to_owned),
+            });
+        }
+        let Value::Object(members) = request.json(false)? else {
+            return Err(AworkError::ServerError);
+        };
+        let mut errors = self.other_member_errors(&members, &["isArchived"]);
+        let archived = match members.get("isArchived") {
+            Some(Value::Bool(flag)) => Some(*flag),
+            Some(other) => {
+                errors.push(PropertyError::new(
+                    "IsArchived",
+                    format!(
+                        "'IsArchived' must be a boolean, not {}.",
+                        super::update::json_kind(other)
+                    ),
+                ));
+                None
+            }
+            None => {
+                errors.push(PropertyError::new(
+                    "IsArchived",
+                    "'IsArchived' must be set.",
+                ));
+                None
+            }
+        };
+        match archived {
+            Some(flag) if errors.is_empty() => Ok(flag),
+            _ => Err(AworkError::ValidationFailed(errors)),
+        }
+    }
+}
+
+/// Signed in and usable: invited and accepted, not deactivated, archived
+/// or deleted.
+fn is_active(user: &User) -> bool {
+    user.status.invitation_accepted
+        && !user.is_deactivated
+        && !user.is_archived
+        && !user.is_deleted()
+}
+
+/// A boolean query parameter as ASP.NET binds it (`true`/`false`, any
+/// case); anything else, or the parameter twice, is awork's 400.
+pub(super) fn bool_query(
+    request: &Request<'_>,
+    name: &str,
+    property: &str,
+) -> Result<Option<bool>, AworkError> {
+    let values = super::list::query_values(request, name);
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] if one.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        [one] if one.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        _ => Err(AworkError::ValidationFailed(vec![PropertyError::new(
+            property,
+            format!(
+                "The value '{}' is not valid for {property}.",
+                values.join(",")
+            ),
+        )])),
+    }
+}

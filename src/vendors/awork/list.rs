@@ -1,0 +1,202 @@
+//! `GET /users`: paging (`page`, `pageSize`; `aw-*` headers, bare array),
+//! `showArchived`, `filterby` and `orderby` (developers.awork.com
+//! pagination, filtering and ordering pages; the spec's `GetUsers`).
+
+use std::cmp::Ordering;
+
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::StatusCode;
+
+use super::error::{AworkError, PropertyError};
+use super::filter::{self, compare, property_name, property_value};
+use super::lifecycle::bool_query;
+use super::user::User;
+use super::Awork;
+use crate::http::Reply;
+use crate::vendors::{Api, Request};
+
+/// "maximum of 1000" (pagination guide).
+pub(super) const MAX_PAGE_SIZE: u32 = 1000;
+
+/// The values of query parameter `name` (matched case-insensitively, as
+/// ASP.NET binds them), decoded.
+pub(super) fn query_values(request: &Request<'_>, name: &str) -> Vec<String> {
+    let query = request.call.query.as_deref().unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.into_owned())
+        .collect()
+}
+
+/// One value of a parameter at most; twice is a 400 rather than a guess.
+fn single(request: &Request<'_>, name: &str, property: &str) -> Result<Option<String>, AworkError> {
+    let mut values = query_values(request, name);
+    match values.len() {
+        0 => Ok(None),
+        1 => Ok(values.pop()),
+        _ => Err(AworkError::ValidationFailed(vec![PropertyError::new(
+            property,
+            format!("'{property}' was given {} times.", values.len()),
+        )])),
+    }
+}
+
+fn number(
+    request: &Request<'_>,
+    name: &str,
+    property: &str,
+    max: u32,
+) -> Result<Option<u32>, AworkError> {
+    let Some(text) = single(request, name, property)? else {
+        return Ok(None);
+    };
+    match text.parse::<u32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(AworkError::ValidationFailed(vec![PropertyError::new(
+            property,
+            format!("The value '{text}' is not valid for {property}: use a whole number from 1 to {max}."),
+        )])),
+    }
+}
+
+/// One `orderby` key.
+#[derive(Debug, Clone, Copy)]
+struct SortKey {
+    property: &'static str,
+    descending: bool,
+}
+
+/// `LastName asc`, `LastName,FirstName desc` (each key's own direction,
+/// `asc` by default; no spaces around `,`).
+fn parse_order(text: &str) -> Result<Vec<SortKey>, AworkError> {
+    let invalid = |detail: String| AworkError::InvalidFilterOrOrder { detail };
+    text.split(',')
+        .map(|item| {
+            if item.trim() != item || item.is_empty() {
+                return Err(invalid(format!(
+                    "'{text}' is not a sort statement: no spaces around ',' and no empty keys."
+                )));
+            }
+            let mut words = item.split(' ').filter(|w| !w.is_empty());
+            let name = words.next().unwrap_or_default();
+            let descending = match (words.next(), words.next()) {
+                (None, _) | (Some("asc"), None) => false,
+                (Some("desc"), None) => true,
+                _ => {
+                    return Err(invalid(format!(
+                        "'{item}' is not a sort key: use 'Property asc' or 'Property desc'."
+                    )))
+                }
+            };
+            let property = property_name(name)
+                .ok_or_else(|| invalid(format!("'{name}' is not a sortable property of users.")))?;
+            Ok(SortKey {
+                property,
+                descending,
+            })
+        })
+        .collect()
+}
+
+/// Ordered by the keys, then by `createdOn` and `id` (inferred), so that
+/// every order is total and pages never overlap.
+fn sort(users: &mut [User], keys: &[SortKey]) {
+    users.sort_by(|a, b| {
+        keys.iter()
+            .map(|key| {
+                let order = compare(
+                    &property_value(a, key.property),
+                    &property_value(b, key.property),
+                );
+                if key.descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            })
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or_else(|| {
+                a.created_on
+                    .cmp(&b.created_on)
+                    .then_with(|| a.id.to_ascii_lowercase().cmp(&b.id.to_ascii_lowercase()))
+            })
+    });
+}
+
+impl Awork {
+    pub(super) fn list_users_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let page = number(request, "page", "Page", u32::MAX)?.unwrap_or(1);
+        let page_size = number(request, "pageSize", "PageSize", MAX_PAGE_SIZE)?
+            .unwrap_or(self.world.default_page_size);
+        let show_archived = bool_query(request, "showArchived", "ShowArchived")?.unwrap_or(false);
+        // An empty `filterby=` or `orderby=` binds as no value (inferred).
+        let filter = single(request, "filterby", "FilterBy")?
+            .filter(|text| !text.is_empty())
+            .map(|text| filter::parse(&text))
+            .transpose()?;
+        let order = single(request, "orderby", "OrderBy")?
+            .filter(|text| !text.is_empty())
+            .map(|text| parse_order(&text))
+            .transpose()?
+            .unwrap_or_default();
+
+        let mut users: Vec<User> = request.state.all_typed(Awork::NAME);
+        users.retain(|u| !u.is_deleted() && (show_archived || !u.is_archived));
+        // "Returns all users if the user has read permissions on the
+        // feature user-master-data, otherwise returns only his own user."
+        if !caller.may_read_master_data() {
+            users.retain(|u| u.id.eq_ignore_ascii_case(&caller.user_id));
+        }
+        if let Some(filter) = &filter {
+            users.retain(|u| filter.matches(u, &caller.user_id));
+        }
+        sort(&mut users, &order);
+
+        let total = users.len();
+        let skip = usize::try_from(u64::from(page - 1).saturating_mul(u64::from(page_size)))
+            .unwrap_or(usize::MAX);
+        let page_users: Vec<User> = users
+            .into_iter()
+            .skip(skip)
+            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+            .collect();
+        let headers = [
+            ("aw-page", page as usize),
+            ("aw-pagesize", page_size as usize),
+            ("aw-items", page_users.len()),
+            ("aw-totalitems", total),
+        ];
+        let mut reply = Reply::json(StatusCode::OK, &page_users);
+        for (name, value) in headers {
+            reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
+        }
+        Ok(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_statements_follow_the_ordering_guide() {
+        let keys = parse_order("LastName,FirstName desc").expect("valid");
+        assert_eq!(
+            keys.iter()
+                .map(|k| (k.property, k.descending))
+                .collect::<Vec<_>>(),
+            [("lastName", false), ("firstName", true)]
+        );
+        for bad in [
+            "LastName, FirstName",
+            "LastName ,FirstName",
+            "",
+            "LastName up",
+            "Nickname",
+            "LastName,",
+        ] {
+            assert!(parse_order(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! `PUT /users/{userId}`: the `UserForm` body, who may write, and the
+//! status rules, in awork's order of checks.
+
+use hyper::StatusCode;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::error::{Action, AworkError, PropertyError};
+use super::fixture::{OmittedFields, OtherFields};
+use super::user::{Timestamp, User};
+use super::{form, path_guid, permission, Awork};
+use crate::http::Reply;
+use crate::timestamps;
+use crate::vendors::{capitalised, Api, Request};
+
+/// The members of `UserForm`, in the spec's order.
+const UPDATABLE: &[&str] = &[
+    "firstName",
+    "lastName",
+    "birthDate",
+    "gender",
+    "title",
+    "position",
+    "language",
+];
+
+/// A validated PUT body: `Some(None)` clears a field, `None` leaves it.
+#[derive(Debug, Default)]
+struct Form {
+    texts: Vec<(&'static str, Option<String>)>,
+    birth_date: Option<Option<Timestamp>>,
+}
+
+pub(super) fn birth_date_in_future() -> AworkError {
+    AworkError::DateOutOfRange {
+        property: "BirthDate",
+        message: "The birth date must not be in the future.",
+    }
+}
+
+impl Awork {
+    pub(super) fn update_user(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        let caller = self.authenticate(request)?;
+        let user_id = path_guid(request.param("userId"))?;
+        let form = self.parse_form(request)?;
+        let target: Option<User> = request.state.read(Awork::NAME, &user_id)?;
+        let target = target.filter(|u| !u.is_deleted());
+        let created_by_caller = target
+            .as_ref()
+            .is_some_and(|u| u.created_by.eq_ignore_ascii_case(&caller.user_id));
+        if !(caller.may(permission::MASTER_DATA_WRITE) || created_by_caller) {
+            return Err(AworkError::Unauthorized(Action::Update));
+        }
+        if target.is_none() {
+            return Err(AworkError::UserNotFound { id: user_id });
+        }
+        let updated_by = self.canonical_id(request, &caller.user_id)?;
+        let updated = self.write(request, &user_id, |user| {
+            apply(user, &form, &updated_by, request.now())
+        })?;
+        Ok(Reply::json(StatusCode::OK, &updated))
+    }
+
+    /// The caller's id as its user record spells it.
+    pub(super) fn canonical_id(
+        &self,
+        request: &Request<'_>,
+        lower: &str,
+    ) -> Result<String, AworkError> {
+        let user: Option<User> = request.state.read(Awork::NAME, lower)?;
+        Ok(user.map_or_else(|| lower.to_owned(), |u| u.id))
+    }
+
+    /// Changes a visible user atomically; a soft-deleted one is not found.
+    /// `change` runs under the record's lock and must not touch the state.
+    pub(super) fn write(
+        &self,
+        request: &Request<'_>,
+        id: &str,
+        change: impl FnOnce(&mut User) -> Result<(), AworkError>,
+    ) -> Result<User, AworkError> {
+        request
+            .state
+            .update_typed(Awork::NAME, id, |user: &mut User| {
+                if user.is_deleted() {
+                    return Err(AworkError::UserNotFound { id: id.to_owned() });
+                }
+                change(user)
+            })?
+            .ok_or_else(|| AworkError::UserNotFound { id: id.to_owned() })
+    }
+
+    /// The PUT body: a JSON object whose `UserForm` members are strings (or
+    /// null). Every invalid member is reported at once, as awork does.
+    fn parse_form(&self, request: &Request<'_>) -> Result<Form, AworkError> {
+        let call = request.call;
+        // A body without a Content-Type is read as JSON (inferred); one
+        // declared as something else is refused.
+        if call.header("content-type").is_some() && !call.declares_json() {
+            return Err(AworkError::UnsupportedMediaType {
+                declared: call.header("content-type").map(str::to_owned),
+            });
+        }
+        let Value::Object(members) = request.json(false)? else {
+            return Err(AworkError::ServerError);
+        };
+        let mut errors = self.other_member_errors(&members, UPDATABLE);
+        let mut form = Form::default();
+        for &member in UPDATABLE {
+            let property = if member == "birthDate" {
+                "BirthDate"
+            } else {
+                form::property(member)
+            };
+            let value = match members.get(member) {
+                None if self.world.omitted_fields == OmittedFields::Keep => continue,
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(text.as_str()),
+                Some(other) => {
+                    errors.push(not_a_string(property, other));
+                    continue;
+                }
+            };
+            if member == "birthDate" {
+                match value.map(timestamps::parse_date_or_datetime) {
+                    None => form.birth_date = Some(None),
+                    Some(Some(at)) => form.birth_date = Some(Some(Timestamp(at))),
+                    Some(None) => errors.push(PropertyError::new(
+                        property,
+                        format!("'{}' is not a valid date time.", value.unwrap_or_default()),
+                    )),
+                }
+                continue;
+            }
+            if let Some(problem) = value.and_then(|v| form::field_problem(member, v)) {
+                errors.push(PropertyError::new(property, problem));
+            }
+            form.texts.push((member, value.map(str::to_owned)));
+        }
+        if !errors.is_empty() {
+            return Err(AworkError::ValidationFailed(errors));
+        }
+        if form
+            .birth_date
+            .flatten()
+            .is_some_and(|at| at.0 > request.now())
+        {
+            return Err(birth_date_in_future());
+        }
+        Ok(form)
+    }
+
+    /// With `other_fields: reject`, every member not in `allowed`.
+    pub(super) fn other_member_errors(
+        &self,
+        members: &Map<String, Value>,
+        allowed: &[&str],
+    ) -> Vec<PropertyError> {
+        if self.world.other_fields == OtherFields::Ignore {
+            return Vec::new();
+        }
+        members
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|name| {
+                PropertyError::new(capitalised(name), format!("'{name}' cannot be updated."))
+            })
+            .collect()
+    }
+}
+
+/// The status rules, then the changes and the write's audit fields.
+fn apply(
+    user: &mut User,
+    form: &Form,
+    updated_by: &str,
+    now: OffsetDateTime,
+) -> Result<(), AworkError> {
+    refuse_inactive(user)?;
+    for (member, value) in &form.texts {
+        let slot = match *member {
+            "firstName" => &mut user.first_name,
+            "lastName" => &mut user.last_name,
+            "gender" => &mut user.gender,
+            "title" => &mut user.title,
+            "position" => &mut user.position,
+            _ => &mut user.language,
+        };
+        slot.clone_from(value);
+    }
+    if let Some(birth_date) = form.birth_date {
+        user.birth_date = birth_date;
+    }
+    touch(user, updated_by, now)
+}
+
+/// Archived users only exist for reference; deactivated ones must be
+/// activated first (awork: `entity-archived`, `deactivated-user`).
+pub(super) fn refuse_inactive(user: &User) -> Result<(), AworkError> {
+    if user.is_archived {
+        return Err(AworkError::EntityArchived {
+            id: user.id.clone(),
+        });
+    }
+    if user.is_deactivated {
+        return Err(AworkError::DeactivatedUser {
+            id: user.id.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// [`User::touch`], its overflow logged and answered as awork's 500.
+pub(super) fn touch(user: &mut User, by: &str, now: OffsetDateTime) -> Result<(), AworkError> {
+    user.touch(by, now).map_err(|_| {
+        tracing::error!(
+            id = user.id,
+            "awork resourceVersion cannot grow any further"
+        );
+        AworkError::ServerError
+    })
+}
+
+pub(super) fn not_a_string(property: &str, value: &Value) -> PropertyError {
+    PropertyError::new(
+        property,
+        format!("'{property}' must be a string, not {}.", json_kind(value)),
+    )
+}
+
+pub(super) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
