@@ -49,20 +49,31 @@ fn shipped_scenarios() {
 /// passes it as a build argument), else `unknown`.
 fn git_revision() {
     println!("cargo:rerun-if-env-changed=USERMOCK_GIT_REV");
-    let git_dir = Path::new(".git");
-    if git_dir.is_dir() {
-        // A new commit moves HEAD or the branch it names.
-        println!("cargo:rerun-if-changed=.git/HEAD");
-        if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
-            if let Some(reference) = head.trim().strip_prefix("ref: ") {
-                let path = git_dir.join(reference);
-                if path.exists() {
-                    println!("cargo:rerun-if-changed=.git/{reference}");
-                }
+    // Rebuild when HEAD moves: watch HEAD and the branch it names, wherever
+    // git keeps them (a worktree's `.git` is a file pointing elsewhere).
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
+    if let Some(head) = git(&["rev-parse", "--git-path", "HEAD"]) {
+        println!("cargo:rerun-if-changed={head}");
+    }
+    if let Some(branch) = git(&["rev-parse", "--symbolic-full-name", "HEAD"]) {
+        if let Some(path) = git(&["rev-parse", "--git-path", &branch]) {
+            if Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
             }
         }
-        if git_dir.join("packed-refs").exists() {
-            println!("cargo:rerun-if-changed=.git/packed-refs");
+    }
+    if let Some(packed) = git(&["rev-parse", "--git-path", "packed-refs"]) {
+        if Path::new(&packed).exists() {
+            println!("cargo:rerun-if-changed={packed}");
         }
     }
     let from_git = Command::new("git")

@@ -151,6 +151,8 @@ pub(crate) struct Filter {
     pub status: Option<u16>,
     pub session: Option<String>,
     pub unmatched_only: bool,
+    /// Only entries with a larger id (a poller's last seen entry).
+    pub after: Option<u64>,
     /// A matcher in the scenario `match` vocabulary (find and count).
     pub matcher: Option<Matcher>,
 }
@@ -170,6 +172,7 @@ impl Filter {
                 .as_deref()
                 .is_none_or(|s| e.session.as_deref() == Some(s))
             && (!self.unmatched_only || !e.matched)
+            && self.after.is_none_or(|after| e.id > after)
             && self
                 .path
                 .as_ref()

@@ -224,6 +224,9 @@ fn broken(reply: Reply, first: Option<Bytes>) -> Response<Body> {
 
 /// A header named a scenario that does not exist: a test-setup mistake,
 /// answered loudly in usermock's own format rather than silently emulated.
+/// How many scenario names an `unknown_scenario` answer lists.
+const MAX_LISTED_SCENARIOS: usize = 100;
+
 fn unknown_scenario(problem: &HeaderProblem, scenarios: &Scenarios) -> Reply {
     let message = match problem {
         HeaderProblem::Unknown(name) => {
@@ -231,9 +234,12 @@ fn unknown_scenario(problem: &HeaderProblem, scenarios: &Scenarios) -> Reply {
         }
         HeaderProblem::NotAscii => "X-Usermock-Scenario must be visible ASCII".to_owned(),
     };
-    let known: Vec<Value> = scenarios
-        .summaries(&Session::Shared)
-        .into_iter()
+    // Bounded: with many uploaded scenarios the whole list would make a
+    // mistyped header cost a large answer; the admin API lists them all.
+    let all = scenarios.summaries(&Session::Shared);
+    let known: Vec<Value> = all
+        .iter()
+        .take(MAX_LISTED_SCENARIOS)
         .map(|s| s["name"].clone())
         .collect();
     Reply::json(
@@ -242,6 +248,7 @@ fn unknown_scenario(problem: &HeaderProblem, scenarios: &Scenarios) -> Reply {
             "error": "unknown_scenario",
             "message": message,
             "known": known,
+            "known_total": all.len(),
         }),
     )
 }

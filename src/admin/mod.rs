@@ -49,7 +49,12 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
         )
         .with_header(hyper::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    match call.path.as_str() {
+    fixed_route(app, &call).unwrap_or_else(|| parameterised_route(app, &call))
+}
+
+/// The routes without path parameters; `None` for any other path.
+fn fixed_route(app: &Scope<'_>, call: &Call) -> Option<Reply> {
+    Some(match call.path.as_str() {
         "/__admin/openapi.json" => match call.method {
             Method::GET => Reply {
                 status: StatusCode::OK,
@@ -61,15 +66,15 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
             },
             _ => method_not_allowed("GET"),
         },
-        "/__admin/clock" => control::clock(app, &call, false),
-        "/__admin/clock/advance" => control::clock(app, &call, true),
-        "/__admin/snapshot" => control::snapshot(app, &call),
-        "/__admin/sessions" => control::sessions(app, &call),
-        "/__admin/requests/find" => control::verify(app, &call, "find"),
-        "/__admin/requests/count" => control::verify(app, &call, "count"),
-        "/__admin/requests/unmatched" => control::verify(app, &call, "unmatched"),
+        "/__admin/clock" => control::clock(app, call, false),
+        "/__admin/clock/advance" => control::clock(app, call, true),
+        "/__admin/snapshot" => control::snapshot(app, call),
+        "/__admin/sessions" => control::sessions(app, call),
+        "/__admin/requests/find" => control::verify(app, call, "find"),
+        "/__admin/requests/count" => control::verify(app, call, "count"),
+        "/__admin/requests/unmatched" => control::verify(app, call, "unmatched"),
         "/__admin/requests" => match call.method {
-            Method::GET => list_requests(app, &call),
+            Method::GET => list_requests(app, call),
             Method::DELETE => {
                 let cleared = app.journal.clear(app.session.id());
                 Reply::json(StatusCode::OK, &json!({ "cleared": cleared }))
@@ -89,72 +94,73 @@ pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply 
                 StatusCode::OK,
                 &json!({ "scenarios": app.scenarios.summaries(app.session) }),
             ),
-            Method::POST => post_scenarios(app, &call),
+            Method::POST => post_scenarios(app, call),
             _ => method_not_allowed("GET, POST"),
         },
-        path => {
-            if let Some([name]) = match_path("/__admin/scenarios/{name}", path).as_deref() {
-                return match call.method {
-                    Method::GET => match app.scenarios.spec(name) {
-                        Some(spec) => Reply::json(StatusCode::OK, &spec),
-                        None => no_such_scenario(name),
-                    },
-                    Method::DELETE => match app.scenarios.remove(name) {
-                        true => Reply::json(StatusCode::OK, &json!({ "deleted": name })),
-                        false => no_such_scenario(name),
-                    },
-                    _ => method_not_allowed("GET, DELETE"),
-                };
+        _ => return None,
+    })
+}
+
+/// The routes with path parameters: one scenario, one vendor's users.
+fn parameterised_route(app: &Scope<'_>, call: &Call) -> Reply {
+    let path = call.path.as_str();
+    if let Some([name]) = match_path("/__admin/scenarios/{name}", path).as_deref() {
+        return match call.method {
+            Method::GET => match app.scenarios.spec(name) {
+                Some(spec) => Reply::json(StatusCode::OK, &spec),
+                None => no_such_scenario(name),
+            },
+            Method::DELETE => match app.scenarios.remove(name) {
+                true => Reply::json(StatusCode::OK, &json!({ "deleted": name })),
+                false => no_such_scenario(name),
+            },
+            _ => method_not_allowed("GET, DELETE"),
+        };
+    }
+    if let Some([name, verb]) = match_path("/__admin/scenarios/{name}/{verb}", path).as_deref() {
+        if call.method != Method::POST {
+            return method_not_allowed("POST");
+        }
+        let session = app.session.id();
+        return match *verb {
+            "activate" if app.scenarios.activate(name, app.session) => Reply::json(
+                StatusCode::OK,
+                &json!({ "scenario": name, "active": true, "session": session }),
+            ),
+            "deactivate" if app.scenarios.exists(name) => {
+                app.scenarios.deactivate(name, app.session);
+                Reply::json(
+                    StatusCode::OK,
+                    &json!({ "scenario": name, "active": false, "session": session }),
+                )
             }
-            if let Some([name, verb]) =
-                match_path("/__admin/scenarios/{name}/{verb}", path).as_deref()
-            {
-                if call.method != Method::POST {
-                    return method_not_allowed("POST");
-                }
-                let session = app.session.id();
-                return match *verb {
-                    "activate" if app.scenarios.activate(name, app.session) => Reply::json(
-                        StatusCode::OK,
-                        &json!({ "scenario": name, "active": true, "session": session }),
-                    ),
-                    "deactivate" if app.scenarios.exists(name) => {
-                        app.scenarios.deactivate(name, app.session);
-                        Reply::json(
-                            StatusCode::OK,
-                            &json!({ "scenario": name, "active": false, "session": session }),
-                        )
-                    }
-                    "activate" | "deactivate" => no_such_scenario(name),
-                    _ => error(
-                        StatusCode::NOT_FOUND,
-                        "no_route",
-                        format!("no admin route for {path}"),
-                    ),
-                };
-            }
-            if let Some([vendor]) = match_path("/__admin/{vendor}/users", path).as_deref() {
-                return match call.method {
-                    Method::GET => with_vendor(app, vendor, |v| list_users(app, v)),
-                    _ => method_not_allowed("GET"),
-                };
-            }
-            if let Some([vendor, id]) = match_path("/__admin/{vendor}/users/{id}", path).as_deref()
-            {
-                return match call.method {
-                    Method::GET => with_vendor(app, vendor, |v| get_user(app, v, id)),
-                    Method::PUT => with_vendor(app, vendor, |v| put_user(app, &call, v, id)),
-                    Method::DELETE => with_vendor(app, vendor, |v| delete_user(app, v, id)),
-                    _ => method_not_allowed("GET, PUT, DELETE"),
-                };
-            }
-            error(
+            "activate" | "deactivate" => no_such_scenario(name),
+            _ => error(
                 StatusCode::NOT_FOUND,
                 "no_route",
                 format!("no admin route for {path}"),
-            )
-        }
+            ),
+        };
     }
+    if let Some([vendor]) = match_path("/__admin/{vendor}/users", path).as_deref() {
+        return match call.method {
+            Method::GET => with_vendor(app, vendor, |v| list_users(app, v)),
+            _ => method_not_allowed("GET"),
+        };
+    }
+    if let Some([vendor, id]) = match_path("/__admin/{vendor}/users/{id}", path).as_deref() {
+        return match call.method {
+            Method::GET => with_vendor(app, vendor, |v| get_user(app, v, id)),
+            Method::PUT => with_vendor(app, vendor, |v| put_user(app, call, v, id)),
+            Method::DELETE => with_vendor(app, vendor, |v| delete_user(app, v, id)),
+            _ => method_not_allowed("GET, PUT, DELETE"),
+        };
+    }
+    error(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        format!("no admin route for {path}"),
+    )
 }
 
 /// The dashboard: `GET /__admin/ui` is one self-contained page (no external
@@ -405,6 +411,16 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "vendor" => filter.vendor = Some(value.into_owned()),
+            "after" => match value.parse() {
+                Ok(after) => filter.after = Some(after),
+                Err(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_filter",
+                        format!("after '{value}' is not an entry id"),
+                    )
+                }
+            },
             "session" => match &filter.session {
                 Some(own) if *own != value => {
                     return error(
@@ -438,7 +454,9 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "invalid_filter",
-                    format!("unknown filter '{other}' (use vendor, method, path, status, session)"),
+                    format!(
+                    "unknown filter '{other}' (use vendor, method, path, status, session, after)"
+                ),
                 )
             }
         }

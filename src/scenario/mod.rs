@@ -9,7 +9,9 @@
 //! are kept per session, scenario and rule, so parallel tests with their
 //! own sessions never disturb each other's "first call fails" rules.
 
+mod compile;
 mod fault;
+mod rule;
 mod shipped;
 mod spec;
 
@@ -19,9 +21,11 @@ use std::sync::{Arc, RwLock};
 use dashmap::DashMap;
 use serde_json::{json, Value};
 
+pub(crate) use compile::compile_find;
 pub(crate) use fault::BrokenBody;
-use spec::Scenario;
-pub(crate) use spec::{compile_find, Action, Answer, FaultKind, ScenarioFile};
+use rule::Scenario;
+pub(crate) use rule::{Action, Answer};
+pub(crate) use spec::{FaultKind, ScenarioFile};
 
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, Call};
@@ -90,7 +94,7 @@ impl Scenarios {
                 label: format!("<embedded>/scenarios/{name}.json"),
                 text: (*text).to_owned(),
             };
-            match spec::compile(&file, "embedded", vendors) {
+            match compile::compile(&file, "embedded", vendors) {
                 Ok(scenario) => {
                     scenarios
                         .by_name
@@ -118,7 +122,7 @@ impl Scenarios {
                     label: label.clone(),
                     text,
                 };
-                match spec::compile(&source, &label, vendors) {
+                match compile::compile(&source, &label, vendors) {
                     Ok(scenario) => {
                         if let Some(first) = seen.insert(scenario.name.clone(), label.clone()) {
                             problems.push(source.problem(
@@ -181,7 +185,8 @@ impl Scenarios {
             label: "request body".to_owned(),
             text: String::from_utf8_lossy(body).into_owned(),
         };
-        let scenario = spec::compile(&file, "uploaded", vendors).map_err(UploadError::Invalid)?;
+        let scenario =
+            compile::compile(&file, "uploaded", vendors).map_err(UploadError::Invalid)?;
         let uploaded = self
             .by_name
             .iter()

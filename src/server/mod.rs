@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -101,20 +101,7 @@ pub(crate) async fn run<H, F>(
                     tokio::spawn(io::refuse_overloaded(stream));
                     continue;
                 };
-                let _ = stream.set_nodelay(true);
-                let (io, connection) = io::share(stream);
-                let watchdog = connection.clone();
-                let handler = handler.clone();
-                let service = service_fn(move |req| {
-                    let busy = connection.busy();
-                    let answer = handler(req, connection.clone());
-                    async move {
-                        let answer = answer.await;
-                        drop(busy);
-                        answer
-                    }
-                });
-                let conn = builder.serve_connection(TokioIo::new(io), service);
+                let (conn, watchdog) = serve(&builder, stream, handler.clone());
                 let conn = graceful.watch(conn);
                 let idle_timeout = limits.idle_timeout;
                 tokio::spawn(async move {
@@ -145,6 +132,38 @@ pub(crate) async fn run<H, F>(
             tracing::warn!(drain_timeout = ?limits.drain_timeout, "drain timed out; closing remaining connections");
         }
     }
+}
+
+/// One connection: hyper serving `handler`, each request marked busy while
+/// it is answered (so the idle watchdog, the returned handle, leaves it be).
+fn serve<H, F>(
+    builder: &http1::Builder,
+    stream: tokio::net::TcpStream,
+    handler: H,
+) -> (
+    impl GracefulConnection<Error = hyper::Error> + Send,
+    Connection,
+)
+where
+    H: Fn(Request<Incoming>, Connection) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
+{
+    let _ = stream.set_nodelay(true);
+    let (io, connection) = io::share(stream);
+    let watchdog = connection.clone();
+    let service = service_fn(move |req| {
+        let busy = connection.busy();
+        let answer = handler(req, connection.clone());
+        async move {
+            let answer = answer.await;
+            drop(busy);
+            answer
+        }
+    });
+    (
+        builder.serve_connection(TokioIo::new(io), service),
+        watchdog,
+    )
 }
 
 /// A warning that repeats at most once a second, with a count of the
