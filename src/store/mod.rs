@@ -27,17 +27,22 @@ use serde_json::Value;
 use crate::clock::Clock;
 use crate::session::Session;
 
+mod record;
+
+use record::Record;
+
 type RecordKey = (&'static str, String);
 
 /// The records every state starts from, as loaded from the fixtures.
 #[derive(Debug, Default)]
 pub(crate) struct Baseline {
-    records: HashMap<RecordKey, Arc<Value>>,
+    records: HashMap<RecordKey, Arc<Record>>,
 }
 
 impl Baseline {
     pub fn insert(&mut self, vendor: &'static str, id: String, record: Value) {
-        self.records.insert((vendor, id), Arc::new(record));
+        self.records
+            .insert((vendor, id), Arc::new(Record::json(record)));
     }
 }
 
@@ -258,7 +263,7 @@ pub(crate) struct State {
     /// The global clock, or the session's own (which follows it until set).
     clock: Arc<Clock>,
     /// `Some` = the record as changed here, `None` = deleted here.
-    overlay: DashMap<RecordKey, Option<Arc<Value>>>,
+    overlay: DashMap<RecordKey, Option<Arc<Record>>>,
 }
 
 impl State {
@@ -280,7 +285,7 @@ impl State {
         self.clock.now()
     }
 
-    pub fn get(&self, vendor: &'static str, id: &str) -> Option<Arc<Value>> {
+    fn record(&self, vendor: &'static str, id: &str) -> Option<Arc<Record>> {
         let key = (vendor, id.to_owned());
         match self.overlay.get(&key) {
             Some(changed) => changed.value().clone(),
@@ -288,71 +293,50 @@ impl State {
         }
     }
 
-    /// Replaces a record with what `change` makes of it, atomically: the
-    /// record's entry stays locked while `change` runs, so concurrent updates
-    /// of one record are serialised and none is lost. `change` sees the
-    /// current record and returns the new one, or an error that leaves the
-    /// record untouched. `Ok(None)` means there is no such record.
-    ///
-    /// `change` must not call back into this `State`: the entry's map shard
-    /// is write-locked while it runs, so a read of any record in the same
-    /// shard would deadlock. Read what it needs before calling `update`.
-    pub fn update<E>(
-        &self,
-        vendor: &'static str,
-        id: &str,
-        change: impl FnOnce(&Value) -> Result<Value, E>,
-    ) -> Result<Option<Arc<Value>>, E> {
-        match self.overlay.entry((vendor, id.to_owned())) {
-            Entry::Occupied(mut entry) => {
-                let Some(current) = entry.get() else {
-                    return Ok(None);
-                };
-                let updated = Arc::new(change(current)?);
-                entry.insert(Some(Arc::clone(&updated)));
-                Ok(Some(updated))
-            }
-            Entry::Vacant(entry) => {
-                let Some(current) = self.baseline.records.get(entry.key()) else {
-                    return Ok(None);
-                };
-                let updated = Arc::new(change(current)?);
-                entry.insert(Some(Arc::clone(&updated)));
-                Ok(Some(updated))
-            }
-        }
+    /// A record as JSON (the admin API's view).
+    pub fn get(&self, vendor: &'static str, id: &str) -> Option<Arc<Value>> {
+        self.record(vendor, id).and_then(|r| r.as_json().ok())
     }
 
     /// Creates or replaces a record outright (admin seeding).
     pub fn put(&self, vendor: &'static str, id: String, record: Value) {
-        self.overlay.insert((vendor, id), Some(Arc::new(record)));
+        self.overlay
+            .insert((vendor, id), Some(Arc::new(Record::json(record))));
     }
 
     /// Deletes a record; true when it existed.
     pub fn delete(&self, vendor: &'static str, id: &str) -> bool {
-        let existed = self.get(vendor, id).is_some();
+        let existed = self.record(vendor, id).is_some();
         self.overlay.insert((vendor, id.to_owned()), None);
         existed
     }
 
-    /// Every record of a vendor, fixture order not guaranteed.
-    pub fn all(&self, vendor: &'static str) -> Vec<Arc<Value>> {
+    /// Every record of a vendor, in no particular order.
+    fn records(&self, vendor: &'static str) -> Vec<(String, Arc<Record>)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for entry in self.overlay.iter() {
             if entry.key().0 == vendor {
                 seen.insert(entry.key().1.clone());
                 if let Some(record) = entry.value() {
-                    out.push(Arc::clone(record));
+                    out.push((entry.key().1.clone(), Arc::clone(record)));
                 }
             }
         }
         for ((v, id), record) in &self.baseline.records {
             if *v == vendor && !seen.contains(id) {
-                out.push(Arc::clone(record));
+                out.push((id.clone(), Arc::clone(record)));
             }
         }
         out
+    }
+
+    /// Every record of a vendor as JSON, in no particular order.
+    pub fn all(&self, vendor: &'static str) -> Vec<Arc<Value>> {
+        self.records(vendor)
+            .into_iter()
+            .filter_map(|(_, r)| r.as_json().ok())
+            .collect()
     }
 
     pub fn reset(&self) {
@@ -360,22 +344,26 @@ impl State {
     }
 
     /// A record as the vendor's type `U`; `Err` when it is stored but no
-    /// longer reads as one (logged here).
-    pub fn read<U: DeserializeOwned>(
-        &self,
-        vendor: &'static str,
-        id: &str,
-    ) -> Result<Option<U>, BrokenRecord> {
-        match self.get(vendor, id) {
-            Some(record) => decode(vendor, id, &record).map(Some),
+    /// longer reads as one (logged where found).
+    pub fn read<U>(&self, vendor: &'static str, id: &str) -> Result<Option<U>, BrokenRecord>
+    where
+        U: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        match self.record(vendor, id) {
+            Some(record) => Ok(Some((*record.as_typed::<U>(vendor, id)?).clone())),
             None => Ok(None),
         }
     }
 
-    /// [`State::update`] on the vendor's type: `change` edits the record in
-    /// place and may refuse with the vendor's error, leaving it untouched.
+    /// Changes a record atomically: `change` edits a copy of it as the
+    /// vendor's type and may refuse with the vendor's error, leaving it
+    /// untouched. The record's entry stays locked while `change` runs, so
+    /// concurrent updates of one record are serialised and none is lost.
     /// Returns the record as stored, or `None` when there is no such record.
-    /// The same rule holds: `change` must not call back into this state.
+    ///
+    /// `change` must not call back into this `State`: the entry's map shard
+    /// is write-locked while it runs, so a read of any record in the same
+    /// shard would deadlock. Read what it needs before calling this.
     pub fn update_typed<U, E>(
         &self,
         vendor: &'static str,
@@ -383,38 +371,60 @@ impl State {
         change: impl FnOnce(&mut U) -> Result<(), E>,
     ) -> Result<Option<U>, E>
     where
-        U: Serialize + DeserializeOwned,
+        U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: From<BrokenRecord>,
     {
-        let mut changed = None;
-        self.update(vendor, id, |current| {
-            let mut record: U = decode(vendor, id, current)?;
+        let apply = |current: &Record| -> Result<(U, Arc<Record>), E> {
+            let mut record = (*current.as_typed::<U>(vendor, id)?).clone();
             change(&mut record)?;
-            let value = encode(vendor, id, &record)?;
-            changed = Some(record);
-            Ok::<_, E>(value)
-        })?;
-        Ok(changed)
+            let stored = Arc::new(Record::typed(record.clone()));
+            Ok((record, stored))
+        };
+        match self.overlay.entry((vendor, id.to_owned())) {
+            Entry::Occupied(mut entry) => {
+                let Some(current) = entry.get() else {
+                    return Ok(None);
+                };
+                let (record, stored) = apply(current)?;
+                entry.insert(Some(stored));
+                Ok(Some(record))
+            }
+            Entry::Vacant(entry) => {
+                let Some(current) = self.baseline.records.get(entry.key()) else {
+                    return Ok(None);
+                };
+                let (record, stored) = apply(current)?;
+                entry.insert(Some(stored));
+                Ok(Some(record))
+            }
+        }
     }
 
     /// Creates or replaces a record from the vendor's type.
-    pub fn put_typed<U: Serialize>(
+    pub fn put_typed<U>(
         &self,
         vendor: &'static str,
         id: String,
         record: &U,
-    ) -> Result<(), BrokenRecord> {
-        let value = encode(vendor, &id, record)?;
-        self.put(vendor, id, value);
+    ) -> Result<(), BrokenRecord>
+    where
+        U: Serialize + Clone + Send + Sync + 'static,
+    {
+        self.overlay
+            .insert((vendor, id), Some(Arc::new(Record::typed(record.clone()))));
         Ok(())
     }
 
     /// Every record of a vendor that reads as `U` (a broken one is logged
     /// and left out), in no particular order.
-    pub fn all_typed<U: DeserializeOwned>(&self, vendor: &'static str) -> Vec<U> {
-        self.all(vendor)
+    pub fn all_typed<U>(&self, vendor: &'static str) -> Vec<U>
+    where
+        U: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.records(vendor)
             .iter()
-            .filter_map(|record| decode(vendor, "?", record).ok())
+            .filter_map(|(id, r)| r.as_typed::<U>(vendor, id).ok())
+            .map(|u| (*u).clone())
             .collect()
     }
 }
@@ -426,24 +436,27 @@ impl State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BrokenRecord;
 
-fn decode<U: DeserializeOwned>(vendor: &str, id: &str, record: &Value) -> Result<U, BrokenRecord> {
-    U::deserialize(record).map_err(|err| {
-        tracing::error!(vendor, id, %err, "a stored record does not read as its vendor's type");
-        BrokenRecord
-    })
-}
-
-fn encode<U: Serialize>(vendor: &str, id: &str, record: &U) -> Result<Value, BrokenRecord> {
-    serde_json::to_value(record).map_err(|err| {
-        tracing::error!(vendor, id, %err, "a record does not serialise");
-        BrokenRecord
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Counter {
+        n: i64,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Refused {
+        No,
+        Broken,
+    }
+
+    impl From<BrokenRecord> for Refused {
+        fn from(_: BrokenRecord) -> Refused {
+            Refused::Broken
+        }
+    }
 
     fn named(id: &str) -> Session {
         Session::Named(Arc::from(id))
@@ -459,28 +472,29 @@ mod tests {
         )
     }
 
-    fn bump(record: &Value) -> Result<Value, ()> {
-        Ok(json!({"n": record["n"].as_i64().unwrap_or_default() + 1}))
+    fn bump(state: &State) -> Option<Counter> {
+        let bumped: Result<_, Refused> = state.update_typed("v", "u1", |c: &mut Counter| {
+            c.n += 1;
+            Ok(())
+        });
+        bumped.ok().flatten()
+    }
+
+    fn n(state: &State) -> Option<i64> {
+        let read: Result<Option<Counter>, BrokenRecord> = state.read("v", "u1");
+        read.ok().flatten().map(|c| c.n)
     }
 
     #[test]
     fn sessions_see_their_own_writes_only() {
         let store = store();
-        store
-            .state(&named("a"))
-            .update("v", "u1", bump)
-            .expect("ok");
+        bump(&store.state(&named("a")));
+        assert_eq!(n(&store.state(&named("a"))), Some(2));
+        assert_eq!(n(&store.state(&named("b"))), Some(1));
+        assert_eq!(n(&store.state(&Session::Shared)), Some(1));
         assert_eq!(
-            *store.state(&named("a")).get("v", "u1").expect("some"),
+            *store.state(&named("a")).get("v", "u1").expect("json"),
             json!({"n": 2})
-        );
-        assert_eq!(
-            *store.state(&named("b")).get("v", "u1").expect("some"),
-            json!({"n": 1})
-        );
-        assert_eq!(
-            *store.state(&Session::Shared).get("v", "u1").expect("some"),
-            json!({"n": 1})
         );
     }
 
@@ -488,46 +502,36 @@ mod tests {
     fn a_failed_change_leaves_the_record_untouched() {
         let store = store();
         let state = store.state(&Session::Shared);
-        let result: Result<_, &str> = state.update("v", "u1", |_| Err("no"));
-        assert_eq!(result, Err("no"));
+        let result = state.update_typed("v", "u1", |_: &mut Counter| Err(Refused::No));
+        assert_eq!(result, Err(Refused::No));
         assert_eq!(*state.get("v", "u1").expect("some"), json!({"n": 1}));
     }
 
     #[test]
-    fn typed_updates_edit_in_place_and_broken_records_are_refused() {
-        #[derive(serde::Serialize, serde::Deserialize)]
-        struct Counter {
-            n: i64,
-        }
+    fn broken_records_are_refused_and_left_alone() {
         let store = store();
         let state = store.state(&Session::Shared);
-        let got: Result<_, BrokenRecord> = state.update_typed("v", "u1", |c: &mut Counter| {
-            c.n += 10;
-            Ok(())
-        });
-        assert_eq!(got.expect("ok").map(|c| c.n), Some(11));
         state.put("v", "u2".into(), json!({"n": "not a number"}));
         let broken: Result<Option<Counter>, BrokenRecord> = state.read("v", "u2");
         assert_eq!(broken.err(), Some(BrokenRecord));
-        let untouched: Result<Option<Counter>, BrokenRecord> =
-            state.update_typed("v", "u2", |_| Ok(()));
-        assert!(untouched.is_err());
+        let untouched = state.update_typed("v", "u2", |_: &mut Counter| Ok::<_, Refused>(()));
+        assert_eq!(untouched, Err(Refused::Broken));
         assert_eq!(
             *state.get("v", "u2").expect("some"),
             json!({"n": "not a number"})
         );
         let all: Vec<Counter> = state.all_typed("v");
-        assert_eq!(all.len(), 1);
+        assert_eq!(all, vec![Counter { n: 1 }]);
     }
 
     #[test]
     fn reset_brings_back_deleted_and_changed_records() {
         let store = store();
         let state = store.state(&Session::Shared);
-        state.update("v", "u1", bump).expect("ok");
+        bump(&state);
         assert!(state.delete("v", "u1"));
         assert!(state.get("v", "u1").is_none());
-        assert_eq!(state.update("v", "u1", bump), Ok(None));
+        assert_eq!(bump(&state), None);
         store.reset_all();
         assert_eq!(*state.get("v", "u1").expect("some"), json!({"n": 1}));
     }
@@ -540,10 +544,7 @@ mod tests {
                 let store = Arc::clone(&store);
                 std::thread::spawn(move || {
                     for _ in 0..500 {
-                        store
-                            .state(&Session::Shared)
-                            .update("v", "u1", bump)
-                            .expect("ok");
+                        bump(&store.state(&Session::Shared));
                     }
                 })
             })
@@ -551,9 +552,6 @@ mod tests {
         for t in threads {
             t.join().expect("thread");
         }
-        assert_eq!(
-            *store.state(&Session::Shared).get("v", "u1").expect("some"),
-            json!({"n": 4001})
-        );
+        assert_eq!(n(&store.state(&Session::Shared)), Some(4001));
     }
 }

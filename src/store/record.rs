@@ -1,0 +1,135 @@
+//! One stored record, held as the vendor's own type once a vendor has read
+//! or written it, and as JSON for the admin API and snapshots.
+//!
+//! Why both: a vendor reads and writes records as its typed struct on every
+//! request, and turning JSON into a struct and back on each of them was the
+//! largest per-request cost (docs/performance.md). Fixture and admin-seeded
+//! records arrive as JSON and are decoded once, on first typed use; records
+//! a vendor writes are stored typed and turned into JSON only when the admin
+//! API asks for them.
+
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::BrokenRecord;
+
+type Typed = Arc<dyn Any + Send + Sync>;
+
+pub(crate) struct Record {
+    json: OnceLock<Arc<Value>>,
+    typed: OnceLock<Typed>,
+    /// Turns `typed` back into JSON (set by [`Record::typed`]).
+    to_json: Option<fn(&(dyn Any + Send + Sync)) -> Option<Value>>,
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("json", &self.json.get())
+            .field("typed", &self.typed.get().is_some())
+            .finish()
+    }
+}
+
+impl Record {
+    /// A record as JSON (fixtures, admin seeding, snapshots).
+    pub fn json(value: Value) -> Record {
+        Record {
+            json: OnceLock::from(Arc::new(value)),
+            typed: OnceLock::new(),
+            to_json: None,
+        }
+    }
+
+    /// A record as the vendor's type (what a vendor writes).
+    pub fn typed<U: Serialize + Send + Sync + 'static>(record: U) -> Record {
+        fn to_json<U: Serialize + 'static>(any: &(dyn Any + Send + Sync)) -> Option<Value> {
+            any.downcast_ref::<U>()
+                .and_then(|u| serde_json::to_value(u).ok())
+        }
+        let typed: Typed = Arc::new(record);
+        Record {
+            json: OnceLock::new(),
+            typed: OnceLock::from(typed),
+            to_json: Some(to_json::<U>),
+        }
+    }
+
+    /// The record as JSON, made once when it was stored typed.
+    pub fn as_json(&self) -> Result<Arc<Value>, BrokenRecord> {
+        if let Some(json) = self.json.get() {
+            return Ok(Arc::clone(json));
+        }
+        let value = match (self.typed.get(), self.to_json) {
+            (Some(typed), Some(to_json)) => to_json(typed.as_ref()),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            tracing::error!("a stored record does not serialise");
+            BrokenRecord
+        })?;
+        Ok(Arc::clone(self.json.get_or_init(|| Arc::new(value))))
+    }
+
+    /// The record as `U`: the stored value when it is one, else decoded from
+    /// JSON (and kept, so the next read costs nothing).
+    pub fn as_typed<U>(&self, vendor: &str, id: &str) -> Result<Arc<U>, BrokenRecord>
+    where
+        U: DeserializeOwned + Send + Sync + 'static,
+    {
+        if let Some(typed) = self.typed.get() {
+            if let Ok(record) = Arc::clone(typed).downcast::<U>() {
+                return Ok(record);
+            }
+        }
+        let json = self.as_json()?;
+        let record: U = U::deserialize(&*json).map_err(|err| {
+            tracing::error!(vendor, id, %err, "a stored record does not read as its vendor's type");
+            BrokenRecord
+        })?;
+        let record = Arc::new(record);
+        let typed: Typed = Arc::clone(&record) as Typed;
+        // A record read as JSON first keeps the decoded form for next time
+        // (a concurrent reader may have set it already; either is equal).
+        let _ = self.typed.set(typed);
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct User {
+        id: String,
+        n: i64,
+    }
+
+    #[test]
+    fn json_records_are_decoded_once_and_typed_ones_serialised_on_demand() {
+        let from_json = Record::json(json!({"id": "u", "n": 1}));
+        let first = from_json.as_typed::<User>("v", "u").expect("reads");
+        let again = from_json.as_typed::<User>("v", "u").expect("reads");
+        assert!(Arc::ptr_eq(&first, &again), "decoded once, then kept");
+
+        let typed = Record::typed(User {
+            id: "u".into(),
+            n: 2,
+        });
+        assert_eq!(*typed.as_json().expect("json"), json!({"id": "u", "n": 2}));
+        assert_eq!(typed.as_typed::<User>("v", "u").expect("typed").n, 2);
+    }
+
+    #[test]
+    fn a_record_that_does_not_read_as_the_type_is_refused() {
+        let broken = Record::json(json!({"id": "u", "n": "many"}));
+        assert_eq!(broken.as_typed::<User>("v", "u").err(), Some(BrokenRecord));
+    }
+}
