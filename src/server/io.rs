@@ -127,10 +127,11 @@ impl AsyncRead for SharedStream {
     ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
+            // `try_read_buf` reads into the buffer's uninitialised space:
+            // no zeroing of hyper's read buffer on every read.
+            match self.0.try_read_buf(buf) {
+                Ok(_) => {
                     self.1.touch();
-                    buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
                 // Readiness was stale; poll again to register for wake-up.

@@ -31,18 +31,30 @@ mod record;
 
 use record::Record;
 
-type RecordKey = (&'static str, String);
+/// One kind of record (a vendor's users, or another kind under its own key
+/// such as `activity.departments`), by id. Kinds are kept apart so reading
+/// or listing one never walks another's records.
+type Kind = HashMap<String, Arc<Record>>;
+
+/// A state's changes to one kind: `Some` = changed here, `None` = deleted.
+type Changes = DashMap<String, Option<Arc<Record>>>;
 
 /// The records every state starts from, as loaded from the fixtures.
 #[derive(Debug, Default)]
 pub(crate) struct Baseline {
-    records: HashMap<RecordKey, Arc<Record>>,
+    kinds: HashMap<&'static str, Kind>,
 }
 
 impl Baseline {
     pub fn insert(&mut self, vendor: &'static str, id: String, record: Value) {
-        self.records
-            .insert((vendor, id), Arc::new(Record::json(record)));
+        self.kinds
+            .entry(vendor)
+            .or_default()
+            .insert(id, Arc::new(Record::json(record)));
+    }
+
+    fn get(&self, vendor: &str, id: &str) -> Option<&Arc<Record>> {
+        self.kinds.get(vendor).and_then(|kind| kind.get(id))
     }
 }
 
@@ -234,12 +246,17 @@ impl Store {
         vendor: &'static str,
         records: Vec<(String, Value)>,
     ) {
-        for existing in self.baseline.records.keys().filter(|(v, _)| *v == vendor) {
-            state.overlay.insert(existing.clone(), None);
+        let changes = state.changes(vendor);
+        changes.retain(|_, record| record.is_none());
+        for existing in self
+            .baseline
+            .kinds
+            .get(vendor)
+            .into_iter()
+            .flat_map(|k| k.keys())
+        {
+            changes.insert(existing.clone(), None);
         }
-        state
-            .overlay
-            .retain(|(v, _), record| *v != vendor || record.is_none());
         for (id, record) in records {
             state.put(vendor, id, record);
         }
@@ -263,7 +280,7 @@ pub(crate) struct State {
     /// The global clock, or the session's own (which follows it until set).
     clock: Arc<Clock>,
     /// `Some` = the record as changed here, `None` = deleted here.
-    overlay: DashMap<RecordKey, Option<Arc<Record>>>,
+    overlay: DashMap<&'static str, Arc<Changes>>,
 }
 
 impl State {
@@ -285,11 +302,22 @@ impl State {
         self.clock.now()
     }
 
+    /// This state's changes to one kind, made on first use.
+    fn changes(&self, vendor: &'static str) -> Arc<Changes> {
+        if let Some(changes) = self.overlay.get(vendor) {
+            return Arc::clone(&changes);
+        }
+        Arc::clone(&self.overlay.entry(vendor).or_default())
+    }
+
     fn record(&self, vendor: &'static str, id: &str) -> Option<Arc<Record>> {
-        let key = (vendor, id.to_owned());
-        match self.overlay.get(&key) {
-            Some(changed) => changed.value().clone(),
-            None => self.baseline.records.get(&key).cloned(),
+        let changed = self
+            .overlay
+            .get(vendor)
+            .and_then(|changes| changes.get(id).map(|c| c.value().clone()));
+        match changed {
+            Some(changed) => changed,
+            None => self.baseline.get(vendor, id).cloned(),
         }
     }
 
@@ -300,14 +328,14 @@ impl State {
 
     /// Creates or replaces a record outright (admin seeding).
     pub fn put(&self, vendor: &'static str, id: String, record: Value) {
-        self.overlay
-            .insert((vendor, id), Some(Arc::new(Record::json(record))));
+        self.changes(vendor)
+            .insert(id, Some(Arc::new(Record::json(record))));
     }
 
     /// Deletes a record; true when it existed.
     pub fn delete(&self, vendor: &'static str, id: &str) -> bool {
         let existed = self.record(vendor, id).is_some();
-        self.overlay.insert((vendor, id.to_owned()), None);
+        self.changes(vendor).insert(id.to_owned(), None);
         existed
     }
 
@@ -315,16 +343,17 @@ impl State {
     fn records(&self, vendor: &'static str) -> Vec<(String, Arc<Record>)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for entry in self.overlay.iter() {
-            if entry.key().0 == vendor {
-                seen.insert(entry.key().1.clone());
+        if let Some(changes) = self.overlay.get(vendor) {
+            for entry in changes.iter() {
+                seen.insert(entry.key().clone());
                 if let Some(record) = entry.value() {
-                    out.push((entry.key().1.clone(), Arc::clone(record)));
+                    out.push((entry.key().clone(), Arc::clone(record)));
                 }
             }
         }
-        for ((v, id), record) in &self.baseline.records {
-            if *v == vendor && !seen.contains(id) {
+        let baseline = self.baseline.kinds.get(vendor).into_iter().flatten();
+        for (id, record) in baseline {
+            if !seen.contains(id) {
                 out.push((id.clone(), Arc::clone(record)));
             }
         }
@@ -380,24 +409,26 @@ impl State {
             let stored = Arc::new(Record::typed(record.clone()));
             Ok((record, stored))
         };
-        match self.overlay.entry((vendor, id.to_owned())) {
+        let changes = self.changes(vendor);
+        let updated = match changes.entry(id.to_owned()) {
             Entry::Occupied(mut entry) => {
                 let Some(current) = entry.get() else {
                     return Ok(None);
                 };
                 let (record, stored) = apply(current)?;
                 entry.insert(Some(stored));
-                Ok(Some(record))
+                Some(record)
             }
             Entry::Vacant(entry) => {
-                let Some(current) = self.baseline.records.get(entry.key()) else {
+                let Some(current) = self.baseline.get(vendor, id) else {
                     return Ok(None);
                 };
                 let (record, stored) = apply(current)?;
                 entry.insert(Some(stored));
-                Ok(Some(record))
+                Some(record)
             }
-        }
+        };
+        Ok(updated)
     }
 
     /// Creates or replaces a record from the vendor's type.
@@ -410,8 +441,8 @@ impl State {
     where
         U: Serialize + Clone + Send + Sync + 'static,
     {
-        self.overlay
-            .insert((vendor, id), Some(Arc::new(Record::typed(record.clone()))));
+        self.changes(vendor)
+            .insert(id, Some(Arc::new(Record::typed(record.clone()))));
         Ok(())
     }
 
