@@ -42,21 +42,13 @@ pub struct MockServerBuilder {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// A fixture or scenario file has a problem, or an activated scenario
-    /// does not exist.
+    /// A fixture or scenario file has a problem, an activated scenario
+    /// does not exist, or the clock is not an RFC 3339 time.
     #[error(transparent)]
     Startup(#[from] StartupError),
     /// The port, the runtime or the server's thread could not be set up.
     #[error("cannot start usermock: {0}")]
     Io(#[from] std::io::Error),
-    /// The admin API refused the builder's clock.
-    #[error("cannot set the clock to {at}: {message}")]
-    Clock {
-        /// The time given to [`MockServerBuilder::clock`].
-        at: String,
-        /// What the admin API answered.
-        message: String,
-    },
 }
 
 impl MockServerBuilder {
@@ -122,7 +114,9 @@ impl MockServerBuilder {
     }
 
     /// Starts the server, or says why it cannot.
-    pub async fn try_start(self) -> Result<MockServer, StartError> {
+    pub async fn try_start(mut self) -> Result<MockServer, StartError> {
+        // The clock is an option like --clock: a reset returns to it.
+        self.options.clock = self.clock.as_ref().map(ToString::to_string);
         let usermock = Usermock::new(&self.options)?;
         let vendors = usermock.vendor_names();
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -169,19 +163,10 @@ impl MockServerBuilder {
             address,
             vendors,
             client,
-            clock: self.clock,
             expectations: Mutex::new(Vec::new()),
             stop: Some(stop),
             thread: Some(thread),
         };
-        if let Some(at) = &server.clock {
-            if let Err(err) = server.scope(None).try_freeze_at(at).await {
-                return Err(StartError::Clock {
-                    at: at.to_string(),
-                    message: err.to_string(),
-                });
-            }
-        }
         Ok(server)
     }
 }

@@ -80,8 +80,6 @@ pub struct MockServer {
     address: SocketAddr,
     vendors: Vec<&'static str>,
     client: AdminClient,
-    /// The builder's clock, set again after a global reset.
-    clock: Option<ClockTime>,
     expectations: Mutex<Vec<Spec>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -492,11 +490,6 @@ impl Scope<'_> {
 
     async fn reset(&self) {
         self.send(self.call(Method::POST, "/__admin/reset")).await;
-        if self.session.is_none() {
-            if let Some(at) = &self.server.clock {
-                self.freeze_at(at.clone()).await;
-            }
-        }
     }
 
     async fn requests(&self) -> Vec<RecordedRequest> {
