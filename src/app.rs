@@ -92,7 +92,6 @@ impl App {
         let read = self.read(req, path).await;
         let (answer, call, matched) = match (&vendor, read) {
             (Some(vendor), Ok(call)) => {
-                let matched = vendor.knows_path(&call.path);
                 let pipeline = Pipeline {
                     scenarios: &self.scenarios,
                     store: &self.store,
@@ -100,6 +99,13 @@ impl App {
                 let answer = pipeline
                     .answer(vendor.as_ref(), &call, &session, &connection)
                     .await;
+                // Whether a route has this path: the emulation answering
+                // anything but 404/405 proves it without a second match.
+                let status = answer.reply.as_ref().map(|r| r.status.as_u16());
+                let matched = match (&answer.scenario, status) {
+                    (None, Some(status)) if status != 404 && status != 405 => true,
+                    _ => vendor.knows_path(&call.path),
+                };
                 (answer, Some(call), matched)
             }
             (Some(vendor), Err(err)) => (vendor_body_error(vendor.as_ref(), err), None, true),

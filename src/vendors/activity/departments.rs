@@ -57,11 +57,6 @@ impl DepartmentRecord {
         }
     }
 
-    /// `DepartmentRef`, as embedded in a user.
-    pub fn reference(&self) -> Value {
-        json!({ "id": self.id, "name": self.name, "description": self.description })
-    }
-
     /// `Department`.
     fn render(&self, member_count: usize) -> Value {
         json!({

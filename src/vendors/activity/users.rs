@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use hyper::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::departments::DepartmentRecord;
 use super::error::ActivityError;
@@ -40,10 +40,7 @@ impl Activity {
         self.authorise(access, &client_id)?;
         let user = self.find_user(request, &client_id, &user_id)?;
         let departments = self.client_departments(request.state, &client_id);
-        Ok(Reply::json(
-            StatusCode::OK,
-            &render_user(&user, &departments),
-        ))
+        Ok(Reply::json(StatusCode::OK, &user_view(&user, &departments)))
     }
 
     pub(super) fn update_user(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
@@ -72,7 +69,7 @@ impl Activity {
                 Ok::<_, ActivityError>(())
             })?
             .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
-        Ok(Reply::json(StatusCode::OK, &render_user(&user, &known)))
+        Ok(Reply::json(StatusCode::OK, &user_view(&user, &known)))
     }
 
     /// Every user of the client, as `state` sees them.
@@ -143,25 +140,57 @@ fn resolve_departments(
 }
 
 /// The `User` object, in the seed's field order; only live departments show.
+/// Serialised straight from the record (no intermediate JSON tree: this is
+/// on every user request's path).
+pub(super) fn user_view<'a>(
+    user: &'a UserRecord,
+    departments: &'a HashMap<String, DepartmentRecord>,
+) -> UserView<'a> {
+    let refs = user
+        .departments
+        .iter()
+        .filter_map(|id| departments.get(&id.to_ascii_lowercase()))
+        .map(|d| DepartmentRef {
+            id: &d.id,
+            name: &d.name,
+            description: d.description.as_deref(),
+        })
+        .collect();
+    UserView {
+        id: &user.id,
+        username: &user.username,
+        user_key: &user.user_key,
+        last_activity: &user.last_activity,
+        departments: refs,
+        created_at: &user.created_at,
+        updated_at: &user.updated_at,
+    }
+}
+
+/// [`user_view`] as a JSON value (for pages of users).
 pub(super) fn render_user(
     user: &UserRecord,
     departments: &HashMap<String, DepartmentRecord>,
 ) -> Value {
-    let refs: Vec<Value> = user
-        .departments
-        .iter()
-        .filter_map(|id| departments.get(&id.to_ascii_lowercase()))
-        .map(DepartmentRecord::reference)
-        .collect();
-    json!({
-        "id": user.id,
-        "username": user.username,
-        "user_key": user.user_key,
-        "last_activity": user.last_activity,
-        "departments": refs,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-    })
+    serde_json::to_value(user_view(user, departments)).unwrap_or(Value::Null)
+}
+
+#[derive(serde::Serialize)]
+pub(super) struct UserView<'a> {
+    id: &'a str,
+    username: &'a str,
+    user_key: &'a str,
+    last_activity: &'a super::fixture::LastActivity,
+    departments: Vec<DepartmentRef<'a>>,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct DepartmentRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
 }
 
 /// `departments` must be an array of UUID strings; duplicates collapse to
