@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, PathPattern};
 use crate::matcher::Matcher;
 use crate::vendors::{ErrorRequest, Vendor};
@@ -20,6 +20,11 @@ use crate::vendors::{ErrorRequest, Vendor};
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/scenario.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// `<vendor>-<case>` or `any-<case>`, lower case, e.g. `activity-department-not-found`.
     pub name: String,
     #[serde(default)]
@@ -314,21 +319,19 @@ pub(crate) fn compile(
     source: &str,
     vendors: &[&dyn Vendor],
 ) -> Result<Scenario, Vec<FileProblem>> {
-    let spec: ScenarioFile = file.parse().map_err(|p| vec![p])?;
-    compile_spec(spec, file, source, vendors)
-}
-
-pub(crate) fn compile_spec(
-    spec: ScenarioFile,
-    file: &SourceFile,
-    source: &str,
-    vendors: &[&dyn Vendor],
-) -> Result<Scenario, Vec<FileProblem>> {
-    let mut problems = Vec::new();
-    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let Parsed {
+        value: spec,
+        mut problems,
+        places,
+    } = file.parse_records::<ScenarioFile>()?;
+    // Rules set aside by the parse do not make the scenario rule-less.
+    let all_rules_read = problems.is_empty();
+    let mut bad = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
 
     let name_vendor = check_name(&spec.name, vendors, &mut bad);
-    if spec.rules.is_empty() {
+    if spec.rules.is_empty() && all_rules_read {
         bad("/rules".into(), "a scenario needs at least one rule".into());
     }
     let mut rules = Vec::new();

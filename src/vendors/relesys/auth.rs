@@ -18,10 +18,6 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use super::error::{RelesysError, TokenProblem};
 use crate::http::Call;
 
-/// At most this many issued tokens are remembered; issuing one more drops
-/// the oldest (its bearer gets a 401, as for an expired token).
-pub(crate) const MAX_ISSUED_TOKENS: usize = 10_000;
-
 /// Scopes that allow writing users (the seed's "Scopes:" line).
 pub(super) const WRITE_SCOPES: &[&str] = &[
     "relesys.api",
@@ -134,6 +130,7 @@ impl Tokens {
         clients: Vec<OAuthClient>,
         fixed: HashMap<String, Grant>,
         lifetime: Duration,
+        cap: usize,
     ) -> Tokens {
         Tokens {
             clients: clients
@@ -143,7 +140,7 @@ impl Tokens {
             fixed,
             issued: Mutex::new(Issued::default()),
             lifetime,
-            cap: MAX_ISSUED_TOKENS,
+            cap: cap.max(1),
         }
     }
 
@@ -301,9 +298,7 @@ mod tests {
             secret: "s".into(),
             scopes: vec!["relesys.api".into()],
         };
-        let mut tokens = Tokens::new(vec![client], HashMap::new(), Duration::hours(1));
-        tokens.cap = cap;
-        tokens
+        Tokens::new(vec![client], HashMap::new(), Duration::hours(1), cap)
     }
 
     const FORM: &[u8] =
