@@ -49,20 +49,30 @@ fn shipped_scenarios() {
 /// passes it as a build argument), else `unknown`.
 fn git_revision() {
     println!("cargo:rerun-if-env-changed=USERMOCK_GIT_REV");
-    let git_dir = Path::new(".git");
-    if git_dir.is_dir() {
-        // A new commit moves HEAD or the branch it names.
-        println!("cargo:rerun-if-changed=.git/HEAD");
-        if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
-            if let Some(reference) = head.trim().strip_prefix("ref: ") {
-                let path = git_dir.join(reference);
-                if path.exists() {
-                    println!("cargo:rerun-if-changed=.git/{reference}");
+    // A new commit moves HEAD or the branch it names. Git says where they
+    // are: `.git/…` in a checkout, the main repository's in a worktree
+    // (whose `.git` is a file).
+    let git_path = |name: &str| {
+        Command::new("git")
+            .args(["rev-parse", "--git-path", name])
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|path| std::path::PathBuf::from(path.trim()))
+            .filter(|path| path.exists())
+    };
+    if let Some(head) = git_path("HEAD") {
+        println!("cargo:rerun-if-changed={}", head.display());
+        if let Ok(text) = std::fs::read_to_string(&head) {
+            if let Some(reference) = text.trim().strip_prefix("ref: ") {
+                if let Some(path) = git_path(reference) {
+                    println!("cargo:rerun-if-changed={}", path.display());
                 }
             }
         }
-        if git_dir.join("packed-refs").exists() {
-            println!("cargo:rerun-if-changed=.git/packed-refs");
+        if let Some(packed) = git_path("packed-refs") {
+            println!("cargo:rerun-if-changed={}", packed.display());
         }
     }
     let from_git = Command::new("git")

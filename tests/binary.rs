@@ -1732,3 +1732,49 @@ fn push_replaces_the_users_of_a_running_server_with_a_fixture_folders() {
         .map_or(0, Vec::len);
     assert_eq!(count, users, "{listed}");
 }
+
+/// The repository's files stand alone: none cites the files beside it that
+/// usermock was first built from; the vendor pages in docs/vendors/ hold
+/// the public sources.
+#[test]
+fn no_repository_file_refers_to_files_outside_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outside = [
+        OUTSIDE,
+        concat!("shared", "/seeds"),
+        concat!("-update-user", ".txt"),
+    ];
+    let mut stack: Vec<std::path::PathBuf> = [
+        "README.md",
+        "docs",
+        "src",
+        "tests",
+        "examples",
+        "scenarios",
+        "fixtures",
+    ]
+    .iter()
+    .map(|p| root.join(p))
+    .collect();
+    let mut read = 0;
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read dir").flatten() {
+                stack.push(entry.path());
+            }
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // binary files (the screenshot)
+        };
+        read += 1;
+        for needle in outside {
+            assert!(
+                !text.contains(needle),
+                "{} refers to {needle}",
+                path.display()
+            );
+        }
+    }
+    assert!(read > 50, "only {read} files read");
+}

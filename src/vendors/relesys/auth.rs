@@ -18,7 +18,8 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use super::error::{RelesysError, TokenProblem};
 use crate::http::Call;
 
-/// Scopes that allow writing users (the seed's "Scopes:" line).
+/// Scopes that allow writing users (the "Scopes:" line of Relesys' update-user
+/// page, docs/vendors/relesys.md).
 pub(super) const WRITE_SCOPES: &[&str] = &[
     "relesys.api",
     "relesys.api:write",
