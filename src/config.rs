@@ -131,6 +131,72 @@ pub struct ServeArgs {
         global = true
     )]
     pub drain_timeout: u64,
+
+    /// Bytes of request and response bodies the journal keeps in all (the
+    /// oldest entries go first), besides `--journal-size` entries (32 MiB by default).
+    #[arg(long, env = "USERMOCK_JOURNAL_BYTES", default_value_t = defaults().journal_bytes, value_name = "BYTES", global = true)]
+    pub journal_bytes: usize,
+
+    /// Largest request head (request line and headers) in bytes; a larger
+    /// one gets 431 (32 KiB by default; at least 8192).
+    #[arg(long, env = "USERMOCK_MAX_HEADER_BYTES", default_value_t = defaults().max_header_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8192..), value_name = "BYTES", global = true)]
+    pub max_header_bytes: usize,
+
+    /// Seconds a client has to send a whole request head; a slower one is
+    /// disconnected without an answer.
+    #[arg(long, env = "USERMOCK_HEADER_READ_TIMEOUT", default_value_t = defaults().header_read_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS", global = true)]
+    pub header_read_timeout: u64,
+
+    /// Seconds a client has to send a whole body once its head arrived; a
+    /// slower one gets 408 in the vendor's format.
+    #[arg(long, env = "USERMOCK_BODY_TIMEOUT", default_value_t = defaults().body_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS", global = true)]
+    pub body_timeout: u64,
+
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "USERMOCK_IDLE_TIMEOUT", default_value_t = defaults().idle_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS", global = true)]
+    pub idle_timeout: u64,
+
+    /// Connections served at once; one more gets 503 `overloaded` (usermock's
+    /// format) before any request is read, and is closed.
+    #[arg(long, env = "USERMOCK_MAX_CONNECTIONS", default_value_t = defaults().max_connections, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_connections: usize,
+
+    /// Sessions (`X-Usermock-Session`) alive at once; beyond it the least
+    /// recently used is dropped, with a warning.
+    #[arg(long, env = "USERMOCK_MAX_SESSIONS", default_value_t = defaults().max_sessions, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_sessions: usize,
+
+    /// Seconds after which an unused session is dropped (15 minutes by default).
+    #[arg(long, env = "USERMOCK_SESSION_IDLE", default_value_t = defaults().session_idle.as_secs(), value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS", global = true)]
+    pub session_idle: u64,
+
+    /// Scenarios uploaded through the admin API at once; one more gets 409
+    /// (0 refuses every upload).
+    #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIOS", default_value_t = defaults().max_uploaded_scenarios, value_name = "N", global = true)]
+    pub max_uploaded_scenarios: usize,
+
+    /// The largest a stored record may grow to by one write, in bytes of
+    /// JSON (e.g. a Relesys JSON Patch of `copy` operations); beyond it the
+    /// write is refused with the vendor's 400 (64 KiB by default).
+    #[arg(long, env = "USERMOCK_MAX_RECORD_BYTES", default_value_t = defaults().max_record_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "BYTES", global = true)]
+    pub max_record_bytes: usize,
+
+    /// Tokens issued by a token endpoint (Relesys) that are remembered at
+    /// once; issuing one more drops the oldest, whose bearer then gets the
+    /// vendor's 401 as for an expired token.
+    #[arg(long, env = "USERMOCK_MAX_ISSUED_TOKENS", default_value_t = defaults().max_issued_tokens, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_issued_tokens: usize,
+
+    /// Start with the clock frozen at this RFC 3339 instant, e.g.
+    /// `2026-01-01T00:00:00Z` (the admin API moves or releases it) [default:
+    /// the real time].
+    #[arg(long, env = "USERMOCK_CLOCK", value_name = "RFC3339", global = true)]
+    pub clock: Option<String>,
+}
+
+/// The library's defaults, which the flags' defaults show.
+fn defaults() -> usermock::Options {
+    usermock::Options::default()
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// Why usermock could not start (or `usermock check` failed).
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +117,62 @@ impl SourceFile {
         Ok(value)
     }
 
+    /// Parses a fixture or scenario file record by record: when an element
+    /// of a top-level array (a user, a credential, a rule) does not read,
+    /// its problem is noted, the element is set aside and the rest is read
+    /// again, so one run reports every bad record, not only the first. What
+    /// parsed comes back with those problems, for the semantic checks to run
+    /// on; the caller must still refuse the file when any problem is listed.
+    /// A problem outside such an element (a syntax error, a missing member,
+    /// a wrong type of a whole member) ends the parse: it is the only one.
+    pub fn parse_records<T: DeserializeOwned>(&self) -> Result<Parsed<T>, Vec<FileProblem>> {
+        let first = match self.parse::<T>() {
+            Ok(value) => {
+                return Ok(Parsed {
+                    value,
+                    problems: Vec::new(),
+                    places: Places::default(),
+                })
+            }
+            Err(first) => first,
+        };
+        // Not JSON at all: the syntax error is all there is to say.
+        let Ok(mut doc) = serde_json::from_str::<Value>(&self.text) else {
+            return Err(vec![first]);
+        };
+        let mut problems = Vec::new();
+        let mut places = Places::default();
+        // Each round sets one element aside, so this ends.
+        loop {
+            let err = match serde_path_to_error::deserialize::<_, T>(&doc) {
+                Ok(value) => {
+                    return Ok(Parsed {
+                        value,
+                        problems,
+                        places,
+                    })
+                }
+                Err(err) => err,
+            };
+            let pointer = pointer_of(err.path());
+            let original = places.original(&pointer);
+            problems.push(if first.pointer.as_deref() == Some(original.as_str()) {
+                // The first problem, with the line and column serde saw.
+                first.clone()
+            } else {
+                FileProblem {
+                    file: self.label.clone(),
+                    line_column: None,
+                    pointer: Some(original),
+                    message: inner_message(err.inner()),
+                }
+            });
+            if !places.set_aside(&mut doc, &pointer) {
+                return Err(problems);
+            }
+        }
+    }
+
     fn serde_problem(&self, pointer: Option<String>, err: &serde_json::Error) -> FileProblem {
         FileProblem {
             file: self.label.clone(),
@@ -151,4 +208,144 @@ pub(crate) fn pointer_of(path: &serde_path_to_error::Path) -> String {
         }
     }
     pointer
+}
+
+/// A file read by [`SourceFile::parse_records`]: what parsed, the problems
+/// of the elements set aside, and where the remaining elements were.
+#[derive(Debug)]
+pub(crate) struct Parsed<T> {
+    pub value: T,
+    pub problems: Vec<FileProblem>,
+    pub places: Places,
+}
+
+/// For each top-level array that lost elements, the original index of each
+/// element kept, so that a pointer into what parsed names the file's place.
+#[derive(Debug, Default)]
+pub(crate) struct Places {
+    kept: Vec<(String, Vec<usize>)>,
+}
+
+impl Places {
+    /// `pointer` (into what parsed) as a pointer into the file.
+    pub fn original(&self, pointer: &str) -> String {
+        let Some((member, index, rest)) = split_element(pointer) else {
+            return pointer.to_owned();
+        };
+        match self
+            .kept
+            .iter()
+            .find(|(m, _)| *m == member)
+            .and_then(|(_, kept)| kept.get(index))
+        {
+            Some(original) => format!("/{}/{original}{rest}", escape(&member)),
+            None => pointer.to_owned(),
+        }
+    }
+
+    /// Removes the top-level array element that `pointer` (into `doc`, as it
+    /// is now) lies in; false when it lies in none.
+    fn set_aside(&mut self, doc: &mut Value, pointer: &str) -> bool {
+        let Some((member, index, _)) = split_element(pointer) else {
+            return false;
+        };
+        let Some(items) = doc.get_mut(&member).and_then(Value::as_array_mut) else {
+            return false;
+        };
+        if index >= items.len() {
+            return false;
+        }
+        items.remove(index);
+        let slot = match self.kept.iter().position(|(m, _)| *m == member) {
+            Some(slot) => slot,
+            None => {
+                self.kept
+                    .push((member, (0..=items.len()).collect::<Vec<usize>>()));
+                self.kept.len() - 1
+            }
+        };
+        let kept = &mut self.kept[slot].1;
+        if index < kept.len() {
+            kept.remove(index);
+        }
+        true
+    }
+}
+
+/// `/member/index/rest…` → (member unescaped, index, `/rest…`).
+fn split_element(pointer: &str) -> Option<(String, usize, &str)> {
+    let rest = pointer.strip_prefix('/')?;
+    let (member, rest) = rest.split_once('/')?;
+    let (index, rest) = match rest.find('/') {
+        Some(cut) => (&rest[..cut], &rest[cut..]),
+        None => (rest, ""),
+    };
+    let index = index.parse().ok()?;
+    Some((member.replace("~1", "/").replace("~0", "~"), index, rest))
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        #[allow(dead_code)]
+        name: String,
+        users: Vec<User>,
+        tokens: Vec<String>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct User {
+        id: u32,
+    }
+
+    fn file(text: &str) -> SourceFile {
+        SourceFile {
+            label: "f.json".to_owned(),
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_bad_element_of_every_array_is_reported_and_the_rest_parses() {
+        let text = "{\n\"name\": \"x\",\n\"users\": [{\"id\": 1}, {\"id\": \"two\"}, {\"id\": 3}, {\"id\": 4, \"x\": 0}, {\"id\": 5}],\n\"tokens\": [\"a\", 7]\n}";
+        let parsed = file(text).parse_records::<Doc>().expect("what parsed");
+        let places: Vec<_> = parsed
+            .problems
+            .iter()
+            .map(|p| p.pointer.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(places, ["/users/1/id", "/users/3/x", "/tokens/1"]);
+        // The first one carries serde's line and column.
+        assert_eq!(parsed.problems[0].line_column, Some((3, 33)));
+        let ids: Vec<u32> = parsed.value.users.iter().map(|u| u.id).collect();
+        assert_eq!(ids, [1, 3, 5]);
+        assert_eq!(parsed.value.tokens, ["a"]);
+        // Pointers into what parsed name the file's places.
+        assert_eq!(parsed.places.original("/users/1/id"), "/users/2/id");
+        assert_eq!(parsed.places.original("/users/2"), "/users/4");
+        assert_eq!(parsed.places.original("/tokens/0"), "/tokens/0");
+        assert_eq!(parsed.places.original("/name"), "/name");
+    }
+
+    #[test]
+    fn a_problem_outside_the_arrays_is_the_only_one() {
+        let problems = file(r#"{"users": [{"id": "x"}], "tokens": []}"#)
+            .parse_records::<Doc>()
+            .expect_err("missing name");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].pointer.as_deref(), Some("/users/0/id"));
+        assert!(problems[1].message.contains("missing field `name`"));
+        let problems = file("{ nope").parse_records::<Doc>().expect_err("syntax");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].line_column.is_some());
+    }
 }

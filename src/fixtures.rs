@@ -23,7 +23,38 @@ pub(crate) struct World {
 
 /// Loads every vendor's fixture: from `dir` when given, where a vendor with
 /// no `<vendor>.json` keeps its embedded default, else all embedded.
-pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World, StartupError> {
+pub(crate) fn load(
+    dir: Option<&Path>,
+    rate_limited: &[String],
+    limits: &Limits,
+) -> Result<World, StartupError> {
+    let (files, problems) = read(dir, rate_limited)?;
+    build(&files, problems, rate_limited, limits)
+}
+
+/// The limits every vendor's fixture is loaded with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_record_bytes: usize,
+    pub max_issued_tokens: usize,
+}
+
+/// The fixture file each vendor loads from (a path under `dir`, or
+/// `<embedded>/<vendor>.json`), for `usermock check` to name.
+pub(crate) fn labels(dir: Option<&Path>) -> Vec<String> {
+    match read(dir, &[]) {
+        Ok((files, _)) => files.into_iter().map(|(_, file)| file.label).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+type Files = Vec<(&'static vendors::VendorSpec, SourceFile)>;
+
+/// Each vendor's fixture text, and the problems of the folder's other files.
+fn read(
+    dir: Option<&Path>,
+    rate_limited: &[String],
+) -> Result<(Files, Vec<FileProblem>), StartupError> {
     if let Some(unknown) = rate_limited
         .iter()
         .find(|name| !vendors::ALL.iter().any(|s| s.name == name.as_str()))
@@ -34,7 +65,7 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
             known: vendors::names(),
         });
     }
-    let mut files: Vec<(&'static vendors::VendorSpec, SourceFile)> = vendors::ALL
+    let mut files: Files = vendors::ALL
         .iter()
         .map(|spec| {
             let file = SourceFile {
@@ -98,14 +129,26 @@ pub(crate) fn load(dir: Option<&Path>, rate_limited: &[String]) -> Result<World,
         }
     }
 
+    Ok((files, problems))
+}
+
+/// Loads each vendor from its file; every problem of every file is listed.
+fn build(
+    files: &Files,
+    mut problems: Vec<FileProblem>,
+    rate_limited: &[String],
+    limits: &Limits,
+) -> Result<World, StartupError> {
     let mut world = World {
         vendors: Vec::new(),
         baseline: Baseline::default(),
         documents: Vec::new(),
     };
-    for (spec, file) in &files {
+    for (spec, file) in files {
         let options = vendors::LoadOptions {
             rate_limit: rate_limited.iter().any(|name| name == spec.name),
+            max_record_bytes: limits.max_record_bytes,
+            max_issued_tokens: limits.max_issued_tokens,
         };
         match (spec.load)(file, &options) {
             Ok(loaded) => {

@@ -102,6 +102,14 @@ pub struct Options {
     pub max_uploaded_scenarios: usize,
     /// Start with the clock frozen at this RFC 3339 instant.
     pub clock: Option<String>,
+    /// The largest a stored record may grow to by one write, in bytes of
+    /// JSON (default 64 KiB): e.g. a Relesys JSON Patch whose `copy`
+    /// operations double the user is refused with the vendor's 400.
+    pub max_record_bytes: usize,
+    /// Tokens a token endpoint (Relesys) has issued that are remembered at
+    /// once (default 10,000); one more drops the oldest, whose bearer then
+    /// gets the vendor's 401 as for an expired token.
+    pub max_issued_tokens: usize,
 }
 
 impl Default for Options {
@@ -125,8 +133,33 @@ impl Default for Options {
             session_idle: Duration::from_secs(15 * 60),
             max_uploaded_scenarios: 256,
             clock: None,
+            max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
+            max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
         }
     }
+}
+
+impl Options {
+    fn fixture_limits(&self) -> fixtures::Limits {
+        fixtures::Limits {
+            max_record_bytes: self.max_record_bytes,
+            max_issued_tokens: self.max_issued_tokens,
+        }
+    }
+}
+
+/// What [`Usermock::check`] read and found.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// Each fixture file read: its path, or `<embedded>/<vendor>.json`.
+    pub fixtures: Vec<String>,
+    /// Each scenario file read from `Options::scenarios`.
+    pub scenarios: Vec<String>,
+    /// How many scenarios shipped in the binary were checked too.
+    pub shipped_scenarios: usize,
+    /// Why usermock would not start (every file problem found); `None` when
+    /// it would.
+    pub error: Option<StartupError>,
 }
 
 /// A loaded, ready-to-serve usermock.
@@ -153,7 +186,11 @@ impl Usermock {
                 }
             },
         };
-        let world = fixtures::load(options.fixtures.as_deref(), &options.rate_limit)?;
+        let world = fixtures::load(
+            options.fixtures.as_deref(),
+            &options.rate_limit,
+            &options.fixture_limits(),
+        )?;
         let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
         let scenarios = scenario::Scenarios::load(
             options.scenarios.as_deref(),
@@ -201,6 +238,65 @@ impl Usermock {
         })
     }
 
+    /// Like [`Usermock::new`], but reports what it read and, where it can,
+    /// every problem in every file: the scenarios are checked even when a
+    /// fixture is broken (against the routes, which no fixture changes).
+    /// `usermock check` prints this.
+    pub fn check(options: &Options) -> CheckReport {
+        let mut report = CheckReport {
+            fixtures: fixtures::labels(options.fixtures.as_deref()),
+            scenarios: options
+                .scenarios
+                .as_deref()
+                .map(scenario::files)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            shipped_scenarios: scenario::shipped_count(),
+            error: None,
+        };
+        let mut problems = Vec::new();
+        let world = fixtures::load(
+            options.fixtures.as_deref(),
+            &options.rate_limit,
+            &options.fixture_limits(),
+        );
+        let world = match world {
+            Ok(world) => world,
+            Err(StartupError::Files(found)) => {
+                problems.extend(found);
+                // The embedded fixtures always load; their routes are the
+                // ones a scenario is checked against.
+                match fixtures::load(None, &[], &options.fixture_limits()) {
+                    Ok(embedded) => embedded,
+                    Err(err) => {
+                        report.error = Some(err);
+                        return report;
+                    }
+                }
+            }
+            Err(err) => {
+                report.error = Some(err);
+                return report;
+            }
+        };
+        let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
+        if let Err(found) = scenario::Scenarios::load(
+            options.scenarios.as_deref(),
+            &vendors,
+            options.max_uploaded_scenarios,
+        ) {
+            problems.extend(found);
+        }
+        report.error = if problems.is_empty() {
+            Usermock::new(options).err()
+        } else {
+            Some(StartupError::Files(problems))
+        };
+        report
+    }
+
     /// The vendor keys served, in route order.
     pub fn vendor_names(&self) -> Vec<&'static str> {
         self.app.vendors.iter().map(|v| v.name()).collect()
@@ -239,15 +335,32 @@ impl Usermock {
     }
 }
 
-/// The JSON Schema of a vendor's fixture file, pretty-printed.
+/// Where the published schemas live (the repository's `docs/schemas/`), and
+/// so their `$id`s.
+pub const SCHEMA_BASE: &str =
+    "https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/";
+
+/// The JSON Schema of a vendor's fixture file, pretty-printed, with its
+/// `$id` (`SCHEMA_BASE` + `<vendor>.fixture.schema.json`).
 pub fn fixture_schema(vendor: &str) -> Option<String> {
     let spec = vendors::ALL.iter().find(|s| s.name == vendor)?;
-    serde_json::to_string_pretty(&(spec.fixture_schema)()).ok()
+    let schema = with_id(
+        (spec.fixture_schema)(),
+        &format!("{vendor}.fixture.schema.json"),
+    );
+    serde_json::to_string_pretty(&schema).ok()
 }
 
-/// The JSON Schema of a scenario file, pretty-printed.
+/// The JSON Schema of a scenario file, pretty-printed, with its `$id`
+/// (`SCHEMA_BASE` + `scenario.schema.json`).
 pub fn scenario_schema() -> String {
-    serde_json::to_string_pretty(&scenario::schema()).unwrap_or_default()
+    let schema = with_id(scenario::schema(), "scenario.schema.json");
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+fn with_id(mut schema: schemars::schema::RootSchema, file: &str) -> schemars::schema::RootSchema {
+    schema.schema.metadata().id = Some(format!("{SCHEMA_BASE}{file}"));
+    schema
 }
 
 /// The vendor keys usermock knows.

@@ -58,8 +58,19 @@ fn main() -> ExitCode {
         scenarios: cli.scenarios.clone(),
         active_scenarios: cli.serve.scenario.clone(),
         journal_size: cli.serve.journal_size,
+        journal_bytes: cli.serve.journal_bytes,
         admin_token: cli.serve.admin_token.clone(),
-        ..usermock::Options::default()
+        max_header_bytes: cli.serve.max_header_bytes,
+        header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
+        body_timeout: Duration::from_secs(cli.serve.body_timeout),
+        idle_timeout: Duration::from_secs(cli.serve.idle_timeout),
+        max_connections: cli.serve.max_connections,
+        max_sessions: cli.serve.max_sessions,
+        session_idle: Duration::from_secs(cli.serve.session_idle),
+        max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
+        clock: cli.serve.clock.clone(),
+        max_record_bytes: cli.serve.max_record_bytes,
+        max_issued_tokens: cli.serve.max_issued_tokens,
     };
     match cli.command {
         None => serve(&options, cli.serve.listen, &state_file),
@@ -272,22 +283,32 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
+/// `usermock check`: which files were checked (stdout), every problem
+/// found (stderr), and a count.
 fn check(options: &usermock::Options) -> ExitCode {
-    match usermock::Usermock::new(options) {
-        Ok(server) => {
-            let source = options.fixtures.as_ref().map_or_else(
-                || "embedded fixtures".to_owned(),
-                |d| d.display().to_string(),
-            );
-            println!(
-                "ok: {source} ({} vendors: {})",
-                server.vendor_names().len(),
-                server.vendor_names().join(", ")
-            );
+    let report = usermock::Usermock::check(options);
+    println!("checked fixtures: {}", report.fixtures.join(", "));
+    let mut scenarios = vec![format!("{} shipped", report.shipped_scenarios)];
+    scenarios.extend(report.scenarios.iter().cloned());
+    println!("checked scenarios: {}", scenarios.join(", "));
+    match report.error {
+        None => {
+            println!("ok: no problems");
             ExitCode::SUCCESS
         }
-        Err(err) => {
+        Some(usermock::StartupError::Files(problems)) => {
+            let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            eprintln!(
+                "usermock check: {} problem(s):\n{}",
+                problems.len(),
+                list.join("\n")
+            );
+            println!("{} problem(s)", problems.len());
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Some(err) => {
             eprintln!("usermock check: {err}");
+            println!("1 problem");
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }

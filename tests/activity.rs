@@ -1,5 +1,6 @@
-//! The activity-monitoring vendor, rule by rule, as its seed document
-//! (`shared/seeds/activity-update-user.txt`) states them.
+//! The activity-monitoring vendor, rule by rule, as its update-user page
+//! (<https://api-docs.amm-scalepad.com/users/update>, "the seed" in
+//! `docs/vendors/activity.md`) states them.
 
 mod common;
 

@@ -323,7 +323,8 @@ fn check_accepts_the_repo_fixtures_and_lists_problems_in_bad_ones() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("ok: "));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("ok: no problems"), "{stdout}");
 
     let dir = TempDir::new("check-bad");
     dir.write(
@@ -1266,4 +1267,514 @@ fn the_ci_examples_files_pass_check() {
         assert!(text.contains("relesys-slow-login"), "{example}");
     }
     assert!(root.join("scenarios/relesys-slow-login.json").is_file());
+}
+
+// ------------------------------------------------------------ limit flags --
+
+/// One request over a fresh connection, as raw bytes: the answer's text.
+fn send(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    http(base, &request)
+}
+
+fn status_of(response: &str) -> u16 {
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn body_json(response: &str) -> serde_json::Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+const RELESYS_USER: &str = "/relesys/api/v1.3/users/6cd99267-5adf-462d-88a2-6f86b7b2a164";
+
+#[test]
+fn help_documents_every_limit_with_its_env_var_and_default() {
+    let output = binary().arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&output.stdout);
+    let limits = [
+        ("--max-body", "USERMOCK_MAX_BODY", "1048576"),
+        ("--journal-size", "USERMOCK_JOURNAL_SIZE", "1000"),
+        ("--journal-bytes", "USERMOCK_JOURNAL_BYTES", "33554432"),
+        ("--max-header-bytes", "USERMOCK_MAX_HEADER_BYTES", "32768"),
+        (
+            "--header-read-timeout",
+            "USERMOCK_HEADER_READ_TIMEOUT",
+            "10",
+        ),
+        ("--body-timeout", "USERMOCK_BODY_TIMEOUT", "30"),
+        ("--idle-timeout", "USERMOCK_IDLE_TIMEOUT", "60"),
+        ("--max-connections", "USERMOCK_MAX_CONNECTIONS", "1024"),
+        ("--max-sessions", "USERMOCK_MAX_SESSIONS", "10000"),
+        ("--session-idle", "USERMOCK_SESSION_IDLE", "900"),
+        (
+            "--max-uploaded-scenarios",
+            "USERMOCK_MAX_UPLOADED_SCENARIOS",
+            "256",
+        ),
+        ("--max-record-bytes", "USERMOCK_MAX_RECORD_BYTES", "65536"),
+        ("--max-issued-tokens", "USERMOCK_MAX_ISSUED_TOKENS", "10000"),
+        ("--drain-timeout", "USERMOCK_DRAIN_TIMEOUT", "10"),
+    ];
+    for (flag, env, default) in limits {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{flag} ")))
+            .unwrap_or_else(|| panic!("{flag} is not in --help:\n{help}"));
+        assert!(
+            line.contains(&format!("[env: {env}=]"))
+                && line.contains(&format!("[default: {default}]")),
+            "{line}"
+        );
+        // docs/limits.md lists it too.
+        let limits_doc = repo_file("docs/limits.md");
+        assert!(
+            limits_doc.contains(&format!("`{flag}")),
+            "docs/limits.md lacks {flag}"
+        );
+        assert!(
+            limits_doc.contains(&format!("`{env}`")),
+            "docs/limits.md lacks {env}"
+        );
+    }
+    assert!(help.contains("--clock <RFC3339>") && help.contains("[env: USERMOCK_CLOCK=]"));
+}
+
+#[test]
+fn max_connections_from_the_flag_turns_the_next_connection_away_with_503() {
+    let server = start_server(&["--listen", "127.0.0.1:0", "--max-connections", "1"], &[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let first = TcpStream::connect(&addr).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let answer = get(&server.base, "/__admin/health", "");
+    assert_eq!(status_of(&answer), 503, "{answer}");
+    assert_eq!(body_json(&answer)["error"], "overloaded", "{answer}");
+    drop(first);
+    // Once the first is gone, the next is served.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = get(&server.base, "/__admin/health", "");
+        if status_of(&answer) == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn limit_flags_take_effect() {
+    let server = start_server(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            "2030-01-02T03:04:05Z",
+            "--max-record-bytes",
+            "1500",
+            "--max-uploaded-scenarios",
+            "1",
+            "--max-header-bytes",
+            "8192",
+            "--header-read-timeout",
+            "1",
+        ],
+        &[],
+    );
+    // --clock: frozen there.
+    let clock = body_json(&get(&server.base, "/__admin/clock", ""));
+    assert_eq!(clock["frozen"], true, "{clock}");
+    assert!(
+        clock["now"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("2030-01-02T03:04:05"),
+        "{clock}"
+    );
+    // --max-record-bytes: a write that grows the user past it is the vendor's 400.
+    let patch = |n: usize| {
+        let body = serde_json::json!([{"op": "replace", "path": "/title", "value": "t".repeat(n)}]);
+        send(
+            &server.base,
+            "PATCH",
+            RELESYS_USER,
+            &[
+                ("Authorization", "Bearer relesys-admin"),
+                ("Content-Type", "application/json-patch+json"),
+            ],
+            &body.to_string(),
+        )
+    };
+    let answer = patch(600);
+    assert_eq!(status_of(&answer), 400, "{answer}");
+    assert!(
+        body_json(&answer)["message"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("the user would grow beyond 1500 bytes"),
+        "{answer}"
+    );
+    assert_eq!(status_of(&patch(10)), 200);
+    // --max-uploaded-scenarios: the second upload is refused.
+    let upload = |name: &str| {
+        send(
+            &server.base,
+            "POST",
+            "/__admin/scenarios",
+            &[("Content-Type", "application/json")],
+            &teapot_scenario(name),
+        )
+    };
+    assert_eq!(status_of(&upload("any-first")), 201);
+    let answer = upload("any-second");
+    assert_eq!(status_of(&answer), 409, "{answer}");
+    assert_eq!(body_json(&answer)["error"], "too_many_scenarios");
+    // --max-header-bytes: a larger head is hyper's 431.
+    let big = "a".repeat(10_000);
+    let answer = send(
+        &server.base,
+        "GET",
+        "/__admin/health",
+        &[("x-big", &big)],
+        "",
+    );
+    assert_eq!(status_of(&answer), 431, "{answer}");
+    // --header-read-timeout: a head that never ends is cut off.
+    let addr = server.base.trim_start_matches("http://");
+    let mut slow = TcpStream::connect(addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    slow.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    let started = std::time::Instant::now();
+    let mut rest = String::new();
+    let _ = slow.read_to_string(&mut rest);
+    assert!(!rest.contains(" 200 "), "{rest}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn limit_env_vars_take_effect() {
+    let server = start_server(
+        &[],
+        &[
+            ("USERMOCK_LISTEN", "127.0.0.1:0"),
+            ("USERMOCK_JOURNAL_BYTES", "1"),
+            ("USERMOCK_MAX_SESSIONS", "1"),
+            ("USERMOCK_BODY_TIMEOUT", "1"),
+            ("USERMOCK_IDLE_TIMEOUT", "1"),
+            ("USERMOCK_CLOCK", "2031-05-06T07:08:09Z"),
+            ("USERMOCK_MAX_ISSUED_TOKENS", "1"),
+        ],
+    );
+    // USERMOCK_MAX_ISSUED_TOKENS: a second token drops the first.
+    let login = || {
+        let answer = send(
+            &server.base,
+            "POST",
+            "/relesys/login/oauth/authorize",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            "grant_type=client_credentials&client_id=0f8fad5b-d9cb-469f-a165-70867728950e&client_secret=relesys-admin-secret&scope=relesys.api",
+        );
+        assert_eq!(status_of(&answer), 200, "{answer}");
+        body_json(&answer)["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (first, second) = (login(), login());
+    assert_eq!(status_of(&get(&server.base, RELESYS_USER, &second)), 200);
+    assert_eq!(status_of(&get(&server.base, RELESYS_USER, &first)), 401);
+    let user = format!("/activity/v2/clients/{SEED_CLIENT}/users/{SEED_USER}");
+    // USERMOCK_JOURNAL_BYTES: only the newest entry fits.
+    for _ in 0..3 {
+        assert_eq!(status_of(&get(&server.base, &user, "activity-admin")), 200);
+    }
+    let journal = body_json(&get(&server.base, "/__admin/requests", ""));
+    let entries = journal
+        .as_array()
+        .or_else(|| journal["requests"].as_array())
+        .map_or(0, Vec::len);
+    assert_eq!(entries, 1, "{journal}");
+    // USERMOCK_MAX_SESSIONS: the second session drops the first.
+    for session in ["s1", "s2"] {
+        let answer = send(
+            &server.base,
+            "GET",
+            "/__admin/activity/users",
+            &[("X-Usermock-Session", session)],
+            "",
+        );
+        assert_eq!(status_of(&answer), 200, "{answer}");
+    }
+    let sessions = get(&server.base, "/__admin/sessions", "");
+    assert!(
+        sessions.contains("\"s2\"") && !sessions.contains("\"s1\""),
+        "{sessions}"
+    );
+    // USERMOCK_CLOCK.
+    let clock = body_json(&get(&server.base, "/__admin/clock", ""));
+    assert!(
+        clock["now"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("2031-05-06T07:08:09"),
+        "{clock}"
+    );
+    let addr = server.base.trim_start_matches("http://");
+    // USERMOCK_BODY_TIMEOUT: a body that never arrives is the vendor's 408.
+    let mut slow = TcpStream::connect(addr).expect("connect");
+    slow.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    let head = format!("PATCH {user} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer activity-admin\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"depa");
+    slow.write_all(head.as_bytes()).expect("write");
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert_eq!(status_of(&answer), 408, "{answer}");
+    assert!(
+        answer.contains(r#""error":{"code""#),
+        "the vendor's envelope: {answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    // USERMOCK_IDLE_TIMEOUT: a kept-alive connection is closed soon after.
+    let mut idle = TcpStream::connect(addr).expect("connect");
+    idle.set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    let _ = idle.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_empty_admin_token_from_the_flag_or_the_env_var_stops_startup() {
+    let from_flag = binary()
+        .args(["--listen", "127.0.0.1:0", "--admin-token", ""])
+        .output()
+        .expect("run");
+    let from_env = binary()
+        .args(["--listen", "127.0.0.1:0"])
+        .env("USERMOCK_ADMIN_TOKEN", "")
+        .output()
+        .expect("run");
+    for output in [from_flag, from_env] {
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("--admin-token is empty"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.stdout.is_empty(), "nothing is served");
+    }
+}
+
+// ------------------------------------------------- check and `$schema` --
+
+#[test]
+fn check_lists_every_bad_record_and_names_the_files_it_checked() {
+    let mut fixture: serde_json::Value = serde_json::from_str(&fixture_text()).expect("json");
+    fixture["$schema"] = "../docs/schemas/activity.fixture.schema.json".into();
+    fixture["users"][0]["username"] = serde_json::Value::Null;
+    fixture["users"][2]["created_at"] = 5.into();
+    fixture["credentials"][1]["token"] = "with space".into();
+    let fixtures = TempDir::new("check-every");
+    fixtures.write("activity.json", &fixture.to_string());
+    let scenarios = TempDir::new("check-every-scenarios");
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&teapot_scenario("any-ci-teapot")).expect("json");
+    scenario["$schema"] = "../docs/schemas/scenario.schema.json".into();
+    scenarios.write("any-ci-teapot.json", &scenario.to_string());
+    let output = binary()
+        .args([
+            "check",
+            "--fixtures",
+            fixtures.path(),
+            "--scenarios",
+            scenarios.path(),
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    for place in [
+        "activity.json:",
+        "at /users/0/username: invalid type: null",
+        "at /users/2/created_at: invalid type: integer `5`",
+        "at /credentials/1/token: the credential 'with space'",
+    ] {
+        assert!(stderr.contains(place), "{place} missing:\n{stderr}");
+    }
+    assert!(stderr.contains("3 problem(s)"), "{stderr}");
+    assert!(stdout.contains("3 problem(s)"), "{stdout}");
+    let checked = stdout
+        .lines()
+        .find(|l| l.starts_with("checked fixtures: "))
+        .expect("the fixtures checked");
+    assert!(
+        checked.contains(&format!("{}/activity.json", fixtures.path()))
+            && checked.contains("<embedded>/awork.json"),
+        "{checked}"
+    );
+    let checked = stdout
+        .lines()
+        .find(|l| l.starts_with("checked scenarios: "))
+        .expect("the scenarios checked");
+    assert!(
+        checked.contains(" shipped") && checked.contains("any-ci-teapot.json"),
+        "{checked}"
+    );
+
+    // `$schema` is allowed at the top of both kinds of file.
+    fixtures.write("activity.json", &{
+        let mut ok: serde_json::Value = serde_json::from_str(&fixture_text()).expect("json");
+        ok["$schema"] = "../docs/schemas/activity.fixture.schema.json".into();
+        ok.to_string()
+    });
+    let output = binary()
+        .args([
+            "check",
+            "--fixtures",
+            fixtures.path(),
+            "--scenarios",
+            scenarios.path(),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok: no problems"));
+}
+
+#[test]
+fn every_published_schema_has_an_id_where_it_is_published_and_allows_dollar_schema() {
+    let mut files: Vec<String> = usermock::vendor_names()
+        .into_iter()
+        .map(|v| format!("{v}.fixture.schema.json"))
+        .collect();
+    files.push("scenario.schema.json".to_owned());
+    for file in files {
+        let schema: serde_json::Value =
+            serde_json::from_str(&repo_file(&format!("docs/schemas/{file}"))).expect("json");
+        assert_eq!(
+            schema["$id"],
+            format!("{}{file}", usermock::SCHEMA_BASE),
+            "{file}"
+        );
+        assert!(schema["properties"]["$schema"].is_object(), "{file}");
+    }
+    assert!(usermock::SCHEMA_BASE.ends_with("/docs/schemas/"));
+}
+
+// ------------------------------------------------------------------ push --
+
+#[test]
+fn push_replaces_the_users_of_a_running_server_with_a_fixture_folders() {
+    let server = BinaryServer::start(&["--admin-token", "s3cret"]);
+    let mut fixture: serde_json::Value = serde_json::from_str(&fixture_text()).expect("json");
+    fixture["$schema"] = "../docs/schemas/activity.fixture.schema.json".into();
+    fixture["users"][0]["username"] = "pushed-user".into();
+    let users = fixture["users"].as_array().map_or(0, Vec::len);
+    let dir = TempDir::new("push-real");
+    dir.write("activity.json", &fixture.to_string());
+    let output = binary()
+        .args(["push", "--url", &server.base, "--fixtures", dir.path()])
+        .env("USERMOCK_ADMIN_TOKEN", "s3cret")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let user = format!("/activity/v2/clients/{SEED_CLIENT}/users/{SEED_USER}");
+    let answer = get(&server.base, &user, "activity-admin");
+    assert_eq!(body_json(&answer)["username"], "pushed-user", "{answer}");
+    let listed = send(
+        &server.base,
+        "GET",
+        "/__admin/activity/users",
+        &[("X-Usermock-Admin-Token", "s3cret")],
+        "",
+    );
+    let listed = body_json(&listed);
+    let count = listed
+        .as_array()
+        .or_else(|| listed["users"].as_array())
+        .map_or(0, Vec::len);
+    assert_eq!(count, users, "{listed}");
+}
+
+/// The repository's files stand alone: none cites the files beside it that
+/// usermock was first built from; the vendor pages in docs/vendors/ hold
+/// the public sources.
+#[test]
+fn no_repository_file_refers_to_files_outside_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outside = [
+        OUTSIDE,
+        concat!("shared", "/seeds"),
+        concat!("-update-user", ".txt"),
+    ];
+    let mut stack: Vec<std::path::PathBuf> = [
+        "README.md",
+        "docs",
+        "src",
+        "tests",
+        "examples",
+        "scenarios",
+        "fixtures",
+    ]
+    .iter()
+    .map(|p| root.join(p))
+    .collect();
+    let mut read = 0;
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read dir").flatten() {
+                stack.push(entry.path());
+            }
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // binary files (the screenshot)
+        };
+        read += 1;
+        for needle in outside {
+            assert!(
+                !text.contains(needle),
+                "{} refers to {needle}",
+                path.display()
+            );
+        }
+    }
+    assert!(read > 50, "only {read} files read");
 }

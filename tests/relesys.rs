@@ -1205,6 +1205,37 @@ async fn a_copy_bomb_is_refused_before_the_record_grows_and_the_server_keeps_ans
     assert_eq!(get(&server, USER).await.text, SEED_RESPONSE);
 }
 
+#[tokio::test]
+async fn max_record_bytes_bounds_what_one_write_may_grow_a_user_to() {
+    let limit = SEED_RESPONSE.len() + 100;
+    let server = TestServer::start_with(usermock::Options {
+        max_record_bytes: limit,
+        ..usermock::Options::default()
+    })
+    .await;
+    let title = |n: usize| json!([{"op": "replace", "path": "/title", "value": "t".repeat(n)}]);
+    let answer = patch(&server, USER, title(60)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let answer = patch(&server, USER, title(200)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    let message = answer.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.ends_with(&format!("the user would grow beyond {limit} bytes")),
+        "{message}"
+    );
+    assert_eq!(
+        answer.json(),
+        error(400, &message),
+        "the vendor's error format"
+    );
+    // The refused write changed nothing.
+    let stored = get(&server, USER).await.json();
+    assert_eq!(stored["data"]["title"], json!("t".repeat(60)));
+}
+
 // ---------------------------------------------------- fixture and counters --
 
 #[tokio::test]

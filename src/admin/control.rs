@@ -114,8 +114,11 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
             without_users.as_object_mut(),
             running_without_users.as_object_mut(),
         ) {
-            a.remove("users");
-            b.remove("users");
+            // `$schema` only tells editors which schema the file follows.
+            for member in ["users", "$schema"] {
+                a.remove(member);
+                b.remove(member);
+            }
         }
         if without_users != running_without_users {
             problems.push(json!({"vendor": name, "pointer": "", "message": "a snapshot restores users only: every other member must equal the running fixture's"}));

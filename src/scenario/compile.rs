@@ -13,7 +13,7 @@ use super::spec::{
     AnswerSpec, BodyMatchSpec, FaultKind, FaultSpec, MatchSpec, OneOrMany, RespondSpec, RuleSpec,
     ScenarioFile, VendorErrorSpec,
 };
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, PathPattern};
 use crate::matcher::Matcher;
 use crate::vendors::{ErrorRequest, Vendor};
@@ -49,14 +49,22 @@ pub(crate) fn compile(
     source: &str,
     vendors: &[&dyn Vendor],
 ) -> Result<Scenario, Vec<FileProblem>> {
-    let spec: ScenarioFile = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
-    let mut report =
-        |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    // Every rule that does not parse is reported, and the others are still
+    // checked (`check` lists every problem of a file).
+    let Parsed {
+        value: spec,
+        mut problems,
+        places,
+    } = file.parse_records::<ScenarioFile>()?;
+    // Rules set aside by the parse do not make the scenario rule-less.
+    let all_rules_read = problems.is_empty();
+    let mut report = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
     let bad: Bad<'_> = &mut report;
 
     let name_vendor = check_name(&spec.name, vendors, bad);
-    if spec.rules.is_empty() {
+    if spec.rules.is_empty() && all_rules_read {
         bad("/rules".into(), "a scenario needs at least one rule".into());
     }
     let mut rules = Vec::new();

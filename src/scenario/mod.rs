@@ -363,6 +363,17 @@ impl Scenarios {
 }
 
 /// A file, or the `.json` files of a folder in name order.
+/// The scenario files `load` reads under `path` (a file, or a folder's
+/// `.json` files), for `usermock check` to name; none when it cannot be read.
+pub(crate) fn files(path: &Path) -> Vec<PathBuf> {
+    files_under(path, &mut Vec::new())
+}
+
+/// How many scenarios ship embedded in the binary.
+pub(crate) fn shipped_count() -> usize {
+    shipped::SHIPPED.len()
+}
+
 fn files_under(path: &Path, problems: &mut Vec<FileProblem>) -> Vec<PathBuf> {
     if path.is_file() {
         return vec![path.to_owned()];

@@ -11,6 +11,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/scenario.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// `<vendor>-<case>` or `any-<case>`, lower case, e.g. `activity-department-not-found`.
     pub name: String,
     #[serde(default)]

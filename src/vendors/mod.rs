@@ -391,11 +391,32 @@ impl<V: Api> Vendor for V {
 // ---------------------------------------------------------------- registry --
 
 /// Startup choices that apply to every vendor's fixture.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct LoadOptions {
     /// Turn the vendor's documented rate limit on, whatever its fixture says.
     pub rate_limit: bool,
+    /// The largest a record may grow to by one write (`--max-record-bytes`).
+    pub max_record_bytes: usize,
+    /// Tokens issued by a token endpoint that are remembered at once; one
+    /// more drops the oldest (`--max-issued-tokens`).
+    pub max_issued_tokens: usize,
 }
+
+impl Default for LoadOptions {
+    fn default() -> LoadOptions {
+        LoadOptions {
+            rate_limit: false,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_issued_tokens: DEFAULT_MAX_ISSUED_TOKENS,
+        }
+    }
+}
+
+/// `--max-record-bytes` when not given: 64 KiB.
+pub(crate) const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// `--max-issued-tokens` when not given.
+pub(crate) const DEFAULT_MAX_ISSUED_TOKENS: usize = 10_000;
 
 /// What a fixture file yields: the vendor and its initial records.
 pub(crate) struct Loaded {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::departments::DepartmentRecord;
 use super::{Access, Activity};
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::timestamps;
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded, StoredUser,
@@ -18,6 +18,12 @@ use crate::vendors::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityFixture {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/activity.fixture.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default)]
+    #[allow(dead_code)]
+    pub schema: Option<String>,
     /// Switches for behaviour the seed leaves open (all inferred).
     #[serde(default)]
     pub settings: Settings,
@@ -226,9 +232,14 @@ pub struct LastActivity {
 type Bad<'a> = dyn FnMut(String, String) + 'a;
 
 pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
-    let fixture: ActivityFixture = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
-    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_records::<ActivityFixture>()?;
+    let mut bad = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
 
     let clients = check_clients(&fixture.clients, &mut bad);
     let names = fixture.settings.department_names;

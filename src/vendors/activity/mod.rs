@@ -1,7 +1,7 @@
 //! ScalePad activity monitoring (`activity`): its user resource,
 //! `PATCH /v2/clients/{client_id}/users/{user_id}` and the rest.
 //!
-//! Sources: the seed (`activity-update-user.txt`, word for word
+//! Sources: the update-user page ("the seed",
 //! https://api-docs.amm-scalepad.com/users/update) and the vendor's public
 //! docs at https://api-docs.amm-scalepad.com; `docs/vendors/activity.md`
 //! lists each rule with its source and marks what usermock inferred. The

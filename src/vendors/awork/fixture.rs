@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::user::{user_problems, User};
 use super::{Awork, Caller, RateLimits, World};
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
 
@@ -18,6 +18,12 @@ use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, Load
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AworkFixture {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/awork.fixture.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default)]
+    #[allow(dead_code)]
+    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     /// The workspace every token and user belongs to (`GET /users/me`).
@@ -186,9 +192,14 @@ pub struct CredentialFixture {
 }
 
 pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
-    let fixture: AworkFixture = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
-    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_records::<AworkFixture>()?;
+    let mut bad = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
 
     let records = fixture_records(&fixture.users, user_problems, &mut bad);
     let user_ids: HashSet<String> = fixture

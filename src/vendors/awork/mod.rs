@@ -3,8 +3,8 @@
 //! `GET /users/me` and `/me`, `POST /users/{userId}/deactivate|activate|
 //! setarchived` and `POST /invitations`.
 //!
-//! Sources (with URLs in `docs/vendors/awork.md`): the seed (the update
-//! route), awork's OpenAPI document in `awork-io/developer-docs` (schemas,
+//! Sources (with URLs in `docs/vendors/awork.md`): awork's update-user
+//! reference, awork's OpenAPI document in `awork-io/developer-docs` (schemas,
 //! permissions, statuses; extract in `tests/data/awork-openapi-subset.json`)
 //! and awork's guide pages (errors, paging, filtering, ordering, rate
 //! limits). Choices where all are silent are marked inferred there.

@@ -18,11 +18,8 @@ use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use super::error::{RelesysError, TokenProblem};
 use crate::http::Call;
 
-/// At most this many issued tokens are remembered; issuing one more drops
-/// the oldest (its bearer gets a 401, as for an expired token).
-pub(crate) const MAX_ISSUED_TOKENS: usize = 10_000;
-
-/// Scopes that allow writing users (the seed's "Scopes:" line).
+/// Scopes that allow writing users (the "Scopes:" line of Relesys' update-user
+/// page, docs/vendors/relesys.md).
 pub(super) const WRITE_SCOPES: &[&str] = &[
     "relesys.api",
     "relesys.api:write",
@@ -134,6 +131,7 @@ impl Tokens {
         clients: Vec<OAuthClient>,
         fixed: HashMap<String, Grant>,
         lifetime: Duration,
+        cap: usize,
     ) -> Tokens {
         Tokens {
             clients: clients
@@ -143,7 +141,7 @@ impl Tokens {
             fixed,
             issued: Mutex::new(Issued::default()),
             lifetime,
-            cap: MAX_ISSUED_TOKENS,
+            cap: cap.max(1),
         }
     }
 
@@ -301,9 +299,7 @@ mod tests {
             secret: "s".into(),
             scopes: vec!["relesys.api".into()],
         };
-        let mut tokens = Tokens::new(vec![client], HashMap::new(), Duration::hours(1));
-        tokens.cap = cap;
-        tokens
+        Tokens::new(vec![client], HashMap::new(), Duration::hours(1), cap)
     }
 
     const FORM: &[u8] =

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::error::RelesysError;
-use super::patch::{json_size, MAX_RECORD_BYTES};
+use super::patch::json_size;
 use super::user::User;
 use crate::diagnostics::pointer_of;
 use crate::timestamps;
@@ -40,11 +40,13 @@ const REQUIRED: &[&str] = &["name", "primaryDepartmentId", "userGroups"];
 /// The user that `body` describes, typed but not yet checked against the
 /// catalogue (that comes after the scope check). Member names match
 /// case-insensitively, as .NET model binding does; an unknown member is a
-/// 400 rather than silently ignored (inferred).
+/// 400 rather than silently ignored (inferred). A user larger than
+/// `max_bytes` of JSON (`--max-record-bytes`) is a 400 too.
 pub(super) fn new_user(
     body: Map<String, Value>,
     id: String,
     now: OffsetDateTime,
+    max_bytes: usize,
 ) -> Result<User, RelesysError> {
     let mut members = Map::new();
     for (key, value) in body {
@@ -82,9 +84,9 @@ pub(super) fn new_user(
     doc.insert("dataSource".into(), Value::String("RelesysAPI".into()));
     doc.extend(members);
     let doc = Value::Object(doc);
-    if json_size(&doc) > MAX_RECORD_BYTES {
+    if json_size(&doc) > max_bytes {
         return Err(RelesysError::invalid(format!(
-            "The user would be larger than {MAX_RECORD_BYTES} bytes"
+            "The user would be larger than {max_bytes} bytes"
         )));
     }
     serde_path_to_error::deserialize(&doc).map_err(|e| {

@@ -14,7 +14,7 @@ use super::auth::{self, Grant, OAuthClient, Tokens};
 use super::catalogue::{CustomField, Department, Entry, UserGroup};
 use super::user::{Catalog, User};
 use super::{Catalogues, Config, Relesys};
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
 
@@ -25,6 +25,12 @@ const MAX_TOKEN_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelesysFixture {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/relesys.fixture.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default)]
+    #[allow(dead_code)]
+    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     /// OAuth clients for `POST /login/oauth/authorize`.
@@ -137,9 +143,14 @@ pub struct TokenFixture {
 type Bad<'a> = dyn FnMut(String, String) + 'a;
 
 pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
-    let fixture: RelesysFixture = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
-    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_records::<RelesysFixture>()?;
+    let mut bad = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
 
     let settings = &fixture.settings;
     check_settings(settings, &mut bad);
@@ -185,12 +196,18 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     };
     Ok(Loaded {
         vendor: Arc::new(Relesys::new(Config {
-            tokens: Tokens::new(clients, fixed, Duration::seconds(lifetime)),
+            tokens: Tokens::new(
+                clients,
+                fixed,
+                Duration::seconds(lifetime),
+                options.max_issued_tokens,
+            ),
             catalog,
             catalogues,
             limiter,
             requests_per_minute: rpm,
             created_status,
+            max_record_bytes: options.max_record_bytes,
         })),
         records,
     })

@@ -33,7 +33,6 @@ use serde_json::{json, Value};
 use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::error::{Expected, RelesysError, Throttled, TokenProblem};
 use self::lists::Cursors;
-use self::patch::MAX_RECORD_BYTES;
 use self::query::Resource;
 use self::user::{Catalog, User};
 use crate::http::{Call, PathPattern, Reply};
@@ -71,6 +70,9 @@ pub(crate) struct Config {
     requests_per_minute: u32,
     /// The status of a `POST /users` answer.
     created_status: StatusCode,
+    /// The largest a user may grow to by one write, in bytes of JSON
+    /// (`--max-record-bytes`).
+    max_record_bytes: usize,
 }
 
 pub(crate) struct Relesys {
@@ -237,7 +239,12 @@ impl Relesys {
         let updated = request
             .state
             .update_typed(Relesys::NAME, &user_id, |user: &mut User| {
-                let mut patched = patch::apply(user, &ops, &self.config.catalog, MAX_RECORD_BYTES)?;
+                let mut patched = patch::apply(
+                    user,
+                    &ops,
+                    &self.config.catalog,
+                    self.config.max_record_bytes,
+                )?;
                 patched.last_modified_date_time =
                     timestamps::next_write_ticks(Some(&user.last_modified_date_time), now);
                 *user = patched;
@@ -320,7 +327,12 @@ impl Relesys {
             )));
         };
         let id = uuid::Uuid::new_v4().to_string();
-        let mut user = create::new_user(members, id.clone(), request.now())?;
+        let mut user = create::new_user(
+            members,
+            id.clone(),
+            request.now(),
+            self.config.max_record_bytes,
+        )?;
         grant.require_any(WRITE_SCOPES)?;
         if let Some((pointer, message)) = self.config.catalog.problems(&user).into_iter().next() {
             return Err(RelesysError::invalid(format!("{pointer}: {message}")));

@@ -6,7 +6,7 @@
 //!   (it stays a member, so `remove /title` then `replace /title` works);
 //! - paths name members case-insensitively, as ASP.NET Core's JSON Patch
 //!   does (`/Name` is `/name`); custom-field keys stay exact (inferred);
-//! - the copy never grows past [`MAX_RECORD_BYTES`]: a `copy` of a member
+//! - the copy never grows past `--max-record-bytes` (default 64 KiB): a `copy` of a member
 //!   into its own child doubles the record with each operation, so the size
 //!   is checked after each one and the patch refused before it can grow.
 //!
@@ -23,10 +23,6 @@ use serde_json::Value;
 use super::error::RelesysError;
 use super::user::{Catalog, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
 use crate::diagnostics::pointer_of;
-
-/// The largest a user may grow to within one patch, in bytes of JSON.
-/// (Report: the lead may wire this to a `--max-record-bytes` flag.)
-pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 
 /// The operations of a JSON Patch document (a JSON array), each read on its
 /// own so that a mistake names its index.

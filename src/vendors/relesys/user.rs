@@ -1,8 +1,9 @@
 //! The Relesys user: its typed model and its validation against the
 //! tenant's catalogue (departments, user groups, custom fields).
 //!
-//! The user is stored exactly as the API shows it (the seed's response
-//! `data` object).
+//! The user is stored exactly as the API shows it (the `data` object of
+//! the update-user response in Relesys' API reference; sources in
+//! `docs/vendors/relesys.md`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +15,8 @@ use super::dates;
 use crate::timestamps;
 use crate::vendors::is_hyphenated_uuid;
 
-/// A Relesys user, field for field and in the order of the seed's response.
+/// A Relesys user, field for field and in the order of the update-user
+/// response in Relesys' API reference (docs/vendors/relesys.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct User {

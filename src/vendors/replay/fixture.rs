@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::body::name_problem;
 use super::companies::Company;
 use super::Replay;
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::timestamps;
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded, StoredUser,
@@ -20,6 +20,12 @@ use crate::vendors::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayFixture {
+    /// The JSON Schema the file follows, for editors, e.g.
+    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/replay.fixture.schema.json`
+    /// (see docs/fixtures.md); usermock does not read it.
+    #[serde(rename = "$schema", default)]
+    #[allow(dead_code)]
+    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     pub companies: Vec<CompanyFixture>,
@@ -135,9 +141,14 @@ impl StoredUser for UserRecord {
 const DEFAULT_COMPANY_CREATED_AT: &str = "2024-01-01T00:00:00.000Z";
 
 pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
-    let fixture: ReplayFixture = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
-    let mut bad = |pointer: String, message: String| problems.push(file.problem(pointer, message));
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_records::<ReplayFixture>()?;
+    let mut bad = |pointer: String, message: String| {
+        problems.push(file.problem(places.original(&pointer), message))
+    };
 
     let companies = companies(&fixture.companies, &mut bad);
     let api_keys = api_keys(&fixture.companies, &companies, &mut bad);

@@ -2,8 +2,8 @@
 //! `GET|PATCH /api/user/{userId}`) and child companies
 //! (`POST /api/company/child`).
 //!
-//! Sources: the seed (`replay-update-user.txt`) and Replay's public API
-//! reference at docs.replay.sale, cited rule by rule in
+//! Sources: Replay's public API reference at docs.replay.sale (its
+//! update-user page is "the seed"), cited rule by rule in
 //! `docs/vendors/replay.md`, which also lists every inferred choice (the
 //! error body among them: Replay documents none).
 

@@ -16,7 +16,7 @@ use super::{
     fixture_records, seeded_user, stored, Api, BodyKind, ErrorRequest, LoadOptions, Loaded,
     RecordProblem, Request, Routes, SharedError, StoredUser, VendorSpec,
 };
-use crate::diagnostics::{FileProblem, SourceFile};
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, Reply};
 use crate::store::BrokenRecord;
 
@@ -74,10 +74,13 @@ pub(crate) struct Toy {
 }
 
 fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
-    let fixture: ToyFixture = file.parse().map_err(|p| vec![p])?;
-    let mut problems = Vec::new();
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_records::<ToyFixture>()?;
     let records = fixture_records(&fixture.users, user_problems, &mut |pointer, message| {
-        problems.push(file.problem(pointer, message))
+        problems.push(file.problem(places.original(&pointer), message))
     });
     if !problems.is_empty() {
         return Err(problems);
