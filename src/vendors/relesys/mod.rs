@@ -28,7 +28,7 @@ mod query;
 mod user;
 
 use hyper::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::error::{Expected, RelesysError, Throttled, TokenProblem};
@@ -216,7 +216,7 @@ impl Relesys {
             .state
             .read(Relesys::NAME, &user_id)?
             .ok_or(RelesysError::UserNotFound(user_id))?;
-        Ok(Reply::json(StatusCode::OK, &json!({ "data": user })))
+        Ok(Reply::json(StatusCode::OK, &Data { data: &user }))
     }
 
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
@@ -251,8 +251,15 @@ impl Relesys {
                 Ok::<_, RelesysError>(())
             })?
             .ok_or(RelesysError::UserNotFound(user_id))?;
-        Ok(Reply::json(StatusCode::OK, &json!({ "data": updated })))
+        Ok(Reply::json(StatusCode::OK, &Data { data: &updated }))
     }
+}
+
+/// The single-object envelope `{"data": …}`, serialised straight from the
+/// record (no intermediate JSON tree).
+#[derive(serde::Serialize)]
+struct Data<'a, T> {
+    data: &'a T,
 }
 
 /// `userId` is documented as `string / guid`; returned lower-cased.
@@ -341,7 +348,7 @@ impl Relesys {
         request.state.put_typed(Relesys::NAME, id, &user)?;
         Ok(Reply::json(
             self.config.created_status,
-            &json!({ "data": user }),
+            &Data { data: &user },
         ))
     }
 }
