@@ -395,4 +395,30 @@ async fn the_openapi_document_is_served_and_names_every_documented_route() {
             );
         }
     }
+    // And back: every route the docs give a heading is in the document
+    // (`…/x` continues the previous route's path, with its method).
+    for line in docs.lines().filter(|l| l.starts_with("### `")) {
+        let mut previous: Option<(String, String)> = None;
+        let routes = line
+            .split('`')
+            .filter(|part| part.contains("/__admin") || part.starts_with('…'));
+        for route in routes {
+            let (method, path) = match (route.strip_prefix('…'), &previous) {
+                (Some(tail), Some((method, last))) => {
+                    let head = last.rsplit_once('/').map_or("", |(head, _)| head);
+                    (method.clone(), format!("{head}{tail}"))
+                }
+                _ => {
+                    let (method, path) = route.split_once(' ').unwrap_or(("", route));
+                    (method.to_ascii_lowercase(), path.to_owned())
+                }
+            };
+            assert!(
+                served["paths"][&path][&method].is_object(),
+                "docs/admin-api.md documents `{} {path}`, which the OpenAPI document lacks",
+                method.to_ascii_uppercase()
+            );
+            previous = Some((method, path));
+        }
+    }
 }
