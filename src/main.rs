@@ -50,28 +50,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let options = usermock::Options {
-        fixtures: cli.fixtures.clone(),
-        max_body: cli.serve.max_body,
-        drain_timeout: Duration::from_secs(cli.serve.drain_timeout),
-        rate_limit: cli.serve.rate_limit.clone(),
-        scenarios: cli.scenarios.clone(),
-        active_scenarios: cli.serve.scenario.clone(),
-        journal_size: cli.serve.journal_size,
-        journal_bytes: cli.serve.journal_bytes,
-        admin_token: cli.serve.admin_token.clone(),
-        max_header_bytes: cli.serve.max_header_bytes,
-        header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
-        body_timeout: Duration::from_secs(cli.serve.body_timeout),
-        idle_timeout: Duration::from_secs(cli.serve.idle_timeout),
-        max_connections: cli.serve.max_connections,
-        max_sessions: cli.serve.max_sessions,
-        session_idle: Duration::from_secs(cli.serve.session_idle),
-        max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
-        clock: cli.serve.clock.clone(),
-        max_record_bytes: cli.serve.max_record_bytes,
-        max_issued_tokens: cli.serve.max_issued_tokens,
-    };
+    let options = options(&cli);
     match cli.command {
         None => serve(&options, cli.serve.listen, &state_file),
         Some(Command::Check) => check(&options),
@@ -110,6 +89,32 @@ fn main() -> ExitCode {
         Some(Command::Schema { of }) => schema(&of),
         // Answered above, before logging was set up.
         Some(Command::Completions { .. }) => ExitCode::SUCCESS,
+    }
+}
+
+/// The library's options from the command line and environment.
+fn options(cli: &Cli) -> usermock::Options {
+    usermock::Options {
+        fixtures: cli.fixtures.clone(),
+        max_body: cli.serve.max_body,
+        drain_timeout: Duration::from_secs(cli.serve.drain_timeout),
+        rate_limit: cli.serve.rate_limit.clone(),
+        scenarios: cli.scenarios.clone(),
+        active_scenarios: cli.serve.scenario.clone(),
+        journal_size: cli.serve.journal_size,
+        journal_bytes: cli.serve.journal_bytes,
+        admin_token: cli.serve.admin_token.clone(),
+        max_header_bytes: cli.serve.max_header_bytes,
+        header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
+        body_timeout: Duration::from_secs(cli.serve.body_timeout),
+        idle_timeout: Duration::from_secs(cli.serve.idle_timeout),
+        max_connections: cli.serve.max_connections,
+        max_sessions: cli.serve.max_sessions,
+        session_idle: Duration::from_secs(cli.serve.session_idle),
+        max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
+        clock: cli.serve.clock.clone(),
+        max_record_bytes: cli.serve.max_record_bytes,
+        max_issued_tokens: cli.serve.max_issued_tokens,
     }
 }
 
