@@ -69,7 +69,7 @@ async fn each_vendor_is_served_under_its_base_url() {
     let server = MockServer::start().await;
     let root = server.uri();
     assert_eq!(root, format!("http://{}", server.address()));
-    for vendor in ["activity", "awork", "relesys", "replay"] {
+    for vendor in usermock::vendor_names() {
         assert_eq!(server.base_url(vendor), format!("{root}/{vendor}"));
     }
     let (status, user) = call_activity(&server, None, None).await;

@@ -270,7 +270,7 @@ async fn get_with_child_company_id_is_refused_for_anything_but_a_direct_child() 
 #[tokio::test]
 async fn the_legacy_shape_can_leave_invitations_out() {
     let dir = common::TempDir::new("replay-legacy-invitations");
-    for vendor in ["activity", "awork", "relesys", "replay"] {
+    for vendor in usermock::vendor_names() {
         let text = std::fs::read_to_string(common::repo_fixtures().join(format!("{vendor}.json")))
             .expect("fixture");
         let text = text.replace(
