@@ -74,7 +74,13 @@ impl App {
         let uri = req.uri().clone();
         let session = match Session::from_headers(req.headers()) {
             Ok(session) => session,
-            Err(invalid) => return Ok(invalid_session(&invalid).into_response()),
+            // The body is not read: the connection cannot carry another
+            // request (a keep-alive client must not send one on it).
+            Err(invalid) => {
+                let reply = invalid_session(&invalid)
+                    .with_header(CONNECTION, HeaderValue::from_static("close"));
+                return Ok(reply.into_response());
+            }
         };
         let target = router::target(&self.vendors, &uri, req.headers());
         let (vendor, path) = match target {

@@ -4,16 +4,36 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-/// Parses any RFC 3339 timestamp (used to validate fixtures).
+/// Parses any RFC 3339 timestamp whose UTC instant lies in the years
+/// 0001–9999 (what every vendor's format can write). Anything else is
+/// refused here, so no later conversion to UTC can overflow:
+/// `9999-12-31T23:59:59-01:00` is in the year 10000 once in UTC.
 pub(crate) fn parse(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    OffsetDateTime::parse(text, &Rfc3339).ok().filter(in_range)
+}
+
+/// True for an instant whose UTC date is in the years 0001–9999.
+pub(crate) fn in_range(at: &OffsetDateTime) -> bool {
+    at.checked_to_offset(UtcOffset::UTC)
+        .is_some_and(|utc| (1..=9999).contains(&utc.year()))
+}
+
+/// `at` in UTC; an instant outside the representable range (which
+/// [`parse`] never yields) becomes the nearest end of it.
+fn utc(at: OffsetDateTime) -> OffsetDateTime {
+    at.checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(if at.year() > 0 {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        })
 }
 
 /// `2026-02-24T22:00:00.000Z`: UTC, exactly three fractional digits, `Z`.
 pub(crate) fn format_millis(at: OffsetDateTime) -> String {
     let fmt =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    at.to_offset(UtcOffset::UTC)
+    utc(at)
         .format(&fmt)
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
 }
@@ -37,7 +57,7 @@ pub(crate) fn next_write_millis(previous: Option<&str>, now: OffsetDateTime) -> 
 pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
     let fmt =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
-    at.to_offset(UtcOffset::UTC)
+    utc(at)
         .format(&fmt)
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.0000000Z"))
 }
@@ -56,7 +76,7 @@ pub(crate) fn next_write_ticks(previous: Option<&str>, now: OffsetDateTime) -> S
 /// the significant fractional digits (at most 7), then `Z`:
 /// `2018-12-30T13:30:00Z`, `2018-12-30T13:30:00.5Z`.
 pub(crate) fn format_dotnet_utc(at: OffsetDateTime) -> String {
-    let at = at.to_offset(UtcOffset::UTC);
+    let at = utc(at);
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let base = at
         .format(&fmt)
@@ -77,6 +97,7 @@ pub(crate) fn parse_date_or_datetime(text: &str) -> Option<OffsetDateTime> {
         time::Date::parse(text, &fmt)
             .ok()
             .map(|d| d.midnight().assume_utc())
+            .filter(in_range)
     })
 }
 
@@ -90,6 +111,16 @@ pub(crate) fn utc_ticks(at: OffsetDateTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_outside_the_years_1_to_9999_are_refused() {
+        // The year 10000 once in UTC: found by the fuzzer (it used to panic).
+        assert_eq!(parse("9999-12-31T23:59:59-01:00"), None);
+        assert_eq!(parse_date_or_datetime("-0001-01-01"), None);
+        assert_eq!(parse_date_or_datetime("0000-12-31"), None);
+        assert!(parse("9999-12-31T23:59:59Z").is_some());
+        assert!(parse_date_or_datetime("0001-01-01").is_some());
+    }
 
     #[test]
     fn milliseconds_are_always_three_digits() {

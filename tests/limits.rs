@@ -271,3 +271,85 @@ fn a_fifo_named_like_a_fixture_stops_startup_instead_of_hanging() {
     let err = usermock::Usermock::new(&options).err().expect("refused");
     assert!(err.to_string().contains("not a regular file"), "{err}");
 }
+
+// Found by the fuzzer (tests/fuzz-seeds/): each used to crash a request or
+// leave a record that no longer read.
+
+#[tokio::test]
+async fn a_clock_set_past_the_year_9999_in_utc_is_refused_and_nothing_breaks() {
+    let server = TestServer::start().await;
+    let answer = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/clock")
+                .json(&json!({"now": "9999-12-31T23:59:59-01:00"})),
+        )
+        .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.json()["error"], "invalid_clock");
+    let write = server
+        .send(
+            server
+                .request(Method::PATCH, USER)
+                .bearer_auth("activity-admin")
+                .json(&json!({"departments": []})),
+        )
+        .await;
+    assert_eq!(write.status, 200, "{}", write.text);
+}
+
+#[tokio::test]
+async fn dates_outside_the_years_1_to_9999_are_a_400_never_a_stored_record() {
+    let server = TestServer::start().await;
+    let relesys = "/relesys/api/v1.3/users/6cd99267-5adf-462d-88a2-6f86b7b2a164";
+    for date in ["9999-12-31T23:59:59-01:00", "-0001-01-01"] {
+        let answer = server
+            .send(
+                server
+                    .request(Method::PATCH, relesys)
+                    .bearer_auth("relesys-admin")
+                    .header("content-type", "application/json-patch+json")
+                    .body(
+                        json!([{"op": "replace", "path": "/birthDate", "value": date}]).to_string(),
+                    ),
+            )
+            .await;
+        assert_eq!(answer.status, 400, "{date}: {}", answer.text);
+    }
+    let awork = "/awork/api/v1/users/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e";
+    let answer = server
+        .send(
+            server
+                .request(Method::PUT, awork)
+                .bearer_auth("awork-admin")
+                .json(&json!({"firstName": "Sofia", "lastName": "Romano", "birthDate": "-0001-01-01"})),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    let read = server
+        .send(
+            server
+                .request(Method::GET, awork)
+                .bearer_auth("awork-admin"),
+        )
+        .await;
+    assert_eq!(read.status, 200, "the user still reads: {}", read.text);
+}
+
+#[tokio::test]
+async fn a_refused_session_id_closes_the_connection_it_did_not_read_to_the_end() {
+    let server = TestServer::start().await;
+    let answer = server
+        .send(
+            server
+                .request(
+                    Method::PUT,
+                    "/awork/api/v1/users/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+                )
+                .header("x-usermock-session", "has space")
+                .body("x".repeat(100_000)),
+        )
+        .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.header("connection"), Some("close"));
+}

@@ -25,8 +25,14 @@ const LOCAL_DATETIMES: &[&[BorrowedFormatItem<'static>]] = &[
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
 ];
 
-/// The instant `text` names, in any of the accepted forms.
+/// The instant `text` names, in any of the accepted forms, within the
+/// years 0001–9999 (a .NET `DateTime`'s range; a negative year or the year
+/// 10000 in UTC is a 400, never a record that no longer reads).
 pub(super) fn parse(text: &str) -> Option<OffsetDateTime> {
+    any_form(text).filter(timestamps::in_range)
+}
+
+fn any_form(text: &str) -> Option<OffsetDateTime> {
     if let Some(at) = timestamps::parse(text) {
         return Some(at);
     }
@@ -48,12 +54,11 @@ pub(super) fn datetime(at: OffsetDateTime) -> String {
 
 /// A date-only member (`birthDate`) as Relesys shows it: `…T00:00:00Z`.
 pub(super) fn date(at: OffsetDateTime) -> String {
-    datetime(
-        at.to_offset(time::UtcOffset::UTC)
-            .date()
-            .midnight()
-            .assume_utc(),
-    )
+    let day = at
+        .checked_to_offset(time::UtcOffset::UTC)
+        .unwrap_or(at)
+        .date();
+    datetime(day.midnight().assume_utc())
 }
 
 #[cfg(test)]
