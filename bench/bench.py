@@ -264,6 +264,10 @@ def replay_requests(method="PATCH"):
     parent = next(c for c in fixture["companies"] if "replay-parent" in c["api_keys"])
     children = {c["id"] for c in fixture["companies"] if c["parent_id"] == parent["id"]}
     users = [u for u in fixture["users"] if u["companyId"] == parent["id"] or u["companyId"] in children]
+    if method == "PATCH":
+        # Replay refuses to update disabled users (and invitations are not
+        # users yet): the update load rotates over the active ones.
+        users = [u for u in users if u.get("status", "active") == "active"]
     keys = {c["id"]: c["api_keys"][0] for c in fixture["companies"]}
     out = []
     for k in range(BODIES):

@@ -29,7 +29,7 @@ use crate::session::Session;
 
 mod record;
 
-use record::Record;
+pub(crate) use record::Record;
 
 /// One kind of record (a vendor's users, or another kind under its own key
 /// such as `activity.departments`), by id. Kinds are kept apart so reading
@@ -46,11 +46,11 @@ pub(crate) struct Baseline {
 }
 
 impl Baseline {
-    pub fn insert(&mut self, vendor: &'static str, id: String, record: Value) {
+    pub fn insert(&mut self, vendor: &'static str, id: String, record: Record) {
         self.kinds
             .entry(vendor)
             .or_default()
-            .insert(id, Arc::new(Record::json(record)));
+            .insert(id, Arc::new(record));
     }
 
     fn get(&self, vendor: &str, id: &str) -> Option<&Arc<Record>> {
@@ -244,7 +244,7 @@ impl Store {
         &self,
         state: &State,
         vendor: &'static str,
-        records: Vec<(String, Value)>,
+        records: Vec<(String, Record)>,
     ) {
         let changes = state.changes(vendor);
         changes.retain(|_, record| record.is_none());
@@ -258,7 +258,7 @@ impl Store {
             changes.insert(existing.clone(), None);
         }
         for (id, record) in records {
-            state.put(vendor, id, record);
+            changes.insert(id, Some(Arc::new(record)));
         }
     }
 
@@ -495,7 +495,7 @@ mod tests {
 
     fn store() -> Store {
         let mut baseline = Baseline::default();
-        baseline.insert("v", "u1".into(), json!({"n": 1}));
+        baseline.insert("v", "u1".into(), Record::json(json!({"n": 1})));
         Store::new(
             baseline,
             Clock::global(crate::clock::Setting::Real),

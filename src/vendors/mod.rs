@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Captures, PathPattern, Reply};
-use crate::store::{BrokenRecord, State};
+use crate::store::{BrokenRecord, Record, State};
 
 pub(crate) mod activity;
 pub(crate) mod awork;
@@ -421,7 +421,7 @@ pub(crate) const DEFAULT_MAX_ISSUED_TOKENS: usize = 10_000;
 /// What a fixture file yields: the vendor and its initial records.
 pub(crate) struct Loaded {
     pub vendor: Arc<dyn Vendor>,
-    pub records: Vec<(String, Value)>,
+    pub records: Vec<(String, Record)>,
 }
 
 pub(crate) struct VendorSpec {
@@ -478,11 +478,14 @@ pub(crate) trait StoredUser: Serialize + DeserializeOwned {
 /// Fixture users as store records, keyed by lower-cased id. Duplicate ids
 /// and every problem `check` finds (pointers below the user) are reported
 /// at `/users/{i}…`.
-pub(crate) fn fixture_records<U: StoredUser>(
+pub(crate) fn fixture_records<U>(
     users: &[U],
     check: impl Fn(&U) -> Vec<(String, String)>,
     bad: &mut dyn FnMut(String, String),
-) -> Vec<(String, Value)> {
+) -> Vec<(String, Record)>
+where
+    U: StoredUser + Clone + Send + Sync + 'static,
+{
     let mut seen = HashSet::new();
     let mut records = Vec::new();
     for (i, user) in users.iter().enumerate() {
@@ -495,10 +498,9 @@ pub(crate) fn fixture_records<U: StoredUser>(
         for (pointer, message) in check(user) {
             bad(format!("/users/{i}{pointer}"), message);
         }
-        match serde_json::to_value(user) {
-            Ok(value) => records.push((user.id().to_ascii_lowercase(), value)),
-            Err(err) => bad(format!("/users/{i}"), format!("cannot store user: {err}")),
-        }
+        // Stored typed: no JSON tree per user (the memory of a large
+        // fixture), and no decoding on its first read.
+        records.push((user.id().to_ascii_lowercase(), Record::typed(user.clone())));
     }
     records
 }

@@ -216,7 +216,11 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 /// The fixture's users, normalised, as store records. They must define
 /// only known custom fields, whatever the policy for requests: a silently
 /// dropped fixture value is a mistake.
-fn user_records(users: &[User], catalog: &Catalog, bad: &mut Bad<'_>) -> Vec<(String, Value)> {
+fn user_records(
+    users: &[User],
+    catalog: &Catalog,
+    bad: &mut Bad<'_>,
+) -> Vec<(String, crate::store::Record)> {
     for (i, user) in users.iter().enumerate() {
         for key in user
             .custom_fields
