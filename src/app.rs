@@ -115,10 +115,13 @@ impl App {
                 (answer, Some(call), matched)
             }
             (Some(vendor), Err(err)) => (vendor_body_error(vendor.as_ref(), err), None, true),
-            (None, read) => {
+            (None, Ok(call)) => {
                 let reply = router::no_vendor(uri.path(), &self.vendors);
-                (plain(reply), read.ok(), false)
+                (plain(reply), Some(call), false)
             }
+            // The body limits hold off any route too: a body not read to
+            // the end is answered as such and closes the connection.
+            (None, Err(err)) => (plain(admin_body_error(err)), None, false),
         };
         let status = answer.response.as_ref().ok().map(|r| r.status().as_u16());
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -180,7 +183,7 @@ fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorAnswer {
 }
 
 fn admin_body_error(err: BodyError) -> Reply {
-    match err {
+    let reply = match err {
         BodyError::TooLarge { limit } => admin::too_large(limit),
         BodyError::Broken => admin::error(
             StatusCode::BAD_REQUEST,
@@ -191,9 +194,9 @@ fn admin_body_error(err: BodyError) -> Reply {
             StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
             "the request body did not arrive in time".to_owned(),
-        )
-        .with_header(CONNECTION, HeaderValue::from_static("close")),
-    }
+        ),
+    };
+    reply.with_header(CONNECTION, HeaderValue::from_static("close"))
 }
 
 /// A malformed `X-Usermock-Session` is a test-setup mistake: refused in

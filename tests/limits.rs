@@ -353,3 +353,17 @@ async fn a_refused_session_id_closes_the_connection_it_did_not_read_to_the_end()
     assert_eq!(answer.status, 400);
     assert_eq!(answer.header("connection"), Some("close"));
 }
+
+#[tokio::test]
+async fn an_oversized_body_on_no_route_is_a_413_that_closes_the_connection() {
+    let server = TestServer::start().await;
+    let answer = server
+        .send(
+            server
+                .request(Method::POST, "/nope")
+                .body(vec![b'x'; 1024 * 1024 + 1]),
+        )
+        .await;
+    assert_eq!(answer.status, 413, "{}", answer.text);
+    assert_eq!(answer.header("connection"), Some("close"));
+}
