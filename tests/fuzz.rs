@@ -38,6 +38,8 @@ const CHECK_EVERY: u64 = 300;
 /// Every this many requests the state goes back to the fixtures, so the
 /// run keeps starting from records the emulation accepts writes to.
 const RESET_EVERY: u64 = 3000;
+/// `Options::default().max_body`.
+const MAX_BODY: usize = 1024 * 1024;
 /// Sessions the generator uses (besides the shared state).
 const SESSIONS: [&str; 2] = ["fuzz-a", "fuzz-b"];
 /// At most this many findings are kept whole (all are counted).
@@ -1075,6 +1077,9 @@ struct Seed {
     open: bool,
     #[serde(default)]
     avoid: Vec<String>,
+    /// Send every request on one keep-alive connection, written by hand.
+    #[serde(default)]
+    one_connection: bool,
     requests: Vec<SeedRequest>,
 }
 
@@ -1217,12 +1222,22 @@ async fn replay_seed(seed: &Seed) -> Vec<String> {
         signatures: Default::default(),
         quiet: true,
     };
-    for (n, request) in seed.requests.iter().enumerate() {
-        let req = request.to_req();
+    let reqs: Vec<Req> = seed.requests.iter().map(SeedRequest::to_req).collect();
+    let mut on_one = if seed.one_connection {
+        send_on_one_connection(&server.base, &reqs)
+            .await
+            .into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
+    for (n, req) in reqs.iter().enumerate() {
         let at = Instant::now();
-        let outcome = send(&client, &server.base, &req).await;
+        let outcome = match on_one.next() {
+            Some(outcome) => outcome,
+            None => send(&client, &server.base, req).await,
+        };
         if let Verdict::Down = state
-            .judge(&server, &shipped, &req, outcome, at.elapsed(), n as u64 + 1)
+            .judge(&server, &shipped, req, outcome, at.elapsed(), n as u64 + 1)
             .await
         {
             break;
@@ -1294,6 +1309,16 @@ impl Req {
 
     /// The whole request, for minimising.
     fn wire(&self, host: &str) -> Vec<u8> {
+        self.wire_on(host, false)
+    }
+
+    /// The request as written; `keep_alive` leaves out `Connection: close`.
+    fn wire_on(&self, host: &str, keep_alive: bool) -> Vec<u8> {
+        let close = if keep_alive {
+            ""
+        } else {
+            "Connection: close\r\n"
+        };
         let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target).into_bytes();
         if !self
             .headers
@@ -1309,7 +1334,7 @@ impl Req {
             out.extend_from_slice(b"\r\n");
         }
         if self.chunked {
-            out.extend_from_slice(b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+            out.extend_from_slice(format!("Transfer-Encoding: chunked\r\n{close}\r\n").as_bytes());
             for piece in self.body.chunks(7000) {
                 out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
                 out.extend_from_slice(piece);
@@ -1318,11 +1343,7 @@ impl Req {
             out.extend_from_slice(b"0\r\n\r\n");
         } else {
             out.extend_from_slice(
-                format!(
-                    "Content-Length: {}\r\nConnection: close\r\n\r\n",
-                    self.body.len()
-                )
-                .as_bytes(),
+                format!("Content-Length: {}\r\n{close}\r\n", self.body.len()).as_bytes(),
             );
             out.extend_from_slice(&self.body);
         }
@@ -1582,6 +1603,10 @@ fn generate(rng: &mut Rng, spec: &Spec, shipped: &Shipped) -> Req {
             )
             .clone();
             headers.push(("x-usermock-session".into(), bad.into_bytes()));
+            // While that finding is open, the connection is not reused.
+            if held_back("invalid-session-with-body".into(), "").is_empty() {
+                headers.push(("connection".into(), b"close".to_vec()));
+            }
             None
         }
         _ => None,
@@ -1697,7 +1722,11 @@ fn generate(rng: &mut Rng, spec: &Spec, shipped: &Shipped) -> Req {
             malformed = true;
         }
     }
-    // What reqwest cannot send goes raw as well.
+    // What reqwest cannot send goes raw as well (it would also take an
+    // interim `100 Continue` for the answer).
+    if headers.iter().any(|(k, _)| k == "expect") {
+        raw = true;
+    }
     if !raw
         && (Method::from_bytes(method.as_bytes()).is_err()
             || headers.iter().any(|(k, v)| {
@@ -1832,6 +1861,37 @@ async fn send_raw(base: &str, req: &Req) -> Outcome {
             clip(&buf, 200)
         )),
     }
+}
+
+/// Writes the requests one after the other on one keep-alive connection,
+/// each after the previous answer, as a pooling client would.
+async fn send_on_one_connection(base: &str, reqs: &[Req]) -> Vec<Outcome> {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    for req in reqs {
+        if let Err(e) = stream.write_all(&req.wire_on(addr, true)).await {
+            out.push(Outcome::Dropped(format!("write: {e}")));
+            continue;
+        }
+        buf.clear();
+        let deadline = tokio::time::Instant::now() + HANG;
+        let outcome = loop {
+            if let Some((status, body)) = parse_answer(&buf) {
+                break Outcome::Answered { status, body };
+            }
+            match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                Ok(Ok(0)) => break Outcome::Dropped("closed without an answer".into()),
+                Ok(Err(e)) => break Outcome::Dropped(format!("read: {e}")),
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Err(_) => break Outcome::Dropped("no answer within 5 s".into()),
+            }
+        };
+        out.push(outcome);
+    }
+    out
 }
 
 fn parse_answer(buf: &[u8]) -> Option<(u16, Vec<u8>)> {
@@ -1975,7 +2035,11 @@ impl Run {
                 }
                 Verdict::Answered(status)
             }
-            Outcome::Dropped(_) if may_break || req.malformed => Verdict::DroppedAsAsked,
+            // A body beyond --max-body is refused unread (413) and the
+            // connection closed: the client may fail while still writing it.
+            Outcome::Dropped(_) if may_break || req.malformed || req.body.len() > MAX_BODY => {
+                Verdict::DroppedAsAsked
+            }
             Outcome::Dropped(why) => {
                 let what = format!("request #{n}: no answer ({why})");
                 self.found(
@@ -2054,6 +2118,14 @@ async fn run(spec: Spec, budget: Duration, seed: u64) {
     let (mut sent, mut raw, mut dropped_on_purpose, mut checked_records, mut slowest) =
         (0u64, 0u64, 0u64, 0u64, Duration::ZERO);
     let mut writes_since_check: Vec<String> = Vec::new();
+    // USERMOCK_FUZZ_TRACE=FIRST-LAST prints those requests and answers.
+    let trace = std::env::var("USERMOCK_FUZZ_TRACE")
+        .ok()
+        .and_then(|t| {
+            let (a, b) = t.split_once('-')?;
+            Some(a.parse::<u64>().ok()?..=b.parse::<u64>().ok()?)
+        })
+        .unwrap_or(1..=0);
     let started = Instant::now();
     // Bounded in time and in count.
     while started.elapsed() < budget && sent < 50_000_000 {
@@ -2064,6 +2136,13 @@ async fn run(spec: Spec, budget: Duration, seed: u64) {
         let outcome = send(&client, &server.base, &req).await;
         let took = at.elapsed();
         slowest = slowest.max(took);
+        if trace.contains(&sent) {
+            let answer = match &outcome {
+                Outcome::Answered { status, body } => format!("{status} {}", clip(body, 300)),
+                Outcome::Dropped(why) => format!("dropped: {}", clip(why.as_bytes(), 300)),
+            };
+            eprintln!("#{sent} {}\n=> {answer}\n", req.render());
+        }
         match state
             .judge(&server, &shipped, &req, outcome, took, sent)
             .await
