@@ -40,6 +40,8 @@ const CHECK_EVERY: u64 = 300;
 const RESET_EVERY: u64 = 3000;
 /// `Options::default().max_body`.
 const MAX_BODY: usize = 1024 * 1024;
+/// `Options::default().max_header_bytes`.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Sessions the generator uses (besides the shared state).
 const SESSIONS: [&str; 2] = ["fuzz-a", "fuzz-b"];
 /// At most this many findings are kept whole (all are counted).
@@ -1291,6 +1293,20 @@ impl Req {
         out
     }
 
+    /// A body beyond `--max-body` (413) or a head beyond the header limit
+    /// (431) is refused unread and the connection closed: a client still
+    /// writing the body may see a broken pipe instead of the answer.
+    fn refused_unread(&self) -> bool {
+        let head = self.target.len()
+            + self.method.len()
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 4)
+                .sum::<usize>();
+        self.body.len() > MAX_BODY || head + 200 > MAX_HEADER_BYTES
+    }
+
     /// One line naming a successful write, for a later record problem.
     fn summary(&self, n: u64, status: u16) -> String {
         let session = self
@@ -1806,16 +1822,31 @@ async fn send(client: &reqwest::Client, base: &str, req: &Req) -> Outcome {
                     status,
                     body: body.to_vec(),
                 },
-                Err(e) => Outcome::Dropped(clip(
-                    format!("status {status}, then the body broke: {e:?}").as_bytes(),
-                    300,
+                Err(e) => Outcome::Dropped(format!(
+                    "status {status}, then the body broke: {}",
+                    causes(&e)
                 )),
             }
         }
         // What reqwest cannot build (a target beyond 64 KiB) goes raw.
         Err(e) if e.is_builder() => send_raw(base, req).await,
-        Err(e) => Outcome::Dropped(clip(format!("{e:?}").as_bytes(), 300)),
+        Err(e) => Outcome::Dropped(causes(&e)),
     }
+}
+
+/// What went wrong, without the (possibly huge) URL: the error's causes.
+fn causes(e: &reqwest::Error) -> String {
+    let mut out = String::new();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        out.push_str(&format!("{c}; "));
+        cause = c.source();
+    }
+    format!(
+        "{out}(timeout: {}, connect: {})",
+        e.is_timeout(),
+        e.is_connect()
+    )
 }
 
 /// Writes the request by hand and reads one answer (status line, headers,
@@ -2035,9 +2066,7 @@ impl Run {
                 }
                 Verdict::Answered(status)
             }
-            // A body beyond --max-body is refused unread (413) and the
-            // connection closed: the client may fail while still writing it.
-            Outcome::Dropped(_) if may_break || req.malformed || req.body.len() > MAX_BODY => {
+            Outcome::Dropped(_) if may_break || req.malformed || req.refused_unread() => {
                 Verdict::DroppedAsAsked
             }
             Outcome::Dropped(why) => {
