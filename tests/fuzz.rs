@@ -1942,6 +1942,16 @@ async fn send_on_one_connection(base: &str, reqs: &[Req]) -> Vec<Outcome> {
             }
         };
         out.push(outcome);
+        // As a keep-alive client does: an answer that closes the connection
+        // means the next request goes on a new one.
+        let head_end = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(buf.len());
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+        if head.contains("\r\nconnection: close") {
+            stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        }
     }
     out
 }
