@@ -1778,3 +1778,61 @@ fn no_repository_file_refers_to_files_outside_it() {
     }
     assert!(read > 50, "only {read} files read");
 }
+
+#[test]
+fn serving_beyond_loopback_without_an_admin_token_warns_at_startup() {
+    use std::io::{BufRead, Read};
+    // Bound on every interface (nothing is sent to it): the warning is all
+    // this test looks at.
+    let mut child = common::binary()
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn usermock");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("listening line");
+    assert!(
+        line.starts_with("usermock listening on http://0.0.0.0:"),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(
+        stderr.contains("beyond loopback without --admin-token"),
+        "{stderr}"
+    );
+    let local = common::BinaryServer::start(&[]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !local.stderr().contains("beyond loopback"),
+        "{}",
+        local.stderr()
+    );
+}
+
+#[test]
+fn credentials_never_reach_the_logs_even_at_debug() {
+    let server =
+        common::BinaryServer::start(&["--log", "debug", "--admin-token", "s3cret-admin-token"]);
+    let answer = get(
+        &server.base,
+        &format!("/activity/v2/clients/{SEED_CLIENT}/users/{SEED_USER}"),
+        "activity-admin",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    std::thread::sleep(Duration::from_millis(300));
+    let logs = server.stderr();
+    assert!(logs.contains("request"), "debug logs requests: {logs}");
+    for secret in ["s3cret-admin-token", "activity-admin"] {
+        assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
+    }
+}
