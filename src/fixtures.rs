@@ -157,16 +157,10 @@ fn build(
                     world.baseline.insert(spec.name, id, record);
                 }
                 world.vendors.push(loaded.vendor);
-                match serde_json::from_str::<serde_json::Value>(&file.text) {
+                match serde_json::from_str::<WithoutUsers>(&file.text) {
                     // Kept for snapshots, without its users: a snapshot
-                    // takes them from the state, and a large fixture's
-                    // users would otherwise be held twice.
-                    Ok(mut document) => {
-                        if let Some(members) = document.as_object_mut() {
-                            members.insert("users".into(), serde_json::Value::Array(Vec::new()));
-                        }
-                        world.documents.push((spec.name, document));
-                    }
+                    // takes them from the state.
+                    Ok(WithoutUsers(document)) => world.documents.push((spec.name, document)),
                     Err(err) => problems.push(file.problem("", format!("cannot re-read: {err}"))),
                 }
             }
@@ -177,5 +171,40 @@ fn build(
         Ok(world)
     } else {
         Err(StartupError::Files(problems))
+    }
+}
+
+/// A fixture document with its `users` skipped while parsing (an empty list
+/// in their place): the users are the state's, and a large fixture's would
+/// otherwise be parsed into a JSON tree once more just to be dropped.
+struct WithoutUsers(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for WithoutUsers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = WithoutUsers;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a fixture object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WithoutUsers, A::Error> {
+                let mut members = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "users" {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        members.insert(key, serde_json::Value::Array(Vec::new()));
+                    } else {
+                        members.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(WithoutUsers(serde_json::Value::Object(members)))
+            }
+        }
+        deserializer.deserialize_map(Members)
     }
 }
