@@ -48,9 +48,7 @@ pub(crate) trait Vendor: Send + Sync {
 
     /// Whether `path` (relative to the real host) is one of its routes,
     /// whatever the method.
-    fn knows_path(&self, path: &str) -> bool {
-        self.route_patterns().iter().any(|p| p.matches(path))
-    }
+    fn knows_path(&self, path: &str) -> bool;
 
     /// Answers a call whose path is relative to the real host's root,
     /// errors included, in the vendor's own format.

@@ -86,7 +86,14 @@ impl Activity {
         state: &State,
         client_id: &str,
     ) -> HashMap<String, DepartmentRecord> {
-        let mut all: HashMap<String, DepartmentRecord> = self.departments.clone();
+        // Only this client's fixture departments are copied: this runs on
+        // every user request, and the fixture may hold many clients.
+        let mut all: HashMap<String, DepartmentRecord> = self
+            .departments
+            .iter()
+            .filter(|(_, d)| d.client_id.eq_ignore_ascii_case(client_id))
+            .map(|(id, d)| (id.clone(), d.clone()))
+            .collect();
         for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
             all.insert(record.id.to_ascii_lowercase(), record);
         }
