@@ -13,6 +13,7 @@ timed run), WARMUP, CONNECTIONS, FIXTURE_SIZES (comma-separated user counts,
 USERMOCK_BENCH_LOG (usermock's --log, default its own default: info),
 BENCH_OUT (folder for results.md / results.json).
 """
+import copy
 import datetime
 import http.client
 import json
@@ -50,6 +51,14 @@ FIXTURE_SIZES = [
 COLD_RUNS = int(os.environ.get("COLD_RUNS", "5" if QUICK else "11"))
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "240" if QUICK else "660"))
 LOG = os.environ.get("USERMOCK_BENCH_LOG", "")
+# ONLY=update-activity,get-activity: time just these workloads (and the
+# baselines they compare with) and skip cold start, sessions and fixtures;
+# for iterating on one route.
+ONLY = [w.strip() for w in os.environ.get("ONLY", "").split(",") if w.strip()]
+# COMPARE_BIN=path/to/an/older/usermock: every usermock workload also runs
+# against that binary, as "NAME@B", in the same interleaved rounds (an A/B
+# of a change, free of the drift between two separate runs).
+COMPARE_BIN = os.environ.get("COMPARE_BIN", "")
 SESSIONS_WRITTEN = 10_000
 
 STARTED = time.monotonic()
@@ -126,11 +135,11 @@ def cpu_seconds(pid):
 class Server:
     """A server process on a free loopback port, pinned to SERVER_CPU."""
 
-    def __init__(self, kind, args=(), timeout=30.0):
+    def __init__(self, kind, args=(), timeout=30.0, binary=None):
         if kind == "baseline":
             cmd = [BASELINE, "127.0.0.1:0"]
         else:
-            cmd = [USERMOCK, "--listen", "127.0.0.1:0", *args]
+            cmd = [binary or USERMOCK, "--listen", "127.0.0.1:0", *args]
             if LOG:
                 cmd += ["--log", LOG]
         self.started = time.perf_counter()
@@ -328,6 +337,7 @@ class Workload:
         self.description = description
         self.file = None
         self.skipped = None
+        self.binary = None  # another usermock binary (COMPARE_BIN)
 
     def write(self, folder):
         self.file = os.path.join(folder, f"{self.name}.txt")
@@ -410,7 +420,7 @@ def wrk(url, request_file, seconds, connections=CONNECTIONS):
 
 def timed_run(workload):
     server = Server("baseline" if workload.name.startswith("baseline") else "usermock",
-                    workload.server_args)
+                    workload.server_args, binary=workload.binary)
     try:
         wrk(server.url, workload.file, WARMUP)
         cpu_before = cpu_seconds(server.pid)
@@ -618,6 +628,14 @@ def main():
           f"load average {meta['load_before']}", flush=True)
 
     all_workloads = workloads()
+    if ONLY:
+        unknown = sorted(set(ONLY) - {w.name for w in all_workloads})
+        if unknown:
+            sys.exit(f"bench: ONLY names unknown workloads: {', '.join(unknown)}")
+        wanted = set(ONLY)
+        for _ in range(2):  # what they compare with, and what that compares with
+            wanted |= {w.compare for w in all_workloads if w.name in wanted and w.compare}
+        all_workloads = [w for w in all_workloads if w.name in wanted]
     for w in all_workloads:
         w.write(os.path.join(OUT, "requests"))
     # Check every workload once against a fresh usermock before timing it.
@@ -636,6 +654,14 @@ def main():
             else:
                 note(f"{w.name} NOT TIMED, its requests fail: {problem}")
     timed = [w for w in all_workloads if not w.skipped]
+    if COMPARE_BIN:
+        for w in list(timed):
+            if w.name.startswith("baseline"):
+                continue
+            b = copy.copy(w)
+            b.name, b.binary, b.compare = f"{w.name}@B", COMPARE_BIN, w.name
+            timed.append(b)
+            all_workloads.append(b)
 
     results = {}
     for round_ in range(RUNS):
@@ -650,14 +676,15 @@ def main():
                   f"non-2xx {r['non2xx']:.0f}  errors {r['errors']:.0f}", flush=True)
 
     cold = {}
-    for _ in range(COLD_RUNS):
+    for _ in range(0 if ONLY else COLD_RUNS):
         for kind in ("baseline", "usermock"):
             cold.setdefault(kind, []).append(cold_start(kind))
-    print(f"  cold start: baseline {med(cold['baseline']) * 1000:.1f} ms, "
-          f"usermock {med(cold['usermock']) * 1000:.1f} ms", flush=True)
+    if cold:
+        print(f"  cold start: baseline {med(cold['baseline']) * 1000:.1f} ms, "
+              f"usermock {med(cold['usermock']) * 1000:.1f} ms", flush=True)
 
     sessions = None
-    if time.monotonic() < DEADLINE:
+    if time.monotonic() < DEADLINE and not ONLY:
         sessions = sessions_memory()
         print(f"  sessions: {sessions}", flush=True)
 
@@ -668,7 +695,7 @@ def main():
     finally:
         idle.stop()
     meta["idle_rss_kb"] = idle_rss
-    for count in FIXTURE_SIZES:
+    for count in [] if ONLY else FIXTURE_SIZES:
         if time.monotonic() > DEADLINE:
             note(f"fixture load of {count:,} users skipped: time budget reached")
             continue

@@ -16,6 +16,12 @@ use tracing_subscriber::EnvFilter;
 
 use config::{Cli, Command, LogFormat};
 
+// mimalloc, not the system allocator: every request allocates and frees
+// many small objects (headers, bodies, records, journal entries); see
+// docs/performance.md for what this buys.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for a configuration, fixture or scenario mistake.
 const EXIT_BAD_INPUT: u8 = 2;
 
