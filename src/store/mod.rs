@@ -372,14 +372,15 @@ impl State {
         self.overlay.clear();
     }
 
-    /// A record as the vendor's type `U`; `Err` when it is stored but no
-    /// longer reads as one (logged where found).
-    pub fn read<U>(&self, vendor: &'static str, id: &str) -> Result<Option<U>, BrokenRecord>
+    /// A record as the vendor's type `U`, shared with the store (reading
+    /// copies nothing); `Err` when it is stored but no longer reads as one
+    /// (logged where found).
+    pub fn read<U>(&self, vendor: &'static str, id: &str) -> Result<Option<Arc<U>>, BrokenRecord>
     where
-        U: DeserializeOwned + Clone + Send + Sync + 'static,
+        U: DeserializeOwned + Send + Sync + 'static,
     {
         match self.record(vendor, id) {
-            Some(record) => Ok(Some((*record.as_typed::<U>(vendor, id)?).clone())),
+            Some(record) => Ok(Some(record.as_typed::<U>(vendor, id)?)),
             None => Ok(None),
         }
     }
@@ -398,15 +399,18 @@ impl State {
         vendor: &'static str,
         id: &str,
         change: impl FnOnce(&mut U) -> Result<(), E>,
-    ) -> Result<Option<U>, E>
+    ) -> Result<Option<Arc<U>>, E>
     where
         U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: From<BrokenRecord>,
     {
-        let apply = |current: &Record| -> Result<(U, Arc<Record>), E> {
+        // One copy per update: the edited record is stored and returned as
+        // the same `Arc`.
+        let apply = |current: &Record| -> Result<(Arc<U>, Arc<Record>), E> {
             let mut record = (*current.as_typed::<U>(vendor, id)?).clone();
             change(&mut record)?;
-            let stored = Arc::new(Record::typed(record.clone()));
+            let record = Arc::new(record);
+            let stored = Arc::new(Record::shared(Arc::clone(&record)));
             Ok((record, stored))
         };
         let changes = self.changes(vendor);
@@ -448,14 +452,13 @@ impl State {
 
     /// Every record of a vendor that reads as `U` (a broken one is logged
     /// and left out), in no particular order.
-    pub fn all_typed<U>(&self, vendor: &'static str) -> Vec<U>
+    pub fn all_typed<U>(&self, vendor: &'static str) -> Vec<Arc<U>>
     where
-        U: DeserializeOwned + Clone + Send + Sync + 'static,
+        U: DeserializeOwned + Send + Sync + 'static,
     {
         self.records(vendor)
             .iter()
             .filter_map(|(id, r)| r.as_typed::<U>(vendor, id).ok())
-            .map(|u| (*u).clone())
             .collect()
     }
 }
@@ -503,7 +506,7 @@ mod tests {
         )
     }
 
-    fn bump(state: &State) -> Option<Counter> {
+    fn bump(state: &State) -> Option<Arc<Counter>> {
         let bumped: Result<_, Refused> = state.update_typed("v", "u1", |c: &mut Counter| {
             c.n += 1;
             Ok(())
@@ -512,7 +515,7 @@ mod tests {
     }
 
     fn n(state: &State) -> Option<i64> {
-        let read: Result<Option<Counter>, BrokenRecord> = state.read("v", "u1");
+        let read: Result<Option<Arc<Counter>>, BrokenRecord> = state.read("v", "u1");
         read.ok().flatten().map(|c| c.n)
     }
 
@@ -543,7 +546,7 @@ mod tests {
         let store = store();
         let state = store.state(&Session::Shared);
         state.put("v", "u2".into(), json!({"n": "not a number"}));
-        let broken: Result<Option<Counter>, BrokenRecord> = state.read("v", "u2");
+        let broken: Result<Option<Arc<Counter>>, BrokenRecord> = state.read("v", "u2");
         assert_eq!(broken.err(), Some(BrokenRecord));
         let untouched = state.update_typed("v", "u2", |_: &mut Counter| Ok::<_, Refused>(()));
         assert_eq!(untouched, Err(Refused::Broken));
@@ -551,8 +554,8 @@ mod tests {
             *state.get("v", "u2").expect("some"),
             json!({"n": "not a number"})
         );
-        let all: Vec<Counter> = state.all_typed("v");
-        assert_eq!(all, vec![Counter { n: 1 }]);
+        let all: Vec<Arc<Counter>> = state.all_typed("v");
+        assert_eq!(all, vec![Arc::new(Counter { n: 1 })]);
     }
 
     #[test]

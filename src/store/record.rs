@@ -47,11 +47,16 @@ impl Record {
 
     /// A record as the vendor's type (what a vendor writes).
     pub fn typed<U: Serialize + Send + Sync + 'static>(record: U) -> Record {
+        Record::shared(Arc::new(record))
+    }
+
+    /// [`Record::typed`] for a value the writer keeps a handle to.
+    pub fn shared<U: Serialize + Send + Sync + 'static>(record: Arc<U>) -> Record {
         fn to_json<U: Serialize + 'static>(any: &(dyn Any + Send + Sync)) -> Option<Value> {
             any.downcast_ref::<U>()
                 .and_then(|u| serde_json::to_value(u).ok())
         }
-        let typed: Typed = Arc::new(record);
+        let typed: Typed = record;
         Record {
             json: OnceLock::new(),
             typed: OnceLock::from(typed),

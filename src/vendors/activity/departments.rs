@@ -9,6 +9,7 @@
 //! `departments` always agree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::StatusCode;
@@ -85,20 +86,36 @@ impl Activity {
         &self,
         state: &State,
         client_id: &str,
-    ) -> HashMap<String, DepartmentRecord> {
-        // Only this client's fixture departments are copied: this runs on
-        // every user request, and the fixture may hold many clients.
-        let mut all: HashMap<String, DepartmentRecord> = self
+    ) -> HashMap<String, Arc<DepartmentRecord>> {
+        let mut all: HashMap<String, Arc<DepartmentRecord>> = self
             .departments
             .iter()
             .filter(|(_, d)| d.client_id.eq_ignore_ascii_case(client_id))
-            .map(|(id, d)| (id.clone(), d.clone()))
+            .map(|(id, d)| (id.clone(), Arc::clone(d)))
             .collect();
         for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
             all.insert(record.id.to_ascii_lowercase(), record);
         }
         all.retain(|_, d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id));
         all
+    }
+
+    /// One live department of the client as `state` sees it (`id`
+    /// lower-cased): a user route looks up just its user's departments
+    /// instead of collecting the client's whole list on every request. Like
+    /// [`Activity::client_departments`], a session record that no longer
+    /// reads (logged by the store) leaves the fixture's version in place.
+    pub(super) fn live_department(
+        &self,
+        state: &State,
+        client_id: &str,
+        id: &str,
+    ) -> Option<Arc<DepartmentRecord>> {
+        let record = match state.read::<DepartmentRecord>(DEPARTMENTS, id) {
+            Ok(Some(record)) => Some(record),
+            Ok(None) | Err(_) => self.departments.get(id).cloned(),
+        };
+        record.filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id))
     }
 
     /// The live department `id` (lower-cased) of the client, else 404.
@@ -114,6 +131,7 @@ impl Activity {
         };
         record
             .filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id))
+            .map(Arc::unwrap_or_clone)
             .ok_or_else(|| ActivityError::DepartmentNotFound {
                 department_id: id.to_owned(),
             })
@@ -202,7 +220,7 @@ impl Activity {
         let counts = self.member_counts(request.state, &client_id);
         let count_of =
             |d: &DepartmentRecord| counts.get(&d.id.to_ascii_lowercase()).copied().unwrap_or(0);
-        let items: Vec<Keyed<DepartmentRecord>> = self
+        let items: Vec<Keyed<Arc<DepartmentRecord>>> = self
             .client_departments(request.state, &client_id)
             .into_values()
             .filter(|d| d.name.to_lowercase().contains(&q))
@@ -367,7 +385,7 @@ impl Activity {
         user_id: &str,
         department_id: &str,
         member: bool,
-    ) -> Result<Option<UserRecord>, ActivityError> {
+    ) -> Result<Option<Arc<UserRecord>>, ActivityError> {
         let now = request.now();
         if let Some(user) = request.state.read::<UserRecord>(Activity::NAME, user_id)? {
             let is_member = user

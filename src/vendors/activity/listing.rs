@@ -2,6 +2,8 @@
 //! sort, cursor pages) and `GET /clients/{client_id}/users/summary`
 //! (https://api-docs.amm-scalepad.com/users/list, /users/summary).
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
@@ -66,7 +68,7 @@ impl Activity {
             }
         }
 
-        let items: Vec<Keyed<UserRecord>> = self
+        let items: Vec<Keyed<Arc<UserRecord>>> = self
             .client_users(request.state, &client_id)
             .into_iter()
             .filter(|u| {

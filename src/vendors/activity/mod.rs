@@ -13,7 +13,7 @@
 //! this file (authentication, the route table, scenarios).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hyper::Method;
 use serde_json::Value;
@@ -75,7 +75,7 @@ pub(crate) struct Activity {
     clients: HashMap<String, ClientFixture>,
     /// The fixture's departments; a request's state may hold newer
     /// versions (see `departments`).
-    departments: HashMap<String, DepartmentRecord>,
+    departments: HashMap<String, Arc<DepartmentRecord>>,
     credentials: HashMap<String, Access>,
     /// Serialises department writes (name uniqueness; see `departments`).
     department_writes: Mutex<()>,
@@ -89,6 +89,10 @@ impl Activity {
         departments: HashMap<String, DepartmentRecord>,
         credentials: HashMap<String, Access>,
     ) -> Activity {
+        let departments = departments
+            .into_iter()
+            .map(|(id, d)| (id, Arc::new(d)))
+            .collect();
         use BodyKind::{JsonObject, None as NoBody};
         use Method as M;
         Activity {

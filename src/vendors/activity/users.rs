@@ -1,6 +1,8 @@
 //! The user routes: get one user and update its departments (the seed).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use hyper::StatusCode;
 use serde_json::Value;
@@ -39,8 +41,8 @@ impl Activity {
         let user_id = path_uuid(request, "user_id")?;
         self.authorise(access, &client_id)?;
         let user = self.find_user(request, &client_id, &user_id)?;
-        let departments = self.client_departments(request.state, &client_id);
-        Ok(Reply::json(StatusCode::OK, &user_view(&user, &departments)))
+        let departments = self.user_departments(request.state, &client_id, &user.departments);
+        Ok(Reply::json(StatusCode::OK, &user_view(&user, departments)))
     }
 
     pub(super) fn update_user(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {
@@ -50,11 +52,13 @@ impl Activity {
         let update = self.parse_update(request)?;
         self.authorise(access, &client_id)?;
         self.find_user(request, &client_id, &user_id)?;
-        let known = self.client_departments(request.state, &client_id);
         let departments = match update.departments {
-            Some(ids) => Some(resolve_departments(&known, ids)?),
+            Some(ids) => Some(self.resolve_departments(request.state, &client_id, ids)?),
             None => None,
         };
+        let ids: Option<Vec<String>> = departments
+            .as_ref()
+            .map(|found| found.iter().map(|d| d.id.clone()).collect());
 
         // The user may have been deleted (admin API) since `find_user`; the
         // update itself is the authority and answers 404 in that case.
@@ -62,19 +66,23 @@ impl Activity {
         let user = request
             .state
             .update_typed(Activity::NAME, &user_id, |user: &mut UserRecord| {
-                if let Some(departments) = departments {
-                    user.departments = departments;
+                if let Some(ids) = ids {
+                    user.departments = ids;
                 }
                 user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
                 Ok::<_, ActivityError>(())
             })?
             .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
-        Ok(Reply::json(StatusCode::OK, &user_view(&user, &known)))
+        let departments = match departments {
+            Some(departments) => departments,
+            None => self.user_departments(request.state, &client_id, &user.departments),
+        };
+        Ok(Reply::json(StatusCode::OK, &user_view(&user, departments)))
     }
 
     /// Every user of the client, as `state` sees them.
-    pub(super) fn client_users(&self, state: &State, client_id: &str) -> Vec<UserRecord> {
-        let mut users: Vec<UserRecord> = state.all_typed(Activity::NAME);
+    pub(super) fn client_users(&self, state: &State, client_id: &str) -> Vec<Arc<UserRecord>> {
+        let mut users: Vec<Arc<UserRecord>> = state.all_typed(Activity::NAME);
         users.retain(|u| u.client_id.eq_ignore_ascii_case(client_id));
         users
     }
@@ -85,9 +93,9 @@ impl Activity {
         request: &Request<'_>,
         client_id: &str,
         user_id: &str,
-    ) -> Result<UserRecord, ActivityError> {
+    ) -> Result<Arc<UserRecord>, ActivityError> {
         self.client_exists(client_id)?;
-        let user: UserRecord = request
+        let user: Arc<UserRecord> = request
             .state
             .read(Activity::NAME, user_id)?
             .ok_or_else(|| ActivityError::user_not_found(user_id))?;
@@ -97,6 +105,43 @@ impl Activity {
             Ok(user)
         } else {
             Err(ActivityError::user_not_found(user_id))
+        }
+    }
+
+    /// The live departments among a user's memberships, in its order (a
+    /// department deleted since is left out).
+    fn user_departments(
+        &self,
+        state: &State,
+        client_id: &str,
+        ids: &[String],
+    ) -> Vec<Arc<DepartmentRecord>> {
+        ids.iter()
+            .filter_map(|id| self.live_department(state, client_id, &lower(id)))
+            .collect()
+    }
+
+    /// Maps requested ids to the client's live departments; every id that
+    /// is not one of them (unknown, deleted, another client's) is reported
+    /// at once.
+    fn resolve_departments(
+        &self,
+        state: &State,
+        client_id: &str,
+        requested: Vec<String>,
+    ) -> Result<Vec<Arc<DepartmentRecord>>, ActivityError> {
+        let mut resolved = Vec::with_capacity(requested.len());
+        let mut invalid = Vec::new();
+        for id in requested {
+            match self.live_department(state, client_id, &lower(&id)) {
+                Some(d) => resolved.push(d),
+                None => invalid.push(id),
+            }
+        }
+        if invalid.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(ActivityError::DepartmentsNotFound { ids: invalid })
         }
     }
 
@@ -118,61 +163,47 @@ impl Activity {
     }
 }
 
-/// Maps requested ids to the client's live departments; every id that is
-/// not one of them (unknown, deleted, another client's) is reported at once.
-fn resolve_departments(
-    known: &HashMap<String, DepartmentRecord>,
-    requested: Vec<String>,
-) -> Result<Vec<String>, ActivityError> {
-    let mut resolved = Vec::new();
-    let mut invalid = Vec::new();
-    for id in requested {
-        match known.get(&id.to_ascii_lowercase()) {
-            Some(d) => resolved.push(d.id.clone()),
-            None => invalid.push(id),
-        }
-    }
-    if invalid.is_empty() {
-        Ok(resolved)
+/// An id as the department maps key it (lower-cased), copied only when it
+/// has upper-case letters: ids are usually stored lower-case already.
+fn lower(id: &str) -> Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(id.to_ascii_lowercase())
     } else {
-        Err(ActivityError::DepartmentsNotFound { ids: invalid })
+        Cow::Borrowed(id)
     }
 }
 
-/// The `User` object, in the seed's field order; only live departments show.
-/// Serialised straight from the record (no intermediate JSON tree: this is
-/// on every user request's path).
-pub(super) fn user_view<'a>(
-    user: &'a UserRecord,
-    departments: &'a HashMap<String, DepartmentRecord>,
-) -> UserView<'a> {
-    let refs = user
-        .departments
-        .iter()
-        .filter_map(|id| departments.get(&id.to_ascii_lowercase()))
-        .map(|d| DepartmentRef {
-            id: &d.id,
-            name: &d.name,
-            description: d.description.as_deref(),
-        })
-        .collect();
+/// The `User` object, in the seed's field order, with `departments` (the
+/// live ones, in the user's order) as `DepartmentRef`s. Serialised straight
+/// from the records (no intermediate JSON tree: this is on every user
+/// request's path).
+pub(super) fn user_view(
+    user: &UserRecord,
+    departments: Vec<Arc<DepartmentRecord>>,
+) -> UserView<'_> {
     UserView {
         id: &user.id,
         username: &user.username,
         user_key: &user.user_key,
         last_activity: &user.last_activity,
-        departments: refs,
+        departments: DepartmentRefs(departments),
         created_at: &user.created_at,
         updated_at: &user.updated_at,
     }
 }
 
-/// [`user_view`] as a JSON value (for pages of users).
+/// [`user_view`] as a JSON value (for pages of users), with the client's
+/// live departments at hand.
 pub(super) fn render_user(
     user: &UserRecord,
-    departments: &HashMap<String, DepartmentRecord>,
+    departments: &HashMap<String, Arc<DepartmentRecord>>,
 ) -> Value {
-    serde_json::to_value(user_view(user, departments)).unwrap_or(Value::Null)
+    let live = user
+        .departments
+        .iter()
+        .filter_map(|id| departments.get(lower(id).as_ref()).cloned())
+        .collect();
+    serde_json::to_value(user_view(user, live)).unwrap_or(Value::Null)
 }
 
 #[derive(serde::Serialize)]
@@ -181,16 +212,28 @@ pub(super) struct UserView<'a> {
     username: &'a str,
     user_key: &'a str,
     last_activity: &'a super::fixture::LastActivity,
-    departments: Vec<DepartmentRef<'a>>,
+    departments: DepartmentRefs,
     created_at: &'a str,
     updated_at: &'a str,
 }
 
-#[derive(serde::Serialize)]
-struct DepartmentRef<'a> {
-    id: &'a str,
-    name: &'a str,
-    description: Option<&'a str>,
+/// A user's departments as `DepartmentRef`s: `{id, name, description}`.
+pub(super) struct DepartmentRefs(Vec<Arc<DepartmentRecord>>);
+
+impl serde::Serialize for DepartmentRefs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct DepartmentRef<'a> {
+            id: &'a str,
+            name: &'a str,
+            description: Option<&'a str>,
+        }
+        serializer.collect_seq(self.0.iter().map(|d| DepartmentRef {
+            id: &d.id,
+            name: &d.name,
+            description: d.description.as_deref(),
+        }))
+    }
 }
 
 /// `departments` must be an array of UUID strings; duplicates collapse to
@@ -205,20 +248,15 @@ pub(super) fn parse_department_ids(value: &Value) -> Result<Vec<String>, Activit
     };
     let mut ids: Vec<String> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let field = format!("departments[{i}]");
+        let invalid = |problem: &str| {
+            let field = format!("departments[{i}]");
+            ActivityError::invalid_field(format!("'{field}' {problem}"), field, Some(item.clone()))
+        };
         let Some(id) = item.as_str() else {
-            return Err(ActivityError::invalid_field(
-                format!("'{field}' must be a string"),
-                field,
-                Some(item.clone()),
-            ));
+            return Err(invalid("must be a string"));
         };
         if !is_hyphenated_uuid(id) {
-            return Err(ActivityError::invalid_field(
-                format!("'{field}' is not a valid UUID"),
-                field,
-                Some(item.clone()),
-            ));
+            return Err(invalid("is not a valid UUID"));
         }
         if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
             ids.push(id.to_owned());

@@ -3,6 +3,8 @@
 //! `invite` flow into the caller's workspace. The invited user exists at
 //! once, with `status.invitationAccepted: false`.
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -83,7 +85,7 @@ impl Awork {
             });
         }
         let teams = self.teams(&invitation.team_ids)?;
-        let users: Vec<User> = request.state.all_typed(Awork::NAME);
+        let users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
         if users.iter().filter(|u| !u.is_deleted()).any(|u| {
             u.emails()
                 .any(|e| e.eq_ignore_ascii_case(&invitation.email))

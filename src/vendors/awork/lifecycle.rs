@@ -3,6 +3,8 @@
 //! /users/{id}` (a soft delete), each with the permission the spec's
 //! "Required Permissions" names.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use hyper::StatusCode;
 use serde_json::{json, Value};
@@ -144,7 +146,7 @@ impl Awork {
         caller: &Caller,
         id: &str,
         needed: &str,
-    ) -> Result<User, AworkError> {
+    ) -> Result<Arc<User>, AworkError> {
         if !caller.may(needed) {
             let action = match needed {
                 permission::MANAGE_PROJECTS => Action::Archive,
@@ -164,8 +166,8 @@ impl Awork {
             return Ok(());
         }
         for other in self.world.admins.iter().filter(|a| **a != id) {
-            let user: Option<User> = request.state.read(Awork::NAME, other)?;
-            if user.as_ref().is_some_and(is_active) {
+            let user: Option<Arc<User>> = request.state.read(Awork::NAME, other)?;
+            if user.is_some_and(|u| is_active(&u)) {
                 return Ok(());
             }
         }

@@ -2,6 +2,8 @@
 //! `showArchived`, `filterby` and `orderby` (developers.awork.com
 //! pagination, filtering and ordering pages; the spec's `GetUsers`).
 
+use std::sync::Arc;
+
 use std::cmp::Ordering;
 
 use hyper::header::{HeaderName, HeaderValue};
@@ -100,7 +102,7 @@ fn parse_order(text: &str) -> Result<Vec<SortKey>, AworkError> {
 
 /// Ordered by the keys, then by `createdOn` and `id` (inferred), so that
 /// every order is total and pages never overlap.
-fn sort(users: &mut [User], keys: &[SortKey]) {
+fn sort(users: &mut [Arc<User>], keys: &[SortKey]) {
     users.sort_by(|a, b| {
         keys.iter()
             .map(|key| {
@@ -141,7 +143,7 @@ impl Awork {
             .transpose()?
             .unwrap_or_default();
 
-        let mut users: Vec<User> = request.state.all_typed(Awork::NAME);
+        let mut users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
         users.retain(|u| !u.is_deleted() && (show_archived || !u.is_archived));
         // "Returns all users if the user has read permissions on the
         // feature user-master-data, otherwise returns only his own user."
@@ -156,7 +158,7 @@ impl Awork {
         let total = users.len();
         let skip = usize::try_from(u64::from(page - 1).saturating_mul(u64::from(page_size)))
             .unwrap_or(usize::MAX);
-        let page_users: Vec<User> = users
+        let page_users: Vec<Arc<User>> = users
             .into_iter()
             .skip(skip)
             .take(usize::try_from(page_size).unwrap_or(usize::MAX))

@@ -21,6 +21,8 @@ mod rate;
 mod update;
 mod user;
 
+use std::sync::Arc;
+
 use std::collections::{HashMap, HashSet};
 
 use hyper::{Method, StatusCode};
@@ -273,7 +275,7 @@ impl Awork {
             .credentials
             .get(token)
             .ok_or(AworkError::Unauthenticated(TokenProblem::Unknown))?;
-        let acting: Option<User> = request.state.read(Awork::NAME, &caller.user_id)?;
+        let acting: Option<Arc<User>> = request.state.read(Awork::NAME, &caller.user_id)?;
         match acting {
             Some(user) if user.is_deleted() => {
                 Err(AworkError::Unauthenticated(TokenProblem::Unknown))
@@ -286,8 +288,8 @@ impl Awork {
     }
 
     /// A user that exists for the API (not soft-deleted), or awork's 404.
-    fn visible_user(&self, request: &Request<'_>, id: &str) -> Result<User, AworkError> {
-        let user: Option<User> = request.state.read(Awork::NAME, id)?;
+    fn visible_user(&self, request: &Request<'_>, id: &str) -> Result<Arc<User>, AworkError> {
+        let user: Option<Arc<User>> = request.state.read(Awork::NAME, id)?;
         user.filter(|u| !u.is_deleted())
             .ok_or_else(|| AworkError::UserNotFound { id: id.to_owned() })
     }

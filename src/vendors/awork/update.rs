@@ -1,6 +1,8 @@
 //! `PUT /users/{userId}`: the `UserForm` body, who may write, and the
 //! status rules, in awork's order of checks.
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -43,7 +45,7 @@ impl Awork {
         let caller = self.authenticate(request)?;
         let user_id = path_guid(request.param("userId"))?;
         let form = self.parse_form(request)?;
-        let target: Option<User> = request.state.read(Awork::NAME, &user_id)?;
+        let target: Option<Arc<User>> = request.state.read(Awork::NAME, &user_id)?;
         let target = target.filter(|u| !u.is_deleted());
         let created_by_caller = target
             .as_ref()
@@ -67,8 +69,8 @@ impl Awork {
         request: &Request<'_>,
         lower: &str,
     ) -> Result<String, AworkError> {
-        let user: Option<User> = request.state.read(Awork::NAME, lower)?;
-        Ok(user.map_or_else(|| lower.to_owned(), |u| u.id))
+        let user: Option<Arc<User>> = request.state.read(Awork::NAME, lower)?;
+        Ok(user.map_or_else(|| lower.to_owned(), |u| u.id.clone()))
     }
 
     /// Changes a visible user atomically; a soft-deleted one is not found.
@@ -78,7 +80,7 @@ impl Awork {
         request: &Request<'_>,
         id: &str,
         change: impl FnOnce(&mut User) -> Result<(), AworkError>,
-    ) -> Result<User, AworkError> {
+    ) -> Result<Arc<User>, AworkError> {
         request
             .state
             .update_typed(Awork::NAME, id, |user: &mut User| {

@@ -27,6 +27,8 @@ mod patch;
 mod query;
 mod user;
 
+use std::sync::Arc;
+
 use hyper::{Method, StatusCode};
 use serde_json::Value;
 
@@ -212,7 +214,7 @@ impl Relesys {
         let grant = self.admit(request)?;
         let user_id = path_guid(request.param("userId"))?;
         grant.require_any(READ_SCOPES)?;
-        let user: User = request
+        let user: Arc<User> = request
             .state
             .read(Relesys::NAME, &user_id)?
             .ok_or(RelesysError::UserNotFound(user_id))?;

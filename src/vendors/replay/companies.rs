@@ -3,6 +3,8 @@
 //! under their own key, so a session's new child is invisible to other
 //! sessions and a reset drops it; the vendor holds only the fixture's.
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 
@@ -61,14 +63,21 @@ impl Replay {
         let id = id.to_ascii_lowercase();
         match self.companies.get(&id) {
             Some(company) => Ok(Some(company.clone())),
-            None => state.read(COMPANIES, &id),
+            None => Ok(state
+                .read::<Company>(COMPANIES, &id)?
+                .map(Arc::unwrap_or_clone)),
         }
     }
 
     /// Every company: the fixture's, then those created in `state`.
     fn all_companies(&self, state: &State) -> Vec<Company> {
         let mut all: Vec<Company> = self.companies.values().cloned().collect();
-        all.extend(state.all_typed::<Company>(COMPANIES));
+        all.extend(
+            state
+                .all_typed::<Company>(COMPANIES)
+                .into_iter()
+                .map(Arc::unwrap_or_clone),
+        );
         all
     }
 

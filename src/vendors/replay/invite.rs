@@ -1,6 +1,8 @@
 //! `POST /api/user`: invite a user to the caller's company or a direct
 //! child; idempotent on `externalId`.
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 
 use super::body;
@@ -24,7 +26,7 @@ impl Replay {
         };
         // Check-then-insert must not interleave with another creation.
         let _creating = self.creating();
-        let records: Vec<UserRecord> = request.state.all_typed(NAME);
+        let records: Vec<Arc<UserRecord>> = request.state.all_typed(NAME);
         if let Some(external_id) = &invite.external_id {
             let retried = records.iter().find(|u| {
                 u.company_id.eq_ignore_ascii_case(&scope)
@@ -32,7 +34,7 @@ impl Replay {
             });
             if let Some(existing) = retried {
                 return if existing.email.eq_ignore_ascii_case(&invite.email) {
-                    Ok(Reply::json(StatusCode::OK, &Unified::from(existing)))
+                    Ok(Reply::json(StatusCode::OK, &Unified::from(&**existing)))
                 } else {
                     Err(ReplayError::InvitationExternalIdTaken)
                 };

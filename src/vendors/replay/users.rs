@@ -1,5 +1,7 @@
 //! `/api/user/{userId}` (GET, PATCH) and `GET /api/user`.
 
+use std::sync::Arc;
+
 use hyper::StatusCode;
 use serde::Serialize;
 
@@ -45,14 +47,14 @@ impl Replay {
             Some(child) => {
                 let child = self.direct_child(request.state, company, &child)?;
                 let user = find_in_company(request, &user_id, &child)?;
-                Ok(Reply::json(StatusCode::OK, &Unified::from(&user)))
+                Ok(Reply::json(StatusCode::OK, &Unified::from(&*user)))
             }
             None => {
                 let user = find_in_company(request, &user_id, company)?;
                 if !self.in_legacy_shape(&user) {
                     return Err(ReplayError::UserNotFound);
                 }
-                Ok(Reply::json(StatusCode::OK, &Legacy::from(&user)))
+                Ok(Reply::json(StatusCode::OK, &Legacy::from(&*user)))
             }
         }
     }
@@ -90,7 +92,7 @@ impl Replay {
                 Ok(())
             })?
             .ok_or(ReplayError::UserNotFound)?;
-        Ok(Reply::json(StatusCode::OK, &Unified::from(&updated)))
+        Ok(Reply::json(StatusCode::OK, &Unified::from(&*updated)))
     }
 
     /// `GET /api/user`: a page of the caller's company in the legacy shape,
@@ -102,7 +104,7 @@ impl Replay {
             Some(child) => Some(self.direct_child(request.state, company, child)?),
             None => None,
         };
-        let mut users: Vec<UserRecord> = request
+        let mut users: Vec<Arc<UserRecord>> = request
             .state
             .all_typed::<UserRecord>(NAME)
             .into_iter()
@@ -112,13 +114,13 @@ impl Replay {
             })
             .filter(|u| scope.is_some() || self.in_legacy_shape(u))
             .collect();
-        users.sort_by(list_order);
+        users.sort_by(|a, b| list_order(a, b));
         let page = users.iter().skip(query.offset).take(query.limit);
         if scope.is_some() {
-            let users = page.map(Unified::from).collect();
+            let users = page.map(|u| Unified::from(&**u)).collect();
             return Ok(Reply::json(StatusCode::OK, &UnifiedPage { users }));
         }
-        let data: Vec<Legacy<'_>> = page.map(Legacy::from).collect();
+        let data: Vec<Legacy<'_>> = page.map(|u| Legacy::from(&**u)).collect();
         let pagination = Pagination {
             total: users.len(),
             offset: query.offset,
@@ -143,7 +145,7 @@ fn find_in_company(
     request: &Request<'_>,
     user_id: &str,
     company: &str,
-) -> Result<UserRecord, ReplayError> {
+) -> Result<Arc<UserRecord>, ReplayError> {
     request
         .state
         .read::<UserRecord>(NAME, user_id)?

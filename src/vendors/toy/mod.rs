@@ -7,6 +7,8 @@
 //! JSON object `{"name": string}` (1–20 characters), bearer token auth,
 //! errors as `{"problem": code, "detail": text}`.
 
+use std::sync::Arc;
+
 use hyper::{Method, StatusCode};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -178,7 +180,7 @@ impl Toy {
     fn get_user(&self, request: &Request<'_>) -> Result<Reply, ToyError> {
         self.authenticate(request)?;
         let id = request.param("id");
-        let user: ToyUser = request
+        let user: Arc<ToyUser> = request
             .state
             .read(Toy::NAME, id)?
             .ok_or_else(|| ToyError::NoSuchUser(id.to_owned()))?;
