@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use hyper::HeaderMap;
+use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
@@ -52,7 +52,7 @@ struct Entry {
 #[derive(Debug, Clone)]
 struct Answer {
     status: u16,
-    headers: HeaderMap,
+    headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
     body_size: usize,
 }
@@ -98,7 +98,7 @@ impl Answer {
     fn to_json(&self) -> Value {
         let mut answer = json!({
             "status": self.status,
-            "headers": headers_json(&self.headers),
+            "headers": headers_json(self.headers.iter().map(|(n, v)| (n, v))),
             "body": String::from_utf8_lossy(&self.body),
             "body_size": self.body_size,
             "truncated": self.body.len() < self.body_size,
@@ -112,21 +112,54 @@ impl Answer {
     }
 }
 
-fn headers_json(headers: &HeaderMap) -> Value {
+/// Headers as `{name: value}`, a repeated name's values joined with ", "
+/// in the order received.
+fn headers_json<'a>(headers: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>) -> Value {
     let mut out = Map::new();
-    for name in headers.keys() {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        out.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        match out.get_mut(name.as_str()) {
+            Some(Value::String(joined)) => {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            }
+            _ => {
+                out.insert(name.as_str().to_owned(), Value::String(value.into_owned()));
+            }
+        }
     }
     Value::Object(out)
 }
 
 fn kept(body: &Bytes) -> Bytes {
     body.slice(..body.len().min(MAX_KEPT_BODY))
+}
+
+/// Moves what an entry keeps of a request (its header values and its body,
+/// cut at [`MAX_KEPT_BODY`]) out of hyper's read buffer into one block of
+/// the entry's own. As received, they are slices of that buffer: an entry
+/// holding them would pin a whole buffer (8 KiB or more) for as long as it
+/// is journaled, and hyper would allocate a fresh one for every request.
+fn detach(call: &mut Call) {
+    let body = &call.body[..call.body.len().min(MAX_KEPT_BODY)];
+    let values: usize = call.headers.values().map(HeaderValue::len).sum();
+    let mut block = Vec::with_capacity(values.saturating_add(body.len()));
+    for value in call.headers.values() {
+        block.extend_from_slice(value.as_bytes());
+    }
+    block.extend_from_slice(body);
+    let block = Bytes::from(block);
+    let mut at: usize = 0;
+    for value in call.headers.values_mut() {
+        let end = at.saturating_add(value.len());
+        // The same bytes were a valid header value a moment ago.
+        if let Ok(mut copy) = HeaderValue::from_maybe_shared(block.slice(at..end)) {
+            copy.set_sensitive(value.is_sensitive());
+            *value = copy;
+        }
+        at = end;
+    }
+    call.body = block.slice(at..);
 }
 
 /// What the handler knows about a finished request.
@@ -218,10 +251,10 @@ impl Journal {
         }
         let mut call = outcome.call;
         let body_size = call.body.len();
-        call.body = kept(&call.body);
+        detach(&mut call);
         let response = outcome.response.map(|reply| Answer {
             status: reply.status.as_u16(),
-            headers: reply.headers.iter().cloned().collect(),
+            headers: reply.headers.clone(),
             body: kept(&reply.body),
             body_size: reply.body.len(),
         });
@@ -294,7 +327,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper::{Method, StatusCode};
+    use hyper::{HeaderMap, Method, StatusCode};
 
     fn call(body: Vec<u8>) -> Call {
         Call {
@@ -356,5 +389,28 @@ mod tests {
             "3 budgets of 64 KiB hold two 64 KiB entries and their answers"
         );
         assert_eq!(listed[1]["id"], 100);
+    }
+
+    #[test]
+    fn an_entry_keeps_its_own_copy_not_the_read_buffer() {
+        let buffer = Bytes::from(b"xbearer tok\x7fsecret{\"a\":1}".to_vec());
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_maybe_shared(buffer.slice(1..11)).expect("value");
+        auth.set_sensitive(true);
+        headers.insert("authorization", auth);
+        headers.append("x-many", HeaderValue::from_static("one"));
+        headers.append("x-many", HeaderValue::from_static("two"));
+        let mut kept = Call {
+            headers,
+            body: buffer.slice(18..),
+            ..call(Vec::new())
+        };
+        detach(&mut kept);
+        assert_eq!(kept.header("authorization"), Some("bearer tok"));
+        assert!(kept.headers["authorization"].is_sensitive());
+        let many: Vec<_> = kept.headers.get_all("x-many").iter().collect();
+        assert_eq!(many, ["one", "two"]);
+        assert_eq!(&kept.body[..], b"{\"a\":1}");
+        assert!(buffer.is_unique(), "nothing of the read buffer is held");
     }
 }
