@@ -54,6 +54,14 @@ impl fmt::Display for PatternError {
     }
 }
 
+/// A path without its leading slash and one trailing slash (tolerated).
+fn trim_slashes(path: &str) -> &str {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    path.strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path)
+}
+
 /// The `{name}` values a match captured, in pattern order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Captures<'p, 'a>(Vec<(&'p str, &'a str)>);
@@ -120,17 +128,17 @@ impl PathPattern {
 
     /// True when `path` matches.
     pub fn matches(&self, path: &str) -> bool {
-        self.captures(path).is_some()
+        if self.segments.contains(&Segment::Any) {
+            self.captures(path).is_some()
+        } else {
+            self.fits_in_one_pass(trim_slashes(path))
+        }
     }
 
     /// The captured `{name}` values when `path` matches. A trailing slash
     /// on the path is tolerated.
     pub fn captures<'a>(&self, path: &'a str) -> Option<Captures<'_, 'a>> {
-        let path = path.strip_prefix('/').unwrap_or(path);
-        let path = path
-            .strip_suffix('/')
-            .filter(|p| !p.is_empty())
-            .unwrap_or(path);
+        let path = trim_slashes(path);
         if !self.segments.contains(&Segment::Any) {
             return self.captures_in_one_pass(path);
         }
@@ -159,19 +167,42 @@ impl PathPattern {
 
     /// Without `**` every segment lines up with one path segment: a single
     /// walk, no table (the common case: every route and most rules).
+    /// The match is checked before anything is captured: a request is
+    /// tried against most routes of its vendor's table in vain, and a failed
+    /// attempt then allocates nothing.
     fn captures_in_one_pass<'a>(&self, path: &'a str) -> Option<Captures<'_, 'a>> {
+        if !self.fits_in_one_pass(path) {
+            return None;
+        }
+        let captured = self
+            .segments
+            .iter()
+            .zip(path.split('/'))
+            .filter_map(|(segment, got)| match segment {
+                Segment::Param(name) => Some((name.as_str(), got)),
+                _ => None,
+            })
+            .collect();
+        Some(Captures(captured))
+    }
+
+    /// Whether `path` (slashes trimmed) matches a pattern without `**`.
+    fn fits_in_one_pass(&self, path: &str) -> bool {
         let mut have = path.split('/');
-        let mut captured = Vec::new();
         for segment in &self.segments {
-            let got = have.next()?;
-            match segment {
-                Segment::Literal(want) if want != got => return None,
-                Segment::Param(name) if !got.is_empty() => captured.push((name.as_str(), got)),
-                Segment::Star | Segment::Param(_) if got.is_empty() => return None,
-                _ => {}
+            let Some(got) = have.next() else {
+                return false;
+            };
+            let fits = match segment {
+                Segment::Literal(want) => want == got,
+                Segment::Param(_) | Segment::Star => !got.is_empty(),
+                Segment::Any => true,
+            };
+            if !fits {
+                return false;
             }
         }
-        have.next().is_none().then_some(Captures(captured))
+        have.next().is_none()
     }
 
     /// Could this pattern match some path that `route` (a route pattern of
