@@ -151,6 +151,14 @@ fn health_target(
     }
 }
 
+/// Lines the log writer queues for stderr before it drops new ones.
+/// tracing-appender's default, 128,000, allocates and touches its whole
+/// queue at startup: about 5 MB of RSS and a third of the start-up time
+/// (docs/performance.md). Requests log at `debug`; `info` logs a handful of
+/// lifecycle lines, so a few thousand is ample even at `debug` unless
+/// stderr stops being drained.
+const LOG_QUEUE_LINES: usize = 8192;
+
 /// Logs go to stderr through a non-blocking, lossy writer: when nobody
 /// drains stderr, lines are dropped rather than stalling requests.
 fn init_logging(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> {
@@ -158,6 +166,7 @@ fn init_logging(filter: &str, format: LogFormat) -> Result<WorkerGuard, String> 
         EnvFilter::try_new(filter).map_err(|e| format!("invalid --log filter '{filter}': {e}"))?;
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
         .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
