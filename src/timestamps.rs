@@ -31,11 +31,14 @@ fn utc(at: OffsetDateTime) -> OffsetDateTime {
 
 /// `2026-02-24T22:00:00.000Z`: UTC, exactly three fractional digits, `Z`.
 pub(crate) fn format_millis(at: OffsetDateTime) -> String {
-    let fmt =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    utc(at)
-        .format(&fmt)
-        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
+    let at = utc(at);
+    format_digits(at, at.millisecond().into(), 3).unwrap_or_else(|| {
+        let fmt = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        at.format(&fmt)
+            .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
+    })
 }
 
 /// The timestamp of a write that follows `previous`: `now` (the request's
@@ -55,11 +58,49 @@ pub(crate) fn next_write_millis(previous: Option<&str>, now: OffsetDateTime) -> 
 /// .NET's round-trip UTC form with 100 ns precision, as Relesys writes
 /// `lastModifiedDateTime`: `2026-03-31T11:00:26.7209011Z`.
 pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
-    let fmt =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z");
-    utc(at)
-        .format(&fmt)
-        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.0000000Z"))
+    let at = utc(at);
+    format_digits(at, at.nanosecond() / 100, 7).unwrap_or_else(|| {
+        let fmt = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
+        );
+        at.format(&fmt)
+            .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.0000000Z"))
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fffZ` with `fraction` written in `digits` digits,
+/// for a UTC instant in the years 0001–9999 (`None` otherwise: the
+/// callers fall back to `time`'s formatter). Written digit by digit: every
+/// write formats a timestamp, and `time`'s format descriptions cost
+/// several times as much (docs/performance.md).
+fn format_digits(at: OffsetDateTime, fraction: u32, digits: u32) -> Option<String> {
+    let year = u32::try_from(at.year())
+        .ok()
+        .filter(|y| (1..=9999).contains(y))?;
+    let mut out = String::with_capacity(28);
+    push_digits(&mut out, year, 4);
+    out.push('-');
+    push_digits(&mut out, u8::from(at.month()).into(), 2);
+    out.push('-');
+    push_digits(&mut out, at.day().into(), 2);
+    out.push('T');
+    push_digits(&mut out, at.hour().into(), 2);
+    out.push(':');
+    push_digits(&mut out, at.minute().into(), 2);
+    out.push(':');
+    push_digits(&mut out, at.second().into(), 2);
+    out.push('.');
+    push_digits(&mut out, fraction, digits);
+    out.push('Z');
+    Some(out)
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Like [`next_write_millis`], at 100 ns precision.
@@ -120,6 +161,30 @@ mod tests {
         assert_eq!(parse_date_or_datetime("0000-12-31"), None);
         assert!(parse("9999-12-31T23:59:59Z").is_some());
         assert!(parse_date_or_datetime("0001-01-01").is_some());
+    }
+
+    proptest::proptest! {
+        /// The hand-written formatter writes exactly what `time`'s format
+        /// descriptions write, over the whole range of years.
+        #[test]
+        fn digits_are_written_as_time_writes_them(
+            seconds in -62_135_596_800i64..253_402_300_799i64,
+            nanos in 0u32..1_000_000_000,
+        ) {
+            let at = OffsetDateTime::from_unix_timestamp(seconds).expect("in range")
+                + Duration::nanoseconds(i64::from(nanos));
+            let millis = format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            );
+            let ticks = format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
+            );
+            let at = utc(at);
+            if in_range(&at) {
+                proptest::prop_assert_eq!(format_millis(at), at.format(&millis).expect("formats"));
+                proptest::prop_assert_eq!(format_ticks(at), at.format(&ticks).expect("formats"));
+            }
+        }
     }
 
     #[test]
