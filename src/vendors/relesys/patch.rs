@@ -18,6 +18,7 @@ use std::io;
 
 use json_patch::jsonptr::{PointerBuf, Token};
 use json_patch::PatchOperation;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::RelesysError;
@@ -47,29 +48,29 @@ fn canonical(op: PatchOperation) -> PatchOperation {
     use PatchOperation as Op;
     match op {
         Op::Add(mut o) => {
-            o.path = canonical_pointer(&o.path);
+            o.path = canonical_pointer(o.path);
             Op::Add(o)
         }
         Op::Remove(mut o) => {
-            o.path = canonical_pointer(&o.path);
+            o.path = canonical_pointer(o.path);
             Op::Remove(o)
         }
         Op::Replace(mut o) => {
-            o.path = canonical_pointer(&o.path);
+            o.path = canonical_pointer(o.path);
             Op::Replace(o)
         }
         Op::Move(mut o) => {
-            o.path = canonical_pointer(&o.path);
-            o.from = canonical_pointer(&o.from);
+            o.path = canonical_pointer(o.path);
+            o.from = canonical_pointer(o.from);
             Op::Move(o)
         }
         Op::Copy(mut o) => {
-            o.path = canonical_pointer(&o.path);
-            o.from = canonical_pointer(&o.from);
+            o.path = canonical_pointer(o.path);
+            o.from = canonical_pointer(o.from);
             Op::Copy(o)
         }
         Op::Test(mut o) => {
-            o.path = canonical_pointer(&o.path);
+            o.path = canonical_pointer(o.path);
             Op::Test(o)
         }
     }
@@ -77,15 +78,18 @@ fn canonical(op: PatchOperation) -> PatchOperation {
 
 /// Matches each token against the member names of the typed model at its
 /// level; tokens that name no member (and dictionary keys) stay as sent.
-fn canonical_pointer(pointer: &PointerBuf) -> PointerBuf {
+fn canonical_pointer(pointer: PointerBuf) -> PointerBuf {
+    // Most pointers are spelled as the model already: keep them rather than
+    // rebuild an equal one (a parsed pointer's encoding is the only one its
+    // tokens have, so the rebuilt pointer would be the same string).
+    if spelled_as_the_model(&pointer) {
+        return pointer;
+    }
     let mut tokens: Vec<String> = pointer.tokens().map(|t| t.decoded().into_owned()).collect();
     let member = tokens.first().map(|t| spelled(t, MEMBERS));
     if let Some(member) = member {
         tokens[0] = member.clone();
-        let nested: &[&str] = match member.as_str() {
-            "phoneNumber" | "secondaryPhoneNumber" => &["countryCode", "number"],
-            _ => &[],
-        };
+        let nested: &[&str] = nested_names(&member);
         if let Some(second) = tokens.get_mut(1) {
             *second = spelled(second, nested);
         }
@@ -96,6 +100,48 @@ fn canonical_pointer(pointer: &PointerBuf) -> PointerBuf {
         }
     }
     PointerBuf::from_tokens(tokens.iter().map(|t| Token::new(t.as_str())))
+}
+
+/// The member names of the object a member's value is (none for most).
+fn nested_names(member: &str) -> &'static [&'static str] {
+    match member {
+        "phoneNumber" | "secondaryPhoneNumber" => &["countryCode", "number"],
+        _ => &[],
+    }
+}
+
+/// True when [`canonical_pointer`] would change no token of `pointer`.
+fn spelled_as_the_model(pointer: &PointerBuf) -> bool {
+    // A token keeps its spelling unless it matches a name of its level
+    // case-insensitively but not exactly (the names of a level differ in
+    // more than case, so at most one matches).
+    let fits = |token: Option<Token<'_>>, names: &[&str]| {
+        token.is_none_or(|token| {
+            let token = token.decoded();
+            !names
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(&token) && *name != token)
+        })
+    };
+    let mut tokens = pointer.tokens();
+    let Some(first) = tokens.next() else {
+        return true;
+    };
+    let first = first.decoded();
+    let Some(member) = MEMBERS
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(&first))
+    else {
+        return true;
+    };
+    if *member != first {
+        return false;
+    }
+    let third: &[&str] = match *member {
+        "additionalDepartments" | "userGroups" => &["id", "dataSource"],
+        _ => &[],
+    };
+    fits(tokens.next(), nested_names(member)) && fits(tokens.next(), third)
 }
 
 fn spelled(token: &str, names: &[&str]) -> String {
@@ -167,7 +213,13 @@ pub(super) fn apply(
         json_patch::patch_unsafe(&mut doc, std::slice::from_ref(op)).map_err(|e| {
             RelesysError::invalid(format!("Operation {i} ({}): {}", describe(op), e.kind))
         })?;
-        keep_optional_members(&mut doc);
+        // Only a `remove`, a `move` or a write of the whole document can
+        // take a member away; after any other operation every optional
+        // member is still there and restoring them would change nothing.
+        if matches!(op, PatchOperation::Remove(_) | PatchOperation::Move(_)) || op.path().is_root()
+        {
+            keep_optional_members(&mut doc);
+        }
         size = next;
     }
     let user = typed(&doc, ops)?;
@@ -199,6 +251,12 @@ fn typed(doc: &Value, ops: &[PatchOperation]) -> Result<User, RelesysError> {
                 blame(ops, &pointer)
             )));
         }
+    }
+    // Plain serde first: tracking the path costs an allocation per member
+    // read. Only a failure needs the path, and the same document gives the
+    // same failure again.
+    if let Ok(user) = User::deserialize(doc) {
+        return Ok(user);
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let mut pointer = pointer_of(e.path());
@@ -327,4 +385,74 @@ fn describe(op: &PatchOperation) -> String {
         PatchOperation::Test(_) => "test",
     };
     format!("{name} {}", op.path().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The respelling as it was before pointers already spelled as the
+    /// model were kept as they are: every pointer rebuilt.
+    fn rebuilt(pointer: &PointerBuf) -> PointerBuf {
+        let mut tokens: Vec<String> = pointer.tokens().map(|t| t.decoded().into_owned()).collect();
+        let member = tokens.first().map(|t| spelled(t, MEMBERS));
+        if let Some(member) = member {
+            tokens[0] = member.clone();
+            if let Some(second) = tokens.get_mut(1) {
+                *second = spelled(second, nested_names(&member));
+            }
+            if matches!(member.as_str(), "additionalDepartments" | "userGroups") {
+                if let Some(third) = tokens.get_mut(2) {
+                    *third = spelled(third, &["id", "dataSource"]);
+                }
+            }
+        }
+        PointerBuf::from_tokens(tokens.iter().map(|t| Token::new(t.as_str())))
+    }
+
+    #[test]
+    fn a_pointer_is_kept_exactly_when_rebuilding_it_gives_the_same_string() {
+        let members = MEMBERS.iter().flat_map(|m| {
+            [
+                (*m).to_owned(),
+                m.to_ascii_uppercase(),
+                m.to_ascii_lowercase(),
+            ]
+        });
+        let mut heads: Vec<String> = members.collect();
+        heads.extend(["", "x", "a~b", "a/b", "~", "nope"].map(str::to_owned));
+        let tails = [
+            "",
+            "/countryCode",
+            "/COUNTRYCODE",
+            "/number",
+            "/Number",
+            "/0",
+            "/-",
+            "/0/id",
+            "/0/ID",
+            "/0/dataSource",
+            "/0/datasource",
+            "/0/id/x",
+            "/id/ID",
+            "/~0~1",
+            "/a~1b/~0",
+            "/",
+            "//",
+            "/x/Number",
+        ];
+        let mut checked = 0;
+        for head in &heads {
+            for tail in tails {
+                let text = format!("/{}{tail}", head.replace('~', "~0").replace('/', "~1"));
+                let pointer = PointerBuf::parse(text.clone()).unwrap_or_else(|e| panic!("{e}"));
+                let expected = rebuilt(&pointer);
+                assert_eq!(canonical_pointer(pointer.clone()), expected, "{text}");
+                checked += 1;
+            }
+        }
+        let root = PointerBuf::new();
+        assert_eq!(canonical_pointer(root.clone()), rebuilt(&root));
+        assert!(checked > 1000);
+    }
 }
