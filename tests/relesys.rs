@@ -1180,6 +1180,31 @@ async fn operations_see_the_effect_of_earlier_ones_in_the_same_patch() {
 }
 
 #[tokio::test]
+async fn a_removed_or_moved_away_member_is_null_to_the_very_next_operation() {
+    let server = TestServer::start().await;
+    let answer = patch(
+        &server,
+        USER,
+        json!([
+            {"op": "remove", "path": "/title"},
+            {"op": "test", "path": "/title", "value": null},
+            {"op": "copy", "from": "/title", "path": "/employmentType"},
+            {"op": "move", "from": "/externalId", "path": "/userName"},
+            {"op": "test", "path": "/externalId", "value": null},
+            {"op": "copy", "from": "/externalId", "path": "/dataSource"}
+        ]),
+    )
+    .await;
+    let mut expected = seed_user();
+    expected["title"] = Value::Null;
+    expected["employmentType"] = Value::Null;
+    expected["userName"] = json!("NUA");
+    expected["externalId"] = Value::Null;
+    expected["dataSource"] = Value::Null;
+    assert_patched(&answer, expected);
+}
+
+#[tokio::test]
 async fn a_copy_bomb_is_refused_before_the_record_grows_and_the_server_keeps_answering() {
     let server = TestServer::start().await;
     // Each copy of /customFields into its own child doubles the record.

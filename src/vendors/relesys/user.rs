@@ -5,6 +5,7 @@
 //! the update-user response in Relesys' API reference; sources in
 //! `docs/vendors/relesys.md`).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
@@ -177,7 +178,7 @@ impl Catalog {
         let mut bad = |pointer: String, message: String| problems.push((pointer, message));
         if !self
             .departments
-            .contains_key(&user.primary_department_id.to_ascii_lowercase())
+            .contains_key(lower(&user.primary_department_id).as_ref())
         {
             bad(
                 "/primaryDepartmentId".into(),
@@ -200,13 +201,14 @@ impl Catalog {
         ] {
             let mut seen = HashSet::new();
             for (i, membership) in list.iter().enumerate() {
-                let id = membership.id.to_ascii_lowercase();
-                if !known.contains_key(&id) {
+                let id = lower(&membership.id);
+                if !known.contains_key(id.as_ref()) {
                     bad(
                         format!("/{member}/{i}/id"),
                         format!("no {what} has id '{}'", membership.id),
                     );
-                } else if !seen.insert(id) {
+                } else if list.len() > 1 && !seen.insert(id) {
+                    // (A list of one cannot list an id twice: no set needed.)
                     bad(
                         format!("/{member}/{i}/id"),
                         format!("{what} '{}' is listed twice", membership.id),
@@ -233,7 +235,7 @@ impl Catalog {
     /// opt-in `unknown_custom_fields: "drop"`, only defined custom fields).
     pub fn normalise(&self, user: &mut User) {
         let canonical = |map: &HashMap<String, String>, id: &mut String| {
-            if let Some(found) = map.get(&id.to_ascii_lowercase()) {
+            if let Some(found) = map.get(lower(id).as_ref()) {
                 id.clone_from(found);
             }
         };
@@ -323,6 +325,17 @@ fn format_problems(user: &User) -> Vec<(String, String)> {
         }
     }
     problems
+}
+
+/// `id` lower-cased (ASCII), as the catalogue's keys are; borrowed when it
+/// has no upper-case letter (GUIDs usually come lower-cased), so the common
+/// case allocates nothing.
+fn lower(id: &str) -> Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(id)
+    }
 }
 
 fn looks_like_email(text: &str) -> bool {
