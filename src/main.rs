@@ -192,6 +192,7 @@ fn serve(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    release_load_memory();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -245,6 +246,17 @@ fn serve(
         }
         ExitCode::SUCCESS
     })
+}
+
+/// Returns the memory that loading freed (the fixtures' text and parse
+/// trees) to the OS now. mimalloc does so lazily, on later allocation
+/// activity: without this, a server loaded from a large fixture keeps the
+/// parse's memory resident until traffic arrives (1M generated users: RSS
+/// 1.8 GB at the listening line, 0.8 GB once collected).
+fn release_load_memory() {
+    // SAFETY: `mi_collect` has no preconditions: it only walks mimalloc's
+    // own heaps and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 /// The health URL of a server listening on `listen`: an unspecified
