@@ -461,6 +461,17 @@ pub(crate) fn is_hyphenated_uuid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
 }
 
+/// `id` lower-cased (ASCII), as vendors key their maps of ids; borrowed
+/// when it has no upper-case letter (ids usually come lower-cased), so the
+/// common case on a request's path allocates nothing.
+pub(crate) fn lowercase_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(id.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(id)
+    }
+}
+
 /// `firstName` → `FirstName`, `user` → `User`.
 pub(crate) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();

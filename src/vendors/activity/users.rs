@@ -1,6 +1,5 @@
 //! The user routes: get one user and update its departments (the seed).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -14,7 +13,7 @@ use super::{path_uuid, Activity};
 use crate::http::Reply;
 use crate::store::State;
 use crate::timestamps;
-use crate::vendors::{is_hyphenated_uuid, Api, Request};
+use crate::vendors::{is_hyphenated_uuid, lowercase_id, Api, Request};
 
 /// Fields the seed lists under "Fields Not Updatable via API", plus
 /// `updated_at`, which the system sets on every write.
@@ -117,7 +116,7 @@ impl Activity {
         ids: &[String],
     ) -> Vec<Arc<DepartmentRecord>> {
         ids.iter()
-            .filter_map(|id| self.live_department(state, client_id, &lower(id)))
+            .filter_map(|id| self.live_department(state, client_id, &lowercase_id(id)))
             .collect()
     }
 
@@ -133,7 +132,7 @@ impl Activity {
         let mut resolved = Vec::with_capacity(requested.len());
         let mut invalid = Vec::new();
         for id in requested {
-            match self.live_department(state, client_id, &lower(&id)) {
+            match self.live_department(state, client_id, &lowercase_id(&id)) {
                 Some(d) => resolved.push(d),
                 None => invalid.push(id),
             }
@@ -160,16 +159,6 @@ impl Activity {
             }
         }
         Ok(update)
-    }
-}
-
-/// An id as the department maps key it (lower-cased), copied only when it
-/// has upper-case letters: ids are usually stored lower-case already.
-fn lower(id: &str) -> Cow<'_, str> {
-    if id.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(id.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(id)
     }
 }
 
@@ -201,7 +190,7 @@ pub(super) fn render_user(
     let live = user
         .departments
         .iter()
-        .filter_map(|id| departments.get(lower(id).as_ref()).cloned())
+        .filter_map(|id| departments.get(lowercase_id(id).as_ref()).cloned())
         .collect();
     serde_json::to_value(user_view(user, live)).unwrap_or(Value::Null)
 }

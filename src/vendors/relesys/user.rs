@@ -5,7 +5,6 @@
 //! the update-user response in Relesys' API reference; sources in
 //! `docs/vendors/relesys.md`).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dates;
 use crate::timestamps;
-use crate::vendors::is_hyphenated_uuid;
+use crate::vendors::{is_hyphenated_uuid, lowercase_id};
 
 /// A Relesys user, field for field and in the order of the update-user
 /// response in Relesys' API reference (docs/vendors/relesys.md).
@@ -178,7 +177,7 @@ impl Catalog {
         let mut bad = |pointer: String, message: String| problems.push((pointer, message));
         if !self
             .departments
-            .contains_key(lower(&user.primary_department_id).as_ref())
+            .contains_key(lowercase_id(&user.primary_department_id).as_ref())
         {
             bad(
                 "/primaryDepartmentId".into(),
@@ -201,7 +200,7 @@ impl Catalog {
         ] {
             let mut seen = HashSet::new();
             for (i, membership) in list.iter().enumerate() {
-                let id = lower(&membership.id);
+                let id = lowercase_id(&membership.id);
                 if !known.contains_key(id.as_ref()) {
                     bad(
                         format!("/{member}/{i}/id"),
@@ -235,7 +234,7 @@ impl Catalog {
     /// opt-in `unknown_custom_fields: "drop"`, only defined custom fields).
     pub fn normalise(&self, user: &mut User) {
         let canonical = |map: &HashMap<String, String>, id: &mut String| {
-            if let Some(found) = map.get(lower(id).as_ref()) {
+            if let Some(found) = map.get(lowercase_id(id).as_ref()) {
                 id.clone_from(found);
             }
         };
@@ -325,17 +324,6 @@ fn format_problems(user: &User) -> Vec<(String, String)> {
         }
     }
     problems
-}
-
-/// `id` lower-cased (ASCII), as the catalogue's keys are; borrowed when it
-/// has no upper-case letter (GUIDs usually come lower-cased), so the common
-/// case allocates nothing.
-fn lower(id: &str) -> Cow<'_, str> {
-    if id.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(id.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(id)
-    }
 }
 
 fn looks_like_email(text: &str) -> bool {
