@@ -21,7 +21,7 @@ use super::fixture::{same_name, DepartmentFixture, FieldPolicy, UserRecord};
 use super::paging::{self, Keyed, Query, SortKey};
 use super::{path_uuid, Activity};
 use crate::http::Reply;
-use crate::store::State;
+use crate::store::{BrokenRecord, State};
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, Api, Request};
 
@@ -100,22 +100,25 @@ impl Activity {
         all
     }
 
-    /// One live department of the client as `state` sees it (`id`
-    /// lower-cased): a user route looks up just its user's departments
-    /// instead of collecting the client's whole list on every request. Like
-    /// [`Activity::client_departments`], a session record that no longer
-    /// reads (logged by the store) leaves the fixture's version in place.
+    /// The department `id` (lower-cased) as `state` sees it, when it is a
+    /// live one of the client: the session's version (a change or a soft
+    /// delete) over the fixture's. The user routes look up just their
+    /// user's departments this way instead of collecting the client's whole
+    /// list on every request.
     pub(super) fn live_department(
         &self,
         state: &State,
         client_id: &str,
         id: &str,
-    ) -> Option<Arc<DepartmentRecord>> {
-        let record = match state.read::<DepartmentRecord>(DEPARTMENTS, id) {
-            Ok(Some(record)) => Some(record),
-            Ok(None) | Err(_) => self.departments.get(id).cloned(),
+    ) -> Result<Option<Arc<DepartmentRecord>>, BrokenRecord> {
+        let record = match state.read::<DepartmentRecord>(DEPARTMENTS, id)? {
+            Some(record) => Some(record),
+            None => self.departments.get(id).cloned(),
         };
-        record.filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id))
+        Ok(
+            record
+                .filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id)),
+        )
     }
 
     /// The live department `id` (lower-cased) of the client, else 404.
@@ -125,12 +128,7 @@ impl Activity {
         client_id: &str,
         id: &str,
     ) -> Result<DepartmentRecord, ActivityError> {
-        let record = match state.read::<DepartmentRecord>(DEPARTMENTS, id)? {
-            Some(record) => Some(record),
-            None => self.departments.get(id).cloned(),
-        };
-        record
-            .filter(|d| d.deleted_at.is_none() && d.client_id.eq_ignore_ascii_case(client_id))
+        self.live_department(state, client_id, id)?
             .map(Arc::unwrap_or_clone)
             .ok_or_else(|| ActivityError::DepartmentNotFound {
                 department_id: id.to_owned(),

@@ -11,7 +11,7 @@ use super::error::ActivityError;
 use super::fixture::UserRecord;
 use super::{path_uuid, Activity};
 use crate::http::Reply;
-use crate::store::State;
+use crate::store::{BrokenRecord, State};
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, lowercase_id, Api, Request};
 
@@ -40,7 +40,7 @@ impl Activity {
         let user_id = path_uuid(request, "user_id")?;
         self.authorise(access, &client_id)?;
         let user = self.find_user(request, &client_id, &user_id)?;
-        let departments = self.user_departments(request.state, &client_id, &user.departments);
+        let departments = self.user_departments(request.state, &client_id, &user.departments)?;
         Ok(Reply::json(StatusCode::OK, &user_view(&user, departments)))
     }
 
@@ -74,7 +74,7 @@ impl Activity {
             .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
         let departments = match departments {
             Some(departments) => departments,
-            None => self.user_departments(request.state, &client_id, &user.departments),
+            None => self.user_departments(request.state, &client_id, &user.departments)?,
         };
         Ok(Reply::json(StatusCode::OK, &user_view(&user, departments)))
     }
@@ -114,10 +114,12 @@ impl Activity {
         state: &State,
         client_id: &str,
         ids: &[String],
-    ) -> Vec<Arc<DepartmentRecord>> {
-        ids.iter()
-            .filter_map(|id| self.live_department(state, client_id, &lowercase_id(id)))
-            .collect()
+    ) -> Result<Vec<Arc<DepartmentRecord>>, BrokenRecord> {
+        let mut live = Vec::with_capacity(ids.len());
+        for id in ids {
+            live.extend(self.live_department(state, client_id, &lowercase_id(id))?);
+        }
+        Ok(live)
     }
 
     /// Maps requested ids to the client's live departments; every id that
@@ -132,7 +134,7 @@ impl Activity {
         let mut resolved = Vec::with_capacity(requested.len());
         let mut invalid = Vec::new();
         for id in requested {
-            match self.live_department(state, client_id, &lowercase_id(&id)) {
+            match self.live_department(state, client_id, &lowercase_id(&id))? {
                 Some(d) => resolved.push(d),
                 None => invalid.push(id),
             }
