@@ -94,14 +94,11 @@ fn canonical_pointer(pointer: PointerBuf) -> PointerBuf {
     let member = tokens.first().map(|t| spelled(t, MEMBERS));
     if let Some(member) = member {
         tokens[0] = member.clone();
-        let nested: &[&str] = nested_names(&member);
         if let Some(second) = tokens.get_mut(1) {
-            *second = spelled(second, nested);
+            *second = spelled(second, nested_names(&member));
         }
-        if matches!(member.as_str(), "additionalDepartments" | "userGroups") {
-            if let Some(third) = tokens.get_mut(2) {
-                *third = spelled(third, &["id", "dataSource"]);
-            }
+        if let Some(third) = tokens.get_mut(2) {
+            *third = spelled(third, item_names(&member));
         }
     }
     PointerBuf::from_tokens(tokens.iter().map(|t| Token::new(t.as_str())))
@@ -111,6 +108,14 @@ fn canonical_pointer(pointer: PointerBuf) -> PointerBuf {
 fn nested_names(member: &str) -> &'static [&'static str] {
     match member {
         "phoneNumber" | "secondaryPhoneNumber" => &["countryCode", "number"],
+        _ => &[],
+    }
+}
+
+/// The member names of the objects in a member's list (none for most).
+fn item_names(member: &str) -> &'static [&'static str] {
+    match member {
+        "additionalDepartments" | "userGroups" => &["id", "dataSource"],
         _ => &[],
     }
 }
@@ -142,11 +147,7 @@ fn spelled_as_the_model(pointer: &PointerBuf) -> bool {
     if *member != first {
         return false;
     }
-    let third: &[&str] = match *member {
-        "additionalDepartments" | "userGroups" => &["id", "dataSource"],
-        _ => &[],
-    };
-    fits(tokens.next(), nested_names(member)) && fits(tokens.next(), third)
+    fits(tokens.next(), nested_names(member)) && fits(tokens.next(), item_names(member))
 }
 
 fn spelled(token: &str, names: &[&str]) -> String {
