@@ -18,6 +18,7 @@
 //! [`Catalog::problems`], or nothing changes and the answer is a 400 naming
 //! the operation at fault.
 
+use std::collections::HashMap;
 use std::io;
 
 use json_patch::jsonptr::{PointerBuf, Token};
@@ -285,7 +286,10 @@ fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> 
     }
     let mut user = before.clone();
     let mut size = json_size(before);
-    for (i, op) in ops.iter().enumerate() {
+    // The size of the value each path was last replaced with in this patch
+    // (kept, not searched for: a patch may hold many thousand operations).
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for op in ops {
         let PatchOperation::Replace(o) = op else {
             return None;
         };
@@ -294,12 +298,11 @@ fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> 
             return None;
         };
         let member = writable_member(&mut user, &name.decoded())?;
-        let earlier = ops[..i].iter().rev().find_map(|earlier| match earlier {
-            PatchOperation::Replace(e) if e.path == o.path => Some(&e.value),
-            _ => None,
-        });
-        let replaced = earlier.map_or_else(|| member.json_size(), json_size);
-        size = size.saturating_add_signed(difference(json_size(&o.value), replaced));
+        let added = json_size(&o.value);
+        let replaced = latest
+            .insert(o.path.as_str(), added)
+            .unwrap_or_else(|| member.json_size());
+        size = size.saturating_add_signed(difference(added, replaced));
         if size > max_bytes || !member.read(&o.value) {
             return None;
         }
