@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::{Options, StartupError, Usermock};
+use crate::diagnostics::StartupError;
+use crate::instance::{Options, Usermock};
 
 use super::client::AdminClient;
 use super::{ClockTime, MockServer};

@@ -2,8 +2,8 @@
 //! docs.replay.sale create-child-company), and how runtime records live
 //! per session.
 
-mod common;
-mod replay_support;
+use crate::common;
+use crate::replay_support;
 
 use common::TestServer;
 use replay_support::*;

@@ -1,7 +1,7 @@
 //! Scenario files: every shipped scenario, the rule features, activation,
 //! and what a client observes for each fault.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};

@@ -1,6 +1,6 @@
 //! The admin API under `/__admin`: health, reset, and seeding users.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use reqwest::{Method, StatusCode};

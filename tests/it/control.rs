@@ -3,7 +3,7 @@
 //! admin answer here is also checked against the OpenAPI document by the
 //! harness.
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use reqwest::Method;

@@ -3,8 +3,7 @@
 //! `docs/vendors/awork.md`). The lifecycle routes are in
 //! `tests/awork_routes.rs`.
 
-#[path = "awork_support.rs"]
-mod support;
+use crate::awork_support as support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -11,7 +11,7 @@
 //! `USERMOCK_DASHBOARD_SCREENSHOT=docs/dashboard.png cargo test --test
 //! dashboard` also writes the README's screenshot (1280×800).
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

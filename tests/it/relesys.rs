@@ -2,7 +2,7 @@
 //! confirmed facts listed in `docs/vendors/relesys.md`. The list, create
 //! and catalogue routes are in `tests/relesys_lists.rs`.
 
-mod common;
+use crate::common;
 
 use common::{Answer, TestServer};
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! Replay's user by id, rule by rule: GET (two shapes) and PATCH (the
 //! seed). The list, invitations and child companies: `replay_lifecycle.rs`.
 
-mod common;
+use crate::common;
 
 use common::{Answer, TestServer};
 use reqwest::{Method, StatusCode};

@@ -3,7 +3,7 @@
 //! get, create, update, soft delete, bulk membership, and how department
 //! changes show through users; plus the shipped scenarios of these routes.
 
-mod common;
+use crate::common;
 
 use common::{Answer, TestServer};
 use reqwest::{Method, StatusCode};

@@ -1,8 +1,8 @@
 //! Every shipped `replay-*` scenario answers in Replay's format, and
 //! random queries and bodies on Replay's routes never give a 5xx.
 
-mod common;
-mod replay_support;
+use crate::common;
+use crate::replay_support;
 
 use std::collections::BTreeSet;
 

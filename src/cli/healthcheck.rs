@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hyper::Method;
 
-use crate::cli::client;
+use super::client;
 
 /// Probes `url`; `admin_token` (the server's `--admin-token`, read from the
 /// same `USERMOCK_ADMIN_TOKEN` in a container) is sent when set. `found`

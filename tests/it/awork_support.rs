@@ -3,8 +3,7 @@
 
 #![allow(dead_code)]
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 
 pub use common::{Answer, TempDir, TestServer};
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! (<https://api-docs.amm-scalepad.com/users/update>, "the seed" in
 //! `docs/vendors/activity.md`) states them.
 
-mod common;
+use crate::common;
 
 use common::{Answer, TestServer};
 use reqwest::{Method, StatusCode};

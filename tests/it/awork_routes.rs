@@ -2,8 +2,7 @@
 //! and ordering, `/users/me`, deactivate / activate / setarchived / delete,
 //! invitations; every answer checked against awork's own OpenAPI schemas.
 
-#[path = "awork_support.rs"]
-mod support;
+use crate::awork_support as support;
 
 use std::collections::BTreeSet;
 

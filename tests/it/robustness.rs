@@ -1,7 +1,7 @@
 //! Bad input never crashes the server or corrupts state, and logging never
 //! blocks serving.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

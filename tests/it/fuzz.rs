@@ -18,7 +18,7 @@
 //! system's temporary folder (`usermock-fuzz-<vendor>-<seed>-<n>.http`) for
 //! minimising; minimised ones live in `tests/fuzz-seeds/`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -247,7 +247,7 @@ impl Drop for TempDir {
 pub fn admin_openapi() -> &'static Value {
     static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
-        serde_json::from_str(include_str!("../../src/admin/openapi.json"))
+        serde_json::from_str(include_str!("../../../src/admin/openapi.json"))
             .expect("openapi.json is JSON")
     })
 }

@@ -3,7 +3,7 @@
 //! /departments`, `GET /userGroups`, `GET /customfields/users`, and the
 //! shipped scenarios on every route (docs/vendors/relesys.md).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

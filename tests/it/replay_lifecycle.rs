@@ -1,8 +1,8 @@
 //! Replay's list (`GET /api/user`) and invitations (`POST /api/user`),
 //! rule by rule, from docs.replay.sale (list-users, create-user-invite).
 
-mod common;
-mod replay_support;
+use crate::common;
+use crate::replay_support;
 
 use common::TestServer;
 use replay_support::*;

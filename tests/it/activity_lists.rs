@@ -4,7 +4,7 @@
 //! active/stale summary and the client object; plus the choices usermock
 //! made where the docs are silent (docs/vendors/activity.md, "inferred").
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

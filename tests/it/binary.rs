@@ -1,7 +1,7 @@
 //! The `usermock` binary as a user's CI runs it: the listening line, exit
 //! codes, fixture errors, `check`, `healthcheck`, `schema`, and SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

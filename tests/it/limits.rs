@@ -2,7 +2,7 @@
 //! in size and time): each gets a clear answer or is cut off, and the
 //! server keeps answering everyone else.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,318 @@
+//! A configured usermock: the [`Options`] a server is built from, loading
+//! and checking fixtures and scenarios, and [`Usermock::run`] on a bound
+//! listener. The binary and [`crate::MockServer`] both start servers here.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diagnostics::StartupError;
+use crate::{app, clock, fixtures, journal, scenario, server, session, store, timestamps, vendors};
+
+/// How to build a server. `Default` is what the bare binary uses; every
+/// field is a documented limit or switch (see `docs/limits.md`).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder with `<vendor>.json` files; `None` uses the embedded fixtures.
+    pub fixtures: Option<PathBuf>,
+    /// Largest accepted request body, in bytes (default 1 MiB).
+    pub max_body: usize,
+    /// How long shutdown waits for in-flight requests (default 10 s).
+    pub drain_timeout: Duration,
+    /// Vendors whose documented rate limit is on regardless of the fixture.
+    pub rate_limit: Vec<String>,
+    /// A scenario file or a folder of them, besides the shipped scenarios.
+    pub scenarios: Option<PathBuf>,
+    /// Scenarios active for every request from the start.
+    pub active_scenarios: Vec<String>,
+    /// How many requests the journal keeps (default 1000; the oldest go first).
+    pub journal_size: usize,
+    /// How many bytes of bodies the journal keeps in all (default 32 MiB);
+    /// the oldest entries go first.
+    pub journal_bytes: usize,
+    /// When set, admin calls need it. An empty token is refused at startup.
+    pub admin_token: Option<String>,
+    /// Largest request head (request line and headers), in bytes (default 32 KiB).
+    pub max_header_bytes: usize,
+    /// A client must send a whole request head within this (default 10 s).
+    pub header_read_timeout: Duration,
+    /// A client must send its whole body within this (default 30 s).
+    pub body_timeout: Duration,
+    /// An idle keep-alive connection is closed after this (default 60 s).
+    pub idle_timeout: Duration,
+    /// Connections served at once; beyond it, 503 (default 1024).
+    pub max_connections: usize,
+    /// Sessions alive at once; the least recently used goes first (default 10,000).
+    pub max_sessions: usize,
+    /// A session unused this long is dropped (default 15 min).
+    pub session_idle: Duration,
+    /// Scenarios uploaded through the admin API at once (default 256).
+    pub max_uploaded_scenarios: usize,
+    /// Start with the clock frozen at this RFC 3339 instant.
+    pub clock: Option<String>,
+    /// The largest a stored record may grow to by one write, in bytes of
+    /// JSON (default 64 KiB): e.g. a Relesys JSON Patch whose `copy`
+    /// operations double the user is refused with the vendor's 400.
+    pub max_record_bytes: usize,
+    /// Tokens a token endpoint (Relesys) has issued that are remembered at
+    /// once (default 10,000); one more drops the oldest, whose bearer then
+    /// gets the vendor's 401 as for an expired token.
+    pub max_issued_tokens: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            fixtures: None,
+            max_body: 1024 * 1024,
+            drain_timeout: Duration::from_secs(10),
+            rate_limit: Vec::new(),
+            scenarios: None,
+            active_scenarios: Vec::new(),
+            journal_size: 1000,
+            journal_bytes: 32 * 1024 * 1024,
+            admin_token: None,
+            max_header_bytes: 32 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_sessions: 10_000,
+            session_idle: Duration::from_secs(15 * 60),
+            max_uploaded_scenarios: 256,
+            clock: None,
+            max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
+            max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
+        }
+    }
+}
+
+impl Options {
+    fn fixture_limits(&self) -> fixtures::Limits {
+        fixtures::Limits {
+            max_record_bytes: self.max_record_bytes,
+            max_issued_tokens: self.max_issued_tokens,
+        }
+    }
+}
+
+/// What [`Usermock::check`] read and found.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// Each fixture file read: its path, or `<embedded>/<vendor>.json`.
+    pub fixtures: Vec<String>,
+    /// Each scenario file read from `Options::scenarios`.
+    pub scenarios: Vec<String>,
+    /// How many scenarios shipped in the binary were checked too.
+    pub shipped_scenarios: usize,
+    /// Why usermock would not start (every file problem found); `None` when
+    /// it would.
+    pub error: Option<StartupError>,
+}
+
+/// A loaded, ready-to-serve usermock.
+pub struct Usermock {
+    app: Arc<app::App>,
+    limits: server::Limits,
+}
+
+impl Usermock {
+    /// Loads and validates every fixture; fails without serving anything if
+    /// any file has a problem.
+    pub fn new(options: &Options) -> Result<Usermock, StartupError> {
+        if options.admin_token.as_deref().is_some_and(str::is_empty) {
+            return Err(StartupError::EmptyAdminToken);
+        }
+        let startup_clock = match options.clock.as_deref() {
+            None => clock::Setting::Real,
+            Some(text) => match timestamps::parse(text) {
+                Some(at) => clock::Setting::Frozen(at),
+                None => {
+                    return Err(StartupError::BadClock {
+                        value: text.to_owned(),
+                    })
+                }
+            },
+        };
+        let world = fixtures::load(
+            options.fixtures.as_deref(),
+            &options.rate_limit,
+            &options.fixture_limits(),
+        )?;
+        let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
+        let scenarios = scenario::Scenarios::load(
+            options.scenarios.as_deref(),
+            &vendors,
+            options.max_uploaded_scenarios,
+        )
+        .map_err(StartupError::Files)?;
+        for name in &options.active_scenarios {
+            if !scenarios.activate(name, &session::Session::Shared) {
+                return Err(StartupError::UnknownScenario { name: name.clone() });
+            }
+        }
+        scenarios.mark_startup();
+        let sessions = store::SessionBounds {
+            max_sessions: options.max_sessions,
+            idle: options.session_idle,
+        };
+        let journal = journal::Bounds {
+            entries: options.journal_size,
+            bytes: options.journal_bytes,
+        };
+        Ok(Usermock {
+            app: Arc::new(app::App {
+                vendors: world.vendors,
+                store: store::Store::new(
+                    world.baseline,
+                    clock::Clock::global(startup_clock),
+                    sessions,
+                ),
+                scenarios,
+                journal: journal::Journal::new(journal),
+                max_body: options.max_body,
+                body_timeout: options.body_timeout,
+                admin_token: options.admin_token.clone(),
+                fixtures: world.documents,
+                startup_clock,
+            }),
+            limits: server::Limits {
+                header_read_timeout: options.header_read_timeout,
+                idle_timeout: options.idle_timeout,
+                max_header_bytes: options.max_header_bytes,
+                max_connections: options.max_connections.max(1),
+                drain_timeout: options.drain_timeout,
+            },
+        })
+    }
+
+    /// Like [`Usermock::new`], but reports what it read and, where it can,
+    /// every problem in every file: the scenarios are checked even when a
+    /// fixture is broken (against the routes, which no fixture changes).
+    /// `usermock check` prints this.
+    pub fn check(options: &Options) -> CheckReport {
+        let mut report = CheckReport {
+            fixtures: fixtures::labels(options.fixtures.as_deref()),
+            scenarios: options
+                .scenarios
+                .as_deref()
+                .map(scenario::files)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            shipped_scenarios: scenario::shipped_count(),
+            error: None,
+        };
+        let mut problems = Vec::new();
+        let world = fixtures::load(
+            options.fixtures.as_deref(),
+            &options.rate_limit,
+            &options.fixture_limits(),
+        );
+        let world = match world {
+            Ok(world) => world,
+            Err(StartupError::Files(found)) => {
+                problems.extend(found);
+                // The embedded fixtures always load; their routes are the
+                // ones a scenario is checked against.
+                match fixtures::load(None, &[], &options.fixture_limits()) {
+                    Ok(embedded) => embedded,
+                    Err(err) => {
+                        report.error = Some(err);
+                        return report;
+                    }
+                }
+            }
+            Err(err) => {
+                report.error = Some(err);
+                return report;
+            }
+        };
+        let vendors: Vec<&dyn vendors::Vendor> = world.vendors.iter().map(|v| v.as_ref()).collect();
+        if let Err(found) = scenario::Scenarios::load(
+            options.scenarios.as_deref(),
+            &vendors,
+            options.max_uploaded_scenarios,
+        ) {
+            problems.extend(found);
+        }
+        report.error = if problems.is_empty() {
+            Usermock::new(options).err()
+        } else {
+            Some(StartupError::Files(problems))
+        };
+        report
+    }
+
+    /// The vendor keys served, in route order.
+    pub fn vendor_names(&self) -> Vec<&'static str> {
+        self.app.vendors.iter().map(|v| v.name()).collect()
+    }
+
+    /// How many scenarios are loaded (shipped and from files).
+    pub fn scenario_count(&self) -> usize {
+        self.app
+            .scenarios
+            .summaries(&session::Session::Shared)
+            .len()
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains.
+    pub async fn run(self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+        let exposed = listener
+            .local_addr()
+            .is_ok_and(|addr| !addr.ip().is_loopback());
+        if exposed && self.app.admin_token.is_none() {
+            tracing::warn!("listening beyond loopback without --admin-token: anyone who can reach this port can reset, seed and read everything");
+        }
+        let app = self.app;
+        let sweeper = {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    app.expire_sessions();
+                }
+            })
+        };
+        let handler = move |req, connection| Arc::clone(&app).handle(req, connection);
+        server::run(handler, listener, shutdown, self.limits).await;
+        sweeper.abort();
+    }
+}
+
+/// Where the published schemas live (the repository's `docs/schemas/`), and
+/// so their `$id`s.
+pub const SCHEMA_BASE: &str =
+    "https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/";
+
+/// The JSON Schema of a vendor's fixture file, pretty-printed, with its
+/// `$id` (`SCHEMA_BASE` + `<vendor>.fixture.schema.json`).
+pub fn fixture_schema(vendor: &str) -> Option<String> {
+    let spec = vendors::ALL.iter().find(|s| s.name == vendor)?;
+    let schema = with_id(
+        (spec.fixture_schema)(),
+        &format!("{vendor}.fixture.schema.json"),
+    );
+    serde_json::to_string_pretty(&schema).ok()
+}
+
+/// The JSON Schema of a scenario file, pretty-printed, with its `$id`
+/// (`SCHEMA_BASE` + `scenario.schema.json`).
+pub fn scenario_schema() -> String {
+    let schema = with_id(scenario::schema(), "scenario.schema.json");
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+fn with_id(mut schema: schemars::schema::RootSchema, file: &str) -> schemars::schema::RootSchema {
+    schema.schema.metadata().id = Some(format!("{SCHEMA_BASE}{file}"));
+    schema
+}
+
+/// The vendor keys usermock knows.
+pub fn vendor_names() -> Vec<&'static str> {
+    vendors::ALL.iter().map(|s| s.name).collect()
+}

@@ -1,0 +1,28 @@
+//! The integration tests: one crate, a module per vendor and area, sharing
+//! one harness (`common`) and the vendors' typed helpers. One test binary
+//! to link, so an edit to one vendor relinks once, not twenty times.
+//! Run one area with `cargo test --test it relesys::`.
+
+mod activity;
+mod activity_departments;
+mod activity_lists;
+mod admin;
+mod awork;
+mod awork_routes;
+mod awork_support;
+mod binary;
+mod common;
+mod control;
+mod dashboard;
+mod fuzz;
+mod limits;
+mod mock_server;
+mod relesys;
+mod relesys_lists;
+mod replay;
+mod replay_companies;
+mod replay_lifecycle;
+mod replay_scenarios;
+mod replay_support;
+mod robustness;
+mod scenarios;
