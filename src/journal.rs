@@ -15,7 +15,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::http::{Call, PathPattern, Reply};
+use crate::http::{Call, Note, PathPattern, Reply};
 use crate::matcher::Matcher;
 use crate::timestamps;
 
@@ -46,6 +46,9 @@ struct Entry {
     rule: Option<(String, usize)>,
     /// The fault a scenario applied, if any.
     fault: Option<&'static str>,
+    /// Where the answer relied on an inferred rule or ignored part of the
+    /// request (see `Request::note`).
+    notes: Vec<Note>,
     duration_ms: u64,
 }
 
@@ -82,6 +85,7 @@ impl Entry {
             "scenario": self.rule.as_ref().map(|(name, _)| name),
             "rule": self.rule.as_ref().map(|(name, index)| json!({"scenario": name, "index": index})),
             "fault": self.fault,
+            "notes": self.notes,
             "response": self.response.as_ref().map(Answer::to_json),
             "duration_ms": self.duration_ms,
         });
@@ -274,6 +278,10 @@ impl Journal {
             response,
             rule: outcome.rule,
             fault: outcome.fault,
+            notes: outcome
+                .response
+                .map(|r| r.notes.clone())
+                .unwrap_or_default(),
             duration_ms: outcome.duration_ms,
         };
         inner.bytes = inner.bytes.saturating_add(entry.bytes());

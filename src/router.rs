@@ -163,6 +163,7 @@ async fn carry_out(
             status,
             headers,
             body,
+            notes: Vec::new(),
         }),
         Action::VendorError(request) => whole(
             vendor

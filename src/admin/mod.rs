@@ -63,6 +63,7 @@ fn fixed_route(app: &Scope<'_>, call: &Call) -> Option<Reply> {
                     HeaderValue::from_static("application/json; charset=utf-8"),
                 )],
                 body: bytes::Bytes::from_static(OPENAPI.as_bytes()),
+                notes: Vec::new(),
             },
             _ => method_not_allowed("GET"),
         },
@@ -197,12 +198,14 @@ fn dashboard(call: &Call) -> Option<Reply> {
                 ),
             ],
             body: bytes::Bytes::from_static(PAGE.as_bytes()),
+            notes: Vec::new(),
         }
     } else {
         Reply {
             status: StatusCode::FOUND,
             headers: vec![(LOCATION, HeaderValue::from_static("/__admin/ui"))],
             body: bytes::Bytes::new(),
+            notes: Vec::new(),
         }
     })
 }

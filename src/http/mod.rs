@@ -94,6 +94,20 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
+    /// Where the answer relied on usermock's own reading rather than the
+    /// vendor's word (journal only; never sent to the client).
+    pub notes: Vec<Note>,
+}
+
+/// One place an answer relied on a rule marked inferred, or ignored part
+/// of the request. `rule` is a stable id that the vendor's page in
+/// `docs/vendors/` names next to the rule; `source` is where the rule (or
+/// the silence it fills) comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Note {
+    pub rule: &'static str,
+    pub message: String,
+    pub source: &'static str,
 }
 
 impl Reply {
@@ -112,6 +126,7 @@ impl Reply {
                     HeaderValue::from_static("application/json; charset=utf-8"),
                 )],
                 body: Bytes::from(body),
+                notes: Vec::new(),
             },
             Err(err) => {
                 tracing::error!(%err, "could not serialise a response body");
@@ -119,6 +134,7 @@ impl Reply {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     headers: Vec::new(),
                     body: Bytes::new(),
+                    notes: Vec::new(),
                 }
             }
         }

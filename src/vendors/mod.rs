@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diagnostics::{FileProblem, SourceFile};
-use crate::http::{Call, Captures, PathPattern, Reply};
+use crate::http::{Call, Captures, Note, PathPattern, Reply};
 use crate::store::{BrokenRecord, Record, State};
 
 pub(crate) mod activity;
@@ -281,6 +281,7 @@ pub(crate) struct Request<'a> {
     pub state: &'a State,
     params: Captures<'a, 'a>,
     body: BodyKind,
+    notes: std::cell::RefCell<Vec<Note>>,
 }
 
 impl<'a> Request<'a> {
@@ -288,6 +289,18 @@ impl<'a> Request<'a> {
     /// every timestamp, version, expiry and rate-limit window uses this.
     pub fn now(&self) -> time::OffsetDateTime {
         self.state.now()
+    }
+
+    /// Records that this answer relies on a rule usermock inferred, or that
+    /// part of the request was ignored: the journal entry carries it, so a
+    /// test author sees where the green is the mock's opinion. `rule` is the
+    /// id `docs/vendors/<vendor>.md` gives the rule.
+    pub fn note(&self, rule: &'static str, message: impl Into<String>, source: &'static str) {
+        self.notes.borrow_mut().push(Note {
+            rule,
+            message: message.into(),
+            source,
+        });
     }
 
     /// The value of the route's `{name}` segment (empty if it has none).
@@ -307,10 +320,28 @@ impl<'a> Request<'a> {
             }
             _ => self.call.declares_json(),
         };
-        if strict_media_type && !declared_ok {
-            return Err(SharedError::UnsupportedMediaType {
-                declared: self.call.header("content-type").map(str::to_owned),
-            });
+        if !declared_ok {
+            if strict_media_type {
+                return Err(SharedError::UnsupportedMediaType {
+                    declared: self.call.header("content-type").map(str::to_owned),
+                });
+            }
+            self.note(
+                "lenient-content-type",
+                format!(
+                    "the body was read as {} although {}",
+                    if matches!(self.body, BodyKind::Form) {
+                        "a form"
+                    } else {
+                        "JSON"
+                    },
+                    match self.call.header("content-type") {
+                        Some(declared) => format!("its Content-Type is {declared}"),
+                        None => "the request has no Content-Type".to_owned(),
+                    }
+                ),
+                "inferred: the vendor's documentation does not say what a body with another content type gets",
+            );
         }
         if self.call.body.iter().all(u8::is_ascii_whitespace) {
             return Err(SharedError::BadBody(BodyProblem::Empty));
@@ -357,11 +388,14 @@ impl<V: Api> Vendor for V {
             state,
             params,
             body: route.body,
+            notes: std::cell::RefCell::new(Vec::new()),
         };
-        match (route.handler)(self, &request) {
+        let mut reply = match (route.handler)(self, &request) {
             Ok(reply) => reply,
             Err(error) => self.render(&error),
-        }
+        };
+        reply.notes.append(&mut request.notes.into_inner());
+        reply
     }
 
     fn scenario_reply(&self, request: &ErrorRequest, call: &Call) -> Option<Reply> {

@@ -17,6 +17,7 @@ mod dashboard;
 mod fuzz;
 mod limits;
 mod mock_server;
+mod notes;
 mod relesys;
 mod relesys_lists;
 mod replay;

@@ -331,6 +331,7 @@ impl Activity {
             status: StatusCode::NO_CONTENT,
             headers: Vec::new(),
             body: Bytes::new(),
+            notes: Vec::new(),
         })
     }
 

@@ -28,6 +28,7 @@ fn no_content() -> Reply {
         status: StatusCode::NO_CONTENT,
         headers: Vec::new(),
         body: Bytes::new(),
+        notes: Vec::new(),
     }
 }
 
