@@ -18,6 +18,7 @@ mod fuzz;
 mod limits;
 mod mock_server;
 mod notes;
+mod release;
 mod relesys;
 mod relesys_lists;
 mod replay;

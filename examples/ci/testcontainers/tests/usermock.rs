@@ -9,9 +9,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const IMAGE: &str = "ghcr.io/usermock/usermock";
 const TAG: &str = "0.1";
 
+/// The published image, or `USERMOCK_IMAGE=name:tag` (usermock's own CI
+/// sets it to the image it just built).
+fn image() -> (String, String) {
+    match std::env::var("USERMOCK_IMAGE") {
+        Ok(image) => match image.rsplit_once(':') {
+            Some((name, tag)) => (name.to_owned(), tag.to_owned()),
+            None => (image, "latest".to_owned()),
+        },
+        Err(_) => (IMAGE.to_owned(), TAG.to_owned()),
+    }
+}
+
 #[tokio::test]
 async fn the_client_reads_a_seeded_activity_user() -> Result<(), Box<dyn std::error::Error>> {
-    let usermock = GenericImage::new(IMAGE, TAG)
+    let (name, tag) = image();
+    let usermock = GenericImage::new(name, tag)
         .with_exposed_port(8080.tcp())
         .with_wait_for(WaitFor::message_on_stdout("usermock listening on"))
         // Every option is an environment variable.
