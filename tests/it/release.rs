@@ -106,7 +106,7 @@ fn the_compose_example_says_the_command_ci_runs() {
 #[test]
 fn examples_pin_an_image_tag_the_release_workflow_creates() {
     let version = version();
-    let minor = version.rsplitn(2, '.').nth(1).expect("X.Y.Z").to_owned();
+    let minor = version.rsplit_once('.').expect("X.Y.Z").0.to_owned();
     let created = ["latest".to_owned(), minor, version.clone()];
     let release = repo_file(".github/workflows/release.yml");
     for pattern in [
