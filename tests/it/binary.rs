@@ -1051,17 +1051,39 @@ fn push_validates_files_first_and_sends_nothing_when_one_is_broken() {
 fn every_command_of_the_readme_running_it_block_works() {
     let readme = repo_file("README.md");
     let section = &readme[readme.find("## Running it").expect("a Running it section")..];
-    let start = section.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let start = section
+        .find("```sh\nusermock ")
+        .expect("a block of usermock commands")
+        + "```sh\n".len();
     let block = &section[start..start + section[start..].find("```").expect("block end")];
+    // The reader's checkout holds fixtures/ and scenarios/; the folders the
+    // block uses are made by the README's own block before it, run here as
+    // written (nothing else is prepared).
     let work = TempDir::new("readme-running");
-    std::fs::create_dir_all(format!("{}/my-fixtures", work.path())).expect("mkdir");
-    std::fs::create_dir_all(format!("{}/my-scenarios", work.path())).expect("mkdir");
-    for vendor in usermock::vendor_names() {
-        work.write(&format!("my-fixtures/{vendor}.json"), &repo_fixture(vendor));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for folder in ["fixtures", "scenarios"] {
+        let status = std::process::Command::new("cp")
+            .args(["-r"])
+            .arg(root.join(folder))
+            .arg(work.path())
+            .status()
+            .expect("cp");
+        assert!(status.success(), "copy {folder}");
     }
-    work.write(
-        "my-scenarios/any-ci-teapot.json",
-        &teapot_scenario("any-ci-teapot"),
+    let making = readme
+        .split("```sh\n")
+        .find(|block| block.starts_with("mkdir -p my-fixtures my-scenarios"))
+        .and_then(|block| block.split("```").next())
+        .expect("README has the block that makes my-fixtures and my-scenarios");
+    let made = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", making])
+        .current_dir(work.path())
+        .output()
+        .expect("bash");
+    assert!(
+        made.status.success(),
+        "{making}\n{}",
+        String::from_utf8_lossy(&made.stderr)
     );
     let state = format!("{}/usermock.state", work.path());
     let listen = format!("127.0.0.1:{}", dead_port());
