@@ -1,5 +1,6 @@
 //! `usermock healthcheck`: the container's HEALTHCHECK without curl or a
-//! shell in the image. A GET to the health URL; exit 0 on a 200.
+//! shell in the image. A GET to the liveness URL (`/__admin/live`, which
+//! needs no admin token and says nothing but "up"); exit 0 on a 200.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,7 +31,12 @@ pub fn run(url: &str, found: &str, admin_token: Option<&str>, timeout: Duration)
         json: None,
     };
     match runtime.block_on(async { tokio::time::timeout(timeout, client::send(call)).await }) {
-        Ok(Ok(response)) if response.status == 200 => ExitCode::SUCCESS,
+        Ok(Ok(response)) if response.status == 200 => {
+            // Which server answered, so a check that passes says what it
+            // proved (the only line a client subcommand prints on success).
+            println!("usermock healthcheck: {url} is up ({found})");
+            ExitCode::SUCCESS
+        }
         Ok(Ok(response)) => {
             eprintln!(
                 "usermock healthcheck: {url} ({found}) answered {}",

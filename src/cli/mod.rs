@@ -36,9 +36,12 @@ pub fn run() -> ExitCode {
     let listen_typed = std::iter::once(&matches)
         .chain(matches.subcommand().map(|(_, sub)| sub))
         .any(|m| m.value_source("listen") == Some(ValueSource::CommandLine));
-    let state_file = state::path(
+    let env_listen = std::env::var("USERMOCK_LISTEN")
+        .ok()
+        .filter(|value| !value.trim().is_empty());
+    let state_place = state::Place::of(
         cli.serve.state_file.as_deref(),
-        std::env::var("USERMOCK_LISTEN").ok().as_deref(),
+        env_listen.as_deref(),
         config::DEFAULT_LISTEN,
     );
     if let Some(Command::Completions { shell }) = &cli.command {
@@ -58,12 +61,17 @@ pub fn run() -> ExitCode {
     };
     let options = options(&cli);
     match cli.command {
-        None => serve(&options, cli.serve.listen, &state_file),
+        None => serve(&options, cli.serve.listen, &state_place.own_file()),
         Some(Command::Check) => check(&options),
         Some(Command::Healthcheck { url, timeout }) => {
             let (url, found) = match url {
                 Some(url) => (url, "--url".to_owned()),
-                None => match health_target(cli.serve.listen, listen_typed, &state_file) {
+                None => match health_target(
+                    cli.serve.listen,
+                    listen_typed || env_listen.is_some(),
+                    listen_typed,
+                    &state_place,
+                ) {
                     Ok(target) => target,
                     Err(message) => {
                         eprintln!("usermock healthcheck: {message}");
@@ -124,31 +132,66 @@ fn options(cli: &Cli) -> usermock::Options {
     }
 }
 
-/// The health URL to probe, and where its address came from: `--listen` if
-/// typed on the command line, else the address a running server recorded
-/// in the state file, else `USERMOCK_LISTEN` or the default.
+/// The liveness URL to probe, and which server it is. `--listen` typed on
+/// the command line is probed as given. Otherwise the servers recorded in
+/// the state files: the newest that still runs; a record whose process is
+/// gone is reported as such, never replaced by whatever else answers on a
+/// default port. Only when nothing is recorded is the configured address
+/// (`listen`, when `configured`: typed or `USERMOCK_LISTEN`) probed; the
+/// built-in default alone is never assumed.
 fn health_target(
     listen: std::net::SocketAddr,
+    configured: bool,
     listen_typed: bool,
-    state_file: &std::path::Path,
+    place: &state::Place,
 ) -> Result<(String, String), String> {
     if listen_typed {
         return Ok((health_url(listen), "--listen".to_owned()));
     }
-    match state::read(state_file)? {
-        Some(state) => Ok((
-            health_url(state.listen),
-            format!(
-                "recorded by process {} in {}",
-                state.pid,
-                state_file.display()
-            ),
-        )),
-        None => Ok((
-            health_url(listen),
-            format!("no state file at {}", state_file.display()),
-        )),
+    let records = place.records()?;
+    let mut stopped = Vec::new();
+    let mut live = Vec::new();
+    for (file, record) in records {
+        match state::running(record.pid) {
+            Some(false) => stopped.push((file, record)),
+            _ => live.push((file, record)),
+        }
     }
+    if let Some((file, record)) = live.first() {
+        let others = match live.len() {
+            1 => String::new(),
+            n => format!("; the newest of {n} servers recorded there"),
+        };
+        return Ok((
+            health_url(record.listen),
+            format!(
+                "the server recorded by process {} in {}{others}",
+                record.pid,
+                file.display()
+            ),
+        ));
+    }
+    if let Some((file, record)) = stopped.first() {
+        return Err(format!(
+            "the server recorded by process {} in {} ({}) is not running",
+            record.pid,
+            file.display(),
+            record.listen
+        ));
+    }
+    if configured {
+        return Ok((
+            health_url(listen),
+            format!(
+                "the configured address; no server is recorded in {}",
+                place.describe()
+            ),
+        ));
+    }
+    Err(format!(
+        "no running usermock is recorded in {} (a server records itself when it starts); name one with --listen ADDR or --url URL",
+        place.describe()
+    ))
 }
 
 /// Lines the log writer queues for stderr before it drops new ones.
@@ -268,7 +311,7 @@ fn health_url(listen: std::net::SocketAddr) -> String {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
     };
-    format!("http://{host}:{}/__admin/health", listen.port())
+    format!("http://{host}:{}/__admin/live", listen.port())
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is

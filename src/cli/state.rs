@@ -24,27 +24,120 @@ pub struct State {
     pub listen: SocketAddr,
 }
 
-/// The state file's place: `explicit` if given, else
-/// `<temp dir>/usermock-<listen>.state` for the listen address that
-/// `env_listen` (the `USERMOCK_LISTEN` value, if any) or the default gives.
-pub fn path(explicit: Option<&Path>, env_listen: Option<&str>, default_listen: &str) -> PathBuf {
-    if let Some(path) = explicit {
-        return path.to_path_buf();
+/// Where servers record themselves and where `usermock healthcheck` looks.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// `--state-file` / `USERMOCK_STATE_FILE`: one file, as named.
+    Explicit(PathBuf),
+    /// The default: one file per server process,
+    /// `<temp dir>/usermock-<listen>-<pid>.state`, for the listen address
+    /// the environment names (`USERMOCK_LISTEN`, else the built-in
+    /// default). Servers sharing an environment never overwrite or remove
+    /// each other's record.
+    PerProcess { dir: PathBuf, prefix: String },
+}
+
+impl Place {
+    /// `explicit` if given, else the per-process files for the listen
+    /// address that `env_listen` (the `USERMOCK_LISTEN` value, if any) or
+    /// the default gives.
+    pub fn of(explicit: Option<&Path>, env_listen: Option<&str>, default_listen: &str) -> Place {
+        if let Some(path) = explicit {
+            return Place::Explicit(path.to_path_buf());
+        }
+        let listen = env_listen
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| s.parse::<SocketAddr>().ok())
+            .map_or_else(|| default_listen.to_owned(), |addr| addr.to_string());
+        let key: String = listen
+            .chars()
+            .filter_map(|c| match c {
+                '[' | ']' => None,
+                c if c.is_ascii_alphanumeric() || c == '.' => Some(c),
+                _ => Some('-'),
+            })
+            .collect();
+        Place::PerProcess {
+            dir: std::env::temp_dir(),
+            prefix: format!("usermock-{key}-"),
+        }
     }
-    let listen = env_listen
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .and_then(|s| s.parse::<SocketAddr>().ok())
-        .map_or_else(|| default_listen.to_owned(), |addr| addr.to_string());
-    let key: String = listen
-        .chars()
-        .filter_map(|c| match c {
-            '[' | ']' => None,
-            c if c.is_ascii_alphanumeric() || c == '.' => Some(c),
-            _ => Some('-'),
-        })
-        .collect();
-    std::env::temp_dir().join(format!("usermock-{key}.state"))
+
+    /// The file this process records itself in.
+    pub fn own_file(&self) -> PathBuf {
+        match self {
+            Place::Explicit(path) => path.clone(),
+            Place::PerProcess { dir, prefix } => {
+                dir.join(format!("{prefix}{}.state", std::process::id()))
+            }
+        }
+    }
+
+    /// Where records are looked for, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Place::Explicit(path) => path.display().to_string(),
+            Place::PerProcess { dir, prefix } => {
+                format!("{}/{prefix}<pid>.state", dir.display())
+            }
+        }
+    }
+
+    /// Every record present, newest first: (file, what it says).
+    pub fn records(&self) -> Result<Vec<(PathBuf, State)>, String> {
+        let files: Vec<PathBuf> = match self {
+            Place::Explicit(path) => vec![path.clone()],
+            Place::PerProcess { dir, prefix } => match std::fs::read_dir(dir) {
+                Ok(entries) => entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter(|path| {
+                        path.file_name()
+                            .and_then(|name| name.to_str())
+                            .and_then(|name| name.strip_prefix(prefix.as_str()))
+                            .and_then(|rest| rest.strip_suffix(".state"))
+                            .is_some_and(|pid| {
+                                !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit())
+                            })
+                    })
+                    .collect(),
+                Err(err) => return Err(format!("cannot read {}: {err}", dir.display())),
+            },
+        };
+        let mut found = Vec::new();
+        for file in files {
+            if let Some(state) = read(&file)? {
+                let modified = std::fs::metadata(&file)
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                found.push((modified, file, state));
+            }
+        }
+        found.sort_by_key(|entry| std::cmp::Reverse(entry.0));
+        Ok(found
+            .into_iter()
+            .map(|(_, file, state)| (file, state))
+            .collect())
+    }
+}
+
+/// Whether process `pid` still runs: `Some` where the system tells
+/// (Linux's `/proc`; a zombie counts as gone), `None` elsewhere.
+pub fn running(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return None;
+    }
+    match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => Some(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_none_or(|state| state != "Z" && state != "X"),
+        ),
+        Err(_) => Some(false),
+    }
 }
 
 /// Records `listen` for this process, atomically (written aside, then

@@ -15,6 +15,7 @@ mod common;
 mod control;
 mod dashboard;
 mod fuzz;
+mod healthcheck;
 mod limits;
 mod mock_server;
 mod notes;
