@@ -53,6 +53,14 @@ pub enum StartupError {
     },
 }
 
+impl StartupError {
+    /// Problems of fixture or scenario files, listed in file order.
+    pub(crate) fn files(mut problems: Vec<FileProblem>) -> StartupError {
+        in_file_order(&mut problems);
+        StartupError::Files(problems)
+    }
+}
+
 fn list(problems: &[FileProblem]) -> String {
     problems
         .iter()
@@ -95,11 +103,14 @@ pub(crate) struct SourceFile {
 }
 
 impl SourceFile {
+    /// A problem at `pointer`, with the line and column of that place in
+    /// the file (of the member's name, for a member).
     pub fn problem(&self, pointer: impl Into<String>, message: impl Into<String>) -> FileProblem {
+        let pointer = pointer.into();
         FileProblem {
             file: self.label.clone(),
-            line_column: None,
-            pointer: Some(pointer.into()),
+            line_column: locate(&self.text, &pointer),
+            pointer: Some(pointer),
             message: message.into(),
         }
     }
@@ -156,17 +167,24 @@ impl SourceFile {
             };
             let pointer = pointer_of(err.path());
             let original = places.original(&pointer);
+            let unknown_member = err.inner().to_string().starts_with("unknown field");
             problems.push(if first.pointer.as_deref() == Some(original.as_str()) {
                 // The first problem, with the line and column serde saw.
                 first.clone()
             } else {
                 FileProblem {
                     file: self.label.clone(),
-                    line_column: None,
+                    line_column: locate(&self.text, &original),
                     pointer: Some(original),
                     message: inner_message(err.inner()),
                 }
             });
+            // An unknown member is dropped and its element read again, so
+            // the element's own checks (duplicates, references) still run
+            // in this same pass; any other problem sets the element aside.
+            if unknown_member && remove_member(&mut doc, &pointer) {
+                continue;
+            }
             if !places.set_aside(&mut doc, &pointer) {
                 return Err(problems);
             }
@@ -174,9 +192,16 @@ impl SourceFile {
     }
 
     fn serde_problem(&self, pointer: Option<String>, err: &serde_json::Error) -> FileProblem {
+        // The place the pointer names (a member's name, an element's start)
+        // where the text has it, as for every other problem; else where
+        // serde stopped reading (syntax errors have no pointer).
+        let located = pointer
+            .as_deref()
+            .filter(|_| err.is_data())
+            .and_then(|p| locate(&self.text, p));
         FileProblem {
             file: self.label.clone(),
-            line_column: (err.line() > 0).then(|| (err.line(), err.column())),
+            line_column: located.or((err.line() > 0).then(|| (err.line(), err.column()))),
             pointer,
             message: inner_message(err),
         }
@@ -187,10 +212,206 @@ impl SourceFile {
 /// already reported separately.
 fn inner_message(err: &serde_json::Error) -> String {
     let text = err.to_string();
-    match text.rfind(" at line ") {
+    let text = match text.rfind(" at line ") {
         Some(cut) => text[..cut].to_owned(),
         None => text,
+    };
+    with_suggestion(text)
+}
+
+/// serde's "unknown field `nmae`, expected one of `id`, `name`" (or
+/// "unknown variant …") gets "; did you mean `name`?" when one expected
+/// name is close to the one written.
+fn with_suggestion(message: String) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message;
+    };
+    let Some((written, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|name| (strsim::damerau_levenshtein(written, name), name))
+        .min();
+    match best {
+        // Close: at most a third of the name's letters differ.
+        Some((distance, name)) if distance > 0 && distance * 3 <= name.len().max(3) => {
+            format!("{message}; did you mean `{name}`?")
+        }
+        _ => message,
     }
+}
+
+/// The line and column (1-based) where the value at `pointer` starts in the
+/// JSON `text`, or its member's name when the pointer ends at a member that
+/// is not there or names one (an unknown member is reported at its name).
+/// `None` when the text does not reach that place.
+pub(crate) fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    let tokens: Vec<String> = if pointer.is_empty() {
+        Vec::new()
+    } else {
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    };
+    let bytes = text.as_bytes();
+    let mut at = skip_space(bytes, 0);
+    for (depth, token) in tokens.iter().enumerate() {
+        let last = depth + 1 == tokens.len();
+        match bytes.get(at)? {
+            b'{' => {
+                at = skip_space(bytes, at + 1);
+                loop {
+                    if *bytes.get(at)? != b'"' {
+                        return None;
+                    }
+                    let key_at = at;
+                    let key_end = skip_string(bytes, at)?;
+                    let key: String = serde_json::from_slice(&bytes[key_at..key_end]).ok()?;
+                    at = skip_space(bytes, key_end);
+                    if *bytes.get(at)? != b':' {
+                        return None;
+                    }
+                    at = skip_space(bytes, at + 1);
+                    if key == *token {
+                        if last && depth > 0 && pointer_names_member(bytes, at) {
+                            return Some(line_column(text, key_at));
+                        }
+                        break;
+                    }
+                    at = skip_space(bytes, skip_value(bytes, at)?);
+                    match bytes.get(at)? {
+                        b',' => at = skip_space(bytes, at + 1),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                let index: usize = token.parse().ok()?;
+                at = skip_space(bytes, at + 1);
+                for _ in 0..index {
+                    at = skip_space(bytes, skip_value(bytes, at)?);
+                    match bytes.get(at)? {
+                        b',' => at = skip_space(bytes, at + 1),
+                        _ => return None,
+                    }
+                }
+                if *bytes.get(at)? == b']' {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(line_column(text, at))
+}
+
+/// Whether a problem at a member is better shown at its name: always, but
+/// for containers, whose first line is where the reader looks anyway.
+fn pointer_names_member(bytes: &[u8], value_at: usize) -> bool {
+    !matches!(bytes.get(value_at), Some(b'{' | b'['))
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+/// The end (exclusive) of the string starting at `at` (a `"`).
+fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at.checked_add(1)?;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i = i.checked_add(2)?,
+            b'"' => return i.checked_add(1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end (exclusive) of the JSON value starting at `at`. Iterative, so a
+/// deeply nested file cannot overflow the stack.
+fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at)? {
+        b'"' => skip_string(bytes, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match bytes.get(i)? {
+                    b'"' => {
+                        i = skip_string(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return i.checked_add(1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let mut i = at;
+            while let Some(c) = bytes.get(i) {
+                if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
+                    break;
+                }
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Removes the member `pointer` names from its object in `doc`; false when
+/// there is no such member.
+fn remove_member(doc: &mut Value, pointer: &str) -> bool {
+    let Some((parent, member)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let member = member.replace("~1", "/").replace("~0", "~");
+    doc.pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .and_then(|object| object.remove(&member))
+        .is_some()
+}
+
+/// Sorts problems into file order: by file (in the order the files were
+/// first named), then line and column; problems without a place last.
+pub(crate) fn in_file_order(problems: &mut [FileProblem]) {
+    let mut files: Vec<String> = Vec::new();
+    for problem in problems.iter() {
+        if !files.contains(&problem.file) {
+            files.push(problem.file.clone());
+        }
+    }
+    problems.sort_by_key(|p| {
+        (
+            files.iter().position(|f| *f == p.file),
+            p.line_column.unwrap_or((usize::MAX, usize::MAX)),
+        )
+    });
 }
 
 /// A serde path as an RFC 6901 JSON pointer.
@@ -324,16 +545,52 @@ mod tests {
             .map(|p| p.pointer.clone().unwrap_or_default())
             .collect();
         assert_eq!(places, ["/users/1/id", "/users/3/x", "/tokens/1"]);
-        // The first one carries serde's line and column.
-        assert_eq!(parsed.problems[0].line_column, Some((3, 33)));
+        // Every problem has its place; an unknown member is reported at its
+        // name.
+        let at: Vec<_> = parsed.problems.iter().map(|p| p.line_column).collect();
+        assert_eq!(at, [Some((3, 23)), Some((3, 58)), Some((4, 17))]);
+        // An unknown member is dropped, not its element: the element still
+        // takes part in the file's own checks.
         let ids: Vec<u32> = parsed.value.users.iter().map(|u| u.id).collect();
-        assert_eq!(ids, [1, 3, 5]);
+        assert_eq!(ids, [1, 3, 4, 5]);
         assert_eq!(parsed.value.tokens, ["a"]);
         // Pointers into what parsed name the file's places.
         assert_eq!(parsed.places.original("/users/1/id"), "/users/2/id");
-        assert_eq!(parsed.places.original("/users/2"), "/users/4");
+        assert_eq!(parsed.places.original("/users/3"), "/users/4");
         assert_eq!(parsed.places.original("/tokens/0"), "/tokens/0");
         assert_eq!(parsed.places.original("/name"), "/name");
+    }
+
+    #[test]
+    fn locate_finds_values_members_and_elements_by_pointer() {
+        let text = "{\n  \"a\": {\"b/c\": [1, {\"d\": \"x\\\"y\"}]},\n  \"e\": [ ]\n}";
+        assert_eq!(locate(text, ""), Some((1, 1)));
+        assert_eq!(locate(text, "/a"), Some((2, 8)));
+        assert_eq!(locate(text, "/a/b~1c/0"), Some((2, 17)));
+        assert_eq!(locate(text, "/a/b~1c/1/d"), Some((2, 21)));
+        assert_eq!(locate(text, "/e"), Some((3, 8)));
+        assert_eq!(locate(text, "/e/0"), None);
+        assert_eq!(locate(text, "/zz"), None);
+        assert_eq!(locate("[1,", "/5"), None);
+        // It walks to the place without reading the rest (a deep file
+        // costs no stack).
+        assert_eq!(locate(&"[".repeat(100_000), "/0"), Some((1, 2)));
+        assert_eq!(locate(&"[".repeat(100_000), "/1"), None);
+    }
+
+    #[test]
+    fn an_unknown_member_close_to_a_known_one_gets_a_suggestion() {
+        let problems = file(r#"{"nmae": "x", "users": [], "tokens": []}"#)
+            .parse_records::<Doc>()
+            .expect_err("unknown member");
+        assert_eq!(
+            problems[0].message,
+            "unknown field `nmae`, expected one of `name`, `users`, `tokens`; did you mean `name`?"
+        );
+        assert_eq!(
+            with_suggestion("unknown field `zzzzzz`, expected one of `name`".to_owned()),
+            "unknown field `zzzzzz`, expected one of `name`"
+        );
     }
 
     #[test]

@@ -170,7 +170,7 @@ fn build(
     if problems.is_empty() {
         Ok(world)
     } else {
-        Err(StartupError::Files(problems))
+        Err(StartupError::files(problems))
     }
 }
 

@@ -146,7 +146,7 @@ impl Usermock {
             &vendors,
             options.max_uploaded_scenarios,
         )
-        .map_err(StartupError::Files)?;
+        .map_err(StartupError::files)?;
         for name in &options.active_scenarios {
             if !scenarios.activate(name, &session::Session::Shared) {
                 return Err(StartupError::UnknownScenario { name: name.clone() });
@@ -241,7 +241,7 @@ impl Usermock {
         report.error = if problems.is_empty() {
             Usermock::new(options).err()
         } else {
-            Some(StartupError::Files(problems))
+            Some(StartupError::files(problems))
         };
         report
     }

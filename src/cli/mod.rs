@@ -47,11 +47,18 @@ pub fn run() -> ExitCode {
     if let Some(Command::Completions { shell }) = &cli.command {
         return completions(*shell);
     }
+    // Client subcommands print their own findings; the loading lines a
+    // server logs at info would only bury them (a `--log` filter or
+    // RUST_LOG still shows them).
+    let default_filter = match cli.command {
+        None => "info",
+        Some(_) => "warn",
+    };
     let filter = cli
         .log
         .clone()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_owned());
+        .unwrap_or_else(|| default_filter.to_owned());
     let _log_guard = match init_logging(&filter, cli.log_format) {
         Ok(guard) => guard,
         Err(message) => {

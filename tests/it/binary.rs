@@ -591,8 +591,12 @@ fn every_vendor_fixture_is_checked_for_references_and_rules() {
         let (code, stderr) = start_with_fixture(&format!("vendor-fixture-{i}"), vendor, text);
         assert_eq!(code, Some(2), "{expected}: {stderr}");
         assert!(
-            stderr.contains(expected),
-            "expected {expected:?} in:\n{stderr}"
+            if expected.contains(".json at /") {
+                crate::common::lists_problem_with_place(&stderr, expected)
+            } else {
+                stderr.contains(expected)
+            },
+            "expected {expected:?}, with its line and column, in:\n{stderr}"
         );
     }
 }

@@ -11,6 +11,7 @@ mod awork;
 mod awork_routes;
 mod awork_support;
 mod binary;
+mod check;
 mod common;
 mod control;
 mod dashboard;

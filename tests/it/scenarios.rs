@@ -993,6 +993,10 @@ fn broken_scenario_files_stop_startup_naming_the_file_and_pointer() {
             stderr.contains(expected),
             "expected {expected:?} in:\n{stderr}"
         );
+        assert!(
+            stderr.contains("scenario.json:"),
+            "the problem has its line and column:\n{stderr}"
+        );
     }
     let (code, stderr) = start_with_scenario(
         "bad-json",
@@ -1053,6 +1057,8 @@ fn check_validates_scenario_files() {
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr)
-        .contains("bad.json at /rules: a scenario needs at least one rule"));
+    assert!(crate::common::lists_problem_with_place(
+        &String::from_utf8_lossy(&output.stderr),
+        "bad.json at /rules: a scenario needs at least one rule"
+    ));
 }

@@ -349,3 +349,28 @@ pub fn check_admin_answer(method: &str, path: &str, answer: &Answer) {
         answer.text
     );
 }
+
+/// Whether `stderr` lists the problem `expected` ("FILE at /pointer: what")
+/// with its line and column: "FILE:LINE:COLUMN at /pointer: what".
+pub fn lists_problem_with_place(stderr: &str, expected: &str) -> bool {
+    let Some((file, rest)) = expected.split_once(" at ") else {
+        return false;
+    };
+    stderr.lines().any(|line| {
+        let Some(start) = line.find(&format!("{file}:")) else {
+            return false;
+        };
+        let after = &line[start + file.len() + 1..];
+        let Some((place, tail)) = after.split_once(' ') else {
+            return false;
+        };
+        let mut numbers = place.split(':');
+        let numeric = |n: Option<&str>| {
+            n.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        numeric(numbers.next())
+            && numeric(numbers.next())
+            && numbers.next().is_none()
+            && tail.starts_with(&format!("at {rest}"))
+    })
+}
