@@ -20,8 +20,27 @@ pub struct ScenarioFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// A request this scenario answers against the default fixtures, sent
+    /// with `X-Usermock-Scenario: <name>`; docs/scenarios.md shows it as a
+    /// curl line and a test sends it. Every shipped scenario has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<ExampleRequest>,
     /// Tried in order; the first rule that matches and fires answers.
     pub rules: Vec<RuleSpec>,
+}
+
+/// A request, as a scenario's `example` gives it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleRequest {
+    pub method: String,
+    /// On usermock, with the vendor's prefix, e.g. `/relesys/api/v1.3/users`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body, sent with `Content-Type: application/json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -29,4 +29,5 @@ mod replay_lifecycle;
 mod replay_scenarios;
 mod replay_support;
 mod robustness;
+mod scenario_docs;
 mod scenarios;
