@@ -251,6 +251,17 @@ impl Usermock {
         self.app.vendors.iter().map(|v| v.name()).collect()
     }
 
+    /// Each vendor's key and the path of its documented base URL on its
+    /// real host (`("relesys", "/api/v1.3")`): a client's base URL on
+    /// usermock is `/{key}{path}`.
+    pub fn vendor_bases(&self) -> Vec<(&'static str, &'static str)> {
+        self.app
+            .vendors
+            .iter()
+            .map(|v| (v.name(), v.base_path()))
+            .collect()
+    }
+
     /// How many scenarios are loaded (shipped and from files).
     pub fn scenario_count(&self) -> usize {
         self.app

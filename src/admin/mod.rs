@@ -486,12 +486,25 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
 
 fn health(app: &Scope<'_>) -> Reply {
     let vendors: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
+    // Each vendor's base URL on this server, as a path: what a client of
+    // that vendor is given in place of the real base URL.
+    let api_bases: serde_json::Map<String, Value> = app
+        .vendors
+        .iter()
+        .map(|v| {
+            (
+                v.name().to_owned(),
+                Value::from(format!("/{}{}", v.name(), v.base_path())),
+            )
+        })
+        .collect();
     Reply::json(
         StatusCode::OK,
         &json!({
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "vendors": vendors,
+            "api_bases": api_bases,
             "sessions": app.store.session_count(),
         }),
     )

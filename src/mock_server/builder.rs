@@ -119,7 +119,7 @@ impl MockServerBuilder {
         // The clock is an option like --clock: a reset returns to it.
         self.options.clock = self.clock.as_ref().map(ToString::to_string);
         let usermock = Usermock::new(&self.options)?;
-        let vendors = usermock.vendor_names();
+        let vendors = usermock.vendor_bases();
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let address: SocketAddr = listener.local_addr()?;

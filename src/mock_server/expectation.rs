@@ -29,9 +29,12 @@ pub(crate) struct Spec {
     min: Option<usize>,
     max: Option<usize>,
     name: Option<String>,
+    /// The test's line that registered it, for the failure message.
+    registered_at: &'static std::panic::Location<'static>,
 }
 
 impl<'a> Expectation<'a> {
+    #[track_caller]
     pub(crate) fn register(
         registered: &'a Mutex<Vec<Spec>>,
         matcher: Matcher,
@@ -44,6 +47,7 @@ impl<'a> Expectation<'a> {
             min: None,
             max: None,
             name: None,
+            registered_at: std::panic::Location::caller(),
         });
         let index = specs.len() - 1;
         Expectation { registered, index }
@@ -145,9 +149,10 @@ pub(crate) async fn check(client: AdminClient, specs: Vec<Spec>) -> Result<(), S
         }
         let _ = writeln!(
             message,
-            "expected {} matching {}, received {count}",
+            "expected {} matching {}, received {count} (expectation set at {})",
             spec.wanted(),
-            spec.matcher
+            spec.matcher,
+            spec.registered_at
         );
     }
     let listed = client
@@ -195,6 +200,7 @@ mod tests {
             min: Some(min),
             max,
             name: None,
+            registered_at: std::panic::Location::caller(),
         }
     }
 

@@ -78,7 +78,8 @@ pub const SESSION_HEADER: &str = crate::http::headers::SESSION;
 #[derive(Debug)]
 pub struct MockServer {
     address: SocketAddr,
-    vendors: Vec<&'static str>,
+    /// Each vendor's key and the path of its documented base URL.
+    vendors: Vec<(&'static str, &'static str)>,
     client: AdminClient,
     expectations: Mutex<Vec<Spec>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -120,14 +121,40 @@ impl MockServer {
     ///
     /// When no vendor has this key (`activity`, `awork`, `relesys`,
     /// `replay`).
+    #[track_caller]
     pub fn base_url(&self, vendor: &str) -> String {
-        if !self.vendors.contains(&vendor) {
-            panic!(
-                "usermock: no vendor named '{vendor}' (known: {})",
-                self.vendors.join(", ")
-            );
-        }
+        self.vendor_base(vendor);
         format!("http://{}/{vendor}", self.address)
+    }
+
+    /// The base URL a client of the vendor is given in place of the
+    /// vendor's documented one, as the README shows it: Relesys
+    /// `https://api.relesysapp.net/api/v1.3` becomes
+    /// `http://127.0.0.1:PORT/relesys/api/v1.3`, ScalePad's
+    /// `…/v2` becomes `…/activity/v2`.
+    ///
+    /// # Panics
+    ///
+    /// When no vendor has this key, naming the ones that exist.
+    #[track_caller]
+    pub fn api_base(&self, vendor: &str) -> String {
+        let base_path = self.vendor_base(vendor);
+        format!("http://{}/{vendor}{base_path}", self.address)
+    }
+
+    #[track_caller]
+    fn vendor_base(&self, vendor: &str) -> &'static str {
+        match self.vendors.iter().find(|(name, _)| *name == vendor) {
+            Some((_, base_path)) => base_path,
+            None => panic!(
+                "usermock: no vendor named '{vendor}' (known: {})",
+                self.vendors
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 
     /// A view of one session: every method of the view sends
@@ -246,6 +273,7 @@ impl MockServer {
     /// // No PATCH is sent: dropping the server checks the expectation.
     /// # }
     /// ```
+    #[track_caller]
     pub fn expect(&self, matcher: Matcher) -> Expectation<'_> {
         Expectation::register(&self.expectations, matcher, None)
     }
@@ -433,6 +461,7 @@ impl SessionView<'_> {
 
     /// Expects requests like `matcher` among the session's requests;
     /// checked with the server's other expectations.
+    #[track_caller]
     pub fn expect(&self, matcher: Matcher) -> Expectation<'_> {
         Expectation::register(&self.server.expectations, matcher, Some(&self.id))
     }
@@ -522,7 +551,39 @@ impl Scope<'_> {
 
     async fn activate(&self, scenario: &str) {
         let path = format!("/__admin/scenarios/{scenario}/activate");
-        self.send(self.call(Method::POST, path)).await;
+        match self.server.client.send(self.call(Method::POST, path)).await {
+            Ok(_) => {}
+            Err(AdminError::Refused { status, .. }) if status == hyper::StatusCode::NOT_FOUND => {
+                panic!("{}", self.unknown_scenario(scenario).await)
+            }
+            Err(err) => panic!("usermock: activating scenario '{scenario}' failed: {err}"),
+        }
+    }
+
+    /// "No scenario is named …", with the names that exist and the
+    /// closest one.
+    async fn unknown_scenario(&self, scenario: &str) -> String {
+        let listed = self
+            .server
+            .client
+            .send(self.call(Method::GET, "/__admin/scenarios"))
+            .await
+            .unwrap_or_default();
+        let names: Vec<&str> = listed["scenarios"]
+            .as_array()
+            .map(|all| all.iter().filter_map(|s| s["name"].as_str()).collect())
+            .unwrap_or_default();
+        let closest = names
+            .iter()
+            .map(|name| (strsim::damerau_levenshtein(scenario, name), *name))
+            .min()
+            .filter(|(distance, name)| *distance * 3 <= name.len())
+            .map(|(_, name)| format!(" Did you mean '{name}'?"))
+            .unwrap_or_default();
+        format!(
+            "usermock: no scenario is named '{scenario}'.{closest} Loaded: {} (shipped ones, and files given to MockServer::builder().scenarios(…))",
+            names.join(", ")
+        )
     }
 
     async fn deactivate(&self, scenario: &str) {

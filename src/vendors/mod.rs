@@ -42,6 +42,10 @@ pub(crate) trait Vendor: Send + Sync {
     /// routed here without the `/name` prefix.
     fn real_host(&self) -> &'static str;
 
+    /// The path of the vendor's documented base URL on its real host
+    /// (see [`Api::BASE_PATH`]).
+    fn base_path(&self) -> &'static str;
+
     /// The route patterns (relative to the real host) this vendor answers,
     /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
     fn route_patterns(&self) -> Vec<PathPattern>;
@@ -172,6 +176,11 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
     const NAME: &'static str;
     /// The real API's host name.
     const REAL_HOST: &'static str;
+    /// The path of the vendor's documented base URL on its real host
+    /// (`/api/v1.3` of `https://api.relesysapp.net/api/v1.3`; empty when the
+    /// base URL is the host). A client's base URL on usermock is
+    /// `/{NAME}{BASE_PATH}`.
+    const BASE_PATH: &'static str;
 
     /// The route table, built once when the fixture loads.
     fn routes(&self) -> &Routes<Self>;
@@ -368,6 +377,10 @@ impl<V: Api> Vendor for V {
 
     fn real_host(&self) -> &'static str {
         V::REAL_HOST
+    }
+
+    fn base_path(&self) -> &'static str {
+        V::BASE_PATH
     }
 
     fn route_patterns(&self) -> Vec<PathPattern> {

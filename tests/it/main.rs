@@ -29,5 +29,6 @@ mod replay_lifecycle;
 mod replay_scenarios;
 mod replay_support;
 mod robustness;
+mod rust_api;
 mod scenario_docs;
 mod scenarios;

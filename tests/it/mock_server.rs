@@ -306,10 +306,12 @@ async fn met_expectations_pass_on_drop() {
 #[tokio::test]
 async fn an_unmet_expectation_panics_on_drop_listing_every_request_received() {
     let server = MockServer::start().await;
+    let patch_line = line!() + 2;
     server
         .expect(Matcher::new().vendor("activity").method("PATCH"))
         .times(2)
         .named("two department updates");
+    let get_line = line!() + 1;
     server.expect(Matcher::new().vendor("activity").method("GET"));
     call_activity(&server, None, Some(&[])).await;
     let address = server.address();
@@ -320,9 +322,15 @@ async fn an_unmet_expectation_panics_on_drop_listing_every_request_received() {
     assert_eq!(
         message.lines().take(3).collect::<Vec<_>>(),
         [
-            "usermock: 2 of 2 expectation(s) not met:",
-            r#"  - two department updates: expected exactly 2 requests matching {"vendor":"activity","method":"PATCH"}, received 1"#,
-            r#"  - expected at least 1 request matching {"vendor":"activity","method":"GET"}, received 0"#,
+            "usermock: 2 of 2 expectation(s) not met:".to_owned(),
+            format!(
+                r#"  - two department updates: expected exactly 2 requests matching {{"vendor":"activity","method":"PATCH"}}, received 1 (expectation set at {}:{patch_line}:10)"#,
+                file!()
+            ),
+            format!(
+                r#"  - expected at least 1 request matching {{"vendor":"activity","method":"GET"}}, received 0 (expectation set at {}:{get_line}:12)"#,
+                file!()
+            ),
         ],
         "{message}"
     );
@@ -334,6 +342,11 @@ async fn an_unmet_expectation_panics_on_drop_listing_every_request_received() {
         message.contains(&format!(
             "PATCH /activity/v2/clients/{CLIENT}/users/{USER} → 200"
         )),
+        "{message}"
+    );
+    // With the body it sent.
+    assert!(
+        message.contains(r#"→ 200 body: {"departments":[]}"#),
         "{message}"
     );
     // The server is shut down before the panic.

@@ -176,6 +176,7 @@ impl Api for Activity {
     type Error = ActivityError;
     const NAME: &'static str = "activity";
     const REAL_HOST: &'static str = "api.example.com";
+    const BASE_PATH: &'static str = "/v2";
 
     fn routes(&self) -> &Routes<Activity> {
         &self.routes

@@ -139,6 +139,7 @@ impl Api for Awork {
     type Error = AworkError;
     const NAME: &'static str = "awork";
     const REAL_HOST: &'static str = "api.awork.com";
+    const BASE_PATH: &'static str = "/api/v1";
 
     fn routes(&self) -> &Routes<Awork> {
         &self.routes

@@ -127,6 +127,7 @@ impl Api for Relesys {
     type Error = RelesysError;
     const NAME: &'static str = "relesys";
     const REAL_HOST: &'static str = "api.relesysapp.net";
+    const BASE_PATH: &'static str = "/api/v1.3";
 
     fn routes(&self) -> &Routes<Relesys> {
         &self.routes

@@ -133,6 +133,7 @@ impl Api for Replay {
     type Error = ReplayError;
     const NAME: &'static str = NAME;
     const REAL_HOST: &'static str = "app.replay.sale";
+    const BASE_PATH: &'static str = "";
 
     fn routes(&self) -> &Routes<Replay> {
         &self.routes

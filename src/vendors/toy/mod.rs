@@ -117,6 +117,7 @@ impl Api for Toy {
     type Error = ToyError;
     const NAME: &'static str = "toy";
     const REAL_HOST: &'static str = "api.toy.test";
+    const BASE_PATH: &'static str = "";
 
     fn routes(&self) -> &Routes<Toy> {
         &self.routes
