@@ -167,7 +167,7 @@ pub(crate) async fn check(client: AdminClient, specs: Vec<Spec>) -> Result<(), S
                 requests.len()
             );
             for request in requests {
-                let _ = writeln!(message, "  {request}");
+                let _ = writeln!(message, "  {request}{}", shown_body(&request));
             }
         }
         Ok(Err(err)) => {
@@ -178,6 +178,26 @@ pub(crate) async fn check(client: AdminClient, specs: Vec<Spec>) -> Result<(), S
         }
     }
     Err(message)
+}
+
+/// ` body: …` for a request that had one, so a failed expectation shows
+/// what was sent (cut to a line's worth; the journal keeps the rest).
+fn shown_body(request: &RecordedRequest) -> String {
+    const SHOWN: usize = 300;
+    if request.body.is_empty() {
+        return String::new();
+    }
+    let cut = request
+        .body
+        .char_indices()
+        .nth(SHOWN)
+        .map_or(request.body.len(), |(at, _)| at);
+    let more = if cut < request.body.len() || request.body_truncated {
+        format!(" … ({} bytes)", request.body_size)
+    } else {
+        String::new()
+    };
+    format!(" body: {}{more}", request.body[..cut].replace('\n', " "))
 }
 
 /// The `requests` of a journal listing (`GET /__admin/requests`, `find`).

@@ -553,8 +553,8 @@ impl Scope<'_> {
         let path = format!("/__admin/scenarios/{scenario}/activate");
         match self.server.client.send(self.call(Method::POST, path)).await {
             Ok(_) => {}
-            Err(AdminError::Refused { status, .. }) if status == hyper::StatusCode::NOT_FOUND => {
-                panic!("{}", self.unknown_scenario(scenario).await)
+            Err(AdminError::Refused { status, body }) if status == hyper::StatusCode::NOT_FOUND => {
+                panic!("{} ({body})", self.unknown_scenario(scenario).await)
             }
             Err(err) => panic!("usermock: activating scenario '{scenario}' failed: {err}"),
         }

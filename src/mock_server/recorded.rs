@@ -87,22 +87,6 @@ impl fmt::Display for RecordedRequest {
         if let Some(scenario) = &self.scenario {
             write!(f, " (scenario {scenario})")?;
         }
-        // The body, so a failed expectation shows what was sent (cut to a
-        // line's worth; the journal keeps the rest).
-        if !self.body.is_empty() {
-            const SHOWN: usize = 300;
-            let cut = self
-                .body
-                .char_indices()
-                .nth(SHOWN)
-                .map_or(self.body.len(), |(at, _)| at);
-            let more = if cut < self.body.len() || self.body_truncated {
-                format!(" … ({} bytes)", self.body_size)
-            } else {
-                String::new()
-            };
-            write!(f, " body: {}{more}", self.body[..cut].replace('\n', " "))?;
-        }
         Ok(())
     }
 }

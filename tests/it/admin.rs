@@ -18,7 +18,18 @@ async fn health_answers_ok_with_the_served_vendors() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(
         answer.json(),
-        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "vendors": usermock::vendor_names(), "sessions": 0})
+        json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "vendors": usermock::vendor_names(),
+            "api_bases": {
+                "activity": "/activity/v2",
+                "awork": "/awork/api/v1",
+                "relesys": "/relesys/api/v1.3",
+                "replay": "/replay"
+            },
+            "sessions": 0
+        })
     );
     let answer = server
         .send(server.request(Method::DELETE, "/__admin/health"))
