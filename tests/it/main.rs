@@ -12,6 +12,7 @@ mod awork_routes;
 mod awork_support;
 mod binary;
 mod check;
+mod clients;
 mod common;
 mod control;
 mod dashboard;

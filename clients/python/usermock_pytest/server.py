@@ -123,20 +123,13 @@ class Usermock:
         return UsermockSession(self, name or f"pytest-{uuid.uuid4()}")
 
     def api_base(self, vendor: str) -> str:
-        """The base URL a client of `vendor` is given, e.g.
-        `.../relesys/api/v1.3` (from GET /__admin/health)."""
-        bases = self.admin("GET", "/__admin/health").json().get("api_bases")
-        if isinstance(bases, dict) and vendor in bases:
-            return self.base_url + bases[vendor]
-        prefixes = {
-            "relesys": "/relesys/api/v1.3",
-            "activity": "/activity/v2",
-            "awork": "/awork/api/v1",
-            "replay": "/replay",
-        }
-        if vendor not in prefixes:
-            raise UsermockError(f"unknown vendor {vendor!r}")
-        return self.base_url + prefixes[vendor]
+        """The base URL a client of `vendor` is given in place of the
+        vendor's real one, e.g. `http://127.0.0.1:PORT/relesys/api/v1.3`
+        (the `api_bases` of GET /__admin/health)."""
+        bases = self.admin("GET", "/__admin/health").json()["api_bases"]
+        if vendor not in bases:
+            raise UsermockError(f"no vendor named {vendor!r} (known: {', '.join(sorted(bases))})")
+        return self.base_url + bases[vendor]
 
     def request(
         self,

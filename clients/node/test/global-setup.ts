@@ -1,0 +1,3 @@
+import { usermockGlobalSetup } from "../src/usermock";
+
+export default () => usermockGlobalSetup();
