@@ -60,7 +60,7 @@ STOPSIGNAL SIGTERM
 ARG USERMOCK_GIT_REV=unknown
 ARG USERMOCK_VERSION=dev
 LABEL org.opencontainers.image.title="usermock" \
-      org.opencontainers.image.description="A small, fast, faithful mock server for four vendors' user APIs" \
+      org.opencontainers.image.description="A small, fast, faithful mock server for vendors' user APIs" \
       org.opencontainers.image.source="https://github.com/usermock/usermock" \
       org.opencontainers.image.url="https://github.com/usermock/usermock" \
       org.opencontainers.image.licenses="MIT" \

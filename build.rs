@@ -9,6 +9,51 @@ use std::process::Command;
 fn main() {
     git_revision();
     shipped_scenarios();
+    vendor_test_modules();
+}
+
+/// Writes `$OUT_DIR/vendor_test_modules.rs` for the integration tests
+/// (`tests/it/main.rs` includes it): one module per `tests/it/vendors/*.rs`,
+/// and `tested_scenarios()`, the shipped scenarios those modules test (each
+/// module defines its own `tested_scenarios()`). A vendor's test module is
+/// then one file dropped in, with no line to add anywhere.
+fn vendor_test_modules() {
+    println!("cargo:rerun-if-changed=tests/it/vendors");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/vendors");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter_map(|n| n.strip_suffix(".rs").map(str::to_owned))
+                .filter(|n| {
+                    n.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut code = String::new();
+    for name in &names {
+        let path = dir.join(format!("{name}.rs"));
+        code.push_str(&format!(
+            "#[path = {path:?}]\nmod {name};\n",
+            path = path.display().to_string()
+        ));
+    }
+    code.push_str("\n/// The shipped scenarios the modules of `tests/it/vendors/` test.\n");
+    code.push_str("pub(crate) fn vendor_module_scenarios() -> Vec<&'static str> {\n");
+    code.push_str("    #[allow(unused_mut)]\n    let mut all: Vec<&'static str> = Vec::new();\n");
+    for name in &names {
+        code.push_str(&format!("    all.extend({name}::tested_scenarios());\n"));
+    }
+    code.push_str("    all\n}\n");
+    let out =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("vendor_test_modules.rs");
+    if let Err(err) = std::fs::write(&out, code) {
+        println!("cargo:warning=cannot write {}: {err}", out.display());
+    }
 }
 
 /// Writes `$OUT_DIR/shipped_scenarios.rs`: one `(name, text)` entry per

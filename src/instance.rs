@@ -262,6 +262,23 @@ impl Usermock {
             .collect()
     }
 
+    /// Each vendor served, with its real host and its routes.
+    pub fn vendors(&self) -> Vec<VendorInfo> {
+        self.app
+            .vendors
+            .iter()
+            .map(|v| VendorInfo {
+                name: v.name(),
+                real_host: v.real_host(),
+                routes: v
+                    .route_rows()
+                    .into_iter()
+                    .map(|(method, pattern)| (method.to_string(), pattern))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// How many scenarios are loaded (shipped and from files).
     pub fn scenario_count(&self) -> usize {
         self.app
@@ -295,6 +312,19 @@ impl Usermock {
     }
 }
 
+/// One served vendor, as the registry and its fixture define it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VendorInfo {
+    /// The key in paths (`/<name>/...`), fixture names and the admin API.
+    pub name: &'static str,
+    /// The real API's host: a request with this `Host` needs no prefix.
+    pub real_host: &'static str,
+    /// `(method, pattern)` per route, relative to the real host, most
+    /// specific first, e.g. `("GET", "/api/user/{userId}")`.
+    pub routes: Vec<(String, String)>,
+}
+
 /// Where the published schemas live (the repository's `docs/schemas/`), and
 /// so their `$id`s.
 pub const SCHEMA_BASE: &str =
@@ -326,4 +356,10 @@ fn with_id(mut schema: schemars::schema::RootSchema, file: &str) -> schemars::sc
 /// The vendor keys usermock knows.
 pub fn vendor_names() -> Vec<&'static str> {
     vendors::ALL.iter().map(|s| s.name).collect()
+}
+
+/// The admin API's OpenAPI 3.1 document, as `GET /__admin/openapi.json`
+/// serves it (the vendor keys are those of [`vendor_names`]).
+pub fn admin_openapi() -> &'static str {
+    crate::admin::openapi_document()
 }

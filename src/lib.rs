@@ -1,4 +1,5 @@
-//! usermock: a faithful mock of four vendors' user APIs.
+//! usermock: a faithful mock of vendors' user APIs (the registered vendors:
+//! [`vendor_names`]).
 //!
 //! The binary is a thin shell around this library, which tests also use to
 //! start the server in-process on port 0:
@@ -54,7 +55,8 @@ mod store;
 mod timestamps;
 pub use diagnostics::{FileProblem, StartupError};
 pub use instance::{
-    fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock, SCHEMA_BASE,
+    admin_openapi, fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock,
+    VendorInfo, SCHEMA_BASE,
 };
 pub use mock_server::{
     ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,

@@ -1,6 +1,7 @@
 //! The admin API under `/__admin`, in usermock's own JSON format.
 
 mod control;
+mod openapi;
 
 use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, StatusCode};
@@ -33,8 +34,10 @@ pub(crate) struct Context<'a> {
     pub startup_clock: Setting,
 }
 
-/// The admin API's OpenAPI 3.1 document, served at `/__admin/openapi.json`.
-const OPENAPI: &str = include_str!("openapi.json");
+/// The admin API's OpenAPI document as served (vendor keys filled in).
+pub(crate) fn openapi_document() -> &'static str {
+    openapi::document()
+}
 
 pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply {
     let app = &Scope { ctx, session };
@@ -75,7 +78,7 @@ fn fixed_route(app: &Scope<'_>, call: &Call) -> Option<Reply> {
                     hyper::header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json; charset=utf-8"),
                 )],
-                body: bytes::Bytes::from_static(OPENAPI.as_bytes()),
+                body: bytes::Bytes::from_static(openapi::document().as_bytes()),
                 notes: Vec::new(),
             },
             _ => method_not_allowed("GET"),

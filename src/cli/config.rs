@@ -25,7 +25,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[command(
     name = "usermock",
     version = VERSION,
-    about = "A faithful mock server for four vendors' user APIs"
+    about = "A faithful mock server for vendors' user APIs"
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -44,8 +44,7 @@ impl Matcher {
         Matcher::default()
     }
 
-    /// Requests that reached this vendor (`activity`, `awork`, `relesys`,
-    /// `replay`).
+    /// Requests that reached this vendor (a key of [`crate::vendor_names`]).
     pub fn vendor(mut self, vendor: &str) -> Matcher {
         self.spec.insert("vendor".into(), vendor.into());
         self

@@ -119,8 +119,7 @@ impl MockServer {
     ///
     /// # Panics
     ///
-    /// When no vendor has this key (`activity`, `awork`, `relesys`,
-    /// `replay`).
+    /// When no vendor has this key (see [`crate::vendor_names`]).
     #[track_caller]
     pub fn base_url(&self, vendor: &str) -> String {
         self.vendor_base(vendor);

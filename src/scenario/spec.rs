@@ -67,8 +67,8 @@ pub struct RuleSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
-    /// `activity`, `awork`, `relesys` or `replay`; defaults to the vendor in
-    /// the scenario's name (none for `any-` scenarios).
+    /// A vendor key (`GET /__admin/health` lists them); defaults to the
+    /// vendor in the scenario's name (none for `any-` scenarios).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// One method or several, e.g. `"PATCH"` or `["GET", "PATCH"]`.

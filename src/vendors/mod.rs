@@ -50,6 +50,9 @@ pub(crate) trait Vendor: Send + Sync {
     /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
     fn route_patterns(&self) -> Vec<PathPattern>;
 
+    /// Every (method, pattern) row of its route table, most specific first.
+    fn route_rows(&self) -> Vec<(Method, String)>;
+
     /// Whether `path` (relative to the real host) is one of its routes,
     /// whatever the method.
     fn knows_path(&self, path: &str) -> bool;
@@ -385,6 +388,14 @@ impl<V: Api> Vendor for V {
 
     fn route_patterns(&self) -> Vec<PathPattern> {
         self.routes().patterns()
+    }
+
+    fn route_rows(&self) -> Vec<(Method, String)> {
+        self.routes()
+            .0
+            .iter()
+            .map(|r| (r.method.clone(), r.pattern.as_str().to_owned()))
+            .collect()
     }
 
     fn knows_path(&self, path: &str) -> bool {

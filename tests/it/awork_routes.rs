@@ -1712,25 +1712,8 @@ async fn every_shipped_awork_scenario_renders_its_error_on_every_route_it_names(
     }
 }
 
-#[tokio::test]
-async fn every_shipped_awork_scenario_has_a_case_here() {
-    let server = TestServer::start().await;
-    let listed = server
-        .send(server.request(Method::GET, "/__admin/scenarios"))
-        .await
-        .json();
-    let shipped: BTreeSet<String> = listed["scenarios"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter(|s| s["source"] == "embedded")
-        .filter_map(|s| s["name"].as_str())
-        .filter(|n| n.starts_with("awork-"))
-        .map(str::to_owned)
-        .collect();
-    let tested: BTreeSet<String> = scenario_cases()
-        .iter()
-        .map(|c| c.scenario.to_owned())
-        .collect();
-    assert_eq!(shipped, tested);
+/// The shipped scenarios [`scenario_cases`] tests, for the one coverage
+/// check (`scenarios::every_shipped_scenario_has_a_test`).
+pub(crate) fn tested_scenarios() -> Vec<&'static str> {
+    scenario_cases().iter().map(|c| c.scenario).collect()
 }

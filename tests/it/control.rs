@@ -369,6 +369,35 @@ async fn sessions_beyond_the_cap_drop_the_least_recently_used() {
 }
 
 #[tokio::test]
+async fn the_served_openapi_document_lists_exactly_the_registered_vendors() {
+    let server = TestServer::start().await;
+    let served = admin(&server, Method::GET, "/__admin/openapi.json", None).await;
+    let names: Vec<Value> = usermock::vendor_names()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    let schemas = &served["components"]["schemas"];
+    assert_eq!(
+        schemas["Health"]["properties"]["vendors"]["items"],
+        json!({"type": "string", "enum": names})
+    );
+    let mut nullable = names.clone();
+    nullable.push(Value::Null);
+    assert_eq!(
+        schemas["JournalEntry"]["properties"]["vendor"]["enum"],
+        Value::Array(nullable)
+    );
+    let per_vendor: serde_json::Map<String, Value> = usermock::vendor_names()
+        .into_iter()
+        .map(|n| (n.to_owned(), json!({"type": "integer", "minimum": 0})))
+        .collect();
+    assert_eq!(
+        schemas["SnapshotReplaced"]["properties"]["users"]["properties"],
+        Value::Object(per_vendor)
+    );
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_served_and_names_every_documented_route() {
     let server = TestServer::start().await;
     let served = admin(&server, Method::GET, "/__admin/openapi.json", None).await;

@@ -777,6 +777,121 @@ fn replay() -> Spec {
     }
 }
 
+/// Every registered vendor, and what the generators pick from across
+/// vendors: path prefixes and `Host` values (with wrong ones mixed in).
+struct Registered {
+    vendors: Vec<usermock::VendorInfo>,
+    prefixes: Vec<&'static str>,
+    hosts: Vec<&'static str>,
+}
+
+fn registered() -> &'static Registered {
+    static REGISTERED: std::sync::OnceLock<Registered> = std::sync::OnceLock::new();
+    REGISTERED.get_or_init(|| {
+        let server =
+            usermock::Usermock::new(&usermock::Options::default()).expect("default server");
+        let vendors = server.vendors();
+        let mut prefixes: Vec<&'static str> = vendors.iter().map(|v| v.name).collect();
+        prefixes.extend(["nope", "__admin"]);
+        let mut hosts: Vec<&'static str> = vendors.iter().map(|v| v.real_host).collect();
+        hosts.extend(["API.AWORK.COM:443", "evil"]);
+        Registered {
+            vendors,
+            prefixes,
+            hosts,
+        }
+    })
+}
+
+/// A generator for a vendor nobody wrote one for, from what the registry
+/// and its fixture say: its routes and methods, every `id` in its fixture
+/// as path parameters, every credential-looking string in its fixture sent
+/// both as a bearer token and as an API key, and hostile JSON bodies.
+fn generic(vendor: &usermock::VendorInfo) -> Spec {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let fixture: Value = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/{}.json", vendor.name)),
+    )
+    .ok()
+    .and_then(|text| serde_json::from_str(&text).ok())
+    .unwrap_or(Value::Null);
+    let (mut ids, mut secrets) = (Vec::new(), Vec::new());
+    collect_strings(&fixture, "", &mut |key, value| {
+        let key = key.to_ascii_lowercase();
+        if key == "id" || key.ends_with("id") {
+            ids.push(leak(value.to_owned()));
+        } else if ["token", "key", "secret", "credential"]
+            .iter()
+            .any(|k| key.contains(k))
+        {
+            secrets.push(leak(value.to_owned()));
+        }
+    });
+    ids.extend(["00000000-0000-0000-0000-000000000000", "1", "nope"]);
+    let mut credentials: Vec<(&'static str, &'static str)> = secrets
+        .iter()
+        .flat_map(|s| {
+            [
+                ("authorization", leak(format!("Bearer {s}"))),
+                ("x-api-key", *s),
+            ]
+        })
+        .collect();
+    credentials.push(("authorization", "Bearer nope"));
+    let mut routes: Vec<Route> = Vec::new();
+    let mut params: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for (method, pattern) in &vendor.routes {
+        for name in pattern
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        {
+            if !params.iter().any(|(n, _)| *n == name) {
+                params.push((leak(name.to_owned()), ids.clone()));
+            }
+        }
+        let method = leak(method.clone());
+        match routes.iter_mut().find(|r| r.path == pattern) {
+            Some(route) => {
+                let mut methods = route.methods.to_vec();
+                methods.push(method);
+                route.methods = Box::leak(methods.into_boxed_slice());
+            }
+            None => routes.push(Route {
+                path: leak(pattern.clone()),
+                methods: Box::leak(vec![method].into_boxed_slice()),
+            }),
+        }
+    }
+    Spec {
+        vendor: vendor.name,
+        host: vendor.real_host,
+        routes,
+        params,
+        credentials,
+        content_types: vec!["application/json", "application/merge-patch+json"],
+        query: |rng| (text(rng), text(rng)),
+        body: |rng, _route, _method| {
+            let mut body = Map::new();
+            for _ in 0..rng.usize(0..5) {
+                body.insert(text(rng), any_value(rng, 2));
+            }
+            Payload::Json(Value::Object(body))
+        },
+    }
+}
+
+/// Calls `found(key, value)` for every string member in `node`.
+fn collect_strings(node: &Value, key: &str, found: &mut dyn FnMut(&str, &str)) {
+    match node {
+        Value::String(value) => found(key, value),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, key, found)),
+        Value::Object(members) => members
+            .iter()
+            .for_each(|(k, v)| collect_strings(v, k, found)),
+        _ => {}
+    }
+}
+
 // ------------------------------------------------------------ hostile values --
 
 fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
@@ -1216,7 +1331,7 @@ async fn replay_seed(seed: &Seed) -> Vec<String> {
         .expect("client");
     let shipped = shipped();
     let vendor = seed.requests.iter().find_map(|r| {
-        ["activity", "awork", "relesys", "replay"]
+        usermock::vendor_names()
             .into_iter()
             .find(|v| r.path.starts_with(&format!("/{v}/")))
     });
@@ -1504,14 +1619,7 @@ fn generate(rng: &mut Rng, spec: &Spec, shipped: &Shipped) -> Req {
     let mut target = if by_host {
         vendor_path
     } else if chance(rng, 0.03) {
-        format!(
-            "/{}{}",
-            pick(
-                rng,
-                &["activity", "awork", "relesys", "replay", "nope", "__admin"]
-            ),
-            vendor_path
-        )
+        format!("/{}{}", pick(rng, &registered().prefixes), vendor_path)
     } else {
         format!("/{}{}", spec.vendor, vendor_path)
     };
@@ -1673,19 +1781,7 @@ fn generate(rng: &mut Rng, spec: &Spec, shipped: &Shipped) -> Req {
                 4 => ("x-forwarded-host".to_owned(), spec.host.as_bytes().to_vec()),
                 5 => (
                     "host".to_owned(),
-                    pick(
-                        rng,
-                        &[
-                            "api.example.com",
-                            "api.awork.com",
-                            "api.relesysapp.net",
-                            "app.replay.sale",
-                            "API.AWORK.COM:443",
-                            "evil",
-                        ],
-                    )
-                    .as_bytes()
-                    .to_vec(),
+                    pick(rng, &registered().hosts).as_bytes().to_vec(),
                 ),
                 6 => (format!("x-{}", rng.u32(..)), text(rng).into_bytes()),
                 _ => ("cookie".to_owned(), vec![b'c'; rng.usize(1..500)]),
@@ -2346,6 +2442,30 @@ async fn check_records(server: &TestServer, state: &mut Run, writes: &[String]) 
 #[test]
 fn activity_fuzz() {
     fuzz(activity());
+}
+
+/// The vendors with a generator written for them above; every other
+/// registered vendor is fuzzed by [`every_other_registered_vendor_is_fuzzed`].
+const WRITTEN_FOR: [&str; 4] = ["activity", "awork", "relesys", "replay"];
+
+#[test]
+fn every_vendor_with_a_written_generator_is_registered() {
+    let names = usermock::vendor_names();
+    for vendor in WRITTEN_FOR {
+        assert!(
+            names.contains(&vendor),
+            "tests/it/fuzz.rs has a generator for '{vendor}', which is not a registered vendor"
+        );
+    }
+}
+
+#[test]
+fn every_other_registered_vendor_is_fuzzed() {
+    for vendor in registered().vendors.iter() {
+        if !WRITTEN_FOR.contains(&vendor.name) {
+            fuzz(generic(vendor));
+        }
+    }
 }
 
 #[test]

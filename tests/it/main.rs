@@ -2,6 +2,10 @@
 //! one harness (`common`) and the vendors' typed helpers. One test binary
 //! to link, so an edit to one vendor relinks once, not twenty times.
 //! Run one area with `cargo test --test it relesys::`.
+//!
+//! A vendor's own test module may also live in `tests/it/vendors/<name>.rs`:
+//! `build.rs` compiles every file there in (see below), so adding one needs
+//! no line here.
 
 mod activity;
 mod activity_departments;
@@ -21,6 +25,7 @@ mod healthcheck;
 mod limits;
 mod mock_server;
 mod notes;
+mod registry;
 mod release;
 mod relesys;
 mod relesys_lists;
@@ -33,3 +38,6 @@ mod robustness;
 mod rust_api;
 mod scenario_docs;
 mod scenarios;
+
+// The modules of `tests/it/vendors/`, and `vendor_module_scenarios()`.
+include!(concat!(env!("OUT_DIR"), "/vendor_test_modules.rs"));

@@ -237,6 +237,10 @@ async fn every_shipped_vendor_error_scenario_answers_in_the_vendors_own_format()
     }
 }
 
+/// The one coverage check: every shipped scenario belongs to a registered
+/// vendor (or is an `any-` fault) and is tested with its whole answer by a
+/// case list: this file's, awork's and Replay's route tests, and those of
+/// the vendor modules in `tests/it/vendors/`.
 #[tokio::test]
 async fn every_shipped_scenario_has_a_test() {
     let server = TestServer::start().await;
@@ -251,19 +255,24 @@ async fn every_shipped_scenario_has_a_test() {
         .filter(|s| s["source"] == "embedded")
         .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
         .collect();
+    let vendors = usermock::vendor_names();
+    for name in &shipped {
+        let vendor = name.split('-').next().unwrap_or_default();
+        assert!(
+            vendor == "any" || vendors.contains(&vendor),
+            "scenarios/{name}.json: '{vendor}' is no registered vendor"
+        );
+    }
     let mut tested: BTreeSet<String> = vendor_error_cases()
         .iter()
         .map(|c| c.scenario.to_owned())
         .collect();
-    // awork's and Replay's scenarios are each checked, with whole bodies, by
-    // a test of their own that fails when one lacks a case:
-    // tests/awork_routes.rs::every_shipped_awork_scenario_has_a_case_here and
-    // tests/replay_scenarios.rs::every_shipped_replay_scenario_has_a_test.
     tested.extend(
-        shipped
-            .iter()
-            .filter(|n| n.starts_with("awork-") || n.starts_with("replay-"))
-            .cloned(),
+        crate::awork_routes::tested_scenarios()
+            .into_iter()
+            .chain(crate::replay_scenarios::tested_scenarios())
+            .chain(crate::vendor_module_scenarios())
+            .map(str::to_owned),
     );
     for fault in [
         "any-slow",
