@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION};
-use hyper::{Request, Response, StatusCode};
-use serde_json::{json, Value};
+use hyper::{Request, Response};
+use serde_json::Value;
 
-use crate::admin;
+use crate::admin::{self, AdminError};
 use crate::clock::Setting;
 use crate::http::{read_call, BodyError, Call, Reply};
 use crate::journal::{Journal, Outcome};
@@ -42,7 +42,7 @@ pub(crate) struct App {
 }
 
 impl App {
-    fn admin(&self) -> admin::Context<'_> {
+    fn admin<'a>(&'a self, session: &'a Session) -> admin::Context<'a> {
         admin::Context {
             vendors: &self.vendors,
             store: &self.store,
@@ -51,6 +51,7 @@ impl App {
             admin_token: self.admin_token.as_deref(),
             fixtures: &self.fixtures,
             startup_clock: self.startup_clock,
+            session,
         }
     }
 
@@ -87,7 +88,7 @@ impl App {
             Target::Admin => {
                 let path = uri.path().to_owned();
                 let reply = match self.read(req, path).await {
-                    Ok(call) => admin::handle(&self.admin(), call, &session),
+                    Ok(call) => admin::handle(&self.admin(&session), call),
                     Err(err) => admin_body_error(err),
                 };
                 return Ok(reply.into_response());
@@ -183,27 +184,18 @@ fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorAnswer {
 }
 
 fn admin_body_error(err: BodyError) -> Reply {
-    let reply = match err {
-        BodyError::TooLarge { limit } => admin::too_large(limit),
-        BodyError::Broken => admin::error(
-            StatusCode::BAD_REQUEST,
-            "unreadable_body",
-            "the request body's framing is broken".to_owned(),
-        ),
-        BodyError::TimedOut => admin::error(
-            StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
-            "the request body did not arrive in time".to_owned(),
-        ),
+    let error = match err {
+        BodyError::TooLarge { limit } => AdminError::PayloadTooLarge { limit },
+        BodyError::Broken => AdminError::UnreadableBody,
+        BodyError::TimedOut => AdminError::BodyTimeout,
     };
-    reply.with_header(CONNECTION, HeaderValue::from_static("close"))
+    error
+        .reply()
+        .with_header(CONNECTION, HeaderValue::from_static("close"))
 }
 
 /// A malformed `X-Usermock-Session` is a test-setup mistake: refused in
 /// usermock's own format, never served from the shared state.
 fn invalid_session(invalid: &InvalidSession) -> Reply {
-    Reply::json(
-        StatusCode::BAD_REQUEST,
-        &json!({ "error": "invalid_session", "message": invalid.to_string() }),
-    )
+    AdminError::InvalidSession(invalid.to_string()).reply()
 }

@@ -1,10 +1,11 @@
 //! The test-facing control routes: the clock, snapshots, sessions, and
-//! verification of the journal (find, count, unmatched).
+//! verification of the journal (find, count, unmatched). The route table
+//! has checked each call's method before it gets here.
 
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{error, method_not_allowed, problems_json, Scope};
+use super::{error, problems_json, AdminError, Context};
 use crate::clock::Setting;
 use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
@@ -12,39 +13,56 @@ use crate::journal::Filter;
 use crate::timestamps;
 use crate::vendors::{self, LoadOptions, Vendor};
 
-/// `/__admin/clock` and `/__admin/clock/advance`, for the request's
-/// session or (without one) for everyone.
-pub(super) fn clock(app: &Scope<'_>, call: &Call, advance: bool) -> Reply {
-    let clock = app.store.state(app.session);
-    let clock = clock.clock();
-    match (advance, &call.method) {
-        (false, &Method::GET) => {}
-        (false, &Method::PUT) => {
-            let Some(at) = body_field(call, "now")
-                .as_ref()
-                .and_then(Value::as_str)
-                .and_then(timestamps::parse)
-            else {
-                return invalid_clock("send {\"now\": \"<RFC 3339 timestamp>\"}");
-            };
-            clock.set(Setting::Frozen(at));
-        }
-        (false, &Method::DELETE) => clock.unset(),
-        (false, _) => return method_not_allowed("GET, PUT, DELETE"),
-        (true, &Method::POST) => {
-            let Some(seconds) = body_field(call, "seconds").as_ref().and_then(Value::as_u64) else {
-                return invalid_clock("send {\"seconds\": <whole number ≥ 0>}");
-            };
-            if clock.advance(seconds).is_err() {
-                return invalid_clock("that would move the clock past the year 9999");
-            }
-        }
-        (true, _) => return method_not_allowed("POST"),
-    }
+/// `GET /__admin/clock`: the request's session's clock or (without one)
+/// everyone's.
+pub(super) fn get_clock(app: &Context<'_>) -> Reply {
+    let state = app.store.state(app.session);
+    let clock = state.clock();
     clock_json(app, clock.setting(), clock.now())
 }
 
-fn clock_json(app: &Scope<'_>, setting: Setting, now: time::OffsetDateTime) -> Reply {
+/// `PUT /__admin/clock`: freezes it at `{"now": RFC 3339}`.
+pub(super) fn set_clock(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
+    let at = body_field(call, "now")
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(timestamps::parse)
+        .ok_or(AdminError::InvalidClock(
+            "send {\"now\": \"<RFC 3339 timestamp>\"}",
+        ))?;
+    let state = app.store.state(app.session);
+    let clock = state.clock();
+    clock.set(Setting::Frozen(at));
+    Ok(clock_json(app, clock.setting(), clock.now()))
+}
+
+/// `DELETE /__admin/clock`: real time again.
+pub(super) fn unset_clock(app: &Context<'_>) -> Reply {
+    let state = app.store.state(app.session);
+    let clock = state.clock();
+    clock.unset();
+    clock_json(app, clock.setting(), clock.now())
+}
+
+/// `POST /__admin/clock/advance`: `{"seconds": n}` later.
+pub(super) fn advance_clock(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
+    let seconds = body_field(call, "seconds")
+        .as_ref()
+        .and_then(Value::as_u64)
+        .ok_or(AdminError::InvalidClock(
+            "send {\"seconds\": <whole number ≥ 0>}",
+        ))?;
+    let state = app.store.state(app.session);
+    let clock = state.clock();
+    if clock.advance(seconds).is_err() {
+        return Err(AdminError::InvalidClock(
+            "that would move the clock past the year 9999",
+        ));
+    }
+    Ok(clock_json(app, clock.setting(), clock.now()))
+}
+
+fn clock_json(app: &Context<'_>, setting: Setting, now: time::OffsetDateTime) -> Reply {
     Reply::json(
         StatusCode::OK,
         &json!({
@@ -53,10 +71,6 @@ fn clock_json(app: &Scope<'_>, setting: Setting, now: time::OffsetDateTime) -> R
             "session": app.session.id(),
         }),
     )
-}
-
-fn invalid_clock(message: &str) -> Reply {
-    error(StatusCode::BAD_REQUEST, "invalid_clock", message.to_owned())
 }
 
 fn body_field(call: &Call, name: &str) -> Option<Value> {
@@ -68,7 +82,7 @@ fn body_field(call: &Call, name: &str) -> Option<Value> {
 /// as the request's state holds them now. `PUT`: the users of every vendor
 /// named in the body are replaced, all or nothing, after validating each
 /// document exactly as a fixture file is validated.
-pub(super) fn snapshot(app: &Scope<'_>, call: &Call) -> Reply {
+pub(super) fn snapshot(app: &Context<'_>, call: &Call) -> Reply {
     match call.method {
         Method::GET => {
             let state = app.store.peek_state(app.session);
@@ -82,7 +96,10 @@ pub(super) fn snapshot(app: &Scope<'_>, call: &Call) -> Reply {
             Reply::json(StatusCode::OK, &Value::Object(snapshot))
         }
         Method::PUT => restore(app, call),
-        _ => method_not_allowed("GET, PUT"),
+        _ => AdminError::MethodNotAllowed {
+            allow: hyper::header::HeaderValue::from_static("GET, PUT"),
+        }
+        .reply(),
     }
 }
 
@@ -91,7 +108,7 @@ fn sorted_by_id(mut users: Vec<Value>) -> Vec<Value> {
     users
 }
 
-fn restore(app: &Scope<'_>, call: &Call) -> Reply {
+fn restore(app: &Context<'_>, call: &Call) -> Reply {
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -158,10 +175,7 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
 }
 
 /// `GET /__admin/sessions`.
-pub(super) fn sessions(app: &Scope<'_>, call: &Call) -> Reply {
-    if call.method != Method::GET {
-        return method_not_allowed("GET");
-    }
+pub(super) fn sessions(app: &Context<'_>) -> Reply {
     let sessions: Vec<Value> = app
         .store
         .sessions()
@@ -180,51 +194,54 @@ pub(super) fn sessions(app: &Scope<'_>, call: &Call) -> Reply {
     )
 }
 
-/// `POST /__admin/requests/find` and `/count`: the body is a scenario
-/// rule's `match`; `GET /__admin/requests/unmatched`: requests that reached
-/// no route.
-pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
-    let mut filter = Filter {
-        session: app.session.id().map(str::to_owned),
-        ..Filter::default()
+/// `GET /__admin/requests/unmatched`: requests that reached no route.
+pub(super) fn unmatched(app: &Context<'_>) -> Reply {
+    let filter = Filter {
+        unmatched_only: true,
+        ..session_filter(app)
     };
-    if what == "unmatched" {
-        if call.method != Method::GET {
-            return method_not_allowed("GET");
-        }
-        filter.unmatched_only = true;
-        let requests = app.journal.list(&filter);
-        return Reply::json(
-            StatusCode::OK,
-            &json!({"count": requests.len(), "requests": requests}),
-        );
-    }
-    if call.method != Method::POST {
-        return method_not_allowed("POST");
-    }
-    let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
-    let file = SourceFile {
-        label: "request body".to_owned(),
-        text: String::from_utf8_lossy(&call.body).into_owned(),
-    };
-    match crate::scenario::compile_find(&file, &vendors) {
-        Ok(matcher) => filter.matcher = Some(matcher),
-        Err(problems) => {
-            return Reply::json(
-                StatusCode::BAD_REQUEST,
-                &json!({"error": "invalid_matcher", "message": "the matcher was not understood", "problems": problems_json(&problems)}),
-            )
-        }
-    }
-    if what == "count" {
-        return Reply::json(
-            StatusCode::OK,
-            &json!({"count": app.journal.count(&filter)}),
-        );
-    }
     let requests = app.journal.list(&filter);
     Reply::json(
         StatusCode::OK,
         &json!({"count": requests.len(), "requests": requests}),
     )
+}
+
+/// `POST /__admin/requests/find`: the journal entries the body (a
+/// scenario rule's `match`) matches.
+pub(super) fn find(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
+    let requests = app.journal.list(&matcher_filter(app, call)?);
+    Ok(Reply::json(
+        StatusCode::OK,
+        &json!({"count": requests.len(), "requests": requests}),
+    ))
+}
+
+/// `POST /__admin/requests/count`: how many entries [`find`] would list.
+pub(super) fn count(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
+    let count = app.journal.count(&matcher_filter(app, call)?);
+    Ok(Reply::json(StatusCode::OK, &json!({"count": count})))
+}
+
+/// The journal of the request's session (all of it without one).
+fn session_filter(app: &Context<'_>) -> Filter {
+    Filter {
+        session: app.session.id().map(str::to_owned),
+        ..Filter::default()
+    }
+}
+
+/// [`session_filter`] narrowed by the matcher in the body.
+fn matcher_filter(app: &Context<'_>, call: &Call) -> Result<Filter, AdminError> {
+    let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
+    let file = SourceFile {
+        label: "request body".to_owned(),
+        text: String::from_utf8_lossy(&call.body).into_owned(),
+    };
+    let matcher =
+        crate::scenario::compile_find(&file, &vendors).map_err(AdminError::InvalidMatcher)?;
+    Ok(Filter {
+        matcher: Some(matcher),
+        ..session_filter(app)
+    })
 }
