@@ -191,6 +191,19 @@ impl SourceFile {
         }
     }
 
+    /// [`Self::parse_records`] for a fixture file: a top-level `$schema`
+    /// (a string naming the JSON Schema the file follows, for editors) is
+    /// accepted and skipped here, once for every vendor, so no vendor's
+    /// fixture type declares it.
+    pub fn parse_fixture<T: DeserializeOwned>(&self) -> Result<Parsed<T>, Vec<FileProblem>> {
+        let parsed = self.parse_records::<WithoutSchema<T>>()?;
+        Ok(Parsed {
+            value: parsed.value.0,
+            problems: parsed.problems,
+            places: parsed.places,
+        })
+    }
+
     fn serde_problem(&self, pointer: Option<String>, err: &serde_json::Error) -> FileProblem {
         // The place the pointer names (a member's name, an element's start)
         // where the text has it, as for every other problem; else where
@@ -509,6 +522,67 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// A fixture document without its top-level `$schema` member. Its keys are
+/// filtered while the document is read, so error paths, lines and columns
+/// stay those of the file.
+struct WithoutSchema<T>(T);
+
+/// The member every fixture may carry for editors.
+const SCHEMA_MEMBER: &str = "$schema";
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for WithoutSchema<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Members<T> {
+            type Value = WithoutSchema<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a fixture object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<WithoutSchema<T>, A::Error> {
+                let rest = serde::de::value::MapAccessDeserializer::new(SkipSchema(map));
+                T::deserialize(rest).map(WithoutSchema)
+            }
+        }
+        deserializer.deserialize_map(Members(std::marker::PhantomData))
+    }
+}
+
+/// The members of a map, `$schema` (checked to be a string) left out.
+struct SkipSchema<A>(A);
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for SkipSchema<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(key) = self.0.next_key::<String>()? else {
+                return Ok(None);
+            };
+            if key == SCHEMA_MEMBER {
+                self.0.next_value::<String>()?;
+                continue;
+            }
+            let key = serde::de::value::StringDeserializer::<A::Error>::new(key);
+            return seed.deserialize(key).map(Some);
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.next_value_seed(seed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,5 +678,34 @@ mod tests {
         let problems = file("{ nope").parse_records::<Doc>().expect_err("syntax");
         assert_eq!(problems.len(), 1);
         assert!(problems[0].line_column.is_some());
+    }
+
+    #[test]
+    fn a_fixture_s_schema_member_is_skipped_and_problems_keep_their_places() {
+        let parsed =
+            file(r#"{"$schema": "x.json", "name": "n", "users": [{"id": 1}], "tokens": []}"#)
+                .parse_fixture::<Doc>()
+                .expect("parses");
+        assert_eq!(parsed.value.users.len(), 1);
+        assert!(parsed.problems.is_empty());
+        let problems = file("{\"$schema\": \"x.json\",\n \"name\": \"n\", \"users\": [{\"id\": \"no\"}], \"tokens\": []}")
+            .parse_fixture::<Doc>()
+            .map(|p| p.problems)
+            .unwrap_or_else(|problems| problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer.as_deref(), Some("/users/0/id"));
+        assert_eq!(problems[0].line_column, Some((2, 35)));
+        let problems = file(r#"{"$schema": 7, "name": "n", "users": [], "tokens": []}"#)
+            .parse_fixture::<Doc>()
+            .map(|p| p.problems)
+            .unwrap_or_else(|problems| problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].pointer.as_deref(), Some("/$schema"));
+        // Only fixtures skip it: a plain record parse still refuses it.
+        assert!(
+            file(r#"{"$schema": "x", "name": "n", "users": [], "tokens": []}"#)
+                .parse_records::<Doc>()
+                .is_err()
+        );
     }
 }

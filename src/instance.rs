@@ -334,10 +334,29 @@ pub const SCHEMA_BASE: &str =
 /// `$id` (`SCHEMA_BASE` + `<vendor>.fixture.schema.json`).
 pub fn fixture_schema(vendor: &str) -> Option<String> {
     let spec = vendors::ALL.iter().find(|s| s.name == vendor)?;
-    let schema = with_id(
-        (spec.fixture_schema)(),
-        &format!("{vendor}.fixture.schema.json"),
-    );
+    let file = format!("{vendor}.fixture.schema.json");
+    let mut schema = with_id((spec.fixture_schema)(), &file);
+    // Every fixture may name its schema; the loader skips the member for
+    // all vendors (`SourceFile::parse_fixture`), so no vendor type has it.
+    let member = schemars::schema::SchemaObject {
+        metadata: Some(Box::new(schemars::schema::Metadata {
+            description: Some(format!(
+                "The JSON Schema the file follows, for editors, e.g. `{SCHEMA_BASE}{file}` (see docs/fixtures.md); usermock does not read it."
+            )),
+            default: Some(serde_json::Value::Null),
+            ..Default::default()
+        })),
+        instance_type: Some(schemars::schema::SingleOrVec::Vec(vec![
+            schemars::schema::InstanceType::String,
+            schemars::schema::InstanceType::Null,
+        ])),
+        ..Default::default()
+    };
+    schema
+        .schema
+        .object()
+        .properties
+        .insert("$schema".to_owned(), member.into());
     serde_json::to_string_pretty(&schema).ok()
 }
 

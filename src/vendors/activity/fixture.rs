@@ -18,12 +18,6 @@ use crate::vendors::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityFixture {
-    /// The JSON Schema the file follows, for editors, e.g.
-    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/activity.fixture.schema.json`
-    /// (see docs/fixtures.md); usermock does not read it.
-    #[serde(rename = "$schema", default)]
-    #[allow(dead_code)]
-    pub schema: Option<String>,
     /// Switches for behaviour the seed leaves open (all inferred).
     #[serde(default)]
     pub settings: Settings,
@@ -236,7 +230,7 @@ pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, 
         value: fixture,
         mut problems,
         places,
-    } = file.parse_records::<ActivityFixture>()?;
+    } = file.parse_fixture::<ActivityFixture>()?;
     let mut bad = |pointer: String, message: String| {
         problems.push(file.problem(places.original(&pointer), message))
     };

@@ -18,12 +18,6 @@ use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, Load
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AworkFixture {
-    /// The JSON Schema the file follows, for editors, e.g.
-    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/awork.fixture.schema.json`
-    /// (see docs/fixtures.md); usermock does not read it.
-    #[serde(rename = "$schema", default)]
-    #[allow(dead_code)]
-    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     /// The workspace every token and user belongs to (`GET /users/me`).
@@ -196,7 +190,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         value: fixture,
         mut problems,
         places,
-    } = file.parse_records::<AworkFixture>()?;
+    } = file.parse_fixture::<AworkFixture>()?;
     let mut bad = |pointer: String, message: String| {
         problems.push(file.problem(places.original(&pointer), message))
     };

@@ -25,12 +25,6 @@ const MAX_TOKEN_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelesysFixture {
-    /// The JSON Schema the file follows, for editors, e.g.
-    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/relesys.fixture.schema.json`
-    /// (see docs/fixtures.md); usermock does not read it.
-    #[serde(rename = "$schema", default)]
-    #[allow(dead_code)]
-    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     /// OAuth clients for `POST /login/oauth/authorize`.
@@ -147,7 +141,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         value: fixture,
         mut problems,
         places,
-    } = file.parse_records::<RelesysFixture>()?;
+    } = file.parse_fixture::<RelesysFixture>()?;
     let mut bad = |pointer: String, message: String| {
         problems.push(file.problem(places.original(&pointer), message))
     };

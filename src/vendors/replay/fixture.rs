@@ -20,12 +20,6 @@ use crate::vendors::{
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayFixture {
-    /// The JSON Schema the file follows, for editors, e.g.
-    /// `https://raw.githubusercontent.com/usermock/usermock/main/docs/schemas/replay.fixture.schema.json`
-    /// (see docs/fixtures.md); usermock does not read it.
-    #[serde(rename = "$schema", default)]
-    #[allow(dead_code)]
-    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Settings,
     pub companies: Vec<CompanyFixture>,
@@ -145,7 +139,7 @@ pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, 
         value: fixture,
         mut problems,
         places,
-    } = file.parse_records::<ReplayFixture>()?;
+    } = file.parse_fixture::<ReplayFixture>()?;
     let mut bad = |pointer: String, message: String| {
         problems.push(file.problem(places.original(&pointer), message))
     };

@@ -80,7 +80,7 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
         value: fixture,
         mut problems,
         places,
-    } = file.parse_records::<ToyFixture>()?;
+    } = file.parse_fixture::<ToyFixture>()?;
     let records = fixture_records(&fixture.users, user_problems, &mut |pointer, message| {
         problems.push(file.problem(places.original(&pointer), message))
     });
