@@ -25,12 +25,6 @@ use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Captures, Note, PathPattern, Reply};
 use crate::store::{BrokenRecord, Record, State};
 
-pub(crate) mod activity;
-pub(crate) mod awork;
-pub(crate) mod relesys;
-pub(crate) mod replay;
-#[cfg(test)]
-mod toy;
 
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
@@ -490,16 +484,25 @@ pub(crate) struct VendorSpec {
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
 }
 
-/// Every vendor usermock serves, in route order. Registering a vendor is
-/// one line here.
-pub(crate) const ALL: &[VendorSpec] = &[
-    activity::SPEC,
-    awork::SPEC,
-    relesys::SPEC,
-    replay::SPEC,
+/// Declares each vendor's folder as a module and lists its `SPEC` in
+/// [`ALL`], so that registering a vendor is one line: its name below.
+macro_rules! registry {
+    ($($(#[$attr:meta])* $name:ident,)*) => {
+        $($(#[$attr])* pub(crate) mod $name;)*
+
+        /// Every vendor usermock serves, in route order.
+        pub(crate) const ALL: &[VendorSpec] = &[$($(#[$attr])* $name::SPEC,)*];
+    };
+}
+
+registry! {
+    activity,
+    awork,
+    relesys,
+    replay,
     #[cfg(test)]
-    toy::SPEC,
-];
+    toy,
+}
 
 pub(crate) fn names() -> String {
     ALL.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")

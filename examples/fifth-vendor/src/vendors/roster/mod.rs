@@ -1,0 +1,180 @@
+//! Roster, the example fifth vendor: kept under `examples/fifth-vendor/`
+//! and built only by `.ci/fifth-vendor`, which proves that a vendor is this
+//! folder, its fixture, scenario, test module and doc page, and one line in
+//! the registry (`docs/adding-a-vendor.md`).
+//!
+//! Its "documentation" (`docs/vendors/roster.md`): `GET /v1/people/{personId}`
+//! and `PATCH /v1/people/{personId}` with `{"name": string}` (1–60
+//! characters), bearer token authentication, errors as
+//! `{"error": {"code", "message"}}`.
+
+mod error;
+
+use std::sync::Arc;
+
+use hyper::{Method, StatusCode};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::diagnostics::{FileProblem, Parsed, SourceFile};
+use crate::http::{Call, Reply};
+use crate::vendors::{
+    fixture_records, seeded_user, stored, Api, BodyKind, ErrorRequest, LoadOptions, Loaded,
+    RecordProblem, Request, Routes, StoredUser, VendorSpec,
+};
+use error::RosterError;
+
+pub(crate) const SPEC: VendorSpec = VendorSpec {
+    name: Roster::NAME,
+    embedded_fixture: include_str!("../../../fixtures/roster.json"),
+    load,
+    fixture_schema: || schemars::schema_for!(RosterFixture),
+};
+
+/// `fixtures/roster.json`: the tokens that may call, and the people.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RosterFixture {
+    /// Bearer tokens accepted on every route.
+    pub tokens: Vec<String>,
+    /// The people, as the API shows them.
+    pub people: Vec<Person>,
+}
+
+/// A person as Roster shows and stores one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub id: String,
+    /// 1–60 characters.
+    pub name: String,
+    pub team: String,
+}
+
+impl StoredUser for Person {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+pub(crate) struct Roster {
+    tokens: Vec<String>,
+    routes: Routes<Roster>,
+}
+
+fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
+    let Parsed {
+        value: fixture,
+        mut problems,
+        places,
+    } = file.parse_fixture::<RosterFixture>()?;
+    let records = fixture_records(&fixture.people, person_problems, &mut |pointer, message| {
+        problems.push(file.problem(places.original(&pointer), message))
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let roster = Roster {
+        tokens: fixture.tokens,
+        routes: Routes::new(&[
+            (
+                Method::GET,
+                "/v1/people/{personId}",
+                BodyKind::None,
+                Roster::get_person,
+            ),
+            (
+                Method::PATCH,
+                "/v1/people/{personId}",
+                BodyKind::JsonObject,
+                Roster::rename_person,
+            ),
+        ]),
+    };
+    Ok(Loaded {
+        vendor: Arc::new(roster),
+        records,
+    })
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=60).contains(&name.chars().count())
+}
+
+fn person_problems(person: &Person) -> Vec<(String, String)> {
+    if valid_name(&person.name) {
+        Vec::new()
+    } else {
+        vec![("/name".to_owned(), "must be 1 to 60 characters".to_owned())]
+    }
+}
+
+impl Api for Roster {
+    type Error = RosterError;
+    const NAME: &'static str = "roster";
+    const REAL_HOST: &'static str = "api.roster.example";
+
+    fn routes(&self) -> &Routes<Roster> {
+        &self.routes
+    }
+
+    fn render(&self, error: &RosterError) -> Reply {
+        error::render(error)
+    }
+
+    fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<RosterError> {
+        let id = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+        match (request.status, request.kind.as_deref()) {
+            (401, None) => Some(RosterError::Unauthorized),
+            (404, None) => Some(RosterError::NotFound(id)),
+            (422, None) => Some(RosterError::InvalidName),
+            _ => None,
+        }
+    }
+
+    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
+        stored(&seeded_user(id, record, person_problems)?)
+    }
+}
+
+impl Roster {
+    fn authenticate(&self, request: &Request<'_>) -> Result<(), RosterError> {
+        match request.call.bearer_token() {
+            Some(token) if self.tokens.iter().any(|t| t == token) => Ok(()),
+            _ => Err(RosterError::Unauthorized),
+        }
+    }
+
+    fn get_person(&self, request: &Request<'_>) -> Result<Reply, RosterError> {
+        self.authenticate(request)?;
+        let id = request.param("personId");
+        let person: Arc<Person> = request
+            .state
+            .read(Roster::NAME, &id.to_ascii_lowercase())?
+            .ok_or_else(|| RosterError::NotFound(id.to_owned()))?;
+        Ok(Reply::json(StatusCode::OK, &person))
+    }
+
+    fn rename_person(&self, request: &Request<'_>) -> Result<Reply, RosterError> {
+        self.authenticate(request)?;
+        let body = request.json(true)?;
+        let name = body["name"]
+            .as_str()
+            .filter(|name| valid_name(name))
+            .ok_or(RosterError::InvalidName)?;
+        let id = request.param("personId");
+        let person = request
+            .state
+            .update_typed(
+                Roster::NAME,
+                &id.to_ascii_lowercase(),
+                |person: &mut Person| {
+                    person.name = name.to_owned();
+                    Ok::<_, RosterError>(())
+                },
+            )?
+            .ok_or_else(|| RosterError::NotFound(id.to_owned()))?;
+        Ok(Reply::json(StatusCode::OK, &person))
+    }
+}
