@@ -13,11 +13,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::StatusCode;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::error::ActivityError;
-use super::fixture::{same_name, DepartmentFixture, FieldPolicy, UserRecord};
+use super::fixture::{same_name, DepartmentRecord, FieldPolicy, UserRecord};
 use super::paging::{self, Keyed, Query, SortKey};
 use super::{path_uuid, Activity};
 use crate::http::Reply;
@@ -31,33 +30,7 @@ pub(super) const DEPARTMENTS: &str = "activity.departments";
 /// Fields the docs mark "not updatable via API", plus `updated_at`.
 const READ_ONLY_FIELDS: &[&str] = &["id", "member_count", "created_at", "updated_at"];
 
-/// A department as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct DepartmentRecord {
-    pub id: String,
-    pub client_id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    /// Set by a delete: the record stays (soft delete) but is hidden.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted_at: Option<String>,
-}
-
 impl DepartmentRecord {
-    pub fn from_fixture(fixture: &DepartmentFixture) -> DepartmentRecord {
-        DepartmentRecord {
-            id: fixture.id.clone(),
-            client_id: fixture.client_id.clone(),
-            name: fixture.name.clone(),
-            description: fixture.description.clone(),
-            created_at: fixture.created_at.clone(),
-            updated_at: fixture.updated_at.clone(),
-            deleted_at: None,
-        }
-    }
-
     /// `Department`.
     fn render(&self, member_count: usize) -> Value {
         json!({

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::departments::DepartmentRecord;
 use super::{Access, Activity};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::timestamps;
@@ -454,5 +453,33 @@ impl Activity {
             }
         }
         problems
+    }
+}
+
+/// A department as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DepartmentRecord {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Set by a delete: the record stays (soft delete) but is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl DepartmentRecord {
+    pub fn from_fixture(fixture: &DepartmentFixture) -> DepartmentRecord {
+        DepartmentRecord {
+            id: fixture.id.clone(),
+            client_id: fixture.client_id.clone(),
+            name: fixture.name.clone(),
+            description: fixture.description.clone(),
+            created_at: fixture.created_at.clone(),
+            updated_at: fixture.updated_at.clone(),
+            deleted_at: None,
+        }
     }
 }

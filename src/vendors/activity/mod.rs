@@ -32,7 +32,7 @@ mod listing;
 mod paging;
 mod users;
 
-use departments::DepartmentRecord;
+use fixture::DepartmentRecord;
 use error::ActivityError;
 use fixture::{ClientFixture, Settings, UserRecord};
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::departments::DepartmentRecord;
+use super::fixture::DepartmentRecord;
 use super::error::ActivityError;
 use super::fixture::UserRecord;
 use super::{path_uuid, Activity};
