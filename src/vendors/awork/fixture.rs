@@ -8,8 +8,12 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::user::{user_problems, User};
+use super::form::user_problems;
+use super::user::User;
 use super::{Awork, Caller, RateLimits, World};
+
+/// The largest `pageSize` awork accepts; a fixture's default must fit.
+pub(super) const MAX_PAGE_SIZE: u32 = 1000;
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
@@ -278,10 +282,10 @@ fn check_workspace(
             format!("'{}' is not a GUID", fixture.workspace.id),
         );
     }
-    if !(1..=super::list::MAX_PAGE_SIZE).contains(&fixture.settings.default_page_size) {
+    if !(1..=MAX_PAGE_SIZE).contains(&fixture.settings.default_page_size) {
         bad(
             "/settings/default_page_size".into(),
-            format!("must be 1 to {}", super::list::MAX_PAGE_SIZE),
+            format!("must be 1 to {}", MAX_PAGE_SIZE),
         );
     }
     let mut seen = HashSet::new();

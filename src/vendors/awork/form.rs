@@ -7,6 +7,7 @@
 
 use super::languages;
 use super::user::User;
+use crate::vendors::is_hyphenated_uuid;
 
 /// `(member, property as awork's errors name it, maxLength)`.
 pub(super) const TEXT_FIELDS: &[(&str, &str, usize)] = &[
@@ -61,6 +62,54 @@ pub(super) fn stored_fields(user: &User) -> [(&'static str, Option<&str>); 5] {
         ("title", user.title.as_deref()),
         ("position", user.position.as_deref()),
     ]
+}
+
+/// Everything wrong with a stored user, as (JSON pointer, message) pairs.
+pub(super) fn user_problems(user: &User) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (member, id) in [
+        ("id", &user.id),
+        ("createdBy", &user.created_by),
+        ("updatedBy", &user.updated_by),
+    ] {
+        if !is_hyphenated_uuid(id) {
+            problems.push((format!("/{member}"), format!("'{id}' is not a GUID")));
+        }
+    }
+    for (member, value) in stored_fields(user) {
+        if let Some(problem) = value.and_then(|v| field_problem(member, v)) {
+            problems.push((format!("/{member}"), problem));
+        }
+    }
+    if let Some(language) = user
+        .language
+        .as_ref()
+        .filter(|l| !languages::is_language_tag(l))
+    {
+        problems.push((
+            "/language".into(),
+            format!("'{language}' is not an ISO 639-1 code"),
+        ));
+    }
+    if user.status.is_deactivated != user.is_deactivated {
+        problems.push((
+            "/status/isDeactivated".into(),
+            "must equal /isDeactivated".into(),
+        ));
+    }
+    if user.is_deactivated != user.deactivated_on.is_some() {
+        problems.push((
+            "/deactivatedOn".into(),
+            "is set exactly when the user is deactivated".into(),
+        ));
+    }
+    if user.resource_version <= 0 {
+        problems.push((
+            "/resourceVersion".into(),
+            "must be positive UTC ticks".into(),
+        ));
+    }
+    problems
 }
 
 #[cfg(test)]

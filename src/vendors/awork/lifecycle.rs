@@ -10,6 +10,7 @@ use hyper::StatusCode;
 use serde_json::{json, Value};
 
 use super::error::{Action, AworkError, PropertyError};
+use super::list::bool_query;
 use super::update::{refuse_inactive, touch};
 use super::user::{Timestamp, User};
 use super::{path_guid, permission, Awork, Caller};
@@ -223,24 +224,3 @@ fn is_active(user: &User) -> bool {
         && !user.is_deleted()
 }
 
-/// A boolean query parameter as ASP.NET binds it (`true`/`false`, any
-/// case); anything else, or the parameter twice, is awork's 400.
-pub(super) fn bool_query(
-    request: &Request<'_>,
-    name: &str,
-    property: &str,
-) -> Result<Option<bool>, AworkError> {
-    let values = super::list::query_values(request, name);
-    match values.as_slice() {
-        [] => Ok(None),
-        [one] if one.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        [one] if one.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        _ => Err(AworkError::ValidationFailed(vec![PropertyError::new(
-            property,
-            format!(
-                "The value '{}' is not valid for {property}.",
-                values.join(",")
-            ),
-        )])),
-    }
-}

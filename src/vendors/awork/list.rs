@@ -11,14 +11,14 @@ use hyper::StatusCode;
 
 use super::error::{AworkError, PropertyError};
 use super::filter::{self, compare, property_name, property_value};
-use super::lifecycle::bool_query;
+use super::fixture::MAX_PAGE_SIZE;
 use super::user::User;
 use super::Awork;
 use crate::http::Reply;
 use crate::vendors::{Api, Request};
 
 /// "maximum of 1000" (pagination guide).
-pub(super) const MAX_PAGE_SIZE: u32 = 1000;
+
 
 /// The values of query parameter `name` (matched case-insensitively, as
 /// ASP.NET binds them), decoded.
@@ -174,6 +174,28 @@ impl Awork {
             reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
         }
         Ok(reply)
+    }
+}
+
+/// A boolean query parameter as ASP.NET binds it (`true`/`false`, any
+/// case); anything else, or the parameter twice, is awork's 400.
+pub(super) fn bool_query(
+    request: &Request<'_>,
+    name: &str,
+    property: &str,
+) -> Result<Option<bool>, AworkError> {
+    let values = query_values(request, name);
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] if one.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        [one] if one.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        _ => Err(AworkError::ValidationFailed(vec![PropertyError::new(
+            property,
+            format!(
+                "The value '{}' is not valid for {property}.",
+                values.join(",")
+            ),
+        )])),
     }
 }
 

@@ -33,7 +33,8 @@ use self::fixture::{
     AworkFixture, OmittedFields, OtherFields, RoleFixture, TeamFixture, WorkspaceFixture,
 };
 use self::rate::with_rate_limit_headers;
-use self::user::{user_problems, User};
+use self::form::user_problems;
+use self::user::User;
 use super::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
     Routes, VendorSpec,
