@@ -25,7 +25,6 @@ use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Captures, Note, PathPattern, Reply};
 use crate::store::{BrokenRecord, Record, State};
 
-
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
 pub(crate) trait Vendor: Send + Sync {
@@ -500,8 +499,6 @@ registry! {
     awork,
     relesys,
     replay,
-    #[cfg(test)]
-    toy,
 }
 
 pub(crate) fn names() -> String {

@@ -84,6 +84,20 @@ async fn roster_s_errors_come_in_its_own_format() {
         wrong.json(),
         error("method_not_allowed", "allowed: GET, PATCH")
     );
+    let text = server
+        .send(
+            server
+                .request(Method::PATCH, PERSON)
+                .bearer_auth("roster-token")
+                .header("content-type", "text/plain")
+                .body(r#"{"name": "X"}"#),
+        )
+        .await;
+    assert_eq!(text.status, 415);
+    assert_eq!(
+        text.json(),
+        error("unsupported_media_type", "send application/json")
+    );
     let nowhere = call(&server, Method::GET, "/roster/v2/teams", None).await;
     assert_eq!(nowhere.status, 404);
     assert_eq!(nowhere.json(), error("not_found", "no route /v2/teams"));
@@ -120,6 +134,25 @@ async fn the_real_host_routes_without_the_prefix_and_the_admin_api_lists_people(
         by_host.json(),
         json!({"id": "p2", "name": "Grace Hopper", "team": "Compilers"})
     );
+    let too_long = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/roster/users/p3")
+                .json(&json!({"id": "p3", "name": "x".repeat(61), "team": "T"})),
+        )
+        .await;
+    assert_eq!(too_long.status, 400);
+    assert_eq!(
+        too_long.json(),
+        json!({"error": "invalid_record", "message": "/name: must be 1 to 60 characters"})
+    );
+    let unreachable = server
+        .send(server.request(Method::POST, "/__admin/scenarios").json(&json!({
+            "name": "roster-never",
+            "rules": [{"match": {"path": "/v1/teams/{id}"}, "answer": {"respond": {"status": 500}}}]
+        })))
+        .await;
+    assert_eq!(unreachable.status, 400, "{}", unreachable.text);
     let listed = server
         .send(server.request(Method::GET, "/__admin/roster/users"))
         .await;
