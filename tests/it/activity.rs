@@ -2,6 +2,7 @@
 //! (<https://api-docs.amm-scalepad.com/users/update>, "the seed" in
 //! `docs/vendors/activity.md`) states them.
 
+use crate::activity_support::{error_body, now_millis};
 use crate::common;
 
 use common::{Answer, TestServer};
@@ -100,18 +101,6 @@ fn assert_rfc3339_millis(stamp: &str) {
 }
 
 /// Now, in the vendor's timestamp format, by the test's own clock.
-fn now_millis() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .expect("formats")
-}
-
-fn error_body(code: &str, message: &str, details: Value) -> Value {
-    json!({"error": {"code": code, "message": message, "details": details}})
-}
 
 // ------------------------------------------------------ the seed's examples --
 
@@ -838,10 +827,11 @@ async fn a_path_under_no_vendor_is_usermocks_own_404() {
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.json()["error"], "no_route");
-    assert_eq!(
-        answer.json()["vendor_prefixes"],
-        json!(["/activity", "/awork", "/relesys", "/replay"])
-    );
+    let prefixes: Vec<String> = usermock::vendor_names()
+        .iter()
+        .map(|name| format!("/{name}"))
+        .collect();
+    assert_eq!(answer.json()["vendor_prefixes"], json!(prefixes));
 }
 
 #[tokio::test]

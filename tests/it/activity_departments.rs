@@ -3,6 +3,7 @@
 //! get, create, update, soft delete, bulk membership, and how department
 //! changes show through users; plus the shipped scenarios of these routes.
 
+use crate::activity_support::{error_body, now_millis};
 use crate::common;
 
 use common::{Answer, TestServer};
@@ -59,10 +60,6 @@ async fn call_as(
         request = request.header("x-usermock-session", session);
     }
     server.send(request).await
-}
-
-fn error_body(code: &str, message: &str, details: Value) -> Value {
-    json!({"error": {"code": code, "message": message, "details": details}})
 }
 
 fn department_not_found(id: &str) -> Value {
@@ -143,15 +140,6 @@ fn ids(page: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn now_millis() -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .expect("formats")
 }
 
 async fn create(server: &TestServer, body: Value) -> Answer {

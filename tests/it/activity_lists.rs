@@ -4,6 +4,7 @@
 //! active/stale summary and the client object; plus the choices usermock
 //! made where the docs are silent (docs/vendors/activity.md, "inferred").
 
+use crate::activity_support::error_body;
 use crate::common;
 
 use std::collections::HashSet;
@@ -31,10 +32,6 @@ async fn get(server: &TestServer, token: &str, path: &str) -> Answer {
     server
         .send(server.request(Method::GET, path).bearer_auth(token))
         .await
-}
-
-fn error_body(code: &str, message: &str, details: Value) -> Value {
-    json!({"error": {"code": code, "message": message, "details": details}})
 }
 
 fn invalid(message: &str, details: Value) -> Value {

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{binary, repo_fixtures, BinaryServer, TempDir};
+use common::{binary, repo_file, repo_fixtures, BinaryServer, TempDir};
 
 const SEED_CLIENT: &str = "aa7cf840-9ca9-46a3-9778-9015d6580d50";
 const SEED_USER: &str = "a1d97031-04e2-4907-a249-093f7436207b";
@@ -676,11 +676,6 @@ pub(crate) fn healthcheck(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, 
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-pub(crate) fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[test]

@@ -10,6 +10,7 @@
 mod activity;
 mod activity_departments;
 mod activity_lists;
+mod activity_support;
 mod admin;
 mod awork;
 mod awork_routes;

@@ -7,24 +7,18 @@
 //! need not list them. Only `.ci/fifth-vendor` sets it, for the example
 //! vendor it adds in a scratch copy of the tree.
 
+use crate::common::repo_file;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// The registered vendors that users are told about.
 fn shipped_vendors() -> Vec<usermock::VendorInfo> {
-    let examples = std::env::var("USERMOCK_EXAMPLE_VENDORS").unwrap_or_default();
-    let examples: Vec<&str> = examples.split(',').map(str::trim).collect();
+    let examples = crate::common::example_vendors();
     let server = usermock::Usermock::new(&usermock::Options::default()).expect("default server");
     server
         .vendors()
         .into_iter()
-        .filter(|v| !examples.contains(&v.name))
+        .filter(|v| !examples.iter().any(|e| e == v.name))
         .collect()
-}
-
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The first cells of every row of every Markdown table in `text` whose

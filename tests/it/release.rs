@@ -2,12 +2,8 @@
 //! image follows the release, CI never lends a local build the public name,
 //! and the examples pin a tag the release creates.
 
+use crate::common::repo_file;
 use std::path::Path;
-
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|err| panic!("{path}: {err}"))
-}
 
 fn version() -> String {
     let manifest = repo_file("Cargo.toml");

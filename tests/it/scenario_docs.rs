@@ -62,7 +62,12 @@ fn generated_section() -> String {
          test fails when it is stale, and `USERMOCK_BLESS=1 cargo test --test it\n\
          scenario_docs` writes it anew.\n"
     );
+    let examples = crate::common::example_vendors();
     for (name, doc) in shipped() {
+        // An example vendor's scenarios are not shipped to users.
+        if examples.iter().any(|v| name.starts_with(&format!("{v}-"))) {
+            continue;
+        }
         let description = doc["description"].as_str().unwrap_or_default();
         let example = doc.get("example").unwrap_or_else(|| {
             panic!("scenarios/{name}.json has no `example`: every shipped scenario needs one")

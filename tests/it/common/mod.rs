@@ -374,3 +374,21 @@ pub fn lists_problem_with_place(stderr: &str, expected: &str) -> bool {
             && tail.starts_with(&format!("at {rest}"))
     })
 }
+
+/// Registered vendors that are examples, not shipped (`USERMOCK_EXAMPLE_VENDORS`,
+/// comma-separated; only `.ci/fifth-vendor` sets it): the README, the CI
+/// examples and docs/scenarios.md need not list them.
+pub fn example_vendors() -> Vec<String> {
+    std::env::var("USERMOCK_EXAMPLE_VENDORS")
+        .unwrap_or_default()
+        .split(',')
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// A file of the repository, as text (panics naming it when unreadable).
+pub fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}

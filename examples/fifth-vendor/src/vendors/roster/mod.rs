@@ -38,8 +38,9 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
 pub struct RosterFixture {
     /// Bearer tokens accepted on every route.
     pub tokens: Vec<String>,
-    /// The people, as the API shows them.
-    pub people: Vec<Person>,
+    /// The people, as the API shows them (every fixture lists its users
+    /// under `users`: snapshots and the admin API find them there).
+    pub users: Vec<Person>,
 }
 
 /// A person as Roster shows and stores one.
@@ -69,7 +70,7 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
         mut problems,
         places,
     } = file.parse_fixture::<RosterFixture>()?;
-    let records = fixture_records(&fixture.people, person_problems, &mut |pointer, message| {
+    let records = fixture_records(&fixture.users, person_problems, &mut |pointer, message| {
         problems.push(file.problem(places.original(&pointer), message))
     });
     if !problems.is_empty() {
@@ -114,6 +115,7 @@ impl Api for Roster {
     type Error = RosterError;
     const NAME: &'static str = "roster";
     const REAL_HOST: &'static str = "api.roster.example";
+    const BASE_PATH: &'static str = "/v1";
 
     fn routes(&self) -> &Routes<Roster> {
         &self.routes
