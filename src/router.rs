@@ -82,7 +82,8 @@ pub(crate) struct VendorAnswer {
 }
 
 impl VendorAnswer {
-    fn plain(reply: Reply) -> VendorAnswer {
+    /// A reply given as it is: no scenario, no fault.
+    pub(crate) fn plain(reply: Reply) -> VendorAnswer {
         VendorAnswer {
             response: Ok(reply.clone().into_response()),
             reply: Some(reply),
