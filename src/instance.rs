@@ -246,7 +246,9 @@ impl Usermock {
         report
     }
 
-    /// The vendor keys served, in route order.
+    /// The vendor keys served, in route order: every registered vendor,
+    /// so the same as the free function [`vendor_names`].
+    #[deprecated(note = "use usermock::vendor_names(): every registered vendor is served")]
     pub fn vendor_names(&self) -> Vec<&'static str> {
         self.app.vendors.iter().map(|v| v.name()).collect()
     }

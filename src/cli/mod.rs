@@ -266,7 +266,7 @@ fn serve(
             }
         };
         let shutdown = shutdown_signal();
-        tracing::info!(%addr, vendors = ?server.vendor_names(), "serving");
+        tracing::info!(%addr, vendors = ?usermock::vendor_names(), "serving");
         // Recorded before the listening line, so `usermock healthcheck`
         // finds the server as soon as a harness sees that line. A read-only
         // file system only costs the health check its lookup.
