@@ -11,8 +11,10 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// Why usermock could not start (or `usermock check` failed).
+/// Why usermock could not start (or `usermock check` failed), including a
+/// [`crate::MockServer`] that could not.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StartupError {
     /// Fixture or scenario files have problems; every one is listed.
     #[error("{} problem(s) in fixture or scenario files:\n{}", .0.len(), list(.0))]
@@ -51,6 +53,10 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    /// The port, the runtime or the server's thread could not be set up
+    /// (a [`crate::MockServer`] starting).
+    #[error("cannot start usermock: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl StartupError {

@@ -58,7 +58,9 @@ pub use instance::{
     admin_openapi, fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock,
     VendorInfo, SCHEMA_BASE,
 };
+#[allow(deprecated)]
+pub use mock_server::StartError;
 pub use mock_server::{
     ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,
-    RecordedResponse, RuleRef, SessionView, StartError, SESSION_HEADER,
+    RecordedResponse, RuleRef, SessionView, SESSION_HEADER,
 };

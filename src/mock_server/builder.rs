@@ -39,18 +39,10 @@ pub struct MockServerBuilder {
     clock: Option<ClockTime>,
 }
 
-/// Why a [`MockServer`] did not start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// A fixture or scenario file has a problem, an activated scenario
-    /// does not exist, or the clock is not an RFC 3339 time.
-    #[error(transparent)]
-    Startup(#[from] StartupError),
-    /// The port, the runtime or the server's thread could not be set up.
-    #[error("cannot start usermock: {0}")]
-    Io(#[from] std::io::Error),
-}
+/// The name `MockServer` start errors had before they were merged into
+/// [`StartupError`] (its `Io` variant is what only a `MockServer` raises).
+#[deprecated(note = "use usermock::StartupError")]
+pub type StartError = StartupError;
 
 impl MockServerBuilder {
     pub(crate) fn new() -> MockServerBuilder {
@@ -104,7 +96,7 @@ impl MockServerBuilder {
     ///
     /// # Panics
     ///
-    /// When it cannot start; the message is the [`StartError`] (which
+    /// When it cannot start; the message is the [`StartupError`] (which
     /// names each broken file and where). Use
     /// [`try_start`](Self::try_start) to handle that instead.
     pub async fn start(self) -> MockServer {
@@ -115,7 +107,7 @@ impl MockServerBuilder {
     }
 
     /// Starts the server, or says why it cannot.
-    pub async fn try_start(mut self) -> Result<MockServer, StartError> {
+    pub async fn try_start(mut self) -> Result<MockServer, StartupError> {
         // The clock is an option like --clock: a reset returns to it.
         self.options.clock = self.clock.as_ref().map(ToString::to_string);
         let usermock = Usermock::new(&self.options)?;

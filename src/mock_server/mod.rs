@@ -27,7 +27,9 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub use builder::{MockServerBuilder, StartError};
+pub use builder::MockServerBuilder;
+#[allow(deprecated)]
+pub use builder::StartError;
 pub use expectation::Expectation;
 pub use matcher::Matcher;
 pub use recorded::{RecordedRequest, RecordedResponse, RuleRef};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::macros::datetime;
-use usermock::{Matcher, MockServer, SessionView, StartError, StartupError};
+use usermock::{Matcher, MockServer, SessionView, StartupError};
 
 const CLIENT: &str = "aa7cf840-9ca9-46a3-9778-9015d6580d50";
 const USER: &str = "a1d97031-04e2-4907-a249-093f7436207b";
@@ -258,7 +258,7 @@ async fn the_builder_refuses_an_unknown_scenario() {
         .await
         .expect_err("an unknown scenario");
     assert!(
-        matches!(&refused, StartError::Startup(StartupError::UnknownScenario { name }) if name == "activity-no-such-thing"),
+        matches!(&refused, StartupError::UnknownScenario { name } if name == "activity-no-such-thing"),
         "{refused:?}"
     );
 }
