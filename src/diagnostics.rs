@@ -700,7 +700,7 @@ mod tests {
             .unwrap_or_else(|problems| problems);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].pointer.as_deref(), Some("/users/0/id"));
-        assert_eq!(problems[0].line_column, Some((2, 35)));
+        assert_eq!(problems[0].line_column, Some((2, 26)));
         let problems = file(r#"{"$schema": 7, "name": "n", "users": [], "tokens": []}"#)
             .parse_fixture::<Doc>()
             .map(|p| p.problems)
