@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
 use crate::http::{Call, Note, PathPattern, Reply};
-use crate::matcher::Matcher;
+use crate::matcher::RequestPattern;
 use crate::timestamps;
 
 /// The most of one body (request or response) an entry keeps.
@@ -191,7 +191,7 @@ pub(crate) struct Filter {
     /// Only entries with a larger id (a poller's last seen entry).
     pub after: Option<u64>,
     /// A matcher in the scenario `match` vocabulary (find and count).
-    pub matcher: Option<Matcher>,
+    pub matcher: Option<RequestPattern>,
 }
 
 impl Filter {

@@ -11,7 +11,7 @@ use crate::http::{Call, PathPattern};
 
 /// Everything a rule's `match` asks; all given conditions must hold.
 #[derive(Debug, Default)]
-pub(crate) struct Matcher {
+pub(crate) struct RequestPattern {
     pub vendor: Option<String>,
     pub methods: Vec<Method>,
     pub path: Option<PathPattern>,
@@ -23,7 +23,7 @@ pub(crate) struct Matcher {
     pub body_regex: Option<Regex>,
 }
 
-impl Matcher {
+impl RequestPattern {
     pub fn matches(&self, vendor: &str, call: &Call) -> bool {
         if self.vendor.as_deref().is_some_and(|v| v != vendor) {
             return false;

@@ -15,7 +15,7 @@ use super::spec::{
 };
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, PathPattern};
-use crate::matcher::Matcher;
+use crate::matcher::RequestPattern;
 use crate::vendors::{ErrorRequest, Vendor};
 
 /// How long a `timeout` fault holds the request unless it says otherwise.
@@ -103,7 +103,7 @@ pub(crate) fn compile(
 pub(crate) fn compile_find(
     file: &SourceFile,
     vendors: &[&dyn Vendor],
-) -> Result<Matcher, Vec<FileProblem>> {
+) -> Result<RequestPattern, Vec<FileProblem>> {
     let spec: MatchSpec = if file.text.trim().is_empty() {
         MatchSpec::default()
     } else {
@@ -170,7 +170,7 @@ impl<'v> MatchCompiler<'_, 'v> {
         m: &MatchSpec,
         name_vendor: Option<&str>,
         bad: Bad<'_>,
-    ) -> (Matcher, Vec<&'v dyn Vendor>) {
+    ) -> (RequestPattern, Vec<&'v dyn Vendor>) {
         let vendor = self.vendor(m, name_vendor, bad);
         let reachable: Vec<&'v dyn Vendor> = self
             .vendors
@@ -178,12 +178,12 @@ impl<'v> MatchCompiler<'_, 'v> {
             .copied()
             .filter(|v| vendor.as_deref().is_none_or(|name| v.name() == name))
             .collect();
-        let mut matcher = Matcher {
+        let mut matcher = RequestPattern {
             vendor,
             methods: self.methods(m, bad),
             path_params: m.path_params.clone().into_iter().collect(),
             query: m.query.clone().into_iter().collect(),
-            ..Matcher::default()
+            ..RequestPattern::default()
         };
         matcher.path = self.path(m, &reachable, bad);
         for (name, value) in &m.headers {
@@ -295,7 +295,7 @@ impl<'v> MatchCompiler<'_, 'v> {
         Some(pattern)
     }
 
-    fn body(&self, body: &BodyMatchSpec, matcher: &mut Matcher, bad: Bad<'_>) {
+    fn body(&self, body: &BodyMatchSpec, matcher: &mut RequestPattern, bad: Bad<'_>) {
         let at = self.at;
         matcher.body_json.clone_from(&body.json);
         for (pointer, value) in &body.pointers {

@@ -5,7 +5,7 @@ use hyper::header::HeaderName;
 use hyper::StatusCode;
 
 use super::spec::{FaultKind, ScenarioFile};
-use crate::matcher::Matcher;
+use crate::matcher::RequestPattern;
 use crate::vendors::ErrorRequest;
 
 /// A scenario ready to run.
@@ -22,7 +22,7 @@ pub(crate) struct Scenario {
 
 #[derive(Debug)]
 pub(crate) struct Rule {
-    pub matcher: Matcher,
+    pub matcher: RequestPattern,
     pub answers: Answers,
     pub limit: Limit,
 }
