@@ -17,7 +17,7 @@ use crate::admin::{self, AdminError};
 use crate::clock::Setting;
 use crate::http::{read_call, BodyError, Call, Reply};
 use crate::journal::{Journal, Outcome};
-use crate::router::{self, Pipeline, Target, VendorAnswer};
+use crate::router::{self, Pipeline, Target, VendorReply};
 use crate::scenario::Scenarios;
 use crate::server::{Body, Connection, DropConnection};
 use crate::session::{InvalidSession, Session};
@@ -118,11 +118,11 @@ impl App {
             (Some(vendor), Err(err)) => (vendor_body_error(vendor.as_ref(), err), None, true),
             (None, Ok(call)) => {
                 let reply = router::no_vendor(uri.path(), &self.vendors);
-                (VendorAnswer::plain(reply), Some(call), false)
+                (VendorReply::plain(reply), Some(call), false)
             }
             // The body limits hold off any route too: a body not read to
             // the end is answered as such and closes the connection.
-            (None, Err(err)) => (VendorAnswer::plain(admin_body_error(err)), None, false),
+            (None, Err(err)) => (VendorReply::plain(admin_body_error(err)), None, false),
         };
         let status = answer.response.as_ref().ok().map(|r| r.status().as_u16());
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -162,7 +162,7 @@ impl App {
 /// A body that could not be read, answered in the vendor's format: too
 /// large → 413; broken framing → 400; too slow → 408 and the connection
 /// closes.
-fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorAnswer {
+fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorReply {
     let shared = match err {
         BodyError::TooLarge { limit } => SharedError::PayloadTooLarge { limit },
         BodyError::Broken => SharedError::BadBody(crate::vendors::BodyProblem::Unreadable),
@@ -171,7 +171,7 @@ fn vendor_body_error(vendor: &dyn Vendor, err: BodyError) -> VendorAnswer {
     let reply = vendor.render_shared(&shared);
     // The rest of a refused or late body is never read: the connection
     // cannot carry another request.
-    VendorAnswer::plain(reply.with_header(CONNECTION, HeaderValue::from_static("close")))
+    VendorReply::plain(reply.with_header(CONNECTION, HeaderValue::from_static("close")))
 }
 
 fn admin_body_error(err: BodyError) -> Reply {

@@ -70,7 +70,7 @@ pub(crate) struct Pipeline<'a> {
 }
 
 /// A vendor's answer, and the scenario whose rule gave it (if any).
-pub(crate) struct VendorAnswer {
+pub(crate) struct VendorReply {
     pub response: Result<Response<Body>, DropConnection>,
     /// The answer as the client was meant to get it (for the journal);
     /// `None` when the connection was dropped.
@@ -81,10 +81,10 @@ pub(crate) struct VendorAnswer {
     pub fault: Option<&'static str>,
 }
 
-impl VendorAnswer {
+impl VendorReply {
     /// A reply given as it is: no scenario, no fault.
-    pub(crate) fn plain(reply: Reply) -> VendorAnswer {
-        VendorAnswer {
+    pub(crate) fn plain(reply: Reply) -> VendorReply {
+        VendorReply {
             response: Ok(reply.clone().into_response()),
             reply: Some(reply),
             scenario: None,
@@ -101,10 +101,10 @@ impl Pipeline<'_> {
         call: &Call,
         session: &Session,
         connection: &Connection,
-    ) -> VendorAnswer {
+    ) -> VendorReply {
         let decision = match self.scenarios.decide(vendor.name(), call, session) {
             Ok(decision) => decision,
-            Err(problem) => return VendorAnswer::plain(unknown_scenario(&problem, self.scenarios)),
+            Err(problem) => return VendorReply::plain(unknown_scenario(&problem, self.scenarios)),
         };
         // A session comes to exist with its first write: a read with a new
         // session id is answered from a fresh state that is not kept.
@@ -119,13 +119,13 @@ impl Pipeline<'_> {
             vendor.handle(call, &state)
         };
         let Some(decision) = decision else {
-            return VendorAnswer::plain(emulate());
+            return VendorReply::plain(emulate());
         };
         tracing::debug!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
         let fault = decision.answer.fault_name();
         let (response, reply) =
             carry_out(vendor, call, connection, decision.answer, &emulate).await;
-        VendorAnswer {
+        VendorReply {
             response,
             reply,
             scenario: Some((decision.scenario, decision.rule)),
