@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::admin::{self, AdminError};
 use crate::clock::Setting;
 use crate::http::{read_call, BodyError, Call, Reply};
-use crate::journal::{Journal, Outcome};
+use crate::journal::{FinishedRequest, Journal};
 use crate::router::{self, Pipeline, Target, VendorReply};
 use crate::scenario::Scenarios;
 use crate::server::{Body, Connection, DropConnection};
@@ -127,7 +127,7 @@ impl App {
         let status = answer.response.as_ref().ok().map(|r| r.status().as_u16());
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(call) = call {
-            self.journal.record(Outcome {
+            self.journal.record(FinishedRequest {
                 vendor: vendor.as_ref().map(|v| v.name()),
                 matched,
                 full_path: uri.path(),

@@ -41,7 +41,7 @@ struct Entry {
     body_size: usize,
     /// The answer as the client was meant to get it; `None` when a scenario
     /// fault dropped the connection.
-    response: Option<Answer>,
+    response: Option<RecordedReply>,
     /// The scenario rule that answered, if any.
     rule: Option<(String, usize)>,
     /// The fault a scenario applied, if any.
@@ -53,7 +53,7 @@ struct Entry {
 }
 
 #[derive(Debug, Clone)]
-struct Answer {
+struct RecordedReply {
     status: u16,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
@@ -86,7 +86,7 @@ impl Entry {
             "rule": self.rule.as_ref().map(|(name, index)| json!({"scenario": name, "index": index})),
             "fault": self.fault,
             "notes": self.notes,
-            "response": self.response.as_ref().map(Answer::to_json),
+            "response": self.response.as_ref().map(RecordedReply::to_json),
             "duration_ms": self.duration_ms,
         });
         if self.call.body.len() == self.body_size {
@@ -98,7 +98,7 @@ impl Entry {
     }
 }
 
-impl Answer {
+impl RecordedReply {
     fn to_json(&self) -> Value {
         let mut answer = json!({
             "status": self.status,
@@ -167,7 +167,7 @@ fn detach(call: &mut Call) {
 }
 
 /// What the handler knows about a finished request.
-pub(crate) struct Outcome<'a> {
+pub(crate) struct FinishedRequest<'a> {
     pub vendor: Option<&'static str>,
     pub matched: bool,
     pub full_path: &'a str,
@@ -249,14 +249,14 @@ impl Journal {
         }
     }
 
-    pub fn record(&self, outcome: Outcome<'_>) {
+    pub fn record(&self, outcome: FinishedRequest<'_>) {
         if self.bounds.entries == 0 {
             return;
         }
         let mut call = outcome.call;
         let body_size = call.body.len();
         detach(&mut call);
-        let response = outcome.response.map(|reply| Answer {
+        let response = outcome.response.map(|reply| RecordedReply {
             status: reply.status.as_u16(),
             headers: reply.headers.clone(),
             body: kept(&reply.body),
@@ -347,8 +347,8 @@ mod tests {
         }
     }
 
-    fn outcome(body: Vec<u8>, reply: &Reply) -> Outcome<'_> {
-        Outcome {
+    fn outcome(body: Vec<u8>, reply: &Reply) -> FinishedRequest<'_> {
+        FinishedRequest {
             vendor: Some("v"),
             matched: true,
             full_path: "/v/x",
