@@ -14,7 +14,7 @@ use hyper::{HeaderMap, Response, StatusCode, Uri};
 use serde_json::{json, Value};
 
 use crate::http::{Call, Reply};
-use crate::scenario::{Action, Answer, BrokenBody, FaultKind, HeaderProblem, Scenarios};
+use crate::scenario::{Action, BrokenBody, FaultKind, HeaderProblem, RuleReply, Scenarios};
 use crate::server::{Body, Connection, DropConnection};
 use crate::session::Session;
 use crate::store::Store;
@@ -141,7 +141,7 @@ async fn carry_out(
     vendor: &dyn Vendor,
     call: &Call,
     connection: &Connection,
-    answer: Answer,
+    answer: RuleReply,
     emulate: &(dyn Fn() -> Reply + Sync),
 ) -> (Result<Response<Body>, DropConnection>, Option<Reply>) {
     let jitter = if answer.jitter_ms > 0 {

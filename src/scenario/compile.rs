@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 
-use super::rule::{Action, Answer, Answers, Limit, Rule, Scenario};
+use super::rule::{Action, Limit, Rule, RuleReplies, RuleReply, Scenario};
 use super::spec::{
     AnswerSpec, BodyMatchSpec, FaultKind, FaultSpec, MatchSpec, OneOrMany, RespondSpec, RuleSpec,
     ScenarioFile, VendorErrorSpec,
@@ -355,10 +355,10 @@ fn compile_answers(
     limit: Limit,
     reachable: &[&dyn Vendor],
     bad: Bad<'_>,
-) -> Option<Answers> {
+) -> Option<RuleReplies> {
     match (&rule.answer, &rule.sequence) {
         (Some(answer), None) => {
-            compile_answer(answer, &format!("{at}/answer"), reachable, bad).map(Answers::Always)
+            compile_answer(answer, &format!("{at}/answer"), reachable, bad).map(RuleReplies::Always)
         }
         (None, Some(list)) if !list.is_empty() => {
             if limit != Limit::Always {
@@ -367,7 +367,7 @@ fn compile_answers(
                     "a sequence already says which call gets what; drop `times`/`nth`".into(),
                 );
             }
-            let compiled: Vec<Option<Answer>> = list
+            let compiled: Vec<Option<RuleReply>> = list
                 .iter()
                 .enumerate()
                 .map(|(j, a)| compile_answer(a, &format!("{at}/sequence/{j}"), reachable, bad))
@@ -375,7 +375,7 @@ fn compile_answers(
             compiled
                 .into_iter()
                 .collect::<Option<Vec<_>>>()
-                .map(Answers::Sequence)
+                .map(RuleReplies::Sequence)
         }
         (None, Some(_)) => {
             bad(
@@ -406,7 +406,7 @@ fn compile_answer(
     at: &str,
     reachable: &[&dyn Vendor],
     bad: Bad<'_>,
-) -> Option<Answer> {
+) -> Option<RuleReply> {
     let (delay_ms, jitter_ms, action) = match answer {
         AnswerSpec::Respond(r) => (r.delay_ms, r.jitter_ms, respond(r, at, bad)?),
         AnswerSpec::VendorError(e) => (
@@ -432,7 +432,7 @@ fn compile_answer(
             );
         }
     }
-    Some(Answer {
+    Some(RuleReply {
         delay_ms,
         jitter_ms,
         action,

@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 pub(crate) use compile::compile_find;
 pub(crate) use fault::BrokenBody;
 use rule::Scenario;
-pub(crate) use rule::{Action, Answer};
+pub(crate) use rule::{Action, RuleReply};
 pub(crate) use spec::{FaultKind, ScenarioFile};
 
 use crate::diagnostics::{FileProblem, SourceFile};
@@ -55,7 +55,7 @@ pub(crate) enum HeaderProblem {
 pub(crate) struct Decision {
     pub scenario: String,
     pub rule: usize,
-    pub answer: Answer,
+    pub answer: RuleReply,
 }
 
 /// Counter key: (session, scenario, rule index).

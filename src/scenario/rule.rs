@@ -23,14 +23,14 @@ pub(crate) struct Scenario {
 #[derive(Debug)]
 pub(crate) struct Rule {
     pub matcher: RequestPattern,
-    pub answers: Answers,
+    pub answers: RuleReplies,
     pub limit: Limit,
 }
 
 #[derive(Debug)]
-pub(crate) enum Answers {
-    Always(Answer),
-    Sequence(Vec<Answer>),
+pub(crate) enum RuleReplies {
+    Always(RuleReply),
+    Sequence(Vec<RuleReply>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub(crate) enum Limit {
 
 impl Rule {
     /// The answer for the `count`-th matching call, if the rule fires then.
-    pub fn answer_for(&self, count: u64) -> Option<&Answer> {
+    pub fn answer_for(&self, count: u64) -> Option<&RuleReply> {
         let fires = match self.limit {
             Limit::Always => true,
             Limit::FirstN(n) => count <= n,
@@ -52,20 +52,22 @@ impl Rule {
             return None;
         }
         match &self.answers {
-            Answers::Always(answer) => Some(answer),
-            Answers::Sequence(list) => usize::try_from(count - 1).ok().and_then(|i| list.get(i)),
+            RuleReplies::Always(answer) => Some(answer),
+            RuleReplies::Sequence(list) => {
+                usize::try_from(count - 1).ok().and_then(|i| list.get(i))
+            }
         }
     }
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Answer {
+pub(crate) struct RuleReply {
     pub delay_ms: u64,
     pub jitter_ms: u64,
     pub action: Action,
 }
 
-impl Answer {
+impl RuleReply {
     /// The fault this answer applies, by its scenario-file name.
     pub fn fault_name(&self) -> Option<&'static str> {
         match &self.action {
