@@ -5,7 +5,7 @@
 use crate::activity_support::{error_body, now_millis};
 use crate::common;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -22,13 +22,7 @@ fn user_path(client: &str, user: &str) -> String {
     format!("/activity/v2/clients/{client}/users/{user}")
 }
 
-async fn patch_as(
-    server: &TestServer,
-    token: &str,
-    client: &str,
-    user: &str,
-    body: &str,
-) -> Answer {
+async fn patch_as(server: &TestServer, token: &str, client: &str, user: &str, body: &str) -> Reply {
     let request = server
         .request(Method::PATCH, &user_path(client, user))
         .bearer_auth(token)
@@ -37,11 +31,11 @@ async fn patch_as(
     server.send(request).await
 }
 
-async fn patch(server: &TestServer, body: &str) -> Answer {
+async fn patch(server: &TestServer, body: &str) -> Reply {
     patch_as(server, ADMIN, CLIENT, USER, body).await
 }
 
-async fn get_as(server: &TestServer, token: &str, client: &str, user: &str) -> Answer {
+async fn get_as(server: &TestServer, token: &str, client: &str, user: &str) -> Reply {
     server
         .send(
             server
@@ -78,7 +72,7 @@ fn platform() -> Value {
 
 /// Asserts a successful write: status 200, a fresh `updated_at` in the
 /// seed's format, and otherwise exactly `expected`.
-fn assert_written(answer: &Answer, expected_departments: Value) -> String {
+fn assert_written(answer: &Reply, expected_departments: Value) -> String {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let body = answer.json();
     let updated_at = body["updated_at"].as_str().expect("updated_at").to_owned();

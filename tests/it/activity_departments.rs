@@ -6,7 +6,7 @@
 use crate::activity_support::{error_body, now_millis};
 use crate::common;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -38,7 +38,7 @@ fn user_path(id: &str) -> String {
     format!("/activity/v2/clients/{CLIENT}/users/{id}")
 }
 
-async fn call(server: &TestServer, method: Method, path: &str, body: Option<Value>) -> Answer {
+async fn call(server: &TestServer, method: Method, path: &str, body: Option<Value>) -> Reply {
     call_as(server, ADMIN, method, path, body, None).await
 }
 
@@ -49,7 +49,7 @@ async fn call_as(
     path: &str,
     body: Option<Value>,
     session: Option<&str>,
-) -> Answer {
+) -> Reply {
     let mut request = server.request(method, path).bearer_auth(token);
     if let Some(body) = body {
         request = request
@@ -142,7 +142,7 @@ fn ids(page: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn create(server: &TestServer, body: Value) -> Answer {
+async fn create(server: &TestServer, body: Value) -> Reply {
     call(server, Method::POST, &departments_path(CLIENT), Some(body)).await
 }
 
@@ -590,7 +590,7 @@ async fn create_checks_run_in_order_auth_shape_permission_existence_conflict() {
     let server = TestServer::start().await;
     let dup = Some(json!({"name": "Engineering"}));
     let bad = Some(json!({}));
-    let status = |a: Answer| a.status;
+    let status = |a: Reply| a.status;
     assert_eq!(
         status(
             call_as(
@@ -1105,7 +1105,7 @@ async fn with_scenario(
     method: Method,
     path: &str,
     body: Option<Value>,
-) -> Answer {
+) -> Reply {
     let mut request = server
         .request(method, path)
         .bearer_auth(ADMIN)

@@ -9,7 +9,7 @@ use crate::common;
 
 use std::collections::HashSet;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use proptest::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -28,7 +28,7 @@ fn users_path(client: &str, query: &str) -> String {
     format!("/activity/v2/clients/{client}/users{query}")
 }
 
-async fn get(server: &TestServer, token: &str, path: &str) -> Answer {
+async fn get(server: &TestServer, token: &str, path: &str) -> Reply {
     server
         .send(server.request(Method::GET, path).bearer_auth(token))
         .await

@@ -11,7 +11,7 @@ use support::*;
 
 /// Asserts a 200 equal to `expected` apart from the write's own audit
 /// fields, which must show `by` as the writer and a fresh version.
-fn assert_written(answer: &Answer, mut expected: Value, by: &str) -> i64 {
+fn assert_written(answer: &Reply, mut expected: Value, by: &str) -> i64 {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let body = body(answer);
     let version = body["resourceVersion"].as_i64().expect("resourceVersion");

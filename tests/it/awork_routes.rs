@@ -167,7 +167,7 @@ async fn every_kind_of_answer_conforms_to_awork_s_openapi_document() {
 
 // -------------------------------------------------------------------- list --
 
-async fn list(server: &TestServer, token: &str, query: &str) -> Answer {
+async fn list(server: &TestServer, token: &str, query: &str) -> Reply {
     call(
         server,
         Method::GET,
@@ -178,7 +178,7 @@ async fn list(server: &TestServer, token: &str, query: &str) -> Answer {
     .await
 }
 
-fn ids(answer: &Answer) -> Vec<String> {
+fn ids(answer: &Reply) -> Vec<String> {
     answer
         .json()
         .as_array()
@@ -924,7 +924,7 @@ async fn lifecycle_routes_check_token_then_id_then_permission_then_existence() {
 
 // ------------------------------------------------------------- invitations --
 
-async fn invite(server: &TestServer, token: &str, overrides: Value) -> Answer {
+async fn invite(server: &TestServer, token: &str, overrides: Value) -> Reply {
     let mut sent = json!({"workspaceId": WORKSPACE, "invitationFlow": "invite", "email": "carla@example.com", "roleId": MEMBER_ROLE});
     for (k, v) in overrides.as_object().expect("object") {
         sent[k] = v.clone();

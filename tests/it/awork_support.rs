@@ -5,7 +5,7 @@
 
 use crate::common;
 
-pub use common::{Answer, TempDir, TestServer};
+pub use common::{Reply, TempDir, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -89,7 +89,7 @@ pub async fn call(
     path: &str,
     token: &str,
     body: Option<Value>,
-) -> Answer {
+) -> Reply {
     let mut request = server.request(method, path).bearer_auth(token);
     if let Some(body) = body {
         request = request
@@ -99,17 +99,17 @@ pub async fn call(
     server.send(request).await
 }
 
-pub async fn put_as(server: &TestServer, token: &str, id: &str, body: Value) -> Answer {
+pub async fn put_as(server: &TestServer, token: &str, id: &str, body: Value) -> Reply {
     call(server, Method::PUT, &user_path(id), token, Some(body)).await
 }
 
-pub async fn get(server: &TestServer, id: &str) -> Answer {
+pub async fn get(server: &TestServer, id: &str) -> Reply {
     call(server, Method::GET, &user_path(id), "awork-admin", None).await
 }
 
 /// The body with awork's `traceId` checked (32 lower-case hex digits,
 /// like the spec's example) and taken out, so the rest compares whole.
-pub fn body(answer: &Answer) -> Value {
+pub fn body(answer: &Reply) -> Value {
     let mut value = answer.json();
     if let Some(map) = value.as_object_mut() {
         if let Some(trace) = map.remove("traceId") {

@@ -17,7 +17,7 @@ fn user_path() -> String {
     format!("/activity/v2/clients/{CLIENT}/users/{USER}")
 }
 
-async fn patch(server: &TestServer, session: Option<&str>, departments: Value) -> common::Answer {
+async fn patch(server: &TestServer, session: Option<&str>, departments: Value) -> common::Reply {
     let mut request = server
         .request(Method::PATCH, &user_path())
         .bearer_auth("activity-admin")

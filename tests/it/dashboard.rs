@@ -442,7 +442,7 @@ async fn with_an_admin_token_the_page_shows_only_the_prompt_until_given_it() {
 
 // ------------------------------------------------------------------ helpers --
 
-async fn activity_user(server: &TestServer, user: &str) -> common::Answer {
+async fn activity_user(server: &TestServer, user: &str) -> common::Reply {
     server
         .send(
             server

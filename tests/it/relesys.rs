@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -55,7 +55,7 @@ fn user_path(id: &str) -> String {
     format!("/relesys/api/v1.3/users/{id}")
 }
 
-async fn patch_as(server: &TestServer, token: &str, id: &str, body: &str) -> Answer {
+async fn patch_as(server: &TestServer, token: &str, id: &str, body: &str) -> Reply {
     let request = server
         .request(Method::PATCH, &user_path(id))
         .bearer_auth(token)
@@ -64,11 +64,11 @@ async fn patch_as(server: &TestServer, token: &str, id: &str, body: &str) -> Ans
     server.send(request).await
 }
 
-async fn patch(server: &TestServer, id: &str, body: Value) -> Answer {
+async fn patch(server: &TestServer, id: &str, body: Value) -> Reply {
     patch_as(server, "relesys-admin", id, &body.to_string()).await
 }
 
-async fn get_as(server: &TestServer, token: &str, id: &str) -> Answer {
+async fn get_as(server: &TestServer, token: &str, id: &str) -> Reply {
     server
         .send(
             server
@@ -78,7 +78,7 @@ async fn get_as(server: &TestServer, token: &str, id: &str) -> Answer {
         .await
 }
 
-async fn get(server: &TestServer, id: &str) -> Answer {
+async fn get(server: &TestServer, id: &str) -> Reply {
     get_as(server, "relesys-admin", id).await
 }
 
@@ -92,7 +92,7 @@ fn error(code: u16, message: &str) -> Value {
 
 /// Asserts a 200 whose user equals `expected` but for a fresh
 /// `lastModifiedDateTime`, which is returned.
-fn assert_patched(answer: &Answer, mut expected: Value) -> String {
+fn assert_patched(answer: &Reply, mut expected: Value) -> String {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let body = answer.json();
     let stamp = body["data"]["lastModifiedDateTime"]
@@ -126,7 +126,7 @@ async fn assert_400(server: &TestServer, id: &str, body: Value, message: &str) {
     );
 }
 
-async fn token_for(server: &TestServer, client_id: &str, secret: &str, scope: &str) -> Answer {
+async fn token_for(server: &TestServer, client_id: &str, secret: &str, scope: &str) -> Reply {
     let request = server
         .request(Method::POST, "/relesys/login/oauth/authorize")
         .header("content-type", "application/x-www-form-urlencoded")

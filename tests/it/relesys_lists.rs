@@ -7,7 +7,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use proptest::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -68,17 +68,17 @@ fn scopes_403(accepted: [&str; 4]) -> Value {
     })
 }
 
-async fn get_as(server: &TestServer, token: &str, path: &str) -> Answer {
+async fn get_as(server: &TestServer, token: &str, path: &str) -> Reply {
     server
         .send(server.request(Method::GET, path).bearer_auth(token))
         .await
 }
 
-async fn get(server: &TestServer, path: &str) -> Answer {
+async fn get(server: &TestServer, path: &str) -> Reply {
     get_as(server, "relesys-admin", path).await
 }
 
-async fn post_as(server: &TestServer, token: &str, body: &Value) -> Answer {
+async fn post_as(server: &TestServer, token: &str, body: &Value) -> Reply {
     let request = server
         .request(Method::POST, &format!("{BASE}/users"))
         .bearer_auth(token)

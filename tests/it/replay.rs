@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -29,7 +29,7 @@ fn path(id: &str) -> String {
     format!("/replay/api/user/{id}")
 }
 
-async fn patch_as(server: &TestServer, key: &str, id: &str, body: Value) -> Answer {
+async fn patch_as(server: &TestServer, key: &str, id: &str, body: Value) -> Reply {
     let request = server
         .request(Method::PATCH, &path(id))
         .header("x-api-key", key)
@@ -38,7 +38,7 @@ async fn patch_as(server: &TestServer, key: &str, id: &str, body: Value) -> Answ
     server.send(request).await
 }
 
-async fn get_as(server: &TestServer, key: &str, id: &str) -> Answer {
+async fn get_as(server: &TestServer, key: &str, id: &str) -> Reply {
     server
         .send(
             server
@@ -48,7 +48,7 @@ async fn get_as(server: &TestServer, key: &str, id: &str) -> Answer {
         .await
 }
 
-async fn get_in_child(server: &TestServer, key: &str, id: &str, child: &str) -> Answer {
+async fn get_in_child(server: &TestServer, key: &str, id: &str, child: &str) -> Reply {
     let path = format!("{}?childCompanyId={child}", path(id));
     server
         .send(server.request(Method::GET, &path).header("x-api-key", key))
@@ -184,7 +184,7 @@ async fn get_without_child_company_id_answers_in_the_legacy_shape() {
 #[tokio::test]
 async fn the_unified_role_maps_to_the_legacy_role() {
     let server = TestServer::start().await;
-    let legacy_role = |answer: Answer| answer.json()["role"].clone();
+    let legacy_role = |answer: Reply| answer.json()["role"].clone();
     for (role, legacy) in [("Manager", "Manager"), ("User", "Rep"), ("User", "Rep")] {
         let answer = patch_as(
             &server,

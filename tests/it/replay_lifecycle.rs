@@ -554,7 +554,7 @@ async fn invitation_fields_are_checked_and_every_problem_listed() {
 async fn invitation_checks_run_in_order() {
     let server = TestServer::start().await;
     let taken_and_foreign = json!({"email": "alex.morgan@northstar.example", "firstName": "A", "role": "User", "childCompanyId": UNRELATED});
-    let status = |a: common::Answer| a.status;
+    let status = |a: common::Reply| a.status;
     // 401 before 400.
     assert_eq!(
         status(

@@ -4,7 +4,7 @@
 use crate::common;
 use crate::replay_support;
 
-use common::{Answer, TestServer};
+use common::{Reply, TestServer};
 use proptest::prelude::*;
 use replay_support::*;
 use reqwest::Method;
@@ -168,7 +168,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-async fn send(server: &TestServer, c: &Case, scenario: Option<&str>) -> Answer {
+async fn send(server: &TestServer, c: &Case, scenario: Option<&str>) -> Reply {
     let mut request = server
         .request(c.method.clone(), &format!("/replay{}", c.path))
         .header("x-api-key", c.key);

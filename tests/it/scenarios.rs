@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Answer, BinaryServer, TempDir, TestServer};
+use common::{BinaryServer, Reply, TempDir, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -174,7 +174,7 @@ fn vendor_error_cases() -> Vec<Case> {
     ]
 }
 
-async fn send_case(server: &TestServer, c: &Case, scenario: Option<&str>) -> Answer {
+async fn send_case(server: &TestServer, c: &Case, scenario: Option<&str>) -> Reply {
     let mut request = server
         .request(c.method.clone(), &c.path)
         .header(c.auth.0, c.auth.1);
@@ -516,7 +516,7 @@ async fn a_503_then_recovery_and_a_500_then_recovery() {
 
 // ------------------------------------------------------------ rule features --
 
-async fn upload(server: &TestServer, scenario: Value) -> Answer {
+async fn upload(server: &TestServer, scenario: Value) -> Reply {
     server
         .send(
             server

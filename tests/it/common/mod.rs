@@ -55,11 +55,11 @@ impl TestServer {
 
     /// Sends a request; an answer from the admin API is checked against
     /// the admin API's OpenAPI document (every admin answer in the suite).
-    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let request = request.build().expect("request builds");
         let method = request.method().as_str().to_owned();
         let path = request.url().path().to_owned();
-        let answer = Answer::from(self.client.execute(request).await.expect("request sent")).await;
+        let answer = Reply::from(self.client.execute(request).await.expect("request sent")).await;
         if path.starts_with("/__admin") {
             check_admin_answer(&method, &path, &answer);
         }
@@ -77,18 +77,18 @@ impl Drop for TestServer {
 
 /// A response, read whole.
 #[derive(Debug)]
-pub struct Answer {
+pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub text: String,
 }
 
-impl Answer {
-    pub async fn from(response: reqwest::Response) -> Answer {
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Reply {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
-        Answer {
+        Reply {
             status,
             headers,
             text,
@@ -287,7 +287,7 @@ fn escape(segment: &str) -> String {
 /// Panics unless `answer` is what the OpenAPI document says `method path`
 /// answers with its status: a documented status, and (for JSON) a body
 /// that validates against the documented schema.
-pub fn check_admin_answer(method: &str, path: &str, answer: &Answer) {
+pub fn check_admin_answer(method: &str, path: &str, answer: &Reply) {
     let doc = admin_openapi();
     let status = answer.status.as_u16().to_string();
     let method = method.to_ascii_lowercase();

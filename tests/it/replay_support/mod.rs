@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::common::{Answer, TestServer};
+use crate::common::{Reply, TestServer};
 
 pub const PARENT: &str = "11111111-1111-4111-8111-111111111111";
 pub const CHILD: &str = "22222222-2222-4222-8222-222222222222";
@@ -55,19 +55,19 @@ impl<'s> Caller<'s> {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Answer {
+    pub async fn get(&self, path: &str) -> Reply {
         self.server.send(self.request(Method::GET, path)).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.send_json(Method::POST, path, body).await
     }
 
-    pub async fn patch(&self, path: &str, body: &Value) -> Answer {
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.send_json(Method::PATCH, path, body).await
     }
 
-    async fn send_json(&self, method: Method, path: &str, body: &Value) -> Answer {
+    async fn send_json(&self, method: Method, path: &str, body: &Value) -> Reply {
         let request = self
             .request(method, path)
             .header("content-type", "application/json")

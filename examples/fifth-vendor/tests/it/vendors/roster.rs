@@ -2,7 +2,7 @@
 //! over HTTP: its routes, its errors in its own format, sessions, its
 //! shipped scenario, the Host route and the admin API.
 
-use crate::common::{Answer, TestServer};
+use crate::common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -13,7 +13,7 @@ pub(crate) fn tested_scenarios() -> Vec<&'static str> {
     vec!["roster-person-not-found"]
 }
 
-async fn call(server: &TestServer, method: Method, path: &str, body: Option<Value>) -> Answer {
+async fn call(server: &TestServer, method: Method, path: &str, body: Option<Value>) -> Reply {
     let mut request = server.request(method, path).bearer_auth("roster-token");
     if let Some(body) = body {
         request = request.json(&body);
