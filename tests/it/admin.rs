@@ -22,12 +22,7 @@ async fn health_answers_ok_with_the_served_vendors() {
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "vendors": usermock::vendor_names(),
-            "api_bases": {
-                "activity": "/activity/v2",
-                "awork": "/awork/api/v1",
-                "relesys": "/relesys/api/v1.3",
-                "replay": "/replay"
-            },
+            "api_bases": common::expected_api_bases(),
             "sessions": 0
         })
     );

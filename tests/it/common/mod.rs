@@ -392,3 +392,34 @@ pub fn repo_file(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// `GET /__admin/health`'s `api_bases`: the base URL the README gives each
+/// shipped vendor, and for an example vendor ([`example_vendors`]) the one
+/// it declares. A newly registered vendor fails here until its README base
+/// is added.
+pub fn expected_api_bases() -> Value {
+    const DOCUMENTED: [(&str, &str); 4] = [
+        ("activity", "/activity/v2"),
+        ("awork", "/awork/api/v1"),
+        ("relesys", "/relesys/api/v1.3"),
+        ("replay", "/replay"),
+    ];
+    let examples = example_vendors();
+    let server = usermock::Usermock::new(&usermock::Options::default()).expect("default server");
+    let bases: serde_json::Map<String, Value> = server
+        .vendor_bases()
+        .into_iter()
+        .map(|(name, base)| {
+            let documented = DOCUMENTED.iter().find(|(n, _)| *n == name);
+            let value = match documented {
+                Some((_, url)) => (*url).to_owned(),
+                None if examples.iter().any(|e| e == name) => format!("/{name}{base}"),
+                None => panic!(
+                    "tests/it/common/mod.rs: add the README's base URL of '{name}' to expected_api_bases"
+                ),
+            };
+            (name.to_owned(), Value::from(value))
+        })
+        .collect();
+    Value::Object(bases)
+}
