@@ -12,7 +12,8 @@ use super::form::user_problems;
 use super::user::User;
 use super::{Awork, Caller, RateLimits, World};
 
-/// The largest `pageSize` awork accepts; a fixture's default must fit.
+/// The largest `pageSize` awork accepts, "maximum of 1000" (pagination
+/// guide); a fixture's default page size must fit.
 pub(super) const MAX_PAGE_SIZE: u32 = 1000;
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;

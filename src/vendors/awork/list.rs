@@ -17,9 +17,6 @@ use super::Awork;
 use crate::http::Reply;
 use crate::vendors::{Api, Request};
 
-/// "maximum of 1000" (pagination guide).
-
-
 /// The values of query parameter `name` (matched case-insensitively, as
 /// ASP.NET binds them), decoded.
 pub(super) fn query_values(request: &Request<'_>, name: &str) -> Vec<String> {
