@@ -10,7 +10,7 @@ use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
 use crate::journal::Filter;
 use crate::timestamps;
-use crate::vendors::{self, LoadOptions, Vendor};
+use crate::vendors::Vendor;
 
 /// `/__admin/clock` and `/__admin/clock/advance`, for the request's
 /// session or (without one) for everyone.
@@ -64,35 +64,67 @@ fn body_field(call: &Call, name: &str) -> Option<Value> {
     body.get(name).cloned()
 }
 
-/// `GET /__admin/snapshot`: each vendor's fixture document with its users
-/// as the request's state holds them now. `PUT`: the users of every vendor
-/// named in the body are replaced, all or nothing, after validating each
-/// document exactly as a fixture file is validated.
+/// `GET /__admin/snapshot`: each vendor's fixture document as the
+/// request's state holds it now, every kind of record it keeps included.
+/// `PUT`: every vendor named in the body gets the state its document
+/// describes, every other vendor goes back to its startup fixture; all or
+/// nothing, after each document is checked as its fixture file would be.
 pub(super) fn snapshot(app: &Scope<'_>, call: &Call) -> Reply {
     match call.method {
-        Method::GET => {
-            let state = app.store.peek_state(app.session);
-            let mut snapshot = serde_json::Map::new();
-            for (vendor, document) in app.fixtures {
-                let mut document = document.clone();
-                let users: Vec<Value> = state.all(vendor).iter().map(|r| (**r).clone()).collect();
-                document["users"] = Value::Array(sorted_by_id(users));
-                snapshot.insert((*vendor).to_owned(), document);
-            }
-            Reply::json(StatusCode::OK, &Value::Object(snapshot))
-        }
+        Method::GET => take_snapshot(app),
         Method::PUT => restore(app, call),
         _ => method_not_allowed("GET, PUT"),
     }
 }
 
-fn sorted_by_id(mut users: Vec<Value>) -> Vec<Value> {
-    users.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-    users
+/// Written straight from the records to the answer's bytes: a large state
+/// is never held as a JSON tree as well.
+fn take_snapshot(app: &Scope<'_>) -> Reply {
+    let state = app.store.peek_state(app.session);
+    let mut out = Vec::new();
+    out.push(b'{');
+    for (i, (name, startup)) in app.fixtures.iter().enumerate() {
+        let Some(vendor) = app.vendors.iter().find(|v| v.name() == *name) else {
+            continue;
+        };
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        if !vendor.snapshot(&state, startup, &mut out) {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("a stored {name} record is broken; see the log"),
+            );
+        }
+    }
+    out.push(b'}');
+    Reply {
+        status: StatusCode::OK,
+        headers: vec![(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        )],
+        body: bytes::Bytes::from(out),
+        notes: Vec::new(),
+    }
+}
+
+/// The snapshot's members, each vendor's document left as its text in the
+/// body (nothing is parsed into a tree; each vendor reads its own typed).
+type Members<'a> = Vec<(String, &'a serde_json::value::RawValue)>;
+
+fn members(body: &[u8]) -> Option<Members<'_>> {
+    let map: indexmap::IndexMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(body).ok()?;
+    Some(map.into_iter().collect())
 }
 
 fn restore(app: &Scope<'_>, call: &Call) -> Reply {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) else {
+    let Some(body) = members(&call.body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_snapshot",
@@ -100,39 +132,26 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
         );
     };
     let mut problems = Vec::new();
-    let mut loaded = Vec::new();
-    for (name, document) in &body {
-        let Some((vendor, running)) = app.fixtures.iter().find(|(v, _)| v == name) else {
+    let mut restored = Vec::new();
+    for (name, document) in body {
+        let found = app
+            .fixtures
+            .iter()
+            .find(|(v, _)| *v == name)
+            .and_then(|(v, startup)| {
+                let vendor = app.vendors.iter().find(|vendor| vendor.name() == *v)?;
+                Some((vendor, startup))
+            });
+        let Some((vendor, startup)) = found else {
             problems.push(json!({"vendor": name, "pointer": "", "message": format!("unknown vendor '{name}'")}));
-            continue;
-        };
-        // Users are state; everything else in a fixture (credentials,
-        // departments, settings) is the running world and cannot change.
-        let mut without_users = document.clone();
-        let mut running_without_users = running.clone();
-        if let (Some(a), Some(b)) = (
-            without_users.as_object_mut(),
-            running_without_users.as_object_mut(),
-        ) {
-            // `$schema` only tells editors which schema the file follows.
-            for member in ["users", "$schema"] {
-                a.remove(member);
-                b.remove(member);
-            }
-        }
-        if without_users != running_without_users {
-            problems.push(json!({"vendor": name, "pointer": "", "message": "a snapshot restores users only: every other member must equal the running fixture's"}));
-            continue;
-        }
-        let Some(spec) = vendors::ALL.iter().find(|s| s.name == *vendor) else {
             continue;
         };
         let file = SourceFile {
             label: format!("snapshot/{name}.json"),
-            text: document.to_string(),
+            text: document.get().to_owned(),
         };
-        match (spec.load)(&file, &LoadOptions::default()) {
-            Ok(world) => loaded.push((*vendor, world.records)),
+        match vendor.restore(&file, startup) {
+            Ok(state) => restored.push((vendor.name(), state)),
             Err(found) => problems.extend(problems_json(&found).into_iter().map(|mut p| {
                 p["vendor"] = json!(name);
                 p
@@ -147,9 +166,16 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
     }
     let state = app.store.state(app.session);
     let mut users = serde_json::Map::new();
-    for (vendor, records) in loaded {
-        users.insert(vendor.to_owned(), json!(records.len()));
-        app.store.replace_vendor(&state, vendor, records);
+    for vendor in app.vendors {
+        let name = vendor.name();
+        match restored.iter().position(|(v, _)| *v == name) {
+            Some(at) => {
+                let (_, vendor_state) = restored.swap_remove(at);
+                users.insert(name.to_owned(), json!(vendor_state.users));
+                app.store.replace_vendor(&state, name, vendor_state.kinds);
+            }
+            None => app.store.reset_vendor(&state, name),
+        }
     }
     Reply::json(
         StatusCode::OK,

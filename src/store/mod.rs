@@ -238,28 +238,44 @@ impl Store {
         self.sessions.clear();
     }
 
-    /// Replaces every record of `vendor` in one state with `records`
-    /// (a snapshot restore): the baseline's are hidden, the given ones put.
+    /// Replaces every record of every kind of `vendor` (its name, and each
+    /// `vendor.<kind>`) in one state with `kinds` (a snapshot restore): the
+    /// baseline's are hidden, the state's earlier changes dropped, the given
+    /// ones put. A kind of the vendor that `kinds` does not name is left
+    /// empty, so a vendor whose snapshot misses a kind loses it visibly
+    /// instead of keeping records the snapshot never held. Each kind is
+    /// built aside and swapped in whole.
     pub fn replace_vendor(
         &self,
         state: &State,
-        vendor: &'static str,
-        records: Vec<(String, Record)>,
+        vendor: &str,
+        kinds: Vec<(&'static str, Vec<(String, Record)>)>,
     ) {
-        let changes = state.changes(vendor);
-        changes.retain(|_, record| record.is_none());
-        for existing in self
-            .baseline
-            .kinds
-            .get(vendor)
-            .into_iter()
-            .flat_map(|k| k.keys())
-        {
-            changes.insert(existing.clone(), None);
+        let mut replaced: HashMap<&'static str, Changes> = HashMap::new();
+        for (kind, ids) in self.baseline.kinds.iter() {
+            if belongs_to(kind, vendor) {
+                let hidden = replaced.entry(kind).or_default();
+                for id in ids.keys() {
+                    hidden.insert(id.clone(), None);
+                }
+            }
         }
-        for (id, record) in records {
-            changes.insert(id, Some(Arc::new(record)));
+        for (kind, records) in kinds {
+            let changes = replaced.entry(kind).or_default();
+            for (id, record) in records {
+                changes.insert(id, Some(Arc::new(record)));
+            }
         }
+        state.overlay.retain(|kind, _| !belongs_to(kind, vendor));
+        for (kind, changes) in replaced {
+            state.overlay.insert(kind, Arc::new(changes));
+        }
+    }
+
+    /// Back to the fixtures for one vendor in one state: every change to
+    /// any of its kinds is dropped (a snapshot restore that leaves it out).
+    pub fn reset_vendor(&self, state: &State, vendor: &str) {
+        state.overlay.retain(|kind, _| !belongs_to(kind, vendor));
     }
 
     /// Back to the fixtures for one session only.
@@ -270,6 +286,13 @@ impl Store {
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }
+}
+
+/// Whether the store kind `kind` is one of `vendor`'s: its users (the
+/// vendor's name) or another kind of it (`vendor.<kind>`).
+fn belongs_to(kind: &str, vendor: &str) -> bool {
+    kind.strip_prefix(vendor)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// One writable view of the users. All access goes through domain methods;
@@ -370,6 +393,20 @@ impl State {
 
     pub fn reset(&self) {
         self.overlay.clear();
+    }
+
+    /// The kinds of `vendor` this state has changed since its last reset,
+    /// sorted (the snapshot tests check each is in the vendor's snapshot).
+    #[cfg(test)]
+    pub fn changed_kinds(&self, vendor: &str) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self
+            .overlay
+            .iter()
+            .map(|entry| *entry.key())
+            .filter(|kind| belongs_to(kind, vendor))
+            .collect();
+        kinds.sort_unstable();
+        kinds
     }
 
     /// A record as the vendor's type `U`, shared with the store (reading

@@ -29,8 +29,11 @@ pub(crate) mod activity;
 pub(crate) mod awork;
 pub(crate) mod relesys;
 pub(crate) mod replay;
+pub(crate) mod snapshot;
 #[cfg(test)]
 mod toy;
+
+pub(crate) use snapshot::Restored;
 
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
@@ -74,6 +77,19 @@ pub(crate) trait Vendor: Send + Sync {
     /// Forgets runtime counters (rate-limit windows, issued tokens) on a full
     /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
+
+    /// Writes the vendor's fixture document as `state` holds it now: every
+    /// store kind the vendor keeps (users, departments, companies, …) as
+    /// its fixture member, the other members copied from `startup` (the
+    /// document it was loaded from). `false` when a record is broken.
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+
+    /// Reads a snapshot's document for this vendor into the records of
+    /// every store kind it keeps, with the checks its fixture file gets
+    /// (against this running vendor: members no API call changes must
+    /// equal `startup`'s) and the limits its API applies. No vendor is
+    /// built: the records replace a state's, the vendor stays.
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
 }
 
 /// Errors the shared layer raises itself; every vendor renders them in its
@@ -197,6 +213,12 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
 
     /// See [`Vendor::reset_counters`].
     fn reset_counters(&self) {}
+
+    /// See [`Vendor::snapshot`].
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+
+    /// See [`Vendor::restore`].
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
 }
 
 /// A route handler: the vendor, the request with its path parameters.
@@ -433,6 +455,14 @@ impl<V: Api> Vendor for V {
     fn reset_counters(&self) {
         Api::reset_counters(self)
     }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        Api::snapshot(self, state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        Api::restore(self, file, startup)
+    }
 }
 
 // ---------------------------------------------------------------- registry --
@@ -559,6 +589,38 @@ where
         // Stored typed: no JSON tree per user (the memory of a large
         // fixture), and no decoding on its first read.
         records.push((user.id().to_ascii_lowercase(), Record::typed(user.clone())));
+    }
+    records
+}
+
+/// Users read from a snapshot as store records, keyed by lower-cased id:
+/// as [`fixture_records`], but each user is moved into its record rather
+/// than copied (a large snapshot is held once), and each must fit
+/// `max_record_bytes` as a record written through the API must.
+pub(crate) fn restored_users<U>(
+    users: Vec<U>,
+    check: impl Fn(&U) -> Vec<(String, String)>,
+    max_record_bytes: usize,
+    bad: &mut dyn FnMut(String, String),
+) -> Vec<(String, Record)>
+where
+    U: StoredUser + Send + Sync + 'static,
+{
+    let mut seen = HashSet::new();
+    let mut records = Vec::with_capacity(users.len());
+    for (i, user) in users.into_iter().enumerate() {
+        let id = user.id().to_ascii_lowercase();
+        if !seen.insert(id.clone()) {
+            bad(
+                format!("/users/{i}/id"),
+                format!("duplicate user id '{}'", user.id()),
+            );
+        }
+        for (pointer, message) in check(&user) {
+            bad(format!("/users/{i}{pointer}"), message);
+        }
+        snapshot::check_record_size(format!("/users/{i}"), &user, max_record_bytes, bad);
+        records.push((id, Record::typed(user)));
     }
     records
 }

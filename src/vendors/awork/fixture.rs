@@ -12,7 +12,12 @@ use super::user::{user_problems, User};
 use super::{Awork, Caller, RateLimits, World};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
-use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
+use crate::store::State;
+use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::{
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
+    Loaded, Restored,
+};
 
 /// `fixtures/awork.json`: one workspace.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -237,9 +242,66 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
             roles: fixture.roles.clone(),
             teams: fixture.teams.clone(),
             admins,
+            max_record_bytes: options.max_record_bytes,
         })),
         records,
     })
+}
+
+/// The members of `awork.json` that API calls create or change: the users
+/// (an invitation creates one; deleting one marks it deleted, so the
+/// credentials and roles naming it stay valid). Settings, workspace,
+/// roles, teams and credentials only a restart changes.
+const STATE_MEMBERS: &[&str] = USERS_ONLY;
+
+impl Awork {
+    /// See [`crate::vendors::Vendor::snapshot`].
+    pub(super) fn write_snapshot(
+        &self,
+        state: &State,
+        startup: &serde_json::Value,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        write_users_only::<User>(state, Awork::NAME, startup, out)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: the users checked as the
+    /// fixture's, and every credential and role must still name one of them.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &serde_json::Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: mut fixture,
+            mut problems,
+            places,
+        } = file.parse_records::<AworkFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let user_ids: HashSet<String> = fixture
+            .users
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        credentials(&fixture, &user_ids, &mut bad);
+        check_workspace(&fixture, &user_ids, &mut bad);
+        let users = restored_users(
+            std::mem::take(&mut fixture.users),
+            user_problems,
+            self.world.max_record_bytes,
+            &mut bad,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(Awork::NAME, users)],
+        })
+    }
 }
 
 fn credentials(

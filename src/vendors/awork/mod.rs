@@ -36,11 +36,13 @@ use self::rate::with_rate_limit_headers;
 use self::user::{user_problems, User};
 use super::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Routes, VendorSpec,
+    Restored, Routes, VendorSpec,
 };
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, Call, Reply};
 use crate::rate_limit::Quota;
 use crate::rate_limit::RateLimiter as Limiter;
+use crate::store::State;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: Awork::NAME,
@@ -101,6 +103,8 @@ struct World {
     teams: Vec<TeamFixture>,
     /// Lower-cased ids of the members of admin roles.
     admins: HashSet<String>,
+    /// `--max-record-bytes`: a restored record may be no larger.
+    max_record_bytes: usize,
 }
 
 struct RateLimits {
@@ -199,6 +203,14 @@ impl Api for Awork {
             limits.per_second.reset();
             limits.per_minute.reset();
         }
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 

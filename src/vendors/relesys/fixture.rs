@@ -16,7 +16,12 @@ use super::user::{Catalog, User};
 use super::{Catalogues, Config, Relesys};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
-use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
+use crate::store::State;
+use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::{
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
+    Loaded, Restored,
+};
 
 /// The longest `token_lifetime_seconds` a fixture may set: one year.
 const MAX_TOKEN_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
@@ -213,14 +218,67 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     })
 }
 
-/// The fixture's users, normalised, as store records. They must define
-/// only known custom fields, whatever the policy for requests: a silently
-/// dropped fixture value is a mistake.
-fn user_records(
-    users: &[User],
-    catalog: &Catalog,
-    bad: &mut Bad<'_>,
-) -> Vec<(String, crate::store::Record)> {
+/// The members of `relesys.json` that API calls create or change: the
+/// users. Settings, OAuth clients, fixture tokens and the catalogues
+/// (departments, user groups, custom fields) only a restart changes.
+///
+/// Tokens issued by `POST /login/oauth/authorize` are not in a snapshot:
+/// they are credentials a client obtains, not data it reads back, like the
+/// fixture's tokens they are shared by every session, and a restore neither
+/// revokes nor mints them (a full reset forgets them; they expire by the
+/// clock). A test that restores a snapshot keeps its token working.
+const STATE_MEMBERS: &[&str] = USERS_ONLY;
+
+impl Relesys {
+    /// See [`crate::vendors::Vendor::snapshot`].
+    pub(super) fn write_snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        write_users_only::<User>(state, Relesys::NAME, startup, out)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: the users checked and
+    /// normalised as the fixture's, against the running catalogues.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_records::<RelesysFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let catalog = &self.config.catalog;
+        unknown_custom_fields(&fixture.users, catalog, &mut bad);
+        let users: Vec<User> = fixture
+            .users
+            .into_iter()
+            .map(|mut user| {
+                catalog.normalise(&mut user);
+                user
+            })
+            .collect();
+        let users = restored_users(
+            users,
+            |u| catalog.problems(u),
+            self.config.max_record_bytes,
+            &mut bad,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(Relesys::NAME, users)],
+        })
+    }
+}
+
+/// Every custom-field key of a user that the catalogue does not define.
+fn unknown_custom_fields(users: &[User], catalog: &Catalog, bad: &mut Bad<'_>) {
     for (i, user) in users.iter().enumerate() {
         for key in user
             .custom_fields
@@ -233,6 +291,17 @@ fn user_records(
             );
         }
     }
+}
+
+/// The fixture's users, normalised, as store records. They must define
+/// only known custom fields, whatever the policy for requests: a silently
+/// dropped fixture value is a mistake.
+fn user_records(
+    users: &[User],
+    catalog: &Catalog,
+    bad: &mut Bad<'_>,
+) -> Vec<(String, crate::store::Record)> {
+    unknown_custom_fields(users, catalog, bad);
     let normalised: Vec<User> = users
         .iter()
         .map(|user| {

@@ -37,12 +37,14 @@ use self::error::{Expected, RelesysError, Throttled, TokenProblem};
 use self::lists::Cursors;
 use self::query::Resource;
 use self::user::{Catalog, User};
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
 use crate::rate_limit::RateLimiter as Limiter;
+use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Routes, VendorSpec,
+    Restored, Routes, VendorSpec,
 };
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -170,6 +172,14 @@ impl Api for Relesys {
         }
         self.config.tokens.reset();
         self.cursors.reset();
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 

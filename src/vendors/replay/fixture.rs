@@ -9,11 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use super::body::name_problem;
 use super::companies::Company;
-use super::Replay;
+use super::{Replay, COMPANIES, NAME};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
+use crate::store::{Record, State};
 use crate::timestamps;
+use crate::vendors::snapshot::{
+    check_fixed_members, check_record_size, write_document, FixedMembers,
+};
 use crate::vendors::{
-    check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded, StoredUser,
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, LoadOptions, Loaded,
+    Restored, StoredUser,
 };
 
 /// `fixtures/replay.json`: companies (a tree), their teams and their users.
@@ -79,6 +84,12 @@ pub struct CompanyFixture {
     /// RFC 3339; default `2024-01-01T00:00:00.000Z`.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// The website given when the company was created through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The summary given when the company was created through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -140,7 +151,7 @@ impl StoredUser for UserRecord {
 /// `createdAt` of a fixture company that gives none.
 const DEFAULT_COMPANY_CREATED_AT: &str = "2024-01-01T00:00:00.000Z";
 
-pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
+pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let Parsed {
         value: fixture,
         mut problems,
@@ -153,7 +164,13 @@ pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, 
     let companies = companies(&fixture.companies, &mut bad);
     let api_keys = api_keys(&fixture.companies, &companies, &mut bad);
     let teams = teams(&fixture.teams, &companies, &mut bad);
-    let replay = Replay::new(fixture.settings, companies, api_keys, teams);
+    let replay = Replay::new(
+        fixture.settings,
+        companies,
+        api_keys,
+        teams,
+        options.max_record_bytes,
+    );
     let users: Vec<UserRecord> = fixture.users.into_iter().map(with_legacy_role).collect();
     let records = fixture_records(&users, |u| replay.record_problems(u), &mut bad);
     if !problems.is_empty() {
@@ -182,6 +199,155 @@ pub(super) fn legacy_role_for<'a>(role: &str, previous: Option<&'a str>) -> &'a 
         ("User", Some("Integration")) => "Integration",
         ("Disabled", Some(previous)) => previous,
         _ => "Rep",
+    }
+}
+
+/// The members of `replay.json` that API calls create or change (users and
+/// invitations; child companies); settings and teams only a restart does.
+const STATE_MEMBERS: &[&str] = &["companies", "users"];
+
+/// A snapshot of the vendor: the running fixture's fixed members, its
+/// companies followed by those one state created, and that state's users.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    #[serde(flatten)]
+    fixed: FixedMembers<'a>,
+    companies: Vec<CompanyEntry<'a>>,
+    users: Vec<Arc<UserRecord>>,
+}
+
+/// A company of a snapshot: the fixture's as written there, or one created
+/// at runtime in the fixture's format (it has no API keys).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum CompanyEntry<'a> {
+    Fixture(&'a serde_json::Value),
+    Created(CreatedCompany),
+}
+
+#[derive(Serialize)]
+struct CreatedCompany {
+    id: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<String>,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
+}
+
+impl Replay {
+    /// See [`crate::vendors::Vendor::snapshot`].
+    pub(super) fn write_snapshot(
+        &self,
+        state: &State,
+        startup: &serde_json::Value,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let mut companies: Vec<CompanyEntry<'_>> = startup["companies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(CompanyEntry::Fixture)
+            .collect();
+        let mut created = state.all_typed::<Company>(COMPANIES);
+        created.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        companies.extend(created.into_iter().map(|c| {
+            let c = Arc::unwrap_or_clone(c);
+            CompanyEntry::Created(CreatedCompany {
+                id: c.id,
+                name: c.name,
+                parent_id: c.parent_company_id,
+                external_id: c.external_id,
+                created_at: c.created_at,
+                url: c.url,
+                summary: c.summary,
+            })
+        }));
+        let mut users = state.all_typed::<UserRecord>(NAME);
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        let snapshot = Snapshot {
+            fixed: FixedMembers::of(startup, STATE_MEMBERS),
+            companies,
+            users,
+        };
+        write_document(out, &snapshot)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: the fixture's companies
+    /// must all be there as they are (with their API keys, which are
+    /// credentials); any other company is one created at runtime, which
+    /// holds no API key. Users are checked as the fixture's, against all of
+    /// them.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &serde_json::Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_records::<ReplayFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let all = companies(&fixture.companies, &mut bad);
+        let keys = api_keys(&fixture.companies, &all, &mut bad);
+        let mut created = Vec::new();
+        for (i, company) in fixture.companies.iter().enumerate() {
+            let id = company.id.to_ascii_lowercase();
+            match (self.companies.get(&id), all.get(&id)) {
+                (Some(running), Some(given)) if running != given => bad(
+                    format!("/companies/{i}"),
+                    format!("company '{}' is the running fixture's and no API call changes it: it must equal it", company.id),
+                ),
+                (None, Some(given)) => {
+                    if !company.api_keys.is_empty() {
+                        bad(
+                            format!("/companies/{i}/api_keys"),
+                            "a company the running fixture does not have was created through the API, which gives it no API key".to_owned(),
+                        );
+                    }
+                    check_record_size(format!("/companies/{i}"), given, self.max_record_bytes, &mut bad);
+                    created.push((id, Record::typed(given.clone())));
+                }
+                _ => {}
+            }
+        }
+        if keys != self.api_keys {
+            bad(
+                "/companies".to_owned(),
+                "the companies' api_keys must equal the running fixture's: they are credentials, which no API call changes".to_owned(),
+            );
+        }
+        for (id, company) in &self.companies {
+            if !all.contains_key(id) {
+                bad(
+                    "/companies".to_owned(),
+                    format!("company '{}' of the running fixture is missing: no API call deletes a company", company.id),
+                );
+            }
+        }
+        let users: Vec<UserRecord> = fixture.users.into_iter().map(with_legacy_role).collect();
+        let users = restored_users(
+            users,
+            |u| self.record_problems_in(u, &|id| all.contains_key(&id.to_ascii_lowercase())),
+            self.max_record_bytes,
+            &mut bad,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(NAME, users), (COMPANIES, created)],
+        })
     }
 }
 
@@ -215,8 +381,8 @@ fn companies(
             parent_company_id: company.parent_id.as_ref().map(|p| p.to_ascii_lowercase()),
             external_id: company.external_id.clone(),
             created_at,
-            url: None,
-            summary: None,
+            url: company.url.clone(),
+            summary: company.summary.clone(),
         };
         if !is_hyphenated_uuid(&company.id) {
             bad(
@@ -303,12 +469,22 @@ fn teams(
 impl Replay {
     /// Every way `user` breaks the fixture's rules, as (pointer, message).
     pub(super) fn record_problems(&self, user: &UserRecord) -> Vec<(String, String)> {
+        self.record_problems_in(user, &|id| self.is_fixture_company(id))
+    }
+
+    /// [`Replay::record_problems`] with `is_company` saying which companies
+    /// exist (a snapshot brings the ones created at runtime).
+    fn record_problems_in(
+        &self,
+        user: &UserRecord,
+        is_company: &dyn Fn(&str) -> bool,
+    ) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         let mut bad = |pointer: &str, message: String| problems.push((pointer.to_owned(), message));
         if !is_hyphenated_uuid(&user.id) {
             bad("/id", format!("'{}' is not a UUID", user.id));
         }
-        if !self.is_fixture_company(&user.company_id) {
+        if !is_company(&user.company_id) {
             bad(
                 "/companyId",
                 format!("no company has id '{}'", user.company_id),

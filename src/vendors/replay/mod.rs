@@ -26,10 +26,12 @@ use self::companies::Company;
 use self::error::{FieldProblem, ReplayError};
 use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
 use super::{
-    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Routes, SharedError,
-    VendorSpec,
+    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Restored, Routes,
+    SharedError, VendorSpec,
 };
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
+use crate::store::State;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -55,6 +57,8 @@ pub(crate) struct Replay {
     api_keys: HashMap<String, String>,
     /// Lower-cased team id → its company's lower-cased id.
     teams: HashMap<String, String>,
+    /// `--max-record-bytes`: a restored record may be no larger.
+    max_record_bytes: usize,
     /// Held while a create checks uniqueness and inserts, so two retries
     /// racing each other never make two records. Holds no data.
     creation: Mutex<()>,
@@ -67,12 +71,14 @@ impl Replay {
         companies: HashMap<String, Company>,
         api_keys: HashMap<String, String>,
         teams: HashMap<String, String>,
+        max_record_bytes: usize,
     ) -> Replay {
         Replay {
             settings,
             companies,
             api_keys,
             teams,
+            max_record_bytes,
             creation: Mutex::new(()),
             routes: Routes::new(&[
                 (Method::GET, USERS_PATH, BodyKind::None, Replay::list_users),
@@ -174,6 +180,14 @@ impl Api for Replay {
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
         stored(&with_legacy_role(user))
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 

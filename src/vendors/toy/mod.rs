@@ -14,13 +14,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
 use super::{
-    fixture_records, seeded_user, stored, Api, BodyKind, ErrorRequest, LoadOptions, Loaded,
-    RecordProblem, Request, Routes, SharedError, StoredUser, VendorSpec,
+    fixture_records, restored_users, seeded_user, stored, Api, BodyKind, ErrorRequest, LoadOptions,
+    Loaded, RecordProblem, Request, Restored, Routes, SharedError, StoredUser, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, Reply};
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, State};
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: Toy::NAME,
@@ -167,6 +168,30 @@ impl Api for Toy {
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
         stored(&seeded_user(id, record, user_problems)?)
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        write_users_only::<ToyUser>(state, Toy::NAME, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_records::<ToyFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, USERS_ONLY, &mut bad);
+        let users = restored_users(fixture.users, user_problems, usize::MAX, &mut bad);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(Toy::NAME, users)],
+        })
     }
 }
 

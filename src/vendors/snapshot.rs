@@ -1,0 +1,224 @@
+//! What every vendor's snapshot and restore share (`GET|PUT
+//! /__admin/snapshot`): a snapshot member is the vendor's fixture document
+//! as a state holds it now. Its *state members* (users, and whatever else an
+//! API call creates or changes) come from the state; every other member
+//! (credentials, settings, …) is the running fixture's, which no API call
+//! changes and a snapshot cannot either, since the vendor serving it is
+//! shared by every session.
+//!
+//! A restore reads the document straight into the vendor's typed records,
+//! with the checks a fixture file gets plus the limits the API applies (the
+//! record size), and returns the records of every store kind the vendor
+//! keeps; the store then replaces all of that vendor's kinds at once, so a
+//! kind a vendor forgot to snapshot would come back empty and fail the
+//! round-trip tests rather than keep stale records.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::StoredUser;
+use crate::diagnostics::SourceFile;
+use crate::store::{Record, State};
+
+/// A vendor's state read from a snapshot document: the records of each of
+/// its store kinds (a kind it keeps but has no records of is listed empty).
+#[derive(Debug, Default)]
+pub(crate) struct Restored {
+    pub kinds: Vec<(&'static str, Vec<(String, Record)>)>,
+    /// How many users it holds (the answer's count).
+    pub users: usize,
+}
+
+/// The members of the running fixture document that a snapshot copies
+/// verbatim: all but `state` (and `$schema`, which only tells editors
+/// which schema a file follows). Serialises as the map's entries, so a
+/// vendor's snapshot struct flattens it beside its state members.
+pub(crate) struct FixedMembers<'a> {
+    startup: &'a Value,
+    state: &'a [&'a str],
+}
+
+impl<'a> FixedMembers<'a> {
+    pub fn of(startup: &'a Value, state: &'a [&'a str]) -> FixedMembers<'a> {
+        FixedMembers { startup, state }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&'a String, &'a Value)> + '_ {
+        let state = self.state;
+        self.startup
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(move |(name, _)| !is_state_member(name, state))
+    }
+}
+
+impl Serialize for FixedMembers<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in self.entries() {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+fn is_state_member(name: &str, state: &[&str]) -> bool {
+    name == "$schema" || state.contains(&name)
+}
+
+/// Writes a vendor's snapshot document (a `Serialize` struct of its fixed
+/// and state members) as JSON.
+pub(crate) fn write_document(out: &mut Vec<u8>, document: &impl Serialize) -> bool {
+    match serde_json::to_writer(out, document) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(%err, "a snapshot document does not serialise");
+            false
+        }
+    }
+}
+
+/// Every member of `file` other than the state members that differs from
+/// the running fixture's, reported at `/<member>`. A restore cannot change
+/// them: the vendor they configure serves every session at once.
+pub(crate) fn check_fixed_members(
+    file: &SourceFile,
+    startup: &Value,
+    state: &[&str],
+    bad: &mut dyn FnMut(String, String),
+) {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(&file.text);
+    let Ok(given) = (FixedOnly { state }).deserialize(&mut de) else {
+        // The typed parse has reported what is wrong with the text.
+        return;
+    };
+    let running: Map<String, Value> = FixedMembers::of(startup, state)
+        .entries()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let mut names: Vec<&String> = given.keys().chain(running.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        if is_state_member(name, state) || given.get(name) == running.get(name) {
+            continue;
+        }
+        bad(
+            format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+            format!(
+                "'{name}' must equal the running fixture's: no API call changes it, so a snapshot cannot either (only {} are state)",
+                state.join(", ")
+            ),
+        );
+    }
+}
+
+/// Reads a fixture document's members with the state members skipped:
+/// those are the large ones, and they are read typed elsewhere.
+struct FixedOnly<'s> {
+    state: &'s [&'s str],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FixedOnly<'_> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FixedOnly<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a fixture object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if is_state_member(&key, self.state) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            } else {
+                members.insert(key, map.next_value()?);
+            }
+        }
+        Ok(members)
+    }
+}
+
+/// The size of `record` as JSON, counted without writing it anywhere.
+pub(crate) fn json_size(record: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, record) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// A problem at `pointer` when `record` is larger than `--max-record-bytes`:
+/// the API refuses to let a record grow past it, so a restore must not
+/// store one either.
+pub(crate) fn check_record_size(
+    pointer: String,
+    record: &impl Serialize,
+    max_record_bytes: usize,
+    bad: &mut dyn FnMut(String, String),
+) {
+    let size = json_size(record);
+    if size > max_record_bytes {
+        bad(
+            pointer,
+            format!("the record is {size} bytes as JSON, more than --max-record-bytes ({max_record_bytes})"),
+        );
+    }
+}
+
+/// The snapshot of a vendor whose only state is its users (stored under
+/// `kind`, its fixture member `users`), sorted by id.
+pub(crate) fn write_users_only<U>(
+    state: &State,
+    kind: &'static str,
+    startup: &Value,
+    out: &mut Vec<u8>,
+) -> bool
+where
+    U: StoredUser + DeserializeOwned + Send + Sync + 'static,
+{
+    #[derive(Serialize)]
+    struct Document<'a, U: Serialize> {
+        #[serde(flatten)]
+        fixed: FixedMembers<'a>,
+        users: Vec<Arc<U>>,
+    }
+    let mut users = state.all_typed::<U>(kind);
+    users.sort_by(|a, b| a.id().cmp(b.id()));
+    let document = Document {
+        fixed: FixedMembers::of(startup, USERS_ONLY),
+        users,
+    };
+    write_document(out, &document)
+}
+
+/// The state members of a vendor whose only state is its users.
+pub(crate) const USERS_ONLY: &[&str] = &["users"];
