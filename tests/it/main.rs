@@ -33,3 +33,4 @@ mod robustness;
 mod rust_api;
 mod scenario_docs;
 mod scenarios;
+mod snapshots;
