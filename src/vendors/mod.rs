@@ -57,6 +57,11 @@ pub(crate) trait Vendor: Send + Sync {
     /// whatever the method.
     fn knows_path(&self, path: &str) -> bool;
 
+    /// Every route as (method, pattern), in table order (the snapshot
+    /// tests check each write route against it).
+    #[cfg(test)]
+    fn route_list(&self) -> Vec<(Method, PathPattern)>;
+
     /// Answers a call whose path is relative to the real host's root,
     /// errors included, in the vendor's own format.
     fn handle(&self, call: &Call, state: &State) -> Reply;
@@ -411,6 +416,15 @@ impl<V: Api> Vendor for V {
 
     fn knows_path(&self, path: &str) -> bool {
         self.routes().0.iter().any(|r| r.pattern.matches(path))
+    }
+
+    #[cfg(test)]
+    fn route_list(&self) -> Vec<(Method, PathPattern)> {
+        self.routes()
+            .0
+            .iter()
+            .map(|r| (r.method.clone(), r.pattern.clone()))
+            .collect()
     }
 
     fn handle(&self, call: &Call, state: &State) -> Reply {

@@ -459,7 +459,7 @@ fn write_call(write: &Write, created: &Created) -> Call {
             Method::POST,
             "/api/v1.3/users".into(),
             Some((
-                json!({"name": format!("Snap {n}"), "primaryDepartmentId": RELESYS_DEPARTMENT}),
+                json!({"name": format!("Snap {n}"), "primaryDepartmentId": RELESYS_DEPARTMENT, "userGroups": [{"id": "22360293-0789-4346-ba9a-5609fa65703c"}]}),
                 "application/json",
             )),
         ),
@@ -488,9 +488,15 @@ fn write_call(write: &Write, created: &Created) -> Call {
     }
 }
 
-/// Applies `writes` in `session`; returns the ids they created.
-async fn apply(server: &TestServer, session: Option<&str>, writes: &[Write]) -> Created {
+/// Applies `writes` in `session`; returns the ids they created and each
+/// write's status.
+async fn apply(
+    server: &TestServer,
+    session: Option<&str>,
+    writes: &[Write],
+) -> (Created, Vec<u16>) {
     let mut created = Created::default();
+    let mut statuses = Vec::new();
     for write in writes {
         let answer = send(server, session, &write_call(write, &created)).await;
         assert!(
@@ -498,6 +504,7 @@ async fn apply(server: &TestServer, session: Option<&str>, writes: &[Write]) -> 
             "{write:?} → {}",
             answer.text.clone()
         );
+        statuses.push(answer.status.as_u16());
         let body: Value = serde_json::from_str(&answer.text).unwrap_or(Value::Null);
         let id = body["id"].as_str().map(str::to_owned);
         match (write, answer.status.as_u16(), id) {
@@ -506,7 +513,7 @@ async fn apply(server: &TestServer, session: Option<&str>, writes: &[Write]) -> 
             _ => {}
         }
     }
-    created
+    (created, statuses)
 }
 
 /// Snapshot, reset, restore in `session`, then every read route answers as
@@ -558,7 +565,7 @@ fn any_sequence_of_writes_survives_snapshot_reset_and_restore_on_every_read_rout
         let n = sessions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let session = format!("snapshot-{n}");
         runtime.block_on(async {
-            let created = apply(&server, Some(&session), &writes).await;
+            let (created, _) = apply(&server, Some(&session), &writes).await;
             round_trip(&server, Some(&session), &created).await;
         });
     });
@@ -614,7 +621,14 @@ fn one_of_each() -> Vec<Write> {
 async fn a_write_through_every_write_route_survives_snapshot_reset_and_restore_in_the_shared_state()
 {
     let server = TestServer::start().await;
-    let created = apply(&server, None, &one_of_each()).await;
+    let (created, statuses) = apply(&server, None, &one_of_each()).await;
+    let refused: Vec<(usize, u16)> = statuses
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, status)| !(200..300).contains(status))
+        .collect();
+    assert_eq!(refused, vec![], "every write of the list succeeds");
     assert_eq!(created.departments.len(), 1, "the department was created");
     assert_eq!(created.companies.len(), 1, "the child company was created");
     round_trip(&server, None, &created).await;
@@ -930,7 +944,7 @@ async fn a_restore_cannot_change_what_no_api_call_changes() {
 #[tokio::test]
 async fn a_snapshot_saved_as_files_passes_check_and_serves_the_same_answers() {
     let server = TestServer::start().await;
-    let created = apply(&server, None, &one_of_each()).await;
+    let (created, _) = apply(&server, None, &one_of_each()).await;
     let before = read_everything(&server, None, &created).await;
     let snapshot = admin(&server, None, Method::GET, "/__admin/snapshot", None)
         .await
