@@ -883,6 +883,16 @@ async fn a_vendor_a_restore_leaves_out_goes_back_to_its_startup_fixture() {
     assert_eq!(replay_now.json(), replay_then, "replay is the snapshot's");
 }
 
+/// The 1-based column, in a vendor's document as the request sends it
+/// (compact JSON, one line), of the value that follows `before`: problems
+/// point into the vendor's own document, as `usermock check` would.
+fn column_in_document(document: &Value, before: &str) -> usize {
+    let text = document.to_string();
+    text.find(before)
+        .map(|at| at + before.len() + 1)
+        .unwrap_or(0)
+}
+
 #[tokio::test]
 async fn a_restored_record_larger_than_max_record_bytes_is_refused_and_nothing_restored() {
     let server = TestServer::start_with(usermock::Options {
@@ -906,10 +916,11 @@ async fn a_restored_record_larger_than_max_record_bytes_is_refused_and_nothing_r
     )
     .await;
     assert_eq!(refused.status, 400);
+    let column = column_in_document(&snapshot["activity"], "\"users\":[");
     assert_eq!(
         refused.json(),
         json!({"error": "invalid_snapshot", "message": "nothing was restored", "problems": [{
-            "vendor": "activity", "pointer": "/users/0", "line": null, "column": null,
+            "vendor": "activity", "pointer": "/users/0", "line": 1, "column": column,
             "message": format!("the record is {size} bytes as JSON, more than --max-record-bytes (2048)"),
         }]})
     );
@@ -930,10 +941,11 @@ async fn a_restore_cannot_change_what_no_api_call_changes() {
         Some(&snapshot),
     )
     .await;
+    let column = column_in_document(&snapshot["activity"], "\"credentials\":");
     assert_eq!(
         refused.json(),
         json!({"error": "invalid_snapshot", "message": "nothing was restored", "problems": [{
-            "vendor": "activity", "pointer": "/credentials", "line": null, "column": null,
+            "vendor": "activity", "pointer": "/credentials", "line": 1, "column": column,
             "message": "'credentials' must equal the running fixture's: no API call changes it, so a snapshot cannot either (only departments, users are state)",
         }]})
     );
