@@ -85,10 +85,10 @@ pub struct CompanyFixture {
     #[serde(default)]
     pub created_at: Option<String>,
     /// The website given when the company was created through the API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub url: Option<String>,
     /// The summary given when the company was created through the API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub summary: Option<String>,
 }
 
