@@ -97,12 +97,14 @@ impl fmt::Display for FileProblem {
 
 /// A fixture or scenario file's text and the name to report it under.
 #[derive(Debug)]
-pub(crate) struct SourceFile {
+pub(crate) struct SourceFile<'a> {
     pub label: String,
-    pub text: String,
+    /// Borrowed where the text already sits in memory (a snapshot's vendor
+    /// document inside the request body), so a large one is not copied.
+    pub text: std::borrow::Cow<'a, str>,
 }
 
-impl SourceFile {
+impl SourceFile<'_> {
     /// A problem at `pointer`, with the line and column of that place in
     /// the file (of the member's name, for a member).
     pub fn problem(&self, pointer: impl Into<String>, message: impl Into<String>) -> FileProblem {
@@ -528,10 +530,10 @@ mod tests {
         id: u32,
     }
 
-    fn file(text: &str) -> SourceFile {
+    fn file(text: &str) -> SourceFile<'static> {
         SourceFile {
             label: "f.json".to_owned(),
-            text: text.to_owned(),
+            text: text.to_owned().into(),
         }
     }
 

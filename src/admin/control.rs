@@ -148,7 +148,7 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
         };
         let file = SourceFile {
             label: format!("snapshot/{name}.json"),
-            text: document.get().to_owned(),
+            text: document.get().into(),
         };
         match vendor.restore(&file, startup) {
             Ok(state) => restored.push((vendor.name(), state)),
@@ -231,7 +231,7 @@ pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
     let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
     let file = SourceFile {
         label: "request body".to_owned(),
-        text: String::from_utf8_lossy(&call.body).into_owned(),
+        text: String::from_utf8_lossy(&call.body),
     };
     match crate::scenario::compile_find(&file, &vendors) {
         Ok(matcher) => filter.matcher = Some(matcher),

@@ -92,7 +92,7 @@ impl Scenarios {
         for (name, text) in shipped::SHIPPED {
             let file = SourceFile {
                 label: format!("<embedded>/scenarios/{name}.json"),
-                text: (*text).to_owned(),
+                text: (*text).into(),
             };
             match compile::compile(&file, "embedded", vendors) {
                 Ok(scenario) => {
@@ -120,7 +120,7 @@ impl Scenarios {
                 };
                 let source = SourceFile {
                     label: label.clone(),
-                    text,
+                    text: text.into(),
                 };
                 match compile::compile(&source, &label, vendors) {
                     Ok(scenario) => {
@@ -183,7 +183,7 @@ impl Scenarios {
     pub fn upload(&self, body: &[u8], vendors: &[&dyn Vendor]) -> Result<String, UploadError> {
         let file = SourceFile {
             label: "request body".to_owned(),
-            text: String::from_utf8_lossy(body).into_owned(),
+            text: String::from_utf8_lossy(body),
         };
         let scenario =
             compile::compile(&file, "uploaded", vendors).map_err(UploadError::Invalid)?;

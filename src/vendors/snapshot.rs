@@ -332,7 +332,7 @@ mod tests {
         for spec in ALL.iter().filter(|s| s.name != "toy") {
             let file = SourceFile {
                 label: spec.name.to_owned(),
-                text: spec.embedded_fixture.to_owned(),
+                text: spec.embedded_fixture.into(),
             };
             let loaded = (spec.load)(&file, &LoadOptions::default()).expect("fixture loads");
             let vendor: Arc<dyn Vendor> = loaded.vendor;
@@ -381,7 +381,7 @@ mod tests {
             assert!(vendor.snapshot(&state, &startup, &mut snapshot));
             let document = SourceFile {
                 label: format!("snapshot/{}.json", spec.name),
-                text: String::from_utf8(snapshot.clone()).expect("UTF-8"),
+                text: String::from_utf8(snapshot.clone()).expect("UTF-8").into(),
             };
             let restored = vendor
                 .restore(&document, &startup)
