@@ -59,6 +59,18 @@ pub struct Options {
     /// once (default 10,000); one more drops the oldest, whose bearer then
     /// gets the vendor's 401 as for an expired token.
     pub max_issued_tokens: usize,
+    /// Records one session (or the shared state) may create, change or
+    /// delete (default 100,000); one more is refused with 507 in the
+    /// vendor's format.
+    pub max_session_records: usize,
+    /// Bytes of records (compact JSON, plus 128 per record and its id) one
+    /// session or the shared state may hold beyond the fixtures (default
+    /// 32 MiB); past it, 507.
+    pub max_session_bytes: usize,
+    /// Records all sessions and the shared state together (default 1,000,000).
+    pub max_total_records: usize,
+    /// Bytes all sessions and the shared state together (default 256 MiB).
+    pub max_total_bytes: usize,
 }
 
 impl Default for Options {
@@ -84,6 +96,10 @@ impl Default for Options {
             clock: None,
             max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
             max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
+            max_session_records: store::StoreBounds::default().session_records,
+            max_session_bytes: store::StoreBounds::default().session_bytes,
+            max_total_records: store::StoreBounds::default().total_records,
+            max_total_bytes: store::StoreBounds::default().total_bytes,
         }
     }
 }
@@ -157,6 +173,13 @@ impl Usermock {
             max_sessions: options.max_sessions,
             idle: options.session_idle,
         };
+        let caps = store::StoreBounds {
+            session_records: options.max_session_records,
+            session_bytes: options.max_session_bytes,
+            total_records: options.max_total_records,
+            total_bytes: options.max_total_bytes,
+            record_bytes: options.max_record_bytes,
+        };
         let journal = journal::Bounds {
             entries: options.journal_size,
             bytes: options.journal_bytes,
@@ -168,6 +191,7 @@ impl Usermock {
                     world.baseline,
                     clock::Clock::global(startup_clock),
                     sessions,
+                    caps,
                 ),
                 scenarios,
                 journal: journal::Journal::new(journal),

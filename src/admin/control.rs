@@ -172,7 +172,9 @@ fn restore(app: &Scope<'_>, call: &Call) -> Reply {
             Some(at) => {
                 let (_, vendor_state) = restored.swap_remove(at);
                 users.insert(name.to_owned(), json!(vendor_state.users));
-                app.store.replace_vendor(&state, name, vendor_state.kinds);
+                if let Err(full) = app.store.replace_vendor(&state, name, vendor_state.kinds) {
+                    return super::store_full(&full);
+                }
             }
             None => app.store.reset_vendor(&state, name),
         }

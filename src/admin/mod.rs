@@ -373,8 +373,10 @@ fn put_user(app: &Scope<'_>, call: &Call, vendor: &dyn Vendor, id: &str) -> Repl
     match vendor.check_record(id, &record) {
         Ok(record) => {
             let state = app.store.state(app.session);
-            state.put(vendor.name(), id.to_ascii_lowercase(), record.clone());
-            Reply::json(StatusCode::OK, &record)
+            match state.put(vendor.name(), id.to_ascii_lowercase(), record.clone()) {
+                Ok(()) => Reply::json(StatusCode::OK, &record),
+                Err(full) => store_full(&full),
+            }
         }
         Err(problem) => error(
             StatusCode::BAD_REQUEST,
@@ -558,6 +560,15 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Reply {
         format!("this admin route allows {allow}"),
     )
     .with_header(ALLOW, HeaderValue::from_static(allow))
+}
+
+/// A write past a store cap (docs/limits.md): 507, nothing written.
+pub(crate) fn store_full(full: &crate::store::StoreFull) -> Reply {
+    error(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "store_full",
+        format!("{} ({})", full.message(), full.cap.flag()),
+    )
 }
 
 pub(crate) fn error(status: StatusCode, code: &str, message: String) -> Reply {

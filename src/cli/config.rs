@@ -187,6 +187,28 @@ pub struct ServeArgs {
     #[arg(long, env = "USERMOCK_MAX_ISSUED_TOKENS", default_value_t = defaults().max_issued_tokens, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
     pub max_issued_tokens: usize,
 
+    /// Records one session (or the shared state, without
+    /// `X-Usermock-Session`) may create, change or delete; one more write is
+    /// refused with 507 in the vendor's format.
+    #[arg(long, env = "USERMOCK_MAX_SESSION_RECORDS", default_value_t = defaults().max_session_records, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_session_records: usize,
+
+    /// Bytes one session (or the shared state) may hold beyond the fixtures,
+    /// counted as each record's compact JSON plus 128 bytes and its id; past
+    /// it, 507 in the vendor's format (32 MiB by default).
+    #[arg(long, env = "USERMOCK_MAX_SESSION_BYTES", default_value_t = defaults().max_session_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "BYTES", global = true)]
+    pub max_session_bytes: usize,
+
+    /// Records all sessions and the shared state may hold together; past
+    /// it, 507 in the vendor's format.
+    #[arg(long, env = "USERMOCK_MAX_TOTAL_RECORDS", default_value_t = defaults().max_total_records, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_total_records: usize,
+
+    /// Bytes all sessions and the shared state may hold together, counted
+    /// as for `--max-session-bytes`; past it, 507 (256 MiB by default).
+    #[arg(long, env = "USERMOCK_MAX_TOTAL_BYTES", default_value_t = defaults().max_total_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "BYTES", global = true)]
+    pub max_total_bytes: usize,
+
     /// Start with the clock frozen at this RFC 3339 instant, e.g.
     /// `2026-01-01T00:00:00Z` (the admin API moves or releases it) [default:
     /// the real time].

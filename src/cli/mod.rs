@@ -135,6 +135,10 @@ fn options(cli: &Cli) -> usermock::Options {
         max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
         clock: cli.serve.clock.clone(),
         max_record_bytes: cli.serve.max_record_bytes,
+        max_session_records: cli.serve.max_session_records,
+        max_session_bytes: cli.serve.max_session_bytes,
+        max_total_records: cli.serve.max_total_records,
+        max_total_bytes: cli.serve.max_total_bytes,
         max_issued_tokens: cli.serve.max_issued_tokens,
     }
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Captures, Note, PathPattern, Reply};
-use crate::store::{BrokenRecord, Record, State};
+use crate::store::{BrokenRecord, Record, State, StoreFull};
 
 pub(crate) mod activity;
 pub(crate) mod awork;
@@ -116,11 +116,21 @@ pub(crate) enum SharedError {
     BodyTimeout,
     /// Something inside usermock broke; logged, never explained to the client.
     Internal,
+    /// A write would pass a store cap (`--max-session-records` and the
+    /// like): 507 Insufficient Storage in the vendor's format; nothing was
+    /// written.
+    StoreFull(StoreFull),
 }
 
 impl From<BrokenRecord> for SharedError {
     fn from(_: BrokenRecord) -> SharedError {
         SharedError::Internal
+    }
+}
+
+impl From<StoreFull> for SharedError {
+    fn from(full: StoreFull) -> SharedError {
+        SharedError::StoreFull(full)
     }
 }
 
@@ -191,7 +201,7 @@ pub(crate) struct ErrorRequest {
 pub(crate) trait Api: Send + Sync + Sized + 'static {
     /// Exactly the errors the vendor's documentation describes, plus a way
     /// to carry the shared layer's own.
-    type Error: From<SharedError> + From<BrokenRecord>;
+    type Error: From<SharedError> + From<BrokenRecord> + From<StoreFull>;
 
     /// The vendor key (`/activity/...`, `activity.json`).
     const NAME: &'static str;

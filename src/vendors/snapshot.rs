@@ -344,6 +344,7 @@ mod tests {
                 baseline,
                 Clock::global(Setting::Real),
                 SessionBounds::default(),
+                crate::store::StoreBounds::default(),
             );
             let state = store.state(&Session::Shared);
             let startup: Value = serde_json::from_str(spec.embedded_fixture).expect("JSON");
@@ -396,7 +397,9 @@ mod tests {
             }
 
             let fresh = store.state(&Session::Named(Arc::from("restored")));
-            store.replace_vendor(&fresh, spec.name, restored.kinds);
+            store
+                .replace_vendor(&fresh, spec.name, restored.kinds)
+                .expect("within the caps");
             let mut again = Vec::new();
             assert!(vendor.snapshot(&fresh, &startup, &mut again));
             assert_eq!(

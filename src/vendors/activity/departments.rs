@@ -168,14 +168,12 @@ impl Activity {
         }
     }
 
-    /// Runs a department write alone: the uniqueness check and the write
-    /// must not interleave with another's (two creates of one name).
-    fn one_department_write<T>(&self, write: impl FnOnce() -> T) -> T {
-        let _guard = self
-            .department_writes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        write()
+    /// Runs a department write as one step of the request's state: the
+    /// checks it makes (a unique name, a live department) stay true until
+    /// its writes are done (two creates of one name; a delete and a member
+    /// add at once).
+    fn one_department_write<T>(&self, request: &Request<'_>, write: impl FnOnce() -> T) -> T {
+        request.state.transaction(write)
     }
 
     /// The client's path ids checked, permission, existence: the steps every
@@ -256,7 +254,7 @@ impl Activity {
         self.authorise(access, &client_id)?;
         self.client_exists(&client_id)?;
         let name = change.name.unwrap_or_default();
-        let department = self.one_department_write(|| {
+        let department = self.one_department_write(request, || {
             self.name_is_free(request.state, &client_id, &name, None)?;
             let now = timestamps::next_write_millis(None, request.now());
             let record = DepartmentRecord {
@@ -282,7 +280,7 @@ impl Activity {
         let department_id = path_uuid(request, "department_id")?;
         let change = self.parse_department_change(request, false)?;
         self.department_target(request, access, &client_id, &department_id)?;
-        let department = self.one_department_write(|| {
+        let department = self.one_department_write(request, || {
             let mut record = self.find_department(request.state, &client_id, &department_id)?;
             if let Some(name) = change.name {
                 self.name_is_free(request.state, &client_id, &name, Some(&department_id))?;
@@ -308,7 +306,10 @@ impl Activity {
         let client_id = path_uuid(request, "client_id")?;
         let department_id = path_uuid(request, "department_id")?;
         self.department_target(request, access, &client_id, &department_id)?;
-        self.one_department_write(|| {
+        // The delete and the members leaving are one step: a member added
+        // or a user PATCH at the same time either comes before (and leaves
+        // again) or finds the department gone (404).
+        self.one_department_write(request, || {
             let mut record = self.find_department(request.state, &client_id, &department_id)?;
             let now = timestamps::next_write_millis(Some(&record.updated_at), request.now());
             record.deleted_at = Some(now.clone());
@@ -316,17 +317,17 @@ impl Activity {
             request
                 .state
                 .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+            for user in self.client_users(request.state, &client_id) {
+                if user
+                    .departments
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&department_id))
+                {
+                    self.set_membership(request, &user.id, &department_id, false)?;
+                }
+            }
             Ok::<_, ActivityError>(())
         })?;
-        for user in self.client_users(request.state, &client_id) {
-            if user
-                .departments
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(&department_id))
-            {
-                self.set_membership(request, &user.id, &department_id, false)?;
-            }
-        }
         Ok(Reply {
             status: StatusCode::NO_CONTENT,
             headers: Vec::new(),
@@ -351,24 +352,30 @@ impl Activity {
         let client_id = path_uuid(request, "client_id")?;
         let department_id = path_uuid(request, "department_id")?;
         let user_ids = self.parse_user_ids(request)?;
-        let department = self.department_target(request, access, &client_id, &department_id)?;
+        self.department_target(request, access, &client_id, &department_id)?;
         let mut succeeded = Vec::new();
         let mut failed = Vec::new();
-        for id in user_ids {
-            let lower = id.to_ascii_lowercase();
-            let user = request
-                .state
-                .read::<UserRecord>(Activity::NAME, &lower)?
-                .filter(|u| u.client_id.eq_ignore_ascii_case(&client_id));
-            let done = match user {
-                Some(_) => self.set_membership(request, &lower, &department.id, add)?,
-                None => None,
-            };
-            match done {
-                Some(user) => succeeded.push(json!(user.id)),
-                None => failed.push(json!({ "id": id, "error": "User not found" })),
+        // The department is looked up again inside the step that writes the
+        // memberships, so a delete at the same time cannot slip between.
+        self.one_department_write(request, || {
+            let department = self.find_department(request.state, &client_id, &department_id)?;
+            for id in user_ids {
+                let lower = id.to_ascii_lowercase();
+                let user = request
+                    .state
+                    .read::<UserRecord>(Activity::NAME, &lower)?
+                    .filter(|u| u.client_id.eq_ignore_ascii_case(&client_id));
+                let done = match user {
+                    Some(_) => self.set_membership(request, &lower, &department.id, add)?,
+                    None => None,
+                };
+                match done {
+                    Some(user) => succeeded.push(json!(user.id)),
+                    None => failed.push(json!({ "id": id, "error": "User not found" })),
+                }
             }
-        }
+            Ok::<_, ActivityError>(())
+        })?;
         Ok(Reply::json(
             StatusCode::OK,
             &json!({ "succeeded": succeeded, "failed": failed }),
@@ -516,9 +523,32 @@ fn name_required() -> ActivityError {
     ActivityError::invalid_field("Department name is required", "name", None)
 }
 
-/// A name: a string with something besides white space.
+/// The longest department `name`, in characters. ScalePad documents none;
+/// usermock's bound (docs/vendors/activity.md, inferred) keeps every record
+/// and every answer that embeds departments small.
+pub(super) const MAX_NAME_CHARS: usize = 255;
+
+/// The longest department `description`, in characters (usermock's bound,
+/// as for the name).
+pub(super) const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// 400 for a string member longer than `max` characters; the value is not
+/// echoed (it is the long part).
+fn too_long(field: &str, max: usize) -> ActivityError {
+    ActivityError::invalid_field(
+        format!("'{field}' must be at most {max} characters"),
+        field,
+        None,
+    )
+}
+
+/// A name: a string with something besides white space, at most
+/// [`MAX_NAME_CHARS`] characters.
 fn department_name(value: &Value) -> Result<String, ActivityError> {
     match value {
+        Value::String(name) if name.chars().count() > MAX_NAME_CHARS => {
+            Err(too_long("name", MAX_NAME_CHARS))
+        }
         Value::String(name) if !name.trim().is_empty() => Ok(name.clone()),
         Value::String(_) | Value::Null => Err(name_required()),
         other => Err(ActivityError::invalid_field(
@@ -531,6 +561,9 @@ fn department_name(value: &Value) -> Result<String, ActivityError> {
 
 fn description(value: &Value) -> Result<Option<String>, ActivityError> {
     match value {
+        Value::String(text) if text.chars().count() > MAX_DESCRIPTION_CHARS => {
+            Err(too_long("description", MAX_DESCRIPTION_CHARS))
+        }
         Value::String(text) => Ok(Some(text.clone())),
         Value::Null => Ok(None),
         other => Err(ActivityError::invalid_field(

@@ -12,7 +12,7 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::http::Reply;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Exactly the errors the vendor documents, plus the shared layer's own.
@@ -52,6 +52,12 @@ pub(crate) enum ActivityError {
     RequestTimeout,
     /// 500; logged where it happened, never explained to the client.
     Internal,
+    /// 507: a write would pass a store cap (usermock's, documented in
+    /// docs/limits.md); nothing was written.
+    InsufficientStorage(StoreFull),
+    /// 507: a page of users would embed more than `limit` bytes of
+    /// departments (usermock's bound, docs/limits.md).
+    AnswerTooLarge { limit: usize },
 }
 
 impl ActivityError {
@@ -161,6 +167,18 @@ impl ActivityError {
                 "Server error".to_owned(),
                 json!({}),
             ),
+            ActivityError::AnswerTooLarge { limit } => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                format!("The page would embed more than {limit} bytes of departments; ask for a smaller page_size"),
+                json!({ "field": "page_size", "limit": limit }),
+            ),
+            ActivityError::InsufficientStorage(full) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                full.message(),
+                json!({ "limit": full.limit }),
+            ),
         }
     }
 
@@ -226,6 +244,7 @@ impl From<SharedError> for ActivityError {
             }
             SharedError::BodyTimeout => ActivityError::RequestTimeout,
             SharedError::Internal => ActivityError::Internal,
+            SharedError::StoreFull(full) => ActivityError::InsufficientStorage(full),
         }
     }
 }
@@ -233,5 +252,11 @@ impl From<SharedError> for ActivityError {
 impl From<BrokenRecord> for ActivityError {
     fn from(_: BrokenRecord) -> ActivityError {
         ActivityError::Internal
+    }
+}
+
+impl From<StoreFull> for ActivityError {
+    fn from(full: StoreFull) -> ActivityError {
+        ActivityError::InsufficientStorage(full)
     }
 }

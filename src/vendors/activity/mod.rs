@@ -13,7 +13,7 @@
 //! this file (authentication, the route table, scenarios).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hyper::Method;
 use serde_json::Value;
@@ -81,8 +81,6 @@ pub(crate) struct Activity {
     credentials: HashMap<String, Access>,
     /// `--max-record-bytes`: a restored record may be no larger.
     max_record_bytes: usize,
-    /// Serialises department writes (name uniqueness; see `departments`).
-    department_writes: Mutex<()>,
     routes: Routes<Activity>,
 }
 
@@ -106,7 +104,6 @@ impl Activity {
             departments,
             credentials,
             max_record_bytes,
-            department_writes: Mutex::new(()),
             routes: Routes::new(&[
                 (M::GET, CLIENT, NoBody, Activity::get_client),
                 (M::GET, USERS, NoBody, Activity::list_users),

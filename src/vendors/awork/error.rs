@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::rate::with_rate_limit_headers;
 use crate::http::Reply;
 use crate::rate_limit::Quota;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyKind, BodyProblem, SharedError};
 
 /// awork's error bodies point here (developers.awork.com, error handling).
@@ -68,6 +68,8 @@ pub(crate) enum AworkError {
     RateLimited(Quota),
     /// Something inside usermock broke (500 `server-error`), logged.
     ServerError,
+    /// A write would pass a store cap (507 `insufficient-storage`, usermock's).
+    InsufficientStorage(StoreFull),
 }
 
 /// Why a request carries no usable token.
@@ -133,6 +135,7 @@ impl From<SharedError> for AworkError {
                 detail: "The request body did not arrive in time.".to_owned(),
             },
             SharedError::Internal => AworkError::ServerError,
+            SharedError::StoreFull(full) => AworkError::InsufficientStorage(full),
         }
     }
 }
@@ -140,6 +143,12 @@ impl From<SharedError> for AworkError {
 impl From<BrokenRecord> for AworkError {
     fn from(_: BrokenRecord) -> AworkError {
         AworkError::ServerError
+    }
+}
+
+impl From<StoreFull> for AworkError {
+    fn from(full: StoreFull) -> AworkError {
+        AworkError::InsufficientStorage(full)
     }
 }
 
@@ -360,6 +369,12 @@ impl AworkError {
                 vec![format!(
                     "The requesting user is not a member of workspace '{id}'."
                 )],
+            ),
+            AworkError::InsufficientStorage(full) => parts(
+                S::INSUFFICIENT_STORAGE,
+                "insufficient-storage",
+                "The change cannot be stored.",
+                vec![full.message()],
             ),
             AworkError::AlreadyExists { detail } => parts(
                 S::BAD_REQUEST,

@@ -85,18 +85,23 @@ impl Awork {
             });
         }
         let teams = self.teams(&invitation.team_ids)?;
-        let users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
-        if users.iter().filter(|u| !u.is_deleted()).any(|u| {
-            u.emails()
-                .any(|e| e.eq_ignore_ascii_case(&invitation.email))
-        }) {
-            return Err(email_taken(&invitation.email));
-        }
         let by = self.canonical_id(request, &caller.user_id)?;
         let user = invited_user(&invitation, teams, &by, request.now());
-        request
-            .state
-            .put_typed(Awork::NAME, user.id.clone(), &user)?;
+        // The e-mail check and the store are one step: two invitations of
+        // one address at once cannot both get in.
+        request.state.transaction(|| {
+            let users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
+            if users.iter().filter(|u| !u.is_deleted()).any(|u| {
+                u.emails()
+                    .any(|e| e.eq_ignore_ascii_case(&invitation.email))
+            }) {
+                return Err(email_taken(&invitation.email));
+            }
+            request
+                .state
+                .put_typed(Awork::NAME, user.id.clone(), &user)?;
+            Ok(())
+        })?;
         Ok(Reply::json(
             StatusCode::OK,
             &json!({

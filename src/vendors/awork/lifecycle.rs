@@ -61,11 +61,10 @@ impl Awork {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         let summary = bool_query(request, "includeSummary", "IncludeSummary")?.unwrap_or(false);
-        let target = self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
-        self.keep_an_admin(request, &target)?;
+        self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        self.write(request, &id, |user| {
+        self.keeping_an_admin(request, &id, |user| {
             refuse_inactive(user)?;
             user.is_deactivated = true;
             user.status.is_deactivated = true;
@@ -112,16 +111,18 @@ impl Awork {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         let archived = self.archived_form(request)?;
-        let target = self.permitted_target(request, caller, &id, permission::MANAGE_PROJECTS)?;
-        if archived {
-            self.keep_an_admin(request, &target)?;
-        }
+        self.permitted_target(request, caller, &id, permission::MANAGE_PROJECTS)?;
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        let user = self.write(request, &id, |user| {
+        let archive = |user: &mut User| {
             user.is_archived = archived;
             touch(user, &by, now)
-        })?;
+        };
+        let user = if archived {
+            self.keeping_an_admin(request, &id, archive)?
+        } else {
+            self.write(request, &id, archive)?
+        };
         let body = extended(&user, json!({ "accountId": null }))?;
         Ok(Reply::json(StatusCode::OK, &body))
     }
@@ -129,11 +130,10 @@ impl Awork {
     pub(super) fn delete_user_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
-        let target = self.permitted_target(request, caller, &id, permission::DELETE_USERS)?;
-        self.keep_an_admin(request, &target)?;
+        self.permitted_target(request, caller, &id, permission::DELETE_USERS)?;
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        self.write(request, &id, |user| {
+        self.keeping_an_admin(request, &id, |user| {
             user.deleted_on = Some(Timestamp::next_write(None, now));
             touch(user, &by, now)
         })?;
@@ -157,6 +157,22 @@ impl Awork {
             return Err(AworkError::Unauthorized(action));
         }
         self.visible_user(request, id)
+    }
+
+    /// `change` applied to user `id` unless it takes the workspace's last
+    /// active admin away: the check and the write are one step, so two
+    /// admins archived or deleted at once cannot both go.
+    fn keeping_an_admin(
+        &self,
+        request: &Request<'_>,
+        id: &str,
+        change: impl FnOnce(&mut User) -> Result<(), AworkError>,
+    ) -> Result<Arc<User>, AworkError> {
+        request.state.transaction(|| {
+            let target = self.visible_user(request, id)?;
+            self.keep_an_admin(request, &target)?;
+            self.write(request, id, change)
+        })
     }
 
     /// "This is only possible if the user is not the last admin user":

@@ -277,7 +277,8 @@ impl Awork {
     }
 
     /// The caller behind the bearer token; a deactivated user's token no
-    /// longer works, a deleted user's is unknown.
+    /// longer works, a deleted user's is unknown, and so is that of a user
+    /// removed altogether (admin API, snapshot): a token names a user.
     fn authenticate(&self, request: &Request<'_>) -> Result<&Caller, AworkError> {
         let token = request
             .call
@@ -296,7 +297,8 @@ impl Awork {
             Some(user) if user.is_deactivated => Err(AworkError::CallerDeactivated {
                 id: caller.user_id.clone(),
             }),
-            _ => Ok(caller),
+            Some(_) => Ok(caller),
+            None => Err(AworkError::Unauthenticated(TokenProblem::Unknown)),
         }
     }
 

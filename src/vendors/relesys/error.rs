@@ -10,7 +10,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::http::Reply;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Why a bearer token is refused (401).
@@ -90,6 +90,12 @@ impl From<SharedError> for RelesysError {
 impl From<BrokenRecord> for RelesysError {
     fn from(broken: BrokenRecord) -> RelesysError {
         RelesysError::Shared(broken.into())
+    }
+}
+
+impl From<StoreFull> for RelesysError {
+    fn from(full: StoreFull) -> RelesysError {
+        RelesysError::Shared(full.into())
     }
 }
 
@@ -223,5 +229,6 @@ fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
             StatusCode::INTERNAL_SERVER_ERROR,
             "An error has occurred.".to_owned(),
         ),
+        SharedError::StoreFull(full) => (StatusCode::INSUFFICIENT_STORAGE, full.message()),
     }
 }

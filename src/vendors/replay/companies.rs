@@ -101,8 +101,10 @@ impl Replay {
     pub(super) fn create_child_company(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let parent = self.authenticate(request)?.to_owned();
         let wanted = body::child_company(&request.json(true)?)?;
-        // Check-then-insert must not interleave with another creation.
+        // Check-then-insert must not interleave with another creation (the
+        // vendor's creation lock first, then the state's, everywhere).
         let _creating = self.creating();
+        let _step = request.state.lock();
         let companies = self.all_companies(request.state);
         if let Some(external_id) = &wanted.external_id {
             let retried = companies.iter().find(|c| {

@@ -9,7 +9,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::http::Reply;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Exactly the errors usermock's Replay answers, and the shared layer's.
@@ -70,6 +70,12 @@ impl From<BrokenRecord> for ReplayError {
     }
 }
 
+impl From<StoreFull> for ReplayError {
+    fn from(full: StoreFull) -> ReplayError {
+        ReplayError::Shared(full.into())
+    }
+}
+
 /// `error` in Replay's (inferred) format.
 pub(super) fn render(error: &ReplayError) -> Reply {
     if let ReplayError::InvalidFields(problems) = error {
@@ -121,6 +127,9 @@ fn status_and_message(error: &ReplayError) -> (StatusCode, String) {
 }
 
 fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
+    if let SharedError::StoreFull(full) = error {
+        return (StatusCode::INSUFFICIENT_STORAGE, full.message());
+    }
     let (status, message) = match error {
         SharedError::PayloadTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
@@ -147,7 +156,9 @@ fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
             (StatusCode::BAD_REQUEST, "Request body could not be read")
         }
         SharedError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "Request body timed out"),
-        SharedError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+        SharedError::Internal | SharedError::StoreFull(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        }
     };
     (status, message.to_owned())
 }

@@ -20,12 +20,16 @@ impl Replay {
     pub(super) fn invite_user(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let company = self.authenticate(request)?;
         let invite = body::invite(&request.json(true)?)?;
+        // The checks (the child company exists, e-mail and externalId are
+        // free) and the insert are one step: no other creation, and no
+        // reset that drops the child company, can come between. The
+        // vendor's creation lock first, then the state's, everywhere.
+        let _creating = self.creating();
+        let _step = request.state.lock();
         let scope = match &invite.child_company_id {
             Some(child) => self.direct_child(request.state, company, child)?,
             None => company.to_owned(),
         };
-        // Check-then-insert must not interleave with another creation.
-        let _creating = self.creating();
         let records: Vec<Arc<UserRecord>> = request.state.all_typed(NAME);
         if let Some(external_id) = &invite.external_id {
             let retried = records.iter().find(|u| {

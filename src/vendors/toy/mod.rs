@@ -21,7 +21,7 @@ use super::{
 };
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, Reply};
-use crate::store::{BrokenRecord, State};
+use crate::store::{BrokenRecord, State, StoreFull};
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: Toy::NAME,
@@ -68,6 +68,12 @@ impl From<SharedError> for ToyError {
 impl From<BrokenRecord> for ToyError {
     fn from(broken: BrokenRecord) -> ToyError {
         ToyError::Shared(broken.into())
+    }
+}
+
+impl From<StoreFull> for ToyError {
+    fn from(full: StoreFull) -> ToyError {
+        ToyError::Shared(full.into())
     }
 }
 
@@ -153,6 +159,9 @@ impl Api for Toy {
             }
             ToyError::Shared(SharedError::Internal) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", String::new())
+            }
+            ToyError::Shared(SharedError::StoreFull(full)) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "full", full.message())
             }
         };
         Reply::json(status, &json!({ "problem": code, "detail": detail }))
