@@ -35,6 +35,10 @@ pub struct Case {
     /// sent, even when a later step failed.
     #[serde(default)]
     pub cleanup: Vec<Step>,
+    /// What a writing case cannot remove because the vendor has no route
+    /// for it (e.g. Replay invitations), said plainly.
+    #[serde(default)]
+    pub leaves: Option<String>,
 }
 
 fn main_auth() -> String {
@@ -46,7 +50,8 @@ fn main_auth() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub method: String,
-    /// Relative to the vendor's base URL, e.g. `/api/v1/users/${user_id}`.
+    /// Relative to the vendor's base URL, e.g. `/api/v1/users/${user_id}`;
+    /// or one captured absolute URL (`${next_url}`), followed as given.
     pub path: String,
     /// Query parameters in order; values may hold `${…}`.
     #[serde(default)]
@@ -141,8 +146,11 @@ fn check(case: &Case) -> Result<(), String> {
     if case.steps.is_empty() {
         return Err("no steps".to_owned());
     }
-    if case.writes && case.cleanup.is_empty() {
-        return Err("a case that writes must restore what it changed (cleanup)".to_owned());
+    if case.writes && case.cleanup.is_empty() && case.leaves.is_none() {
+        return Err(
+            "a case that writes must restore what it changed (cleanup), or say what it leaves"
+                .to_owned(),
+        );
     }
     for step in case.steps.iter().chain(&case.cleanup) {
         let bodies = [step.body.is_some(), step.form.is_some(), step.raw.is_some()];
@@ -152,8 +160,11 @@ fn check(case: &Case) -> Result<(), String> {
                 step.label()
             ));
         }
-        if !step.path.starts_with('/') {
-            return Err(format!("{}: the path must start with /", step.label()));
+        if !step.path.starts_with('/') && !step.path.starts_with("${") {
+            return Err(format!(
+                "{}: the path must start with / (or be one captured URL)",
+                step.label()
+            ));
         }
         let auth = step.auth.as_deref().unwrap_or(&case.auth);
         if !matches!(auth, "main" | "limited" | "none" | "invalid") {

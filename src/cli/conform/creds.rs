@@ -45,8 +45,15 @@ pub fn fields(vendor: &str) -> (&'static [&'static str], &'static [&'static str]
             ],
             &["scope", "limited_scope"],
         ),
-        "awork" => (&["token", "limited_token"], &[]),
-        "replay" => (&["key", "limited_key"], &[]),
+        // `role_id`: the role an invitation gives (awork serves no role
+        // list on the routes usermock emulates).
+        "awork" => (&["token", "limited_token", "role_id"], &["role_id"]),
+        // `child_company_id`: a direct child company of the key's company,
+        // for the child-scoped routes.
+        "replay" => (
+            &["key", "limited_key", "child_company_id"],
+            &["child_company_id"],
+        ),
         _ => (&[], &[]),
     }
 }
@@ -179,8 +186,16 @@ fn fixture(vendor: &str) -> &'static [(&'static str, &'static str)] {
             ("limited_client_id", "7c9e6679-7425-40de-944b-e07fc1f90ae7"),
             ("limited_client_secret", "relesys-readonly-secret"),
         ],
-        "awork" => &[("token", "awork-admin"), ("limited_token", "awork-member")],
-        "replay" => &[("key", "replay-parent"), ("limited_key", "replay-child")],
+        "awork" => &[
+            ("token", "awork-admin"),
+            ("limited_token", "awork-member"),
+            ("role_id", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f"),
+        ],
+        "replay" => &[
+            ("key", "replay-parent"),
+            ("limited_key", "replay-child"),
+            ("child_company_id", "22222222-2222-4222-8222-222222222222"),
+        ],
         _ => &[],
     }
 }

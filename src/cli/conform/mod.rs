@@ -238,6 +238,9 @@ fn dry_run(ctx: &Context, cases: &[Case], allow_writes: bool) -> ExitCode {
             .unwrap_or_default();
         let writes = if case.writes { " [writes]" } else { "" };
         println!("{}{writes}{skip}\n  rule: {}", case.name, case.rule);
+        if let Some(leaves) = &case.leaves {
+            println!("  leaves behind: {leaves}");
+        }
         for (i, step) in case.steps.iter().chain(&case.cleanup).enumerate() {
             let role = step.auth.as_deref().unwrap_or(&case.auth);
             let cleanup = if i >= case.steps.len() {
@@ -603,9 +606,8 @@ async fn verify(
         if let Some(err) = transcript.error {
             entry.note = Some(format!("the run stopped: {err}"));
         }
-        entry.outcome = if entry.differences.iter().any(|d| d.known.is_none()) {
-            Outcome::Fail
-        } else if entry.note.is_some() {
+        let unaccepted = entry.differences.iter().any(|d| d.known.is_none());
+        entry.outcome = if unaccepted || entry.note.is_some() {
             Outcome::Fail
         } else if entry.differences.is_empty() {
             Outcome::Pass

@@ -256,11 +256,15 @@ fn merge(a: Value, b: Value) -> Value {
     match (a, b) {
         (Value::Object(mut a), Value::Object(b)) => {
             for (k, v) in b {
-                let merged = match a.remove(&k) {
-                    Some(old) => merge(old, v),
-                    None => v,
-                };
-                a.insert(k, merged);
+                match a.get_mut(&k) {
+                    Some(old) => {
+                        let taken = old.take();
+                        *old = merge(taken, v);
+                    }
+                    None => {
+                        a.insert(k, v);
+                    }
+                }
             }
             Value::Object(a)
         }

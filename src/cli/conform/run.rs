@@ -262,13 +262,24 @@ impl Context {
     ) -> Result<Outgoing, String> {
         let method = Method::from_bytes(step.method.as_bytes())
             .map_err(|_| format!("{}: not an HTTP method", step.label()))?;
-        let mut url = format!("{}{}", self.base, resolve(&step.path, vars, true)?);
+        // A path that is one captured absolute URL (a `nextUrl`) is
+        // followed as the vendor gave it.
+        let whole = step
+            .path
+            .strip_prefix("${")
+            .and_then(|p| p.strip_suffix('}'))
+            .and_then(|name| vars.get(name))
+            .filter(|v| v.starts_with("http://") || v.starts_with("https://"));
+        let mut url = match whole {
+            Some(absolute) => absolute.clone(),
+            None => format!("{}{}", self.base, resolve(&step.path, vars, true)?),
+        };
         if !step.query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (name, value) in &step.query {
                 query.append_pair(name, &resolve(value, vars, false)?);
             }
-            url.push('?');
             url.push_str(&query.finish().replace('+', "%20"));
         }
         let mut headers: Vec<(String, String)> = Vec::new();
