@@ -153,6 +153,8 @@ pub fn run(action: Action, fixtures: Option<PathBuf>) -> ExitCode {
 struct Prepared {
     cases: Vec<Case>,
     routes: Vec<(String, String)>,
+    /// Served routes no case of the whole corpus reaches (`--only` aside).
+    uncovered: Vec<String>,
     credentials: creds::Credentials,
 }
 
@@ -166,6 +168,8 @@ fn prepare(common: &Common, embedded: bool) -> Result<Prepared, String> {
         ));
     }
     let mut cases = case::load(&common.vendor, common.cases.as_deref())?;
+    let routes = served_routes(&common.vendor)?;
+    let uncovered = uncovered(&cases, &routes);
     if !common.only.is_empty() {
         if let Some(unknown) = common
             .only
@@ -184,7 +188,8 @@ fn prepare(common: &Common, embedded: bool) -> Result<Prepared, String> {
     let credentials = creds::Credentials::load(&common.vendor, &source)?;
     Ok(Prepared {
         cases,
-        routes: served_routes(&common.vendor)?,
+        routes,
+        uncovered,
         credentials,
     })
 }
@@ -416,7 +421,7 @@ async fn record(common: &Common, target: &str, out: &Path) -> Result<ExitCode, S
         written = written.saturating_add(1);
         println!("OK    {}", case.name);
     }
-    for route in uncovered(&prepared.cases, &prepared.routes) {
+    for route in &prepared.uncovered {
         println!("UNCOVERED {route}: no case sends a request to this route");
     }
     println!(
@@ -509,7 +514,7 @@ async fn verify(
         },
         usermock_version: version(),
         cases: Vec::new(),
-        uncovered_routes: uncovered(&prepared.cases, &prepared.routes),
+        uncovered_routes: prepared.uncovered.clone(),
         summary: Default::default(),
     };
     for case in &prepared.cases {

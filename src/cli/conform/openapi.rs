@@ -108,3 +108,42 @@ fn openapi30_to_json_schema(v: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_breaks_awork_s_schema_is_named_and_a_conforming_one_is_not() {
+        let spec = Spec::awork().unwrap_or_else(|e| panic!("{e}"));
+        let error = json!({
+            "code": "not-found",
+            "description": "The requested entity was not found.",
+            "link": "https://developers.awork.com/#response-types",
+            "details": [],
+            "validationErrors": [],
+            "traceId": "0123456789abcdef0123456789abcdef"
+        });
+        let path = "/api/v1/users/{userId}";
+        assert_eq!(spec.check("GET", path, 404, &error), Vec::<String>::new());
+        let broken = json!({"code": "not-found"});
+        let problems = spec.check("GET", path, 404, &broken);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("\"description\" is a required property")),
+            "{problems:?}"
+        );
+        assert_eq!(
+            spec.check("GET", path, 201, &error),
+            vec!["201 is not a documented answer of GET /users/{userId}".to_owned()]
+        );
+        assert_eq!(
+            spec.check("DELETE", path, 204, &json!({"x": 1})),
+            vec![
+                "204 on DELETE /users/{userId} is documented without a body, but one came"
+                    .to_owned()
+            ]
+        );
+    }
+}
