@@ -555,3 +555,39 @@ fn a_golden_missing_for_a_case_fails_verify() {
         format!("no golden {}/get-user.json: record one", dir.path())
     );
 }
+
+#[test]
+fn an_https_target_is_spoken_to_over_tls() {
+    // A server that answers plain HTTP where TLS is expected: a client that
+    // skipped TLS would read this answer as a success.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for stream in listener.incoming().take(2).flatten() {
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+        }
+    });
+    let out = run(&[
+        "conform",
+        "record",
+        "--vendor",
+        "awork",
+        "--target",
+        &format!("https://127.0.0.1:{port}"),
+        "--out",
+        "/nonexistent/conform-tls",
+        "--credentials",
+        "fixture",
+        "--only",
+        "me",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("ERROR me: GET /api/v1/users/me: "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 golden(s) written"), "{stdout}");
+}
