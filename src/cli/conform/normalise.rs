@@ -115,7 +115,10 @@ impl Numbers {
                     .or_else(|| is_timestamp(text).then_some("timestamp"));
                 *text = match kind {
                     Some(kind) => self.reference(kind, text),
-                    None => self.uuids_in(text),
+                    None => {
+                        let cursors = self.cursors_in(text);
+                        self.uuids_in(&cursors)
+                    }
                 };
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.walk(v, None)),
@@ -126,6 +129,29 @@ impl Numbers {
             }
             _ => {}
         }
+    }
+
+    /// `text` with the value of each `cursor=` query parameter (a paging
+    /// link's opaque position) replaced by its reference, so the rest of
+    /// the link (filters, sort, limit) is still compared.
+    fn cursors_in(&mut self, text: &str) -> String {
+        const MARK: &str = "cursor=";
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(MARK) {
+            let start = at + MARK.len();
+            let after = &rest[start..];
+            let end = after.find(['&', '#']).unwrap_or(after.len());
+            out.push_str(&rest[..start]);
+            if end == 0 {
+                rest = after;
+                continue;
+            }
+            out.push_str(&self.reference("cursor", &after[..end]));
+            rest = &after[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// `text` with every uuid in it replaced by its reference.
@@ -474,6 +500,21 @@ mod tests {
             json!([
                 {"status": 201, "headers": {}, "body": {"id": "<uuid:1>", "at": "<timestamp:1>"}},
                 {"status": 200, "headers": {}, "body": {"id": "<uuid:1>", "other": "<uuid:2>", "url": "/u/<uuid:1>"}}
+            ])
+        );
+    }
+
+    #[test]
+    fn a_paging_link_keeps_its_query_and_numbers_its_cursor() {
+        let got = run(json!([
+            {"body": {"nextUrl": "http://h/users?limit=1&cursor=85a54ea0f23b4c99&status=x", "previousUrl": null}},
+            {"body": {"nextUrl": "http://h/users?limit=1&cursor=0f0f", "previousUrl": "http://h/users?limit=1&cursor=85a54ea0f23b4c99"}}
+        ]));
+        assert_eq!(
+            got,
+            json!([
+                {"body": {"nextUrl": "http://h/users?limit=1&cursor=<cursor:1>&status=x", "previousUrl": null}},
+                {"body": {"nextUrl": "http://h/users?limit=1&cursor=<cursor:2>", "previousUrl": "http://h/users?limit=1&cursor=<cursor:1>"}}
             ])
         );
     }
