@@ -591,3 +591,44 @@ fn an_https_target_is_spoken_to_over_tls() {
     );
     assert!(stdout.contains("0 golden(s) written"), "{stdout}");
 }
+
+#[test]
+fn verify_starts_its_usermock_on_the_fixtures_it_is_given() {
+    let fixtures = TempDir::new("conform-verify-fixtures");
+    drifted_fixtures(&fixtures);
+    let (code, report) = verify_json(&[
+        "--vendor",
+        "relesys",
+        "--goldens",
+        conformance()
+            .join("relesys")
+            .join("goldens")
+            .to_str()
+            .expect("utf-8"),
+        "--fixtures",
+        fixtures.path(),
+        "--allow-writes",
+        "--only",
+        "create-user",
+    ]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let difference = &report["cases"][0]["differences"][0];
+    assert_eq!(
+        (
+            &difference["step"],
+            &difference["pointer"],
+            &difference["expected"],
+            &difference["got"]
+        ),
+        (
+            &Value::from("step 2 (POST /api/v1.3/users)"),
+            &Value::from("/steps/2/status"),
+            &Value::from(201),
+            &Value::from(200)
+        )
+    );
+    assert_eq!(
+        report["cases"][0]["differences"].as_array().map(Vec::len),
+        Some(1)
+    );
+}

@@ -160,9 +160,10 @@ impl Numbers {
         let mut out = String::with_capacity(text.len());
         let mut i = 0;
         while i < bytes.len() {
-            if let Some(end) = i.checked_add(36).filter(|end| *end <= bytes.len()) {
-                let candidate = &text[i..end];
-                let bounded = i == 0 || !bytes[i - 1].is_ascii_hexdigit();
+            let end = i.saturating_add(36);
+            // `get`: a window that cuts a multi-byte character is no uuid.
+            if let Some(candidate) = text.get(i..end) {
+                let bounded = i == 0 || bytes.get(i - 1).is_none_or(|b| !b.is_ascii_hexdigit());
                 let after = bytes.get(end).is_none_or(|b| !b.is_ascii_hexdigit());
                 if bounded && after && is_uuid(candidate) {
                     out.push_str(&self.reference("uuid", candidate));
@@ -493,13 +494,15 @@ mod tests {
     fn the_same_uuid_in_two_steps_gets_the_same_number() {
         let got = run(json!([
             {"status": 201, "headers": {}, "body": {"id": "0F8FAD5B-D9CB-469F-A165-70867728950E", "at": "2026-01-01T00:00:00Z"}},
-            {"status": 200, "headers": {}, "body": {"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "other": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "url": "/u/0f8fad5b-d9cb-469f-a165-70867728950e"}}
+            {"status": 200, "headers": {}, "body": {"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "other": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "url": "/u/0f8fad5b-d9cb-469f-a165-70867728950e"}},
+            {"status": 200, "headers": {}, "body": {"name": "Bjørn Ærø ünïcødé 0f8fad5b-d9cb-469f-a165-70867728950e ✓"}}
         ]));
         assert_eq!(
             got,
             json!([
                 {"status": 201, "headers": {}, "body": {"id": "<uuid:1>", "at": "<timestamp:1>"}},
-                {"status": 200, "headers": {}, "body": {"id": "<uuid:1>", "other": "<uuid:2>", "url": "/u/<uuid:1>"}}
+                {"status": 200, "headers": {}, "body": {"id": "<uuid:1>", "other": "<uuid:2>", "url": "/u/<uuid:1>"}},
+                {"status": 200, "headers": {}, "body": {"name": "Bjørn Ærø ünïcødé <uuid:1> ✓"}}
             ])
         );
     }

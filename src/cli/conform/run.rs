@@ -423,7 +423,10 @@ fn resolve_value(value: &Value, vars: &BTreeMap<String, String>) -> Result<Value
         // `$json{name}`: the captured value itself (a list, a number), not
         // its text.
         Value::String(s) if s.starts_with("$json{") && s.ends_with('}') => {
-            let name = &s["$json{".len()..s.len() - 1];
+            let name = s
+                .strip_prefix("$json{")
+                .and_then(|rest| rest.strip_suffix('}'))
+                .unwrap_or_default();
             let text = vars
                 .get(name)
                 .ok_or_else(|| format!("no value for $json{{{name}}}"))?;
