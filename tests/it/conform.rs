@@ -632,3 +632,19 @@ fn verify_starts_its_usermock_on_the_fixtures_it_is_given() {
         Some(1)
     );
 }
+
+#[test]
+fn the_awork_openapi_subset_conform_embeds_is_the_one_the_tests_use() {
+    // The binary cannot read tests/ (the image build leaves it out), so
+    // conform embeds a copy; it must not fall behind the tests' own.
+    let ours = std::fs::read_to_string(conformance().join("awork").join("openapi-subset.json"))
+        .expect("conform's copy");
+    let tests = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data/awork-openapi-subset.json"),
+    )
+    .expect("the tests' copy");
+    assert!(
+        ours == tests,
+        "conformance/awork/openapi-subset.json differs from tests/it/data/awork-openapi-subset.json: copy the latter over"
+    );
+}
