@@ -27,6 +27,7 @@ COPY build.rs ./
 COPY src ./src
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
+COPY conformance ./conformance
 # The commit, for `usermock --version` (the build context has no .git).
 ARG USERMOCK_GIT_REV=unknown
 ARG TARGETPLATFORM

@@ -127,6 +127,18 @@ pub struct CheckReport {
     pub error: Option<StartupError>,
 }
 
+/// One route a vendor serves: `GET /api/v1/users` of `awork`. The pattern
+/// is relative to the vendor's real host (`{name}` marks a path parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedRoute {
+    /// The vendor key, e.g. `awork`.
+    pub vendor: &'static str,
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The path pattern, e.g. `/api/v1/users/{userId}`.
+    pub pattern: String,
+}
+
 /// A loaded, ready-to-serve usermock.
 pub struct Usermock {
     app: Arc<app::App>,
@@ -283,6 +295,23 @@ impl Usermock {
             .vendors
             .iter()
             .map(|v| (v.name(), v.base_path()))
+            .collect()
+    }
+
+    /// Every route the vendors serve, vendor by vendor in table order.
+    pub fn routes(&self) -> Vec<ServedRoute> {
+        self.app
+            .vendors
+            .iter()
+            .flat_map(|v| {
+                v.route_rows()
+                    .into_iter()
+                    .map(|(method, pattern)| ServedRoute {
+                        vendor: v.name(),
+                        method,
+                        pattern,
+                    })
+            })
             .collect()
     }
 

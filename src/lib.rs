@@ -54,7 +54,8 @@ mod store;
 mod timestamps;
 pub use diagnostics::{FileProblem, StartupError};
 pub use instance::{
-    fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock, SCHEMA_BASE,
+    fixture_schema, scenario_schema, vendor_names, CheckReport, Options, ServedRoute, Usermock,
+    SCHEMA_BASE,
 };
 pub use mock_server::{
     ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,

@@ -284,6 +284,13 @@ pub enum Command {
         /// A vendor key (e.g. `activity`) or `scenario`.
         of: String,
     },
+    /// Check usermock against a vendor: record golden answers from a
+    /// vendor sandbox (or a usermock), verify usermock against them
+    /// (docs/conformance.md).
+    Conform {
+        #[command(subcommand)]
+        action: super::conform::Action,
+    },
     /// Print a shell completion script, e.g.
     /// `usermock completions bash > /etc/bash_completion.d/usermock`.
     Completions {

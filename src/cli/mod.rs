@@ -1,10 +1,11 @@
 //! The `usermock` binary: parse the command line, set up logging, load the
 //! fixtures, bind, announce the address on stdout, serve until a signal;
-//! and the client subcommands (`check`, `push`, `healthcheck`,
+//! and the client subcommands (`check`, `push`, `healthcheck`, `conform`,
 //! `completions`) with the HTTP client and state file they share.
 
 mod client;
 mod config;
+mod conform;
 mod healthcheck;
 mod push;
 mod state;
@@ -108,6 +109,7 @@ pub fn run() -> ExitCode {
             timeout: Duration::from_secs(timeout),
         }),
         Some(Command::Schema { of }) => schema(&of),
+        Some(Command::Conform { action }) => conform::run(action, cli.fixtures),
         // Answered above, before logging was set up.
         Some(Command::Completions { .. }) => ExitCode::SUCCESS,
     }

@@ -62,6 +62,10 @@ pub(crate) trait Vendor: Send + Sync {
     #[cfg(test)]
     fn route_list(&self) -> Vec<(Method, PathPattern)>;
 
+    /// Every `(method, pattern)` row of the route table, in table order
+    /// (e.g. `usermock conform` checks that each has a conformance case).
+    fn route_rows(&self) -> Vec<(String, String)>;
+
     /// Answers a call whose path is relative to the real host's root,
     /// errors included, in the vendor's own format.
     fn handle(&self, call: &Call, state: &State) -> Reply;
@@ -434,6 +438,14 @@ impl<V: Api> Vendor for V {
             .0
             .iter()
             .map(|r| (r.method.clone(), r.pattern.clone()))
+            .collect()
+    }
+
+    fn route_rows(&self) -> Vec<(String, String)> {
+        self.routes()
+            .0
+            .iter()
+            .map(|r| (r.method.as_str().to_owned(), r.pattern.as_str().to_owned()))
             .collect()
     }
 

@@ -456,6 +456,7 @@ fn the_dockerfile_builds_a_static_non_root_image_with_its_own_healthcheck() {
         "COPY src ./src",
         "COPY fixtures ./fixtures",
         "COPY scenarios ./scenarios",
+        "COPY conformance ./conformance",
         "COPY Cargo.toml Cargo.lock ./",
     ] {
         assert!(lines.contains(&needed), "build stage lacks `{needed}`");

@@ -14,6 +14,7 @@ mod binary;
 mod check;
 mod clients;
 mod common;
+mod conform;
 mod control;
 mod dashboard;
 mod fuzz;
