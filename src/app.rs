@@ -35,6 +35,8 @@ pub(crate) struct App {
     pub body_timeout: Duration,
     /// When set, every admin call needs it.
     pub admin_token: Option<String>,
+    /// `Host` names admin calls answer besides loopback (`--admin-host`).
+    pub admin_hosts: Vec<String>,
     /// Each vendor's fixture document as loaded at startup.
     pub fixtures: Vec<(&'static str, Value)>,
     /// How the global clock ran at startup.
@@ -42,13 +44,15 @@ pub(crate) struct App {
 }
 
 impl App {
-    fn admin(&self) -> admin::Context<'_> {
+    fn admin(&self, local_addr: Option<std::net::SocketAddr>) -> admin::Context<'_> {
         admin::Context {
             vendors: &self.vendors,
             store: &self.store,
             scenarios: &self.scenarios,
             journal: &self.journal,
             admin_token: self.admin_token.as_deref(),
+            admin_hosts: &self.admin_hosts,
+            local_addr,
             fixtures: &self.fixtures,
             startup_clock: self.startup_clock,
         }
@@ -87,7 +91,9 @@ impl App {
             Target::Admin => {
                 let path = uri.path().to_owned();
                 let reply = match self.read(req, path).await {
-                    Ok(call) => admin::handle(&self.admin(), call, &session),
+                    Ok(call) => {
+                        admin::handle(&self.admin(connection.local_addr()), call, &session)
+                    }
                     Err(err) => admin_body_error(err),
                 };
                 return Ok(reply.into_response());

@@ -33,6 +33,14 @@ pub struct Options {
     pub journal_bytes: usize,
     /// When set, admin calls need it. An empty token is refused at startup.
     pub admin_token: Option<String>,
+    /// Whether journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets) as received; by default they are shown as
+    /// fingerprints (`sha256:` and 8 hex digits).
+    pub show_journal_credentials: bool,
+    /// `Host` names the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (e.g. a CI
+    /// service alias `usermock`); `*` allows any. Guards against DNS rebinding.
+    pub admin_hosts: Vec<String>,
     /// Largest request head (request line and headers), in bytes (default 32 KiB).
     pub max_header_bytes: usize,
     /// A client must send a whole request head within this (default 10 s).
@@ -73,6 +81,8 @@ impl Default for Options {
             journal_size: 1000,
             journal_bytes: 32 * 1024 * 1024,
             admin_token: None,
+            show_journal_credentials: false,
+            admin_hosts: Vec::new(),
             max_header_bytes: 32 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
@@ -170,10 +180,18 @@ impl Usermock {
                     sessions,
                 ),
                 scenarios,
-                journal: journal::Journal::new(journal),
+                journal: journal::Journal::new(
+                    journal,
+                    if options.show_journal_credentials {
+                        journal::Credentials::Show
+                    } else {
+                        journal::Credentials::Fingerprint
+                    },
+                ),
                 max_body: options.max_body,
                 body_timeout: options.body_timeout,
                 admin_token: options.admin_token.clone(),
+                admin_hosts: options.admin_hosts.clone(),
                 fixtures: world.documents,
                 startup_clock,
             }),

@@ -57,6 +57,6 @@ pub use instance::{
     fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock, SCHEMA_BASE,
 };
 pub use mock_server::{
-    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,
+    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedNote, RecordedRequest,
     RecordedResponse, RuleRef, SessionView, StartError, SESSION_HEADER,
 };

@@ -4,11 +4,13 @@
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{error, method_not_allowed, problems_json, Scope};
+use super::{
+    error, list_requests, listing, method_not_allowed, paging_or_noted, problems_json, Scope,
+};
 use crate::clock::Setting;
 use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
-use crate::journal::Filter;
+use crate::journal::{Filter, Page};
 use crate::timestamps;
 use crate::vendors::Vendor;
 
@@ -208,22 +210,33 @@ pub(super) fn sessions(app: &Scope<'_>, call: &Call) -> Reply {
 
 /// `POST /__admin/requests/find` and `/count`: the body is a scenario
 /// rule's `match`; `GET /__admin/requests/unmatched`: requests that reached
-/// no route.
+/// no route. All take `noted`, and the listings `after` and `limit`, as
+/// query parameters.
 pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
+    if what == "unmatched" {
+        return match call.method {
+            Method::GET => list_requests(app, call, true),
+            _ => method_not_allowed("GET"),
+        };
+    }
     let mut filter = Filter {
         session: app.session.id().map(str::to_owned),
         ..Filter::default()
     };
-    if what == "unmatched" {
-        if call.method != Method::GET {
-            return method_not_allowed("GET");
+    let mut page = Page::default();
+    let query = call.query.as_deref().unwrap_or_default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match paging_or_noted(&key, &value, &mut filter, &mut page) {
+            Some(Ok(())) => {}
+            Some(Err(reply)) => return reply,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_filter",
+                    format!("unknown parameter '{key}' (use noted, after, limit)"),
+                )
+            }
         }
-        filter.unmatched_only = true;
-        let requests = app.journal.list(&filter);
-        return Reply::json(
-            StatusCode::OK,
-            &json!({"count": requests.len(), "requests": requests}),
-        );
     }
     if call.method != Method::POST {
         return method_not_allowed("POST");
@@ -248,9 +261,5 @@ pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
             &json!({"count": app.journal.count(&filter)}),
         );
     }
-    let requests = app.journal.list(&filter);
-    Reply::json(
-        StatusCode::OK,
-        &json!({"count": requests.len(), "requests": requests}),
-    )
+    listing(app, &filter, page)
 }

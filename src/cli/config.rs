@@ -122,6 +122,24 @@ pub struct ServeArgs {
     )]
     pub admin_token: Option<String>,
 
+    /// A `Host` name the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (repeatable,
+    /// or comma-separated in the env var), e.g. a CI service alias
+    /// `usermock`; `*` answers any. Other hosts get 403 (DNS rebinding).
+    #[arg(
+        long,
+        env = "USERMOCK_ADMIN_HOST",
+        value_delimiter = ',',
+        value_name = "NAME",
+        global = true
+    )]
+    pub admin_host: Vec<String>,
+
+    /// How journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets): as `sha256:` fingerprints, or as received.
+    #[arg(long, env = "USERMOCK_JOURNAL_CREDENTIALS", value_enum, default_value_t = JournalCredentials::Fingerprint, value_name = "HOW", global = true)]
+    pub journal_credentials: JournalCredentials,
+
     /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
     #[arg(
         long,
@@ -268,6 +286,14 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JournalCredentials {
+    /// `sha256:` and the first 8 hex digits of the credential's hash.
+    Fingerprint,
+    /// As received.
+    Show,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -125,6 +125,9 @@ fn options(cli: &Cli) -> usermock::Options {
         journal_size: cli.serve.journal_size,
         journal_bytes: cli.serve.journal_bytes,
         admin_token: cli.serve.admin_token.clone(),
+        admin_hosts: cli.serve.admin_host.clone(),
+        show_journal_credentials: cli.serve.journal_credentials
+            == config::JournalCredentials::Show,
         max_header_bytes: cli.serve.max_header_bytes,
         header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
         body_timeout: Duration::from_secs(cli.serve.body_timeout),

@@ -1584,7 +1584,7 @@ fn limit_env_vars_take_effect() {
     let mut idle = TcpStream::connect(addr).expect("connect");
     idle.set_read_timeout(Some(Duration::from_secs(8)))
         .expect("timeout");
-    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("write");
     let started = std::time::Instant::now();
     let mut answer = String::new();
