@@ -41,7 +41,12 @@ pub(crate) struct App {
     pub fixtures: Vec<(&'static str, Value)>,
     /// How the global clock ran at startup.
     pub startup_clock: Setting,
+    /// Admin calls running at once off the runtime's workers.
+    pub admin_work: tokio::sync::Semaphore,
 }
+
+/// Admin calls (besides health) that run at once; more wait their turn.
+pub(crate) const ADMIN_WORKERS: usize = 4;
 
 impl App {
     fn admin(&self, local_addr: Option<std::net::SocketAddr>) -> admin::Context<'_> {
@@ -92,7 +97,9 @@ impl App {
                 let path = uri.path().to_owned();
                 let reply = match self.read(req, path).await {
                     Ok(call) => {
-                        admin::handle(&self.admin(connection.local_addr()), call, &session)
+                        Arc::clone(&self)
+                            .admin_call(call, session, &connection)
+                            .await
                     }
                     Err(err) => admin_body_error(err),
                 };
@@ -153,6 +160,43 @@ impl App {
             }
         }
         answer.response
+    }
+
+    /// Answers an admin call. Health is answered at once; any other call
+    /// may be heavy (a find over the whole journal, a snapshot), so it runs
+    /// on the blocking pool, at most [`ADMIN_WORKERS`] at a time: the
+    /// runtime's workers stay free for health checks and vendor routes.
+    async fn admin_call(
+        self: Arc<Self>,
+        call: Call,
+        session: Session,
+        connection: &Connection,
+    ) -> Reply {
+        let local = connection.local_addr();
+        if call.path == "/__admin/health" {
+            return admin::handle(&self.admin(local), call, &session);
+        }
+        let Ok(_permit) = self.admin_work.acquire().await else {
+            return admin::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "usermock is shutting down".to_owned(),
+            );
+        };
+        let app = Arc::clone(&self);
+        let work =
+            tokio::task::spawn_blocking(move || admin::handle(&app.admin(local), call, &session));
+        match work.await {
+            Ok(reply) => reply,
+            Err(err) => {
+                tracing::error!(%err, "an admin call failed");
+                admin::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the admin call failed; see usermock's log".to_owned(),
+                )
+            }
+        }
     }
 
     /// The whole body, within the size and time limits.

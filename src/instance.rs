@@ -57,6 +57,9 @@ pub struct Options {
     pub session_idle: Duration,
     /// Scenarios uploaded through the admin API at once (default 256).
     pub max_uploaded_scenarios: usize,
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all (default 16 MiB); one more upload gets 507.
+    pub max_uploaded_scenario_bytes: usize,
     /// Start with the clock frozen at this RFC 3339 instant.
     pub clock: Option<String>,
     /// The largest a stored record may grow to by one write, in bytes of
@@ -91,6 +94,7 @@ impl Default for Options {
             max_sessions: 10_000,
             session_idle: Duration::from_secs(15 * 60),
             max_uploaded_scenarios: 256,
+            max_uploaded_scenario_bytes: 16 * 1024 * 1024,
             clock: None,
             max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
             max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
@@ -99,6 +103,13 @@ impl Default for Options {
 }
 
 impl Options {
+    fn upload_limits(&self) -> scenario::UploadLimits {
+        scenario::UploadLimits {
+            scenarios: self.max_uploaded_scenarios,
+            bytes: self.max_uploaded_scenario_bytes,
+        }
+    }
+
     fn fixture_limits(&self) -> fixtures::Limits {
         fixtures::Limits {
             max_record_bytes: self.max_record_bytes,
@@ -154,7 +165,7 @@ impl Usermock {
         let scenarios = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         )
         .map_err(StartupError::files)?;
         for name in &options.active_scenarios {
@@ -194,6 +205,7 @@ impl Usermock {
                 admin_hosts: options.admin_hosts.clone(),
                 fixtures: world.documents,
                 startup_clock,
+                admin_work: tokio::sync::Semaphore::new(app::ADMIN_WORKERS),
             }),
             limits: server::Limits {
                 header_read_timeout: options.header_read_timeout,
@@ -252,7 +264,7 @@ impl Usermock {
         if let Err(found) = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         ) {
             problems.extend(found);
         }

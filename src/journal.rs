@@ -274,7 +274,7 @@ impl Filter {
                 .as_deref()
                 .is_none_or(|s| e.session.as_deref() == Some(s))
             && (!self.unmatched_only || !e.matched)
-            && self.noted.is_none_or(|noted| noted == !e.notes.is_empty())
+            && self.noted.is_none_or(|noted| noted != e.notes.is_empty())
             && self
                 .path
                 .as_ref()

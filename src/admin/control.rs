@@ -22,20 +22,30 @@ pub(super) fn clock(app: &Scope<'_>, call: &Call, advance: bool) -> Reply {
     match (advance, &call.method) {
         (false, &Method::GET) => {}
         (false, &Method::PUT) => {
-            let Some(at) = body_field(call, "now")
+            let usage = "send {\"now\": \"<RFC 3339 timestamp>\"}";
+            let field = match body_field(call, "now") {
+                Ok(field) => field,
+                Err(refused) => return refused.reply(usage),
+            };
+            let Some(at) = field
                 .as_ref()
                 .and_then(Value::as_str)
                 .and_then(timestamps::parse)
             else {
-                return invalid_clock("send {\"now\": \"<RFC 3339 timestamp>\"}");
+                return invalid_clock(usage);
             };
             clock.set(Setting::Frozen(at));
         }
         (false, &Method::DELETE) => clock.unset(),
         (false, _) => return method_not_allowed("GET, PUT, DELETE"),
         (true, &Method::POST) => {
-            let Some(seconds) = body_field(call, "seconds").as_ref().and_then(Value::as_u64) else {
-                return invalid_clock("send {\"seconds\": <whole number ≥ 0>}");
+            let usage = "send {\"seconds\": <whole number ≥ 0>}";
+            let field = match body_field(call, "seconds") {
+                Ok(field) => field,
+                Err(refused) => return refused.reply(usage),
+            };
+            let Some(seconds) = field.as_ref().and_then(Value::as_u64) else {
+                return invalid_clock(usage);
             };
             if clock.advance(seconds).is_err() {
                 return invalid_clock("that would move the clock past the year 9999");
@@ -61,9 +71,36 @@ fn invalid_clock(message: &str) -> Reply {
     error(StatusCode::BAD_REQUEST, "invalid_clock", message.to_owned())
 }
 
-fn body_field(call: &Call, name: &str) -> Option<Value> {
-    let body: Value = serde_json::from_slice(&call.body).ok()?;
-    body.get(name).cloned()
+/// Why a clock body was refused.
+enum ClockBody {
+    NotJson(String),
+    /// Not an object, or an object with a member besides the one asked.
+    Unexpected(String),
+}
+
+impl ClockBody {
+    fn reply(self, usage: &str) -> Reply {
+        match self {
+            ClockBody::NotJson(why) => error(StatusCode::BAD_REQUEST, "invalid_json", why),
+            ClockBody::Unexpected(what) => invalid_clock(&format!("{what}: {usage}")),
+        }
+    }
+}
+
+/// The body's member `name` (`None` when missing); a body that is not a
+/// JSON object, or has any other member, is refused, as documented.
+fn body_field(call: &Call, name: &str) -> Result<Option<Value>, ClockBody> {
+    let body: Value =
+        serde_json::from_slice(&call.body).map_err(|e| ClockBody::NotJson(e.to_string()))?;
+    let Value::Object(mut members) = body else {
+        return Err(ClockBody::Unexpected(
+            "the body is not a JSON object".to_owned(),
+        ));
+    };
+    if let Some(other) = members.keys().find(|k| *k != name) {
+        return Err(ClockBody::Unexpected(format!("unknown member '{other}'")));
+    }
+    Ok(members.remove(name))
 }
 
 /// `GET /__admin/snapshot`: each vendor's fixture document as the

@@ -75,7 +75,11 @@ pub(super) fn check(allowed: &Allowed<'_>, call: &Call, static_page: bool) -> Re
 
 fn host_allowed(allowed: &Allowed<'_>, host: &str) -> bool {
     let name = host_name(host);
-    if allowed.hosts.iter().any(|h| h == "*" || h.eq_ignore_ascii_case(name)) {
+    if allowed
+        .hosts
+        .iter()
+        .any(|h| h == "*" || h.eq_ignore_ascii_case(name))
+    {
         return true;
     }
     // RFC 6761: `localhost` and names under it resolve to loopback only,

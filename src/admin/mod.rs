@@ -321,6 +321,11 @@ fn upload_scenario(app: &Scope<'_>, call: &Call) -> Reply {
             "too_many_scenarios",
             format!("{limit} uploaded scenarios are loaded already (--max-uploaded-scenarios); delete one or reset"),
         ),
+        Err(UploadError::TooManyBytes { limit }) => error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "scenario_storage_full",
+            format!("uploaded scenarios may hold {limit} bytes of scenario files in all (--max-uploaded-scenario-bytes); delete one or reset"),
+        ),
     }
 }
 
@@ -504,7 +509,13 @@ pub(crate) fn paging_or_noted(
     filter: &mut Filter,
     page: &mut Page,
 ) -> Option<Result<(), Reply>> {
-    let invalid = |message: String| Some(Err(error(StatusCode::BAD_REQUEST, "invalid_filter", message)));
+    let invalid = |message: String| {
+        Some(Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_filter",
+            message,
+        )))
+    };
     match key {
         "after" => match value.parse() {
             Ok(after) => page.after = Some(after),
@@ -512,7 +523,11 @@ pub(crate) fn paging_or_noted(
         },
         "limit" => match value.parse::<usize>() {
             Ok(limit) if (1..=MAX_PAGE).contains(&limit) => page.limit = limit,
-            _ => return invalid(format!("limit '{value}' is not a whole number from 1 to {MAX_PAGE}")),
+            _ => {
+                return invalid(format!(
+                    "limit '{value}' is not a whole number from 1 to {MAX_PAGE}"
+                ))
+            }
         },
         "noted" => match value {
             "true" => filter.noted = Some(true),

@@ -193,6 +193,11 @@ pub struct ServeArgs {
     #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIOS", default_value_t = defaults().max_uploaded_scenarios, value_name = "N", global = true)]
     pub max_uploaded_scenarios: usize,
 
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all; an upload past it gets 507 `scenario_storage_full`.
+    #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIO_BYTES", default_value_t = defaults().max_uploaded_scenario_bytes, value_name = "BYTES", global = true)]
+    pub max_uploaded_scenario_bytes: usize,
+
     /// The largest a stored record may grow to by one write, in bytes of
     /// JSON (e.g. a Relesys JSON Patch of `copy` operations); beyond it the
     /// write is refused with the vendor's 400 (64 KiB by default).

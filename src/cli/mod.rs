@@ -126,8 +126,7 @@ fn options(cli: &Cli) -> usermock::Options {
         journal_bytes: cli.serve.journal_bytes,
         admin_token: cli.serve.admin_token.clone(),
         admin_hosts: cli.serve.admin_host.clone(),
-        show_journal_credentials: cli.serve.journal_credentials
-            == config::JournalCredentials::Show,
+        show_journal_credentials: cli.serve.journal_credentials == config::JournalCredentials::Show,
         max_header_bytes: cli.serve.max_header_bytes,
         header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
         body_timeout: Duration::from_secs(cli.serve.body_timeout),
@@ -136,6 +135,7 @@ fn options(cli: &Cli) -> usermock::Options {
         max_sessions: cli.serve.max_sessions,
         session_idle: Duration::from_secs(cli.serve.session_idle),
         max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
+        max_uploaded_scenario_bytes: cli.serve.max_uploaded_scenario_bytes,
         clock: cli.serve.clock.clone(),
         max_record_bytes: cli.serve.max_record_bytes,
         max_issued_tokens: cli.serve.max_issued_tokens,

@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn nested_json_secrets_are_fingerprinted() {
-        let mut value = json!({"user": {"Password": "abc", "name": "n"}, "list": [{"access_token": "abc"}]});
+        let mut value =
+            json!({"user": {"Password": "abc", "name": "n"}, "list": [{"access_token": "abc"}]});
         assert!(redact_json(&mut value));
         assert_eq!(
             value,

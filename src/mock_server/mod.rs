@@ -557,7 +557,12 @@ impl Scope<'_> {
 
     /// Every page of a journal listing: the admin API answers at most
     /// [`PAGE`] entries a call, and `next_after` says where the next starts.
-    async fn all_pages(&self, method: Method, path: &str, body: Option<Value>) -> Vec<RecordedRequest> {
+    async fn all_pages(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Vec<RecordedRequest> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut after: Option<u64> = None;
         let mut requests = Vec::new();
