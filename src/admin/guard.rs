@@ -162,6 +162,20 @@ mod tests {
     }
 
     #[test]
+    fn the_address_a_connection_arrived_at_is_answered_and_other_addresses_are_not() {
+        let allowed = Allowed {
+            hosts: &[],
+            local: "10.0.0.5:8080".parse().ok(),
+            vendors: &[],
+        };
+        assert!(host_allowed(&allowed, "10.0.0.5:8080"));
+        assert!(host_allowed(&allowed, "[::ffff:10.0.0.5]:8080"));
+        assert!(host_allowed(&allowed, "127.0.0.1"));
+        assert!(!host_allowed(&allowed, "10.0.0.6:8080"));
+        assert!(!host_allowed(&allowed, "usermock:8080"));
+    }
+
+    #[test]
     fn localhost_subdomains_end_with_the_suffix() {
         assert!(ends_with_ignore_case("app.LOCALHOST", ".localhost"));
         assert!(!ends_with_ignore_case("localhost.evil", ".localhost"));

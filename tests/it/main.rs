@@ -34,3 +34,4 @@ mod rust_api;
 mod scenario_docs;
 mod scenarios;
 mod snapshots;
+mod websafety;
