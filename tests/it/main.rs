@@ -7,6 +7,7 @@ mod activity;
 mod activity_departments;
 mod activity_lists;
 mod admin;
+mod admin_bounds;
 mod awork;
 mod awork_routes;
 mod awork_support;
