@@ -324,7 +324,7 @@ fn upload_scenario(app: &Scope<'_>, call: &Call) -> Reply {
         Err(UploadError::TooManyBytes { limit }) => error(
             StatusCode::INSUFFICIENT_STORAGE,
             "scenario_storage_full",
-            format!("uploaded scenarios may hold {limit} bytes of scenario files in all (--max-uploaded-scenario-bytes); delete one or reset"),
+            format!("uploaded scenarios may hold {limit} bytes of scenario files in all (--max-scenario-bytes); delete one or reset"),
         ),
     }
 }

@@ -195,7 +195,7 @@ pub struct ServeArgs {
 
     /// Bytes of scenario files uploaded through the admin API at once, in
     /// all; an upload past it gets 507 `scenario_storage_full`.
-    #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIO_BYTES", default_value_t = defaults().max_uploaded_scenario_bytes, value_name = "BYTES", global = true)]
+    #[arg(long = "max-scenario-bytes", env = "USERMOCK_MAX_SCENARIO_BYTES", default_value_t = defaults().max_uploaded_scenario_bytes, value_name = "BYTES", global = true)]
     pub max_uploaded_scenario_bytes: usize,
 
     /// The largest a stored record may grow to by one write, in bytes of
@@ -295,9 +295,10 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum JournalCredentials {
-    /// `sha256:` and the first 8 hex digits of the credential's hash.
+    // `sha256:` and the first 8 hex digits of the credential's hash. (Plain
+    // comments: a doc comment here would turn `--help` into its long form.)
     Fingerprint,
-    /// As received.
+    // As received.
     Show,
 }
 

@@ -40,7 +40,7 @@ pub(crate) enum UploadError {
     /// `--max-uploaded-scenarios` are loaded already.
     TooMany { limit: usize },
     /// The uploaded scenarios would hold more than
-    /// `--max-uploaded-scenario-bytes` of scenario files in all.
+    /// `--max-scenario-bytes` of scenario files in all.
     TooManyBytes { limit: usize },
 }
 

@@ -341,7 +341,7 @@ async fn uploaded_scenarios_are_capped_in_bytes_with_507() {
     assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
     assert_eq!(
         full.json(),
-        json!({"error": "scenario_storage_full", "message": "uploaded scenarios may hold 1048576 bytes of scenario files in all (--max-uploaded-scenario-bytes); delete one or reset"})
+        json!({"error": "scenario_storage_full", "message": "uploaded scenarios may hold 1048576 bytes of scenario files in all (--max-scenario-bytes); delete one or reset"})
     );
     // Replacing one counts its new size instead of its old.
     let answer = server.send(upload("activity-pad-c")).await;

@@ -1351,6 +1351,11 @@ fn help_documents_every_limit_with_its_env_var_and_default() {
             "USERMOCK_MAX_UPLOADED_SCENARIOS",
             "256",
         ),
+        (
+            "--max-scenario-bytes",
+            "USERMOCK_MAX_SCENARIO_BYTES",
+            "16777216",
+        ),
         ("--max-record-bytes", "USERMOCK_MAX_RECORD_BYTES", "65536"),
         ("--max-issued-tokens", "USERMOCK_MAX_ISSUED_TOKENS", "10000"),
         ("--drain-timeout", "USERMOCK_DRAIN_TIMEOUT", "10"),
