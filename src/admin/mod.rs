@@ -441,7 +441,7 @@ fn authorised(app: &Scope<'_>, call: &Call) -> bool {
 /// `GET /__admin/requests?vendor=&method=&path=&status=&noted=`: one page
 /// of the journal (`after`, `limit`), oldest first; with
 /// `X-Usermock-Session`, that session's requests only.
-pub(crate) fn list_requests(app: &Scope<'_>, call: &Call, unmatched_only: bool) -> Reply {
+fn list_requests(app: &Scope<'_>, call: &Call, unmatched_only: bool) -> Reply {
     let mut filter = Filter {
         session: app.session.id().map(str::to_owned),
         unmatched_only,
@@ -503,7 +503,7 @@ pub(crate) fn list_requests(app: &Scope<'_>, call: &Call, unmatched_only: bool) 
 /// The query parameters every journal listing takes (`after`, `limit`,
 /// `noted`): `None` when `key` is none of them, else whether its value was
 /// understood.
-pub(crate) fn paging_or_noted(
+fn paging_or_noted(
     key: &str,
     value: &str,
     filter: &mut Filter,
@@ -541,7 +541,7 @@ pub(crate) fn paging_or_noted(
 
 /// One page of matching entries: `count` in this page, `total` in all,
 /// `next_after` the `after` of the next page (`null` on the last).
-pub(crate) fn listing(app: &Scope<'_>, filter: &Filter, page: Page) -> Reply {
+fn listing(app: &Scope<'_>, filter: &Filter, page: Page) -> Reply {
     let listing = app.journal.list(filter, page);
     Reply::json(
         StatusCode::OK,
