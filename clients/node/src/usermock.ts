@@ -209,12 +209,16 @@ export class UsermockSession {
    * Every page of a journal listing: the server answers at most 1000 entries
    * a call and says in `next_after` where the next page starts.
    */
-  private async allPages(method: string, path: string, body?: unknown): Promise<JournalEntry[]> {
-    const separator = path.includes("?") ? "&" : "?";
+  private async allPages(
+    method: string,
+    path: string,
+    body?: unknown,
+    query = "",
+  ): Promise<JournalEntry[]> {
     const entries: JournalEntry[] = [];
     let after: number | null = null;
     for (;;) {
-      const page = `${path}${separator}limit=1000` + (after === null ? "" : `&after=${after}`);
+      const page = `${path}?${query}${query ? "&" : ""}limit=1000` + (after === null ? "" : `&after=${after}`);
       const answer = await this.server.admin(method, page, body, this.name);
       const listing = answer.json<{ requests: JournalEntry[]; next_after?: number | null }>();
       entries.push(...listing.requests);
@@ -246,7 +250,7 @@ export class UsermockSession {
 
   /** Requests whose answer relied on a rule usermock inferred. */
   async noted(): Promise<JournalEntry[]> {
-    return this.allPages("GET", "/__admin/requests?noted=true");
+    return this.allPages("GET", "/__admin/requests", undefined, "noted=true");
   }
 }
 

@@ -209,14 +209,13 @@ class UsermockSession:
         if answer.status == 404:
             raise UsermockError(f"no scenario is named {scenario!r}: {answer.json()}")
 
-    def _all_pages(self, method: str, path: str, body: Any = None) -> list:
+    def _all_pages(self, method: str, path: str, body: Any = None, query: str = "") -> list:
         """Every page of a journal listing: the server answers at most 1000
         entries a call and says in `next_after` where the next page starts."""
-        separator = "&" if "?" in path else "?"
         entries: list = []
         after = None
         while True:
-            page = f"{path}{separator}limit=1000"
+            page = f"{path}?{query}&limit=1000" if query else f"{path}?limit=1000"
             if after is not None:
                 page += f"&after={after}"
             answer = self.server.admin(method, page, body=body, session=self.name).json()
@@ -249,7 +248,7 @@ class UsermockSession:
     def noted(self) -> list:
         """Journal entries whose answer relied on a rule usermock inferred
         (see the `notes` of docs/admin-api.md)."""
-        return self._all_pages("GET", "/__admin/requests?noted=true")
+        return self._all_pages("GET", "/__admin/requests", query="noted=true")
 
 
 def start(**kwargs: Any) -> Usermock:
