@@ -33,6 +33,14 @@ pub struct Options {
     pub journal_bytes: usize,
     /// When set, admin calls need it. An empty token is refused at startup.
     pub admin_token: Option<String>,
+    /// Whether journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets) as received; by default they are shown as
+    /// fingerprints (`sha256:` and 8 hex digits).
+    pub show_journal_credentials: bool,
+    /// `Host` names the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (e.g. a CI
+    /// service alias `usermock`); `*` allows any. Guards against DNS rebinding.
+    pub admin_hosts: Vec<String>,
     /// Largest request head (request line and headers), in bytes (default 32 KiB).
     pub max_header_bytes: usize,
     /// A client must send a whole request head within this (default 10 s).
@@ -49,6 +57,9 @@ pub struct Options {
     pub session_idle: Duration,
     /// Scenarios uploaded through the admin API at once (default 256).
     pub max_uploaded_scenarios: usize,
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all (default 16 MiB); one more upload gets 507.
+    pub max_uploaded_scenario_bytes: usize,
     /// Start with the clock frozen at this RFC 3339 instant.
     pub clock: Option<String>,
     /// The largest a stored record may grow to by one write, in bytes of
@@ -85,6 +96,8 @@ impl Default for Options {
             journal_size: 1000,
             journal_bytes: 32 * 1024 * 1024,
             admin_token: None,
+            show_journal_credentials: false,
+            admin_hosts: Vec::new(),
             max_header_bytes: 32 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
@@ -93,6 +106,7 @@ impl Default for Options {
             max_sessions: 10_000,
             session_idle: Duration::from_secs(15 * 60),
             max_uploaded_scenarios: 256,
+            max_uploaded_scenario_bytes: 16 * 1024 * 1024,
             clock: None,
             max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
             max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
@@ -105,6 +119,13 @@ impl Default for Options {
 }
 
 impl Options {
+    fn upload_limits(&self) -> scenario::UploadLimits {
+        scenario::UploadLimits {
+            scenarios: self.max_uploaded_scenarios,
+            bytes: self.max_uploaded_scenario_bytes,
+        }
+    }
+
     fn fixture_limits(&self) -> fixtures::Limits {
         fixtures::Limits {
             max_record_bytes: self.max_record_bytes,
@@ -172,7 +193,7 @@ impl Usermock {
         let scenarios = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         )
         .map_err(StartupError::files)?;
         for name in &options.active_scenarios {
@@ -206,12 +227,21 @@ impl Usermock {
                     caps,
                 ),
                 scenarios,
-                journal: journal::Journal::new(journal),
+                journal: journal::Journal::new(
+                    journal,
+                    if options.show_journal_credentials {
+                        journal::Credentials::Show
+                    } else {
+                        journal::Credentials::Fingerprint
+                    },
+                ),
                 max_body: options.max_body,
                 body_timeout: options.body_timeout,
                 admin_token: options.admin_token.clone(),
+                admin_hosts: options.admin_hosts.clone(),
                 fixtures: world.documents,
                 startup_clock,
+                admin_work: tokio::sync::Semaphore::new(app::ADMIN_WORKERS),
             }),
             limits: server::Limits {
                 header_read_timeout: options.header_read_timeout,
@@ -270,7 +300,7 @@ impl Usermock {
         if let Err(found) = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         ) {
             problems.extend(found);
         }

@@ -58,6 +58,6 @@ pub use instance::{
     SCHEMA_BASE,
 };
 pub use mock_server::{
-    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,
+    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedNote, RecordedRequest,
     RecordedResponse, RuleRef, SessionView, StartError, SESSION_HEADER,
 };

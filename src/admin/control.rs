@@ -4,11 +4,13 @@
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{error, method_not_allowed, problems_json, Scope};
+use super::{
+    error, list_requests, listing, method_not_allowed, paging_or_noted, problems_json, Scope,
+};
 use crate::clock::Setting;
 use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
-use crate::journal::Filter;
+use crate::journal::{Filter, Page};
 use crate::timestamps;
 use crate::vendors::Vendor;
 
@@ -20,20 +22,30 @@ pub(super) fn clock(app: &Scope<'_>, call: &Call, advance: bool) -> Reply {
     match (advance, &call.method) {
         (false, &Method::GET) => {}
         (false, &Method::PUT) => {
-            let Some(at) = body_field(call, "now")
+            let usage = "send {\"now\": \"<RFC 3339 timestamp>\"}";
+            let field = match body_field(call, "now") {
+                Ok(field) => field,
+                Err(refused) => return refused.reply(usage),
+            };
+            let Some(at) = field
                 .as_ref()
                 .and_then(Value::as_str)
                 .and_then(timestamps::parse)
             else {
-                return invalid_clock("send {\"now\": \"<RFC 3339 timestamp>\"}");
+                return invalid_clock(usage);
             };
             clock.set(Setting::Frozen(at));
         }
         (false, &Method::DELETE) => clock.unset(),
         (false, _) => return method_not_allowed("GET, PUT, DELETE"),
         (true, &Method::POST) => {
-            let Some(seconds) = body_field(call, "seconds").as_ref().and_then(Value::as_u64) else {
-                return invalid_clock("send {\"seconds\": <whole number ≥ 0>}");
+            let usage = "send {\"seconds\": <whole number ≥ 0>}";
+            let field = match body_field(call, "seconds") {
+                Ok(field) => field,
+                Err(refused) => return refused.reply(usage),
+            };
+            let Some(seconds) = field.as_ref().and_then(Value::as_u64) else {
+                return invalid_clock(usage);
             };
             if clock.advance(seconds).is_err() {
                 return invalid_clock("that would move the clock past the year 9999");
@@ -59,9 +71,36 @@ fn invalid_clock(message: &str) -> Reply {
     error(StatusCode::BAD_REQUEST, "invalid_clock", message.to_owned())
 }
 
-fn body_field(call: &Call, name: &str) -> Option<Value> {
-    let body: Value = serde_json::from_slice(&call.body).ok()?;
-    body.get(name).cloned()
+/// Why a clock body was refused.
+enum ClockBody {
+    NotJson(String),
+    /// Not an object, or an object with a member besides the one asked.
+    Unexpected(String),
+}
+
+impl ClockBody {
+    fn reply(self, usage: &str) -> Reply {
+        match self {
+            ClockBody::NotJson(why) => error(StatusCode::BAD_REQUEST, "invalid_json", why),
+            ClockBody::Unexpected(what) => invalid_clock(&format!("{what}: {usage}")),
+        }
+    }
+}
+
+/// The body's member `name` (`None` when missing); a body that is not a
+/// JSON object, or has any other member, is refused, as documented.
+fn body_field(call: &Call, name: &str) -> Result<Option<Value>, ClockBody> {
+    let body: Value =
+        serde_json::from_slice(&call.body).map_err(|e| ClockBody::NotJson(e.to_string()))?;
+    let Value::Object(mut members) = body else {
+        return Err(ClockBody::Unexpected(
+            "the body is not a JSON object".to_owned(),
+        ));
+    };
+    if let Some(other) = members.keys().find(|k| *k != name) {
+        return Err(ClockBody::Unexpected(format!("unknown member '{other}'")));
+    }
+    Ok(members.remove(name))
 }
 
 /// `GET /__admin/snapshot`: each vendor's fixture document as the
@@ -210,22 +249,33 @@ pub(super) fn sessions(app: &Scope<'_>, call: &Call) -> Reply {
 
 /// `POST /__admin/requests/find` and `/count`: the body is a scenario
 /// rule's `match`; `GET /__admin/requests/unmatched`: requests that reached
-/// no route.
+/// no route. All take `noted`, and the listings `after` and `limit`, as
+/// query parameters.
 pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
+    if what == "unmatched" {
+        return match call.method {
+            Method::GET => list_requests(app, call, true),
+            _ => method_not_allowed("GET"),
+        };
+    }
     let mut filter = Filter {
         session: app.session.id().map(str::to_owned),
         ..Filter::default()
     };
-    if what == "unmatched" {
-        if call.method != Method::GET {
-            return method_not_allowed("GET");
+    let mut page = Page::default();
+    let query = call.query.as_deref().unwrap_or_default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match paging_or_noted(&key, &value, &mut filter, &mut page) {
+            Some(Ok(())) => {}
+            Some(Err(reply)) => return reply,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_filter",
+                    format!("unknown parameter '{key}' (use noted, after, limit)"),
+                )
+            }
         }
-        filter.unmatched_only = true;
-        let requests = app.journal.list(&filter);
-        return Reply::json(
-            StatusCode::OK,
-            &json!({"count": requests.len(), "requests": requests}),
-        );
     }
     if call.method != Method::POST {
         return method_not_allowed("POST");
@@ -250,9 +300,5 @@ pub(super) fn verify(app: &Scope<'_>, call: &Call, what: &str) -> Reply {
             &json!({"count": app.journal.count(&filter)}),
         );
     }
-    let requests = app.journal.list(&filter);
-    Reply::json(
-        StatusCode::OK,
-        &json!({"count": requests.len(), "requests": requests}),
-    )
+    listing(app, &filter, page)
 }

@@ -1,6 +1,7 @@
 //! The admin API under `/__admin`, in usermock's own JSON format.
 
 mod control;
+mod guard;
 
 use hyper::header::{HeaderValue, ALLOW};
 use hyper::{Method, StatusCode};
@@ -13,7 +14,7 @@ use crate::clock::Setting;
 use subtle::ConstantTimeEq;
 
 use crate::http::{headers, match_path, Call, PathPattern, Reply};
-use crate::journal::{Filter, Journal};
+use crate::journal::{Filter, Journal, Page, MAX_PAGE};
 use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
@@ -27,6 +28,10 @@ pub(crate) struct Context<'a> {
     pub scenarios: &'a Scenarios,
     pub journal: &'a Journal,
     pub admin_token: Option<&'a str>,
+    /// Names from `--admin-host` that admin calls answer besides loopback.
+    pub admin_hosts: &'a [String],
+    /// The address the request's connection arrived at.
+    pub local_addr: Option<std::net::SocketAddr>,
     /// Each vendor's fixture document as loaded at startup (snapshots).
     pub fixtures: &'a [(&'static str, Value)],
     /// How the global clock ran at startup (a full reset returns to it).
@@ -38,6 +43,18 @@ const OPENAPI: &str = include_str!("openapi.json");
 
 pub(crate) fn handle(ctx: &Context<'_>, call: Call, session: &Session) -> Reply {
     let app = &Scope { ctx, session };
+    let allowed = guard::Allowed {
+        hosts: ctx.admin_hosts,
+        local: ctx.local_addr,
+        vendors: ctx.vendors,
+    };
+    let static_page = matches!(
+        call.path.as_str(),
+        "/__admin" | "/__admin/" | "/__admin/ui" | "/__admin/openapi.json"
+    );
+    if let Err(refused) = guard::check(&allowed, &call, static_page) {
+        return refused;
+    }
     if let Some(reply) = dashboard(&call) {
         return reply;
     }
@@ -88,7 +105,7 @@ fn fixed_route(app: &Scope<'_>, call: &Call) -> Option<Reply> {
         "/__admin/requests/count" => control::verify(app, call, "count"),
         "/__admin/requests/unmatched" => control::verify(app, call, "unmatched"),
         "/__admin/requests" => match call.method {
-            Method::GET => list_requests(app, call),
+            Method::GET => list_requests(app, call, false),
             Method::DELETE => {
                 let cleared = app.journal.clear(app.session.id());
                 Reply::json(StatusCode::OK, &json!({ "cleared": cleared }))
@@ -304,6 +321,11 @@ fn upload_scenario(app: &Scope<'_>, call: &Call) -> Reply {
             "too_many_scenarios",
             format!("{limit} uploaded scenarios are loaded already (--max-uploaded-scenarios); delete one or reset"),
         ),
+        Err(UploadError::TooManyBytes { limit }) => error(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "scenario_storage_full",
+            format!("uploaded scenarios may hold {limit} bytes of scenario files in all (--max-scenario-bytes); delete one or reset"),
+        ),
     }
 }
 
@@ -418,27 +440,25 @@ fn authorised(app: &Scope<'_>, call: &Call) -> bool {
     }
 }
 
-/// `GET /__admin/requests?vendor=&method=&path=&status=`: the journal,
-/// oldest first; with `X-Usermock-Session`, that session's requests only.
-fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
+/// `GET /__admin/requests?vendor=&method=&path=&status=&noted=`: one page
+/// of the journal (`after`, `limit`), oldest first; with
+/// `X-Usermock-Session`, that session's requests only.
+fn list_requests(app: &Scope<'_>, call: &Call, unmatched_only: bool) -> Reply {
     let mut filter = Filter {
         session: app.session.id().map(str::to_owned),
+        unmatched_only,
         ..Filter::default()
     };
+    let mut page = Page::default();
     let query = call.query.as_deref().unwrap_or_default();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        match paging_or_noted(&key, &value, &mut filter, &mut page) {
+            Some(Ok(())) => continue,
+            Some(Err(reply)) => return reply,
+            None => {}
+        }
         match key.as_ref() {
             "vendor" => filter.vendor = Some(value.into_owned()),
-            "after" => match value.parse() {
-                Ok(after) => filter.after = Some(after),
-                Err(_) => {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_filter",
-                        format!("after '{value}' is not an entry id"),
-                    )
-                }
-            },
             "session" => match &filter.session {
                 Some(own) if *own != value => {
                     return error(
@@ -473,16 +493,66 @@ fn list_requests(app: &Scope<'_>, call: &Call) -> Reply {
                     StatusCode::BAD_REQUEST,
                     "invalid_filter",
                     format!(
-                    "unknown filter '{other}' (use vendor, method, path, status, session, after)"
+                    "unknown filter '{other}' (use vendor, method, path, status, session, noted, after, limit)"
                 ),
                 )
             }
         }
     }
-    let requests = app.journal.list(&filter);
+    listing(app, &filter, page)
+}
+
+/// The query parameters every journal listing takes (`after`, `limit`,
+/// `noted`): `None` when `key` is none of them, else whether its value was
+/// understood.
+fn paging_or_noted(
+    key: &str,
+    value: &str,
+    filter: &mut Filter,
+    page: &mut Page,
+) -> Option<Result<(), Reply>> {
+    let invalid = |message: String| {
+        Some(Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_filter",
+            message,
+        )))
+    };
+    match key {
+        "after" => match value.parse() {
+            Ok(after) => page.after = Some(after),
+            Err(_) => return invalid(format!("after '{value}' is not an entry id")),
+        },
+        "limit" => match value.parse::<usize>() {
+            Ok(limit) if (1..=MAX_PAGE).contains(&limit) => page.limit = limit,
+            _ => {
+                return invalid(format!(
+                    "limit '{value}' is not a whole number from 1 to {MAX_PAGE}"
+                ))
+            }
+        },
+        "noted" => match value {
+            "true" => filter.noted = Some(true),
+            "false" => filter.noted = Some(false),
+            _ => return invalid(format!("noted '{value}' is not true or false")),
+        },
+        _ => return None,
+    }
+    Some(Ok(()))
+}
+
+/// One page of matching entries: `count` in this page, `total` in all,
+/// `next_after` the `after` of the next page (`null` on the last).
+fn listing(app: &Scope<'_>, filter: &Filter, page: Page) -> Reply {
+    let listing = app.journal.list(filter, page);
     Reply::json(
         StatusCode::OK,
-        &json!({ "count": requests.len(), "requests": requests }),
+        &json!({
+            "count": listing.requests.len(),
+            "total": listing.total,
+            "next_after": listing.next_after,
+            "requests": listing.requests,
+        }),
     )
 }
 

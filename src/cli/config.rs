@@ -122,6 +122,24 @@ pub struct ServeArgs {
     )]
     pub admin_token: Option<String>,
 
+    /// A `Host` name the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (repeatable,
+    /// or comma-separated in the env var), e.g. a CI service alias
+    /// `usermock`; `*` answers any. Other hosts get 403 (DNS rebinding).
+    #[arg(
+        long,
+        env = "USERMOCK_ADMIN_HOST",
+        value_delimiter = ',',
+        value_name = "NAME",
+        global = true
+    )]
+    pub admin_host: Vec<String>,
+
+    /// How journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets): as `sha256:` fingerprints, or as received.
+    #[arg(long, env = "USERMOCK_JOURNAL_CREDENTIALS", value_enum, default_value_t = JournalCredentials::Fingerprint, value_name = "HOW", global = true)]
+    pub journal_credentials: JournalCredentials,
+
     /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
     #[arg(
         long,
@@ -174,6 +192,11 @@ pub struct ServeArgs {
     /// (0 refuses every upload).
     #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIOS", default_value_t = defaults().max_uploaded_scenarios, value_name = "N", global = true)]
     pub max_uploaded_scenarios: usize,
+
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all; an upload past it gets 507 `scenario_storage_full`.
+    #[arg(long = "max-scenario-bytes", env = "USERMOCK_MAX_SCENARIO_BYTES", default_value_t = defaults().max_uploaded_scenario_bytes, value_name = "BYTES", global = true)]
+    pub max_uploaded_scenario_bytes: usize,
 
     /// The largest a stored record may grow to by one write, in bytes of
     /// JSON (e.g. a Relesys JSON Patch of `copy` operations); beyond it the
@@ -297,6 +320,15 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JournalCredentials {
+    // `sha256:` and the first 8 hex digits of the credential's hash. (Plain
+    // comments: a doc comment here would turn `--help` into its long form.)
+    Fingerprint,
+    // As received.
+    Show,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
