@@ -1045,7 +1045,7 @@ async fn invitation_errors_follow_awork_s_codes() {
         body(&answer),
         validation_error(json!([
             {"property": "Gender", "message": "'f' is not a valid gender: use 'male', 'female' or 'other'."},
-            {"property": "InvitationFlow", "message": "usermock emulates the 'invite' flow only: set 'invitationFlow' to 'invite'."},
+            {"property": "InvitationFlow", "message": "The invitation flow 'new_user_new_workspace' creates a new workspace and cannot be used with 'WorkspaceId'."},
             {"property": "RoleId", "message": "'RoleId' must not be empty."},
             {"property": "Email", "message": "'nope' is not a valid email address."},
             {"property": "TeamIds", "message": "'\"x\"' is not a valid GUID."}

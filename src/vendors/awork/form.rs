@@ -30,17 +30,28 @@ pub(super) fn property(member: &str) -> &'static str {
         .map_or("", |(_, p, _)| p)
 }
 
-/// What is wrong with `value` for the text field `member`, if anything.
+/// What is wrong with `value` for the text field `member`, if anything:
+/// its length, then its value ([`length_problem`], [`value_problem`]).
+pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+    length_problem(member, value).or_else(|| value_problem(member, value))
+}
+
+/// Whether `value` is longer than the spec's `maxLength` for `member`.
 /// Lengths count UTF-16 code units, as .NET's `string.Length` does (never
 /// fewer than the code points a JSON Schema `maxLength` counts).
-pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+pub(super) fn length_problem(member: &str, value: &str) -> Option<String> {
     let (_, property, max) = TEXT_FIELDS.iter().find(|(m, _, _)| *m == member)?;
     let length = value.encode_utf16().count();
-    if length > *max {
-        return Some(format!(
+    (length > *max).then(|| {
+        format!(
             "The length of '{property}' must be {max} characters or fewer. You entered {length} characters."
-        ));
-    }
+        )
+    })
+}
+
+/// Whether `value` is outside the values usermock lists for `member`:
+/// `gender` the invitation's three, `language` an ISO 639-1 tag.
+pub(super) fn value_problem(member: &str, value: &str) -> Option<String> {
     match member {
         "gender" if !GENDERS.contains(&value) => Some(format!(
             "'{value}' is not a valid gender: use 'male', 'female' or 'other'."

@@ -9,6 +9,7 @@
 //! and awork's guide pages (errors, paging, filtering, ordering, rate
 //! limits). Choices where all are silent are marked inferred there.
 
+mod accept;
 mod error;
 mod filter;
 mod fixture;
@@ -18,6 +19,7 @@ mod languages;
 mod lifecycle;
 mod list;
 mod rate;
+mod roles;
 mod update;
 mod user;
 
@@ -30,7 +32,8 @@ use serde_json::Value;
 
 use self::error::{AworkError, PropertyError, TokenProblem};
 use self::fixture::{
-    AworkFixture, OmittedFields, OtherFields, RoleFixture, TeamFixture, WorkspaceFixture,
+    AworkFixture, InvitationRole, OmittedFields, OtherFields, RoleFixture, TeamFixture, ValueRule,
+    WorkspaceFixture,
 };
 use self::rate::with_rate_limit_headers;
 use self::user::{user_problems, User};
@@ -58,6 +61,9 @@ const ACTIVATE_PATH: &str = "/api/v1/users/{userId}/activate";
 const SET_ARCHIVED_PATH: &str = "/api/v1/users/{userId}/setarchived";
 const ME_PATHS: [&str; 2] = ["/api/v1/users/me", "/api/v1/me"];
 const INVITATIONS_PATH: &str = "/api/v1/invitations";
+const ACCEPT_PATH: &str = "/api/v1/invitations/accept";
+const ROLE_DEACTIVATE_PATH: &str = "/api/v1/roles/{roleId}/users/{userId}/deactivate";
+const ROLE_ACTIVATE_PATH: &str = "/api/v1/roles/{roleId}/users/{userId}/activate";
 
 /// The feature permissions the spec's "Required Permissions" name.
 mod permission {
@@ -66,6 +72,7 @@ mod permission {
     pub const MANAGE_USERS: &str = "user-manage-config:write";
     pub const DELETE_USERS: &str = "user-manage-config:delete";
     pub const MANAGE_PROJECTS: &str = "project-manage-config:write";
+    pub const MANAGE_WORKSPACE: &str = "workspace-manage-config:write";
 }
 
 /// The workspace user behind a token.
@@ -94,6 +101,11 @@ impl Caller {
 struct World {
     omitted_fields: OmittedFields,
     other_fields: OtherFields,
+    invitation_role: InvitationRole,
+    gender_values: ValueRule,
+    language_values: ValueRule,
+    /// Keys the invitation codes (`accept::invitation_code`).
+    invitation_secret: (u64, u64),
     default_page_size: u32,
     credentials: HashMap<String, Caller>,
     rate_limits: Option<RateLimits>,
@@ -133,7 +145,16 @@ impl Awork {
                 (M::POST, DEACTIVATE_PATH, NoBody, Awork::deactivate),
                 (M::POST, ACTIVATE_PATH, NoBody, Awork::activate),
                 (M::POST, SET_ARCHIVED_PATH, JsonObject, Awork::set_archived),
+                (M::GET, INVITATIONS_PATH, NoBody, Awork::list_invitations),
                 (M::POST, INVITATIONS_PATH, JsonObject, Awork::invite),
+                (M::POST, ACCEPT_PATH, JsonObject, Awork::accept),
+                (
+                    M::POST,
+                    ROLE_DEACTIVATE_PATH,
+                    NoBody,
+                    Awork::role_deactivate,
+                ),
+                (M::POST, ROLE_ACTIVATE_PATH, NoBody, Awork::role_activate),
             ]),
         }
     }
@@ -254,6 +275,22 @@ impl Awork {
         self.limited(request, Awork::invite_now)
     }
 
+    fn list_invitations(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::list_invitations_now)
+    }
+
+    fn accept(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::accept_now)
+    }
+
+    fn role_deactivate(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::role_deactivate_now)
+    }
+
+    fn role_activate(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::role_activate_now)
+    }
+
     /// awork's limits are per workspace (here: per usermock session, each
     /// being a workspace of its own): every request counts, and while the
     /// limit is on every answer, errors included, carries the headers.
@@ -337,7 +374,9 @@ impl Awork {
 fn action_of(call: &Call) -> error::Action {
     use error::Action;
     let on = |pattern: &str| match_path(pattern, &call.path).is_some();
-    if on(DEACTIVATE_PATH) || on(ACTIVATE_PATH) {
+    if on(ROLE_DEACTIVATE_PATH) || on(ROLE_ACTIVATE_PATH) {
+        Action::RoleActivation
+    } else if on(DEACTIVATE_PATH) || on(ACTIVATE_PATH) {
         Action::Activate
     } else if on(SET_ARCHIVED_PATH) {
         Action::Archive
@@ -371,5 +410,11 @@ fn path_user_id(call: &Call) -> String {
         .iter()
         .find_map(|pattern| match_path(pattern, &call.path))
         .and_then(|params| params.first().map(|p| p.to_ascii_lowercase()))
+        .or_else(|| {
+            [ROLE_DEACTIVATE_PATH, ROLE_ACTIVATE_PATH]
+                .iter()
+                .find_map(|pattern| match_path(pattern, &call.path))
+                .and_then(|params| params.get(1).map(|p| p.to_ascii_lowercase()))
+        })
         .unwrap_or_default()
 }
