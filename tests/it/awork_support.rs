@@ -177,3 +177,58 @@ pub fn assert_awork_time(text: &str) {
         "{text}"
     );
 }
+
+// ----------------------------------------------------------------- schemas --
+
+/// OpenAPI 3.0's `nullable: true` as JSON Schema (`type: [t, "null"]`).
+pub fn openapi30_to_json_schema(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([t, "null"]));
+                }
+                if let Some(Value::Array(values)) = map.get_mut("enum") {
+                    if !values.contains(&Value::Null) {
+                        values.push(Value::Null);
+                    }
+                }
+            }
+            map.values_mut().for_each(openapi30_to_json_schema);
+        }
+        Value::Array(items) => items.iter_mut().for_each(openapi30_to_json_schema),
+        _ => {}
+    }
+}
+
+/// Asserts `value` is valid against `schema` (e.g. `{"$ref":
+/// "#/components/schemas/User"}`) of `tests/it/data/awork-openapi-subset.json`,
+/// formats (uuid, date-time) asserted.
+pub fn assert_conforms(schema: Value, value: &Value, what: &str) {
+    let subset: Value =
+        serde_json::from_str(include_str!("data/awork-openapi-subset.json")).expect("subset");
+    let mut components = subset["components"].clone();
+    openapi30_to_json_schema(&mut components);
+    let mut root = schema;
+    root["components"] = components;
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not conform: {errors:#?}\n{value}"
+    );
+}
+
+pub fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+pub fn array_of(name: &str) -> Value {
+    json!({ "type": "array", "items": schema(name) })
+}

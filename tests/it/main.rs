@@ -8,6 +8,7 @@ mod activity_departments;
 mod activity_lists;
 mod admin;
 mod awork;
+mod awork_conformance;
 mod awork_filters;
 mod awork_routes;
 mod awork_support;
