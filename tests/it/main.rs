@@ -10,6 +10,7 @@ mod admin;
 mod awork;
 mod awork_conformance;
 mod awork_filters;
+mod awork_invitations;
 mod awork_routes;
 mod awork_support;
 mod binary;
