@@ -5,7 +5,7 @@
 //!
 //! Sources (with URLs in `docs/vendors/awork.md`): awork's update-user
 //! reference, awork's OpenAPI document in `awork-io/developer-docs` (schemas,
-//! permissions, statuses; extract in `tests/data/awork-openapi-subset.json`)
+//! permissions, statuses; extract in `tests/it/data/awork-openapi-subset.json`)
 //! and awork's guide pages (errors, paging, filtering, ordering, rate
 //! limits). Choices where all are silent are marked inferred there.
 
