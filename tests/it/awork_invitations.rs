@@ -537,3 +537,170 @@ async fn the_spec_s_own_user_form_example_succeeds_and_says_what_was_read_loosel
         "{message}"
     );
 }
+
+/// A request (method, path, token, body), its status and its note rules.
+type Case<'a> = (Method, String, &'a str, Option<Value>, u16, Vec<&'a str>);
+
+#[tokio::test]
+async fn refusals_that_rest_on_inferred_rules_are_noted_and_documented_answers_are_not() {
+    let server = TestServer::start().await;
+    let action = |id: &str, what: &str| format!("{}/{what}", user_path(id));
+    let mut taken = guide_invitation("mara.schulz@example.com");
+    taken["roleId"] = json!(MEMBER_ROLE);
+    // (method, path, token, body, expected status, expected note rules)
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            user_path(SOFIA),
+            "awork-admin",
+            None,
+            200,
+            vec![],
+        ),
+        (
+            Method::GET,
+            "/awork/api/v1/users/me".into(),
+            "awork-member",
+            None,
+            200,
+            vec![],
+        ),
+        (
+            Method::GET,
+            format!("{}?expand=tags", user_path(SOFIA)),
+            "awork-admin",
+            None,
+            200,
+            vec!["awork-unknown-query-parameter"],
+        ),
+        (
+            Method::POST,
+            action(DEACTIVATED, "deactivate"),
+            "awork-admin",
+            None,
+            400,
+            vec!["awork-inactive-target"],
+        ),
+        (
+            Method::POST,
+            action(SOFIA, "activate"),
+            "awork-admin",
+            None,
+            400,
+            vec!["awork-inactive-target"],
+        ),
+        (
+            Method::PUT,
+            user_path(ARCHIVED),
+            "awork-admin",
+            Some(full_form(&fixture_user(ARCHIVED))),
+            400,
+            vec!["awork-inactive-target"],
+        ),
+        (
+            Method::POST,
+            action(PAUL, "deactivate?includeSummary=true"),
+            "awork-admin",
+            None,
+            200,
+            vec!["awork-deactivate-summary"],
+        ),
+        (
+            Method::POST,
+            action(AMIRA, "deactivate"),
+            "awork-admin",
+            None,
+            204,
+            vec![],
+        ),
+        (
+            Method::POST,
+            action(OLE, "deactivate"),
+            "awork-admin",
+            None,
+            204,
+            vec![],
+        ),
+        // The spec states the last-admin rule for deactivation: documented.
+        (
+            Method::POST,
+            action(ADMIN, "deactivate"),
+            "awork-admin",
+            None,
+            400,
+            vec![],
+        ),
+        (
+            Method::POST,
+            action(ADMIN, "setarchived"),
+            "awork-admin",
+            Some(json!({"isArchived": true})),
+            400,
+            vec!["awork-last-admin-beyond-deactivation"],
+        ),
+        (
+            Method::DELETE,
+            user_path(ADMIN),
+            "awork-admin",
+            None,
+            400,
+            vec!["awork-last-admin-beyond-deactivation"],
+        ),
+        (
+            Method::POST,
+            INVITATIONS.into(),
+            "awork-member",
+            Some(guide_invitation("m@example.com")),
+            401,
+            vec!["awork-invitation-permission"],
+        ),
+        (
+            Method::POST,
+            INVITATIONS.into(),
+            "awork-admin",
+            Some(taken),
+            400,
+            vec!["awork-invitation-email-taken"],
+        ),
+        (
+            Method::PUT,
+            user_path(SOFIA),
+            "awork-admin",
+            Some(json!({"birthDate": "2999-01-01"})),
+            400,
+            vec!["awork-birthdate-future"],
+        ),
+    ];
+    for (method, path, token, sent, status, expected) in cases {
+        let answer = call(&server, method.clone(), &path, token, sent).await;
+        assert_eq!(
+            answer.status.as_u16(),
+            status,
+            "{method} {path}: {}",
+            answer.text
+        );
+        assert_eq!(
+            rules(&last_notes(&server).await),
+            expected,
+            "{method} {path}"
+        );
+    }
+    let answer = server
+        .send(
+            server
+                .request(Method::PUT, &user_path(SOFIA))
+                .bearer_auth("awork-admin")
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        last_notes(&server).await,
+        json!([{
+            "rule": "awork-content-type",
+            "message": "answered 415 invalid-model",
+            "source": "inferred: the spec lists application/json bodies; what another Content-Type gets is not documented",
+        }])
+    );
+}

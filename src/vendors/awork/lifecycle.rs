@@ -65,6 +65,11 @@ impl Awork {
         self.deactivate_user(request, caller, &id)?;
         if summary {
             // usermock has no projects: nothing is reassigned or deleted.
+            request.note(
+                "awork-deactivate-summary",
+                "the summary's counts are 0: the emulated workspace has no projects",
+                "inferred: usermock emulates users only; awork counts the user's private projects",
+            );
             Ok(Reply::json(
                 StatusCode::OK,
                 &json!({ "privateProjectManagersReassignedCount": 0, "privateProjectsDeletedCount": 0 }),

@@ -31,7 +31,8 @@ pub(super) fn query_values(request: &Request<'_>, name: &str) -> Vec<String> {
 }
 
 /// The query parameters of the spec's `GetUsers`.
-const LIST_PARAMETERS: &[&str] = &["showArchived", "page", "pageSize", "orderby", "filterby"];
+pub(super) const LIST_PARAMETERS: &[&str] =
+    &["showArchived", "page", "pageSize", "orderby", "filterby"];
 
 /// The note rule of a query parameter the route's spec does not have.
 pub(super) const NOTE_UNKNOWN_PARAMETER: &str = "awork-unknown-query-parameter";
@@ -167,7 +168,6 @@ impl Awork {
                 request.note(rule, message.clone(), filter::NOTE_SOURCE);
             }
         }
-        note_unknown_parameters(request, LIST_PARAMETERS);
         let order = single(request, "orderby", "OrderBy")?
             .filter(|text| !text.is_empty())
             .map(|text| parse_order(&text))

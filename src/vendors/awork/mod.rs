@@ -295,6 +295,10 @@ impl Awork {
     /// being a workspace of its own): every request counts, and while the
     /// limit is on every answer, errors included, carries the headers.
     fn limited(&self, request: &Request<'_>, inner: Inner) -> Result<Reply, AworkError> {
+        let inner = |awork: &Awork, request: &Request<'_>| {
+            list::note_unknown_parameters(request, known_parameters(&request.call.path));
+            inner(awork, request).inspect_err(|error| note_refusal(request, error))
+        };
         let Some(limits) = &self.world.rate_limits else {
             return inner(self, request);
         };
@@ -367,6 +371,76 @@ impl Awork {
             .map(|caller| caller.user_id.clone())
             .unwrap_or_default()
     }
+}
+
+/// The query parameters the spec gives the route of `path`.
+fn known_parameters(path: &str) -> &'static [&'static str] {
+    if path == USERS_PATH {
+        list::LIST_PARAMETERS
+    } else if match_path(DEACTIVATE_PATH, path).is_some() {
+        &["includeSummary"]
+    } else {
+        &[]
+    }
+}
+
+/// Notes a refusal that rests on a rule usermock inferred (the rule ids
+/// are in `docs/vendors/awork.md`).
+fn note_refusal(request: &Request<'_>, error: &AworkError) {
+    let path = request.call.path.as_str();
+    let on = |pattern: &str| match_path(pattern, path).is_some();
+    let (rule, source) = match error {
+        AworkError::DeactivatedUser { .. } | AworkError::EntityArchived { .. } => (
+            "awork-inactive-target",
+            "inferred: the spec's error codes name archived and deactivated entities; which routes refuse them, and with 400, is not documented",
+        ),
+        AworkError::InvalidOperation { detail } if detail.ends_with("is not deactivated.") => (
+            "awork-inactive-target",
+            "inferred: the spec does not say what activating an active user answers",
+        ),
+        AworkError::InvalidOperation { detail }
+            if detail.ends_with("last admin of the workspace.") && !on(DEACTIVATE_PATH) =>
+        (
+            "awork-last-admin-beyond-deactivation",
+            "inferred: the spec states the last-admin rule for deactivation only",
+        ),
+        AworkError::Unauthorized(error::Action::Invite) => (
+            "awork-invitation-permission",
+            "inferred: the Invitation operation names no permission",
+        ),
+        AworkError::ForeignWorkspace { .. } => (
+            "awork-invitation-workspace",
+            "inferred: the docs do not say what an invitation to another workspace answers",
+        ),
+        AworkError::AlreadyExists { .. } => (
+            "awork-invitation-email-taken",
+            "inferred: already-exist-error is a documented code; that it guards invitation e-mails is not documented",
+        ),
+        AworkError::UnsupportedMediaType { .. } => (
+            "awork-content-type",
+            "inferred: the spec lists application/json bodies; what another Content-Type gets is not documented",
+        ),
+        AworkError::DateOutOfRange { .. } => (
+            "awork-birthdate-future",
+            "inferred: date-out-of-range is a documented code; that a future birth date raises it is not documented",
+        ),
+        AworkError::CallerDeactivated { .. } => (
+            "awork-deactivated-caller",
+            "inferred: deactivated-user is a documented code; its use for the caller's token is not documented",
+        ),
+        _ => return,
+    };
+    request.note(rule, format!("answered {}", error_code(error)), source);
+}
+
+/// `status code` of an error, for notes.
+fn error_code(error: &AworkError) -> String {
+    let reply = error.render();
+    let code = serde_json::from_slice::<Value>(&reply.body)
+        .ok()
+        .and_then(|body| body["code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{} {code}", reply.status.as_u16())
 }
 
 /// The permission error a scenario's 401 shows: the rule of the route the

@@ -31,6 +31,8 @@ const UPDATABLE: &[&str] = &[
 struct Form {
     texts: Vec<(&'static str, Option<String>)>,
     birth_date: Option<Option<Timestamp>>,
+    /// The members the body left out that the write sets to null.
+    cleared: Vec<String>,
 }
 
 pub(super) fn birth_date_in_future() -> AworkError {
@@ -60,6 +62,16 @@ impl Awork {
         let updated = self.write(request, &user_id, |user| {
             apply(user, &form, &updated_by, request.now())
         })?;
+        if !form.cleared.is_empty() {
+            request.note(
+                NOTE_OMITTED_CLEARED,
+                format!(
+                    "{} left out of the body, so set to null",
+                    form.cleared.join(", ")
+                ),
+                "inferred: awork's docs do not say whether PUT keeps or clears a field the body leaves out (settings.omitted_fields)",
+            );
+        }
         Ok(Reply::json(StatusCode::OK, &updated))
     }
 
@@ -144,16 +156,6 @@ impl Awork {
             }
             form.texts.push((member, value.map(str::to_owned)));
         }
-        if !cleared.is_empty() {
-            request.note(
-                NOTE_OMITTED_CLEARED,
-                format!(
-                    "{} left out of the body, so set to null",
-                    cleared.join(", ")
-                ),
-                "inferred: awork's docs do not say whether PUT keeps or clears a field the body leaves out (settings.omitted_fields)",
-            );
-        }
         if !errors.is_empty() {
             return Err(AworkError::ValidationFailed(errors));
         }
@@ -164,6 +166,7 @@ impl Awork {
         {
             return Err(birth_date_in_future());
         }
+        form.cleared = cleared;
         Ok(form)
     }
 
