@@ -1426,6 +1426,22 @@ fn scenario_cases() -> Vec<ScenarioCase> {
             permission_error(INVITE_RULE),
         ),
         case(
+            "awork-unauthorized",
+            Method::POST,
+            format!("/awork/api/v1/roles/{MEMBER_ROLE}/users/{SOFIA}/deactivate"),
+            None,
+            401,
+            permission_error(ROLE_RULE),
+        ),
+        case(
+            "awork-unauthorized",
+            Method::POST,
+            format!("/awork/api/v1/roles/{MEMBER_ROLE}/users/{SOFIA}/activate"),
+            None,
+            401,
+            permission_error(ROLE_RULE),
+        ),
+        case(
             "awork-unauthenticated",
             Method::GET,
             user_path(SOFIA),

@@ -145,6 +145,7 @@ pub const ARCHIVE_RULE: &str =
     "Archiving a user requires being an admin or the permission project-manage-config:write.";
 pub const DELETE_RULE: &str =
     "Deleting a user requires being an admin or the permission user-manage-config:delete.";
+pub const ROLE_RULE: &str = "Activating or deactivating a user in a role requires being an admin or the permission workspace-manage-config:write.";
 pub const INVITE_RULE: &str =
     "Inviting a user requires being an admin or the permission user-manage-config:write.";
 
