@@ -346,8 +346,8 @@ async fn an_invitation_without_role_id_is_refused_and_noted_unless_the_fixture_m
 
     let (server, _dir) = server_with(
         "awork-role-optional",
-        "\"other_fields\": \"ignore\"",
-        "\"other_fields\": \"ignore\", \"invitation_role\": \"optional\"",
+        "\"invitation_role\": \"required\"",
+        "\"invitation_role\": \"optional\"",
     )
     .await;
     let answer = post(&server, INVITATIONS, "awork-admin", body_without_role).await;
@@ -475,8 +475,8 @@ async fn put_gender_and_language_lists_are_inferred_noted_and_switchable() {
 
     let (server, _dir) = server_with(
         "awork-any-values",
-        "\"other_fields\": \"ignore\"",
-        "\"other_fields\": \"ignore\", \"gender_values\": \"any\", \"language_values\": \"any\"",
+        "\"gender_values\": \"listed\",\n    \"language_values\": \"listed\"",
+        "\"gender_values\": \"any\",\n    \"language_values\": \"any\"",
     )
     .await;
     let answer = put_as(&server, "awork-admin", SOFIA, form).await;
