@@ -242,7 +242,15 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         problems.push(file.problem(places.original(&pointer), message))
     };
 
-    let records = fixture_records(&fixture.users, user_problems, &mut bad);
+    let (gender, language) = (
+        fixture.settings.gender_values,
+        fixture.settings.language_values,
+    );
+    let records = fixture_records(
+        &fixture.users,
+        |user| user_problems(user, gender, language),
+        &mut bad,
+    );
     let user_ids: HashSet<String> = fixture
         .users
         .iter()

@@ -1,9 +1,12 @@
 //! The text fields of awork's `UserForm` and the rules each one follows,
 //! shared by `PUT /users/{id}`, `POST /invitations` and fixture checks.
 //!
-//! Limits are the spec's `maxLength` (`UserForm`); `gender` takes the three
-//! values the invitation docs name; `language` is ISO 639-1 or a tag that
-//! starts with one (the spec's example is `en-GB`).
+//! Limits are the spec's `maxLength` (`UserForm`, documented). The value
+//! lists are documented for invitations only (`Invitation.gender`: "Can be
+//! 'male', 'female' or 'other'"); on PUT they are inferred and switchable
+//! (`settings.gender_values`, `language_values`): `gender` takes those
+//! three, `language` an ISO 639-1 code or a tag that starts with one (the
+//! spec's example is `en-GB`).
 
 use super::languages;
 use super::user::User;

@@ -215,7 +215,8 @@ impl Api for Awork {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let user: User = seeded_user(id, record, user_problems)?;
+        let (gender, language) = (self.world.gender_values, self.world.language_values);
+        let user: User = seeded_user(id, record, |user| user_problems(user, gender, language))?;
         stored(&user)
     }
 
