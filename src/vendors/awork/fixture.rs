@@ -336,9 +336,10 @@ impl Awork {
             .collect();
         credentials(&fixture, &user_ids, &mut bad);
         check_workspace(&fixture, &user_ids, &mut bad);
+        let (gender, language) = (self.world.gender_values, self.world.language_values);
         let users = restored_users(
             std::mem::take(&mut fixture.users),
-            user_problems,
+            |user| user_problems(user, gender, language),
             self.world.max_record_bytes,
             &mut bad,
         );
