@@ -279,6 +279,10 @@ mod tests {
                 "email": "kinds@example.com", "roleId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f",
                 "firstName": "Kinds", "skipSendingEmail": true,
             })),
+            // `$invitationCode`: the code the invitation above answered.
+            ("awork", Method::POST, "/api/v1/invitations/accept".into(), awork, json!({"invitationCode": "$invitationCode"})),
+            ("awork", Method::POST, format!("/api/v1/roles/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f/users/{member}/deactivate"), awork, Value::Null),
+            ("awork", Method::POST, format!("/api/v1/roles/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f/users/{member}/activate"), awork, Value::Null),
             ("relesys", Method::POST, "/api/v1.3/users".into(), relesys, json!({"name": "Kinds", "primaryDepartmentId": "5e43a8b8-7bd3-4f3c-8056-c3d3acde9fd5", "userGroups": [{"id": "22360293-0789-4346-ba9a-5609fa65703c"}]})),
             ("relesys", Method::PATCH, "/api/v1.3/users/6cd99267-5adf-462d-88a2-6f86b7b2a164".into(), relesys, json!([{"op": "replace", "path": "/title", "value": "Kinds"}])),
             ("relesys", Method::POST, "/login/oauth/authorize".into(), ("content-type", "application/x-www-form-urlencoded"), Value::String("grant_type=client_credentials&client_id=0f8fad5b-d9cb-469f-a165-70867728950e&client_secret=relesys-admin-secret&scope=relesys.api".into())),
@@ -350,8 +354,18 @@ mod tests {
             let startup: Value = serde_json::from_str(spec.embedded_fixture).expect("JSON");
 
             let mut written = Vec::new();
+            let mut code = Value::Null;
             for (_, method, path, credential, body) in writes.iter().filter(|w| w.0 == spec.name) {
-                let reply = vendor.handle(&call(method.clone(), path, *credential, body), &state);
+                let mut body = body.clone();
+                if body["invitationCode"] == "$invitationCode" {
+                    body["invitationCode"] = code.clone();
+                }
+                let reply = vendor.handle(&call(method.clone(), path, *credential, &body), &state);
+                if let Ok(answer) = serde_json::from_slice::<Value>(&reply.body) {
+                    if answer["invitationCode"].is_string() {
+                        code = answer["invitationCode"].clone();
+                    }
+                }
                 assert!(
                     reply.status.is_success(),
                     "{} {method} {path} → {} {}",

@@ -62,8 +62,8 @@ impl Default for WorkspaceFixture {
     fn default() -> WorkspaceFixture {
         WorkspaceFixture {
             id: "0b6a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d".to_owned(),
-            name: Some("usermock".to_owned()),
-            url: Some("https://usermock.awork.com".to_owned()),
+            name: Some("Workspace".to_owned()),
+            url: Some("https://workspace.awork.com".to_owned()),
         }
     }
 }
@@ -115,6 +115,39 @@ pub struct Settings {
     pub other_fields: OtherFields,
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
+    /// Whether `POST /invitations` needs a `roleId`: `required` (default:
+    /// the guide's minimal call sends one) or `optional` (the spec marks it
+    /// nullable; the invited user then joins no role).
+    #[serde(default)]
+    pub invitation_role: InvitationRole,
+    /// The values `gender` takes on `PUT /users/{userId}`: `listed` (default:
+    /// `male`, `female`, `other`, the list awork documents for invitations)
+    /// or `any` (the spec's `UserForm` has no list: any text of at most 25).
+    #[serde(default)]
+    pub gender_values: ValueRule,
+    /// The values `language` takes on `PUT /users/{userId}`: `listed`
+    /// (default: an ISO 639-1 code, alone or with script/region as in the
+    /// spec's `en-GB`) or `any` (any text of at most 25, the spec's schema).
+    #[serde(default)]
+    pub language_values: ValueRule,
+}
+
+/// Whether an invitation must name a role.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationRole {
+    #[default]
+    Required,
+    Optional,
+}
+
+/// Whether a text field takes only the values usermock lists for it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueRule {
+    #[default]
+    Listed,
+    Any,
 }
 
 impl Default for Settings {
@@ -124,6 +157,9 @@ impl Default for Settings {
             default_page_size: default_page_size(),
             other_fields: OtherFields::default(),
             rate_limit: RateLimitSettings::default(),
+            invitation_role: InvitationRole::default(),
+            gender_values: ValueRule::default(),
+            language_values: ValueRule::default(),
         }
     }
 }
@@ -206,7 +242,15 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         problems.push(file.problem(places.original(&pointer), message))
     };
 
-    let records = fixture_records(&fixture.users, user_problems, &mut bad);
+    let (gender, language) = (
+        fixture.settings.gender_values,
+        fixture.settings.language_values,
+    );
+    let records = fixture_records(
+        &fixture.users,
+        |user| user_problems(user, gender, language),
+        &mut bad,
+    );
     let user_ids: HashSet<String> = fixture
         .users
         .iter()
@@ -234,6 +278,10 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         vendor: Arc::new(Awork::new(World {
             omitted_fields: settings.omitted_fields,
             other_fields: settings.other_fields,
+            invitation_role: settings.invitation_role,
+            gender_values: settings.gender_values,
+            language_values: settings.language_values,
+            invitation_secret: (fastrand::u64(..), fastrand::u64(..)),
             default_page_size: settings.default_page_size,
             credentials,
             rate_limits,
@@ -288,9 +336,10 @@ impl Awork {
             .collect();
         credentials(&fixture, &user_ids, &mut bad);
         check_workspace(&fixture, &user_ids, &mut bad);
+        let (gender, language) = (self.world.gender_values, self.world.language_values);
         let users = restored_users(
             std::mem::take(&mut fixture.users),
-            user_problems,
+            |user| user_problems(user, gender, language),
             self.world.max_record_bytes,
             &mut bad,
         );

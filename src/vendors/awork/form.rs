@@ -1,9 +1,12 @@
 //! The text fields of awork's `UserForm` and the rules each one follows,
 //! shared by `PUT /users/{id}`, `POST /invitations` and fixture checks.
 //!
-//! Limits are the spec's `maxLength` (`UserForm`); `gender` takes the three
-//! values the invitation docs name; `language` is ISO 639-1 or a tag that
-//! starts with one (the spec's example is `en-GB`).
+//! Limits are the spec's `maxLength` (`UserForm`, documented). The value
+//! lists are documented for invitations only (`Invitation.gender`: "Can be
+//! 'male', 'female' or 'other'"); on PUT they are inferred and switchable
+//! (`settings.gender_values`, `language_values`): `gender` takes those
+//! three, `language` an ISO 639-1 code or a tag that starts with one (the
+//! spec's example is `en-GB`).
 
 use super::languages;
 use super::user::User;
@@ -30,17 +33,28 @@ pub(super) fn property(member: &str) -> &'static str {
         .map_or("", |(_, p, _)| p)
 }
 
-/// What is wrong with `value` for the text field `member`, if anything.
+/// What is wrong with `value` for the text field `member`, if anything:
+/// its length, then its value ([`length_problem`], [`value_problem`]).
+pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+    length_problem(member, value).or_else(|| value_problem(member, value))
+}
+
+/// Whether `value` is longer than the spec's `maxLength` for `member`.
 /// Lengths count UTF-16 code units, as .NET's `string.Length` does (never
 /// fewer than the code points a JSON Schema `maxLength` counts).
-pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+pub(super) fn length_problem(member: &str, value: &str) -> Option<String> {
     let (_, property, max) = TEXT_FIELDS.iter().find(|(m, _, _)| *m == member)?;
     let length = value.encode_utf16().count();
-    if length > *max {
-        return Some(format!(
+    (length > *max).then(|| {
+        format!(
             "The length of '{property}' must be {max} characters or fewer. You entered {length} characters."
-        ));
-    }
+        )
+    })
+}
+
+/// Whether `value` is outside the values usermock lists for `member`:
+/// `gender` the invitation's three, `language` an ISO 639-1 tag.
+pub(super) fn value_problem(member: &str, value: &str) -> Option<String> {
     match member {
         "gender" if !GENDERS.contains(&value) => Some(format!(
             "'{value}' is not a valid gender: use 'male', 'female' or 'other'."

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
+use super::fixture::ValueRule;
 use super::languages;
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, StoredUser};
@@ -152,7 +153,14 @@ impl JsonSchema for Timestamp {
 }
 
 /// Everything wrong with a stored user, as (JSON pointer, message) pairs.
-pub(super) fn user_problems(user: &User) -> Vec<(String, String)> {
+/// `gender` and `language` values are checked as the fixture's
+/// `gender_values` / `language_values` say, so that whatever PUT accepted
+/// can be seeded and restored again.
+pub(super) fn user_problems(
+    user: &User,
+    gender: ValueRule,
+    language: ValueRule,
+) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (member, id) in [
         ("id", &user.id),
@@ -164,19 +172,29 @@ pub(super) fn user_problems(user: &User) -> Vec<(String, String)> {
         }
     }
     for (member, value) in super::form::stored_fields(user) {
-        if let Some(problem) = value.and_then(|v| super::form::field_problem(member, v)) {
+        let Some(value) = value else { continue };
+        let listed = match member {
+            "gender" => gender == ValueRule::Listed,
+            _ => false,
+        };
+        let problem = super::form::length_problem(member, value).or_else(|| {
+            listed
+                .then(|| super::form::value_problem(member, value))
+                .flatten()
+        });
+        if let Some(problem) = problem {
             problems.push((format!("/{member}"), problem));
         }
     }
-    if let Some(language) = user
-        .language
-        .as_ref()
-        .filter(|l| !languages::is_language_tag(l))
-    {
-        problems.push((
-            "/language".into(),
-            format!("'{language}' is not an ISO 639-1 code"),
-        ));
+    if let Some(value) = user.language.as_deref() {
+        if let Some(problem) = super::form::length_problem("language", value) {
+            problems.push(("/language".into(), problem));
+        } else if language == ValueRule::Listed && !languages::is_language_tag(value) {
+            problems.push((
+                "/language".into(),
+                format!("'{value}' is not an ISO 639-1 code"),
+            ));
+        }
     }
     if user.status.is_deactivated != user.is_deactivated {
         problems.push((
