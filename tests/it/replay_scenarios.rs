@@ -167,6 +167,22 @@ fn cases() -> Vec<Case> {
             error("externalId is already used by another child company"),
         )
         .body(company),
+        case(
+            "replay-team-not-found",
+            Method::PATCH,
+            &format!("/api/team/{CLOSERS}"),
+            404,
+            error("Team not found"),
+        )
+        .body(json!({"name": "Closers"})),
+        case(
+            "replay-invite-user-team-not-found",
+            Method::POST,
+            "/api/user/invite",
+            404,
+            error("Team not found"),
+        )
+        .body(json!({"email": "scenario.invite@example.com", "teamId": CLOSERS, "role": "User"})),
     ]
 }
 

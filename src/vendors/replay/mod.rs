@@ -177,6 +177,10 @@ impl Api for Replay {
             (400, None | Some("invalid_request")) => {
                 let (field, message) = if on(CHILD_COMPANY_PATH) {
                     ("name", "Required")
+                } else if on(TEAM_PATH) {
+                    ("body", "At least one field must be provided")
+                } else if on(INVITE_PATH) {
+                    ("teamId", "Required")
                 } else if on(USERS_PATH) && call.method == Method::GET {
                     ("limit", "Must be a whole number from 1 to 1000")
                 } else {
@@ -189,7 +193,9 @@ impl Api for Replay {
             (403, None) => ReplayError::NotDirectChild {
                 company: named_child_company(call),
             },
-            (404, None) => ReplayError::UserNotFound,
+            (404, None) if on(TEAM_PATH) => ReplayError::TeamNotFound,
+            (404, None | Some("user_not_found")) => ReplayError::UserNotFound,
+            (404, Some("team_not_found")) => ReplayError::TeamNotFound,
             (409, None | Some("email_taken")) => ReplayError::EmailTaken,
             (409, Some("external_id_taken")) => ReplayError::InvitationExternalIdTaken,
             (409, Some("company_name_taken")) => ReplayError::CompanyNameTaken,

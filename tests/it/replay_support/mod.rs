@@ -197,3 +197,29 @@ pub fn rules(notes: &Value) -> Vec<String> {
         .map(|n| n["rule"].as_str().expect("rule").to_owned())
         .collect()
 }
+
+/// Freezes the server's clock at `now` (RFC 3339).
+pub async fn freeze_clock(server: &TestServer, now: &str) {
+    let answer = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/clock")
+                .header("content-type", "application/json")
+                .body(json!({ "now": now }).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+}
+
+/// Moves the server's clock on by `seconds`.
+pub async fn advance_clock(server: &TestServer, seconds: u64) {
+    let answer = server
+        .send(
+            server
+                .request(Method::POST, "/__admin/clock/advance")
+                .header("content-type", "application/json")
+                .body(json!({ "seconds": seconds }).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+}
