@@ -30,6 +30,7 @@ mod replay_companies;
 mod replay_invite_user;
 mod replay_lifecycle;
 mod replay_scenarios;
+mod replay_sources;
 mod replay_support;
 mod replay_teams;
 mod robustness;
