@@ -193,7 +193,7 @@ impl Api for Replay {
             (403, None) => ReplayError::NotDirectChild {
                 company: named_child_company(call),
             },
-            (404, None) if on(TEAM_PATH) => ReplayError::TeamNotFound,
+            (404, None) if on(TEAM_PATH) || on(INVITE_PATH) => ReplayError::TeamNotFound,
             (404, None | Some("user_not_found")) => ReplayError::UserNotFound,
             (404, Some("team_not_found")) => ReplayError::TeamNotFound,
             (409, None | Some("email_taken")) => ReplayError::EmailTaken,
