@@ -429,7 +429,7 @@ async fn a_retry_with_the_same_external_id_and_another_email_returns_the_existin
         last_notes(&server).await,
         json!([
             {"rule": "retry-with-other-members", "message": "a retry with the same externalId but another email, firstName, role: the existing record, unchanged (settings.retry_with_other_members)", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite (\"a retry with the same externalId for the same company returns the existing invitation\") and company/create-child-company do not say what a retry with other members gets"},
-            {"rule": "create-status", "message": "200 for the existing record returned to a retry (201 answers a creation)", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite and company/create-child-company label the retry answer but give no status codes"}
+            {"rule": "create-status", "message": "200 for the existing record returned to a retry", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite and company/create-child-company label the retry answer but give no status codes"}
         ])
     );
 }

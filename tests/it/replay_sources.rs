@@ -283,3 +283,80 @@ async fn a_user_without_a_first_name_is_refused_as_a_fixture_record() {
         )
     );
 }
+
+// --------------------------------------------------------------- settings --
+
+#[tokio::test]
+async fn the_fixture_can_make_a_disabled_user_s_patch_a_409_and_a_creation_a_200() {
+    let (_dir, server) = server_with_edited_fixture(
+        "replay-statuses",
+        &[(
+            "\"team_list\": \"teams\"",
+            "\"team_list\": \"teams\", \"disabled_update_status\": 409, \"created_status\": 200",
+        )],
+    )
+    .await;
+    let caller = Caller::new(&server, "replay-parent");
+    // Emma Novak, a disabled manager of the parent.
+    let answer = caller
+        .patch(
+            "/api/user/0a000000-0000-4000-8000-000000000005",
+            &json!({"firstName": "Emma"}),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (
+            StatusCode::CONFLICT,
+            error("Disabled users cannot be updated")
+        )
+    );
+    let answer = caller
+        .post(
+            "/api/company/child",
+            &json!({"name": "Northstar Iberia", "externalId": "acct-iberia"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        last_notes(&server).await,
+        json!([{"rule": "create-status", "message": "200 for a created record (settings.created_status; a retry gets 200)", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite and company/create-child-company label the retry answer but give no status codes"}])
+    );
+    let answer = caller
+        .post(
+            "/api/user",
+            &json!({"email": "li.na@northstar.example", "firstName": "Li", "role": "User"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}
+
+#[test]
+fn a_status_setting_outside_its_choices_is_a_fixture_error() {
+    let dir = common::TempDir::new("replay-bad-statuses");
+    for vendor in usermock::vendor_names() {
+        let mut text =
+            std::fs::read_to_string(common::repo_fixtures().join(format!("{vendor}.json")))
+                .expect("fixture");
+        if vendor == "replay" {
+            text = text.replace(
+                "\"team_list\": \"teams\"",
+                "\"team_list\": \"teams\", \"disabled_update_status\": 422, \"created_status\": 204",
+            );
+        }
+        dir.write(&format!("{vendor}.json"), &text);
+    }
+    let report = usermock::Usermock::check(&usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    });
+    let text = report.error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        text.contains("/settings/disabled_update_status: 422 is not one of 400, 409"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/settings/created_status: 204 is not one of 200, 201"),
+        "{text}"
+    );
+}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::body::{self, ChildCompany};
 use super::error::ReplayError;
 use super::fixture::RetryWithOtherMembers;
-use super::invite::{note_created, note_retry_with_other_members};
+use super::invite::{note_created, note_retry, note_retry_with_other_members};
 use super::{Replay, COMPANIES};
 use crate::http::Reply;
 use crate::store::{BrokenRecord, State};
@@ -122,7 +122,7 @@ impl Replay {
                     }
                     note_retry_with_other_members(request, &differing);
                 }
-                note_created(request, StatusCode::OK);
+                note_retry(request);
                 return Ok(existing.reply(StatusCode::OK));
             }
         }
@@ -142,8 +142,9 @@ impl Replay {
         request
             .state
             .put_typed(COMPANIES, company.id.clone(), &company)?;
-        note_created(request, StatusCode::CREATED);
-        Ok(company.reply(StatusCode::CREATED))
+        let status = self.created_status();
+        note_created(request, status);
+        Ok(company.reply(status))
     }
 }
 

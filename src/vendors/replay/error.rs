@@ -29,8 +29,9 @@ pub(crate) enum ReplayError {
     /// No such team in the caller's company (`PATCH /api/team/{teamId}`,
     /// Invite User's `teamId`).
     TeamNotFound,
-    /// "Disabled users cannot be updated via this endpoint".
-    UserDisabled,
+    /// "Disabled users cannot be updated via this endpoint"; the status is
+    /// the fixture's `settings.disabled_update_status` (400 or 409).
+    UserDisabled { status: u16 },
     /// `POST /api/user` with an `email` some user or invitation has.
     EmailTaken,
     /// `POST /api/user` with the `externalId` of a record of the same
@@ -141,9 +142,10 @@ fn status_and_message(error: &ReplayError) -> (StatusCode, String) {
         ),
         ReplayError::UserNotFound => plain(StatusCode::NOT_FOUND, "User not found"),
         ReplayError::TeamNotFound => plain(StatusCode::NOT_FOUND, "Team not found"),
-        ReplayError::UserDisabled => {
-            plain(StatusCode::BAD_REQUEST, "Disabled users cannot be updated")
-        }
+        ReplayError::UserDisabled { status } => plain(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+            "Disabled users cannot be updated",
+        ),
         ReplayError::EmailTaken => plain(
             StatusCode::CONFLICT,
             "A user or invitation with this email already exists",

@@ -63,6 +63,24 @@ pub struct Settings {
     /// or `array` (a bare array).
     #[serde(default)]
     pub team_list: TeamList,
+    /// The status of a `PATCH` of a disabled user ("Disabled users cannot
+    /// be updated via this endpoint"; no status is documented): `400` (the
+    /// default) or `409`.
+    #[serde(default = "default_disabled_update_status")]
+    pub disabled_update_status: u16,
+    /// The status of a create that made a new record (`POST /api/user`,
+    /// `POST /api/company/child`; no code is documented): `201` (the
+    /// default) or `200`. A retry's answer is 200 either way.
+    #[serde(default = "default_created_status")]
+    pub created_status: u16,
+}
+
+fn default_disabled_update_status() -> u16 {
+    400
+}
+
+fn default_created_status() -> u16 {
+    201
 }
 
 impl Default for Settings {
@@ -71,6 +89,8 @@ impl Default for Settings {
             legacy_shape_includes_invitations: true,
             retry_with_other_members: RetryWithOtherMembers::default(),
             team_list: TeamList::default(),
+            disabled_update_status: default_disabled_update_status(),
+            created_status: default_created_status(),
         }
     }
 }
@@ -211,6 +231,21 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 
     let companies = companies(&fixture.companies, &mut bad);
     let api_keys = api_keys(&fixture.companies, &companies, &mut bad);
+    if !matches!(fixture.settings.disabled_update_status, 400 | 409) {
+        bad(
+            "/settings/disabled_update_status".to_owned(),
+            format!(
+                "{} is not one of 400, 409",
+                fixture.settings.disabled_update_status
+            ),
+        );
+    }
+    if !matches!(fixture.settings.created_status, 200 | 201) {
+        bad(
+            "/settings/created_status".to_owned(),
+            format!("{} is not one of 200, 201", fixture.settings.created_status),
+        );
+    }
     let (teams, team_records) = teams(&fixture.teams, &companies, &mut bad);
     let replay = Replay::new(
         fixture.settings,

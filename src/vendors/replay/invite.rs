@@ -51,8 +51,9 @@ struct InvitationResponse<'a> {
 }
 
 impl Replay {
-    /// `POST /api/user`: 201 with the new invitation; 200 with the existing
-    /// record on a retry (same `externalId` in the same company).
+    /// `POST /api/user`: 201 (`settings.created_status`) with the new
+    /// invitation; 200 with the existing record on a retry (same
+    /// `externalId` in the same company).
     pub(super) fn create_user(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let company = self.authenticate(request)?;
         let invite = body::invite(&request.json(true)?)?;
@@ -100,14 +101,15 @@ impl Replay {
             resend_count: None,
         };
         request.state.put_typed(NAME, record.id.clone(), &record)?;
+        let status = self.created_status();
         request.note(
             notes::INVITATION_URL_FORM,
             "invitationUrl takes the form of Invite User's example: https://app.replay.sale/onboard/link?invitationId=<id>",
             notes::INVITATION_URL,
         );
         note_legacy_role(request, &record);
-        note_created(request, StatusCode::CREATED);
-        Ok(Reply::json(StatusCode::CREATED, &Unified::from(&record)))
+        note_created(request, status);
+        Ok(Reply::json(status, &Unified::from(&record)))
     }
 
     /// The answer to a retry of `POST /api/user` that found `existing`.
@@ -124,7 +126,7 @@ impl Replay {
             }
             note_retry_with_other_members(request, &differing);
         }
-        note_created(request, StatusCode::OK);
+        note_retry(request);
         Ok(Reply::json(StatusCode::OK, &Unified::from(existing)))
     }
 
@@ -315,15 +317,31 @@ pub(super) fn note_retry_with_other_members(request: &Request<'_>, differing: &[
     );
 }
 
-/// Notes the status of a create: 201 new, 200 returned by a retry.
+/// Notes the status of a create that made a new record.
 pub(super) fn note_created(request: &Request<'_>, status: StatusCode) {
     request.note(
         notes::CREATE_STATUS,
-        if status == StatusCode::CREATED {
-            "201 for a created record (200 answers a retry)"
-        } else {
-            "200 for the existing record returned to a retry (201 answers a creation)"
-        },
+        format!(
+            "{} for a created record (settings.created_status; a retry gets 200)",
+            status.as_u16()
+        ),
         notes::CREATE_CODES,
     );
+}
+
+/// Notes the 200 of a create answered by an existing record.
+pub(super) fn note_retry(request: &Request<'_>) {
+    request.note(
+        notes::CREATE_STATUS,
+        "200 for the existing record returned to a retry",
+        notes::CREATE_CODES,
+    );
+}
+
+impl Replay {
+    /// The status of a create that made a new record (201 unless the
+    /// fixture says 200).
+    pub(super) fn created_status(&self) -> StatusCode {
+        StatusCode::from_u16(self.settings.created_status).unwrap_or(StatusCode::CREATED)
+    }
 }

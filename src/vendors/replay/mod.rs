@@ -188,7 +188,7 @@ impl Api for Replay {
                 };
                 ReplayError::InvalidFields(vec![FieldProblem::new(field, message)])
             }
-            (400, Some("user_disabled")) => ReplayError::UserDisabled,
+            (status @ (400 | 409), Some("user_disabled")) => ReplayError::UserDisabled { status },
             (401, None) => ReplayError::InvalidApiKey,
             (403, None) => ReplayError::NotDirectChild {
                 company: named_child_company(call),

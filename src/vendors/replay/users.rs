@@ -84,6 +84,7 @@ impl Replay {
             Some(child) => self.direct_child(request.state, company, child)?,
             None => company.to_owned(),
         };
+        let disabled_status = self.settings.disabled_update_status;
         let updated = request
             .state
             .update_typed(NAME, &user_id, |user: &mut UserRecord| {
@@ -91,7 +92,9 @@ impl Replay {
                     return Err(ReplayError::UserNotFound);
                 }
                 if user.status == "disabled" {
-                    return Err(ReplayError::UserDisabled);
+                    return Err(ReplayError::UserDisabled {
+                        status: disabled_status,
+                    });
                 }
                 if let Some(role) = &update.role {
                     let legacy = legacy_role_for(role, user.legacy_role.as_deref()).to_owned();
