@@ -360,3 +360,39 @@ fn a_status_setting_outside_its_choices_is_a_fixture_error() {
         "{text}"
     );
 }
+
+#[test]
+fn every_note_rule_id_is_named_in_the_vendor_doc() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let code = std::fs::read_to_string(root.join("src/vendors/replay/notes.rs")).expect("notes.rs");
+    let doc = std::fs::read_to_string(root.join("docs/vendors/replay.md")).expect("replay.md");
+    let ids: Vec<&str> = code
+        .split("// ----------------------------------------------------------------- sources --")
+        .next()
+        .expect("the rule ids")
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub(super) const "))
+        .filter_map(|rest| rest.split('"').nth(1))
+        .collect();
+    assert_eq!(ids.len(), 17, "{ids:?}");
+    for id in ids {
+        assert!(
+            doc.contains(&format!("| `{id}` |")),
+            "docs/vendors/replay.md has no row for the note `{id}`"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_team_list_notes_a_query_parameter_it_ignores() {
+    let server = TestServer::start().await;
+    let answer = Caller::new(&server, "replay-parent")
+        .get(&format!("/api/team?child_company_id={CHILD}"))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["teams"][0]["companyId"], PARENT);
+    assert_eq!(
+        rules(&last_notes(&server).await),
+        ["unknown-query-parameter", "team-list-shape"]
+    );
+}
