@@ -165,4 +165,25 @@ mod tests {
             assert!(list(Some(bad)).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn get_user_reads_either_spelling_of_the_child_company_but_not_both() {
+        let child = "22222222-2222-4222-8222-222222222222";
+        let camel = get_user(Some(&format!("childCompanyId={child}"))).expect("valid");
+        assert_eq!(
+            (camel.child_company_id.as_deref(), camel.list_spelling),
+            (Some(child), false)
+        );
+        let snake = get_user(Some(&format!("child_company_id={child}"))).expect("valid");
+        assert_eq!(
+            (snake.child_company_id.as_deref(), snake.list_spelling),
+            (Some(child), true)
+        );
+        assert!(get_user(Some(&format!(
+            "childCompanyId={child}&child_company_id={child}"
+        )))
+        .is_err());
+        assert!(get_user(Some("child_company_id=nope")).is_err());
+        assert_eq!(get_user(None).expect("valid").child_company_id, None);
+    }
 }
