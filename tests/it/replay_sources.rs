@@ -374,13 +374,32 @@ fn every_note_rule_id_is_named_in_the_vendor_doc() {
         .filter_map(|line| line.strip_prefix("pub(super) const "))
         .filter_map(|rest| rest.split('"').nth(1))
         .collect();
-    assert_eq!(ids.len(), 17, "{ids:?}");
+    assert_eq!(ids.len(), 18, "{ids:?}");
     for id in ids {
         assert!(
             doc.contains(&format!("| `{id}` |")),
             "docs/vendors/replay.md has no row for the note `{id}`"
         );
     }
+}
+
+#[tokio::test]
+async fn a_user_patch_without_a_field_to_change_is_answered_unchanged_and_noted() {
+    let server = TestServer::start().await;
+    let answer = Caller::new(&server, "replay-parent")
+        .patch(
+            &format!("/api/user/{SEED_RECORD}"),
+            &json!({"childCompanyId": CHILD}),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (StatusCode::OK, seed_record())
+    );
+    assert_eq!(
+        last_notes(&server).await,
+        json!([{"rule": "empty-user-update", "message": "no firstName, lastName or role to change: 200 with the record unchanged", "source": "inferred: https://docs.replay.sale/api-reference/user/update-user marks every body member optional and does not say what a body without one gets (update-team refuses one: \"At least one field must be provided\")"}])
+    );
 }
 
 #[tokio::test]

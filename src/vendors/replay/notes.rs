@@ -39,6 +39,8 @@ pub(super) const INVITE_RESEND: &str = "invite-resend";
 pub(super) const INVITE_EXPIRED_REPLACED: &str = "invite-expired-replaced";
 /// `sendEmail: true`: usermock sends no e-mail.
 pub(super) const SEND_EMAIL: &str = "send-email";
+/// A user `PATCH` without a field to change was answered 200.
+pub(super) const EMPTY_USER_UPDATE: &str = "empty-user-update";
 /// `GET /api/team`'s envelope, order and members are usermock's.
 pub(super) const TEAM_LIST_SHAPE: &str = "team-list-shape";
 
@@ -61,4 +63,5 @@ pub(super) const INVITATION_URL: &str = "inferred: https://docs.replay.sale/api-
 pub(super) const INVITE_USER: &str = "inferred: https://docs.replay.sale/api-reference/user/invite-user says \"Invitation created or resent successfully\" and gives no status code, nor when an invitation is resent rather than created";
 pub(super) const SEND_EMAIL_SOURCE: &str =
     "https://docs.replay.sale/api-reference/user/invite-user: \"When true, Replay sends the invitation email\"";
+pub(super) const UPDATE_USER_FIELDS: &str = "inferred: https://docs.replay.sale/api-reference/user/update-user marks every body member optional and does not say what a body without one gets (update-team refuses one: \"At least one field must be provided\")";
 pub(super) const TEAM_LIST: &str = "inferred: https://docs.replay.sale/api-reference/user/invite-user names GET /api/team; its page was not found, so each team is shown as https://docs.replay.sale/api-reference/team/update-team answers one";

@@ -113,6 +113,13 @@ impl Replay {
         if update.role.is_some() {
             note_legacy_role(request, &updated);
         }
+        if update.first_name.is_none() && update.last_name.is_none() && update.role.is_none() {
+            request.note(
+                notes::EMPTY_USER_UPDATE,
+                "no firstName, lastName or role to change: 200 with the record unchanged",
+                notes::UPDATE_USER_FIELDS,
+            );
+        }
         Ok(Reply::json(StatusCode::OK, &Unified::from(&*updated)))
     }
 
