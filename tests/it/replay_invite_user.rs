@@ -137,8 +137,8 @@ async fn an_expired_invitation_of_the_address_is_replaced_by_a_new_one() {
     assert_eq!(
         rules(&last_notes(&server).await),
         [
-            "invite-user-status",
             "invite-expired-replaced",
+            "invite-user-status",
             "legacy-role-mapping"
         ]
     );
@@ -198,6 +198,7 @@ async fn an_address_of_a_user_or_of_another_company_s_invitation_is_taken() {
             ),
             "{key}: {email}"
         );
+        assert_eq!(rules(&last_notes(&server).await), ["error-body"], "{email}");
     }
     // An Invite User invitation's address is taken for Create User too.
     let caller = Caller::new(&server, "replay-parent");

@@ -139,18 +139,6 @@ impl Replay {
         if !self.team_is_in(&invite.team_id, &company) {
             return Err(ReplayError::TeamNotFound);
         }
-        if invite.send_email {
-            request.note(
-                notes::SEND_EMAIL,
-                "sendEmail is true: Replay would e-mail the invitation; usermock sends nothing",
-                notes::SEND_EMAIL_SOURCE,
-            );
-        }
-        request.note(
-            notes::INVITE_USER_STATUS,
-            "200 whether the invitation was created or resent",
-            notes::INVITE_USER,
-        );
         let now = request.now();
         // Check-then-insert must not interleave with another creation.
         let _creating = self.creating();
@@ -165,6 +153,7 @@ impl Replay {
             }
             let expires = expiration(existing)?;
             if expires > now {
+                note_invite_user(request, &invite);
                 return self.resend(request, existing, &invite, expires);
             }
             request
@@ -182,6 +171,7 @@ impl Replay {
         let expires = now
             .checked_add(INVITATION_LIFETIME)
             .ok_or(SharedError::Internal)?;
+        note_invite_user(request, &invite);
         let id = uuid::Uuid::new_v4().to_string();
         let record = UserRecord {
             invitation_url: Some(invitation_url(&id)),
@@ -256,6 +246,22 @@ impl Replay {
         );
         Ok(invitation_reply(&updated, expires))
     }
+}
+
+/// Notes what every successful Invite User answer relies on.
+fn note_invite_user(request: &Request<'_>, invite: &InviteUser) {
+    if invite.send_email {
+        request.note(
+            notes::SEND_EMAIL,
+            "sendEmail is true: Replay would e-mail the invitation; usermock sends nothing",
+            notes::SEND_EMAIL_SOURCE,
+        );
+    }
+    request.note(
+        notes::INVITE_USER_STATUS,
+        "200 whether the invitation was created or resent",
+        notes::INVITE_USER,
+    );
 }
 
 fn invitation_reply(record: &UserRecord, expires: OffsetDateTime) -> Reply {
