@@ -262,3 +262,42 @@ async fn a_team_change_stays_in_its_session_and_a_reset_undoes_it() {
         json!({"teams": parent_teams()})
     );
 }
+
+#[tokio::test]
+async fn a_team_change_survives_snapshot_reset_and_restore() {
+    let server = TestServer::start().await;
+    let caller = Caller::new(&server, "replay-parent");
+    let answer = caller
+        .patch(
+            &format!("/api/team/{CLOSERS}"),
+            &json!({"name": "Snapshot Closers"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let before = caller.get("/api/team").await.json();
+    let snapshot = server
+        .send(server.request(Method::GET, "/__admin/snapshot"))
+        .await;
+    assert_eq!(snapshot.status, StatusCode::OK, "{}", snapshot.text);
+    let admin = |method: Method, path: &str| {
+        server
+            .request(method, path)
+            .header("content-type", "application/json")
+    };
+    assert_eq!(
+        server
+            .send(admin(Method::POST, "/__admin/reset"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        caller.get("/api/team").await.json(),
+        json!({"teams": parent_teams()})
+    );
+    let restored = server
+        .send(admin(Method::PUT, "/__admin/snapshot").body(snapshot.text.clone()))
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
+    assert_eq!(caller.get("/api/team").await.json(), before);
+}

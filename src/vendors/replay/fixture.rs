@@ -287,8 +287,9 @@ pub(super) fn legacy_role_for<'a>(role: &str, previous: Option<&'a str>) -> &'a 
 }
 
 /// The members of `replay.json` that API calls create or change (users and
-/// invitations; child companies); settings and teams only a restart does.
-const STATE_MEMBERS: &[&str] = &["companies", "users"];
+/// invitations; child companies; teams, by `PATCH /api/team/{teamId}`);
+/// settings only a restart does.
+const STATE_MEMBERS: &[&str] = &["companies", "teams", "users"];
 
 /// A snapshot of the vendor: the running fixture's fixed members, its
 /// companies followed by those one state created, and that state's users.
@@ -297,6 +298,7 @@ struct Snapshot<'a> {
     #[serde(flatten)]
     fixed: FixedMembers<'a>,
     companies: Vec<CompanyEntry<'a>>,
+    teams: Vec<Arc<TeamRecord>>,
     users: Vec<Arc<UserRecord>>,
 }
 
@@ -352,11 +354,14 @@ impl Replay {
                 summary: c.summary,
             })
         }));
+        let mut teams = state.all_typed::<TeamRecord>(TEAMS);
+        teams.sort_by(|a, b| a.id.cmp(&b.id));
         let mut users = state.all_typed::<UserRecord>(NAME);
         users.sort_by(|a, b| a.id.cmp(&b.id));
         let snapshot = Snapshot {
             fixed: FixedMembers::of(startup, STATE_MEMBERS),
             companies,
+            teams,
             users,
         };
         write_document(out, &snapshot)
@@ -418,6 +423,22 @@ impl Replay {
                 );
             }
         }
+        // Teams are state (PATCH changes them) but no API call creates,
+        // deletes or moves one: the snapshot's must be the running ones.
+        let (owners, teams) = teams(&fixture.teams, &all, &mut bad);
+        if owners != self.teams {
+            bad(
+                "/teams".to_owned(),
+                "the teams (their ids and companies) must be the running fixture's: no API call creates, deletes or moves a team".to_owned(),
+            );
+        }
+        for (i, team) in fixture.teams.iter().enumerate() {
+            check_record_size(format!("/teams/{i}"), team, self.max_record_bytes, &mut bad);
+        }
+        let teams = teams
+            .into_iter()
+            .map(|(_, id, record)| (id, record))
+            .collect();
         let users: Vec<UserRecord> = fixture.users.into_iter().map(with_legacy_role).collect();
         let users = restored_users(
             users,
@@ -430,7 +451,7 @@ impl Replay {
         }
         Ok(Restored {
             users: users.len(),
-            kinds: vec![(NAME, users), (COMPANIES, created)],
+            kinds: vec![(NAME, users), (COMPANIES, created), (TEAMS, teams)],
         })
     }
 }
