@@ -161,6 +161,9 @@ fn build(
                 for (id, record) in loaded.records {
                     world.baseline.insert(spec.name, id, record);
                 }
+                for (kind, id, record) in loaded.other_kinds {
+                    world.baseline.insert(kind, id, record);
+                }
                 world.vendors.push(loaded.vendor);
                 match serde_json::from_str::<WithoutUsers>(&file.text) {
                     // Kept for snapshots, without its users: a snapshot

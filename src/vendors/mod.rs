@@ -534,7 +534,11 @@ pub(crate) const DEFAULT_MAX_ISSUED_TOKENS: usize = 10_000;
 /// What a fixture file yields: the vendor and its initial records.
 pub(crate) struct Loaded {
     pub vendor: Arc<dyn Vendor>,
+    /// Users, under the vendor's own key.
     pub records: Vec<(String, Record)>,
+    /// Records of the vendor's other kinds (e.g. `replay.teams`), each
+    /// under its kind's store key: state from the start, like users.
+    pub other_kinds: Vec<(&'static str, String, Record)>,
 }
 
 pub(crate) struct VendorSpec {

@@ -289,6 +289,8 @@ mod tests {
             ("replay", Method::POST, "/api/company/child".into(), replay, json!({"name": "Kinds Child"})),
             ("replay", Method::POST, "/api/user".into(), replay, json!({"email": "kinds@example.com", "firstName": "Kinds", "role": "User"})),
             ("replay", Method::PATCH, "/api/user/c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f".into(), replay, json!({"firstName": "Kinds"})),
+            ("replay", Method::POST, "/api/user/invite".into(), replay, json!({"email": "kinds.invite@example.com", "teamId": "7e000001-0000-4000-8000-000000000001", "role": "User"})),
+            ("replay", Method::PATCH, "/api/team/7e000001-0000-4000-8000-000000000001".into(), replay, json!({"name": "Kinds", "description": null})),
         ]
     }
 
@@ -343,6 +345,9 @@ mod tests {
             let mut baseline = Baseline::default();
             for (id, record) in loaded.records {
                 baseline.insert(spec.name, id, record);
+            }
+            for (kind, id, record) in loaded.other_kinds {
+                baseline.insert(kind, id, record);
             }
             let store = Store::new(
                 baseline,

@@ -267,6 +267,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     Ok(Loaded {
         vendor: std::sync::Arc::new(activity),
         records,
+        other_kinds: Vec::new(),
     })
 }
 

@@ -215,6 +215,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
             max_record_bytes: options.max_record_bytes,
         })),
         records,
+        other_kinds: Vec::new(),
     })
 }
 

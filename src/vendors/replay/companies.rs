@@ -8,8 +8,10 @@ use std::sync::Arc;
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::body;
+use super::body::{self, ChildCompany};
 use super::error::ReplayError;
+use super::fixture::RetryWithOtherMembers;
+use super::invite::{note_created, note_retry, note_retry_with_other_members};
 use super::{Replay, COMPANIES};
 use crate::http::Reply;
 use crate::store::{BrokenRecord, State};
@@ -97,7 +99,8 @@ impl Replay {
     }
 
     /// `POST /api/company/child`: 201 with the new child, or 200 with the
-    /// existing one on a retry with the same `externalId` (and name).
+    /// existing one on a retry with the same `externalId` ("When externalId
+    /// is supplied, the call is idempotent").
     pub(super) fn create_child_company(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let parent = self.authenticate(request)?.to_owned();
         let wanted = body::child_company(&request.json(true)?)?;
@@ -112,11 +115,15 @@ impl Replay {
                     && c.external_id.as_ref() == Some(external_id)
             });
             if let Some(existing) = retried {
-                return if existing.name.to_lowercase() == wanted.name.to_lowercase() {
-                    Ok(existing.reply(StatusCode::OK))
-                } else {
-                    Err(ReplayError::ChildExternalIdTaken)
-                };
+                let differing = differing_members(existing, &wanted);
+                if !differing.is_empty() {
+                    if self.settings.retry_with_other_members == RetryWithOtherMembers::Conflict {
+                        return Err(ReplayError::ChildExternalIdTaken);
+                    }
+                    note_retry_with_other_members(request, &differing);
+                }
+                note_retry(request);
+                return Ok(existing.reply(StatusCode::OK));
             }
         }
         let name = wanted.name.to_lowercase();
@@ -135,6 +142,25 @@ impl Replay {
         request
             .state
             .put_typed(COMPANIES, company.id.clone(), &company)?;
-        Ok(company.reply(StatusCode::CREATED))
+        let status = self.created_status();
+        note_created(request, status);
+        Ok(company.reply(status))
     }
+}
+
+/// The members of a retried create that differ from the existing child
+/// (names compared regardless of case; members the retry leaves out are
+/// not compared).
+fn differing_members(existing: &Company, wanted: &ChildCompany) -> Vec<&'static str> {
+    let mut differing = Vec::new();
+    if existing.name.to_lowercase() != wanted.name.to_lowercase() {
+        differing.push("name");
+    }
+    if wanted.url.is_some() && existing.url != wanted.url {
+        differing.push("url");
+    }
+    if wanted.summary.is_some() && existing.summary != wanted.summary {
+        differing.push("summary");
+    }
+    differing
 }

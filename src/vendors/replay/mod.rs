@@ -1,5 +1,6 @@
 //! Replay (`app.replay.sale`): the user resource (`GET|POST /api/user`,
-//! `GET|PATCH /api/user/{userId}`) and child companies
+//! `GET|PATCH /api/user/{userId}`, `POST /api/user/invite`), teams
+//! (`GET /api/team`, `PATCH /api/team/{teamId}`) and child companies
 //! (`POST /api/company/child`).
 //!
 //! Sources: Replay's public API reference at docs.replay.sale (its
@@ -12,8 +13,10 @@ mod companies;
 mod error;
 mod fixture;
 mod invite;
+mod notes;
 mod query;
 mod shapes;
+mod teams;
 mod users;
 
 use std::collections::HashMap;
@@ -44,9 +47,14 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
 const NAME: &str = "replay";
 /// The store key of companies created at runtime.
 const COMPANIES: &str = "replay.companies";
+/// The store key of teams (loaded from the fixture, changed by PATCH).
+const TEAMS: &str = "replay.teams";
 
 const USERS_PATH: &str = "/api/user";
 const USER_PATH: &str = "/api/user/{userId}";
+const INVITE_PATH: &str = "/api/user/invite";
+const TEAMS_PATH: &str = "/api/team";
+const TEAM_PATH: &str = "/api/team/{teamId}";
 const CHILD_COMPANY_PATH: &str = "/api/company/child";
 
 pub(crate) struct Replay {
@@ -55,7 +63,8 @@ pub(crate) struct Replay {
     companies: HashMap<String, Company>,
     /// `x-api-key` → lower-cased company id.
     api_keys: HashMap<String, String>,
-    /// Lower-cased team id → its company's lower-cased id.
+    /// Lower-cased team id → its company's lower-cased id (teams never
+    /// move; the teams themselves are records of [`TEAMS`]).
     teams: HashMap<String, String>,
     /// `--max-record-bytes`: a restored record may be no larger.
     max_record_bytes: usize,
@@ -86,7 +95,20 @@ impl Replay {
                     Method::POST,
                     USERS_PATH,
                     BodyKind::JsonObject,
+                    Replay::create_user,
+                ),
+                (
+                    Method::POST,
+                    INVITE_PATH,
+                    BodyKind::JsonObject,
                     Replay::invite_user,
+                ),
+                (Method::GET, TEAMS_PATH, BodyKind::None, Replay::list_teams),
+                (
+                    Method::PATCH,
+                    TEAM_PATH,
+                    BodyKind::JsonObject,
+                    Replay::update_team,
                 ),
                 (Method::GET, USER_PATH, BodyKind::None, Replay::get_user),
                 (
@@ -155,6 +177,10 @@ impl Api for Replay {
             (400, None | Some("invalid_request")) => {
                 let (field, message) = if on(CHILD_COMPANY_PATH) {
                     ("name", "Required")
+                } else if on(TEAM_PATH) {
+                    ("body", "At least one field must be provided")
+                } else if on(INVITE_PATH) {
+                    ("teamId", "Required")
                 } else if on(USERS_PATH) && call.method == Method::GET {
                     ("limit", "Must be a whole number from 1 to 1000")
                 } else {
@@ -162,12 +188,14 @@ impl Api for Replay {
                 };
                 ReplayError::InvalidFields(vec![FieldProblem::new(field, message)])
             }
-            (400, Some("user_disabled")) => ReplayError::UserDisabled,
+            (status @ (400 | 409), Some("user_disabled")) => ReplayError::UserDisabled { status },
             (401, None) => ReplayError::InvalidApiKey,
             (403, None) => ReplayError::NotDirectChild {
                 company: named_child_company(call),
             },
-            (404, None) => ReplayError::UserNotFound,
+            (404, None) if on(TEAM_PATH) || on(INVITE_PATH) => ReplayError::TeamNotFound,
+            (404, None | Some("user_not_found")) => ReplayError::UserNotFound,
+            (404, Some("team_not_found")) => ReplayError::TeamNotFound,
             (409, None | Some("email_taken")) => ReplayError::EmailTaken,
             (409, Some("external_id_taken")) => ReplayError::InvitationExternalIdTaken,
             (409, Some("company_name_taken")) => ReplayError::CompanyNameTaken,

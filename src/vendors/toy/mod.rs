@@ -109,6 +109,7 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
     Ok(Loaded {
         vendor: std::sync::Arc::new(toy),
         records,
+        other_kinds: Vec::new(),
     })
 }
 
