@@ -162,7 +162,7 @@ impl App {
         answer.response
     }
 
-    /// Answers an admin call. Health is answered at once; any other call
+    /// Answers an admin call. Health and liveness are answered at once; any other call
     /// may be heavy (a find over the whole journal, a snapshot), so it runs
     /// on the blocking pool, at most [`ADMIN_WORKERS`] at a time: the
     /// runtime's workers stay free for health checks and vendor routes.
@@ -173,7 +173,7 @@ impl App {
         connection: &Connection,
     ) -> Reply {
         let local = connection.local_addr();
-        if call.path == "/__admin/health" {
+        if call.path == "/__admin/health" || call.path == "/__admin/live" {
             return admin::handle(&self.admin(local), call, &session);
         }
         // The semaphore is never closed, so the permit always comes.
