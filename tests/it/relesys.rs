@@ -1,6 +1,6 @@
 //! Relesys API v1.3, rule by rule: the update-user page (the seed) and the
 //! confirmed facts listed in `docs/vendors/relesys.md`. The list, create
-//! and catalogue routes are in `tests/relesys_lists.rs`.
+//! and organisation routes are in `tests/relesys_lists.rs`.
 
 use crate::common;
 

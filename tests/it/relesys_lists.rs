@@ -1,4 +1,4 @@
-//! Relesys' list, create and catalogue routes, rule by rule: `GET /users`
+//! Relesys' list, create and organisation routes, rule by rule: `GET /users`
 //! (filters, sort, offset/limit, cursors), `POST /users`, `GET
 //! /departments`, `GET /userGroups`, `GET /customfields/users`, and the
 //! shipped scenarios on every route (docs/vendors/relesys.md).
@@ -386,10 +386,10 @@ async fn an_unknown_property_operator_or_value_is_a_400_never_an_unfiltered_list
     }
 }
 
-// ------------------------------------------------------------ catalogues --
+// ---------------------------------------------------------- organisation --
 
 #[tokio::test]
-async fn the_catalogues_list_the_fixtures_departments_groups_and_custom_fields() {
+async fn the_organisation_lists_show_the_fixtures_departments_groups_and_custom_fields() {
     let server = TestServer::start().await;
     let fixture = fixture();
     for (path, member, sort_by) in [
@@ -649,7 +649,7 @@ async fn create_user_checks_shape_then_scope_then_the_ids_it_refers_to() {
     assert_eq!(
         answer.json(),
         scopes_403(WRITE),
-        "403 before the catalogue check"
+        "403 before the reference check"
     );
     let answer = post_as(&server, "nobody", &json!({"name": 1})).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "401 first");

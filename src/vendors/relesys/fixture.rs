@@ -11,9 +11,9 @@ use serde_json::Value;
 use time::Duration;
 
 use super::auth::{self, Grant, OAuthClient, Tokens};
-use super::catalogue::{CustomField, Department, Entry, UserGroup};
-use super::user::{Catalog, User};
-use super::{Catalogues, Config, Relesys};
+use super::organisation::{CustomField, Department, Entry, UserGroup};
+use super::user::{References, User};
+use super::{Organisation, Relesys, Tenant};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::State;
@@ -173,15 +173,15 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     }
     let (clients, client_ids) = oauth_clients(&fixture.clients, &mut bad);
     let fixed = fixed_tokens(&fixture.tokens, &client_ids, &mut bad);
-    let catalog = Catalog {
+    let references = References {
         departments,
         user_groups,
         custom_fields,
         drop_unknown_custom_fields: settings.unknown_custom_fields == UnknownCustomFields::Drop,
     };
 
-    let records = user_records(&fixture.users, &catalog, &mut bad);
-    let catalogues = Catalogues {
+    let records = user_records(&fixture.users, &references, &mut bad);
+    let organisation = Organisation {
         departments: as_values(&fixture.departments, "departments", &mut bad),
         user_groups: as_values(&fixture.user_groups, "user_groups", &mut bad),
         custom_fields: as_values(&fixture.custom_fields, "custom_fields", &mut bad),
@@ -200,15 +200,15 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         StatusCode::CREATED
     };
     Ok(Loaded {
-        vendor: Arc::new(Relesys::new(Config {
+        vendor: Arc::new(Relesys::new(Tenant {
             tokens: Tokens::new(
                 clients,
                 fixed,
                 Duration::seconds(lifetime),
                 options.max_issued_tokens,
             ),
-            catalog,
-            catalogues,
+            references,
+            organisation,
             limiter,
             requests_per_minute: rpm,
             created_status,
@@ -219,7 +219,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 }
 
 /// The members of `relesys.json` that API calls create or change: the
-/// users. Settings, OAuth clients, fixture tokens and the catalogues
+/// users. Settings, OAuth clients, fixture tokens and the organisation
 /// (departments, user groups, custom fields) only a restart changes.
 ///
 /// Tokens issued by `POST /login/oauth/authorize` are not in a snapshot:
@@ -236,7 +236,7 @@ impl Relesys {
     }
 
     /// See [`crate::vendors::Vendor::restore`]: the users checked and
-    /// normalised as the fixture's, against the running catalogues.
+    /// normalised as the fixture's, against the running organisation.
     pub(super) fn read_snapshot(
         &self,
         file: &SourceFile,
@@ -251,20 +251,20 @@ impl Relesys {
             problems.push(file.problem(places.original(&pointer), message))
         };
         check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
-        let catalog = &self.config.catalog;
-        unknown_custom_fields(&fixture.users, catalog, &mut bad);
+        let references = &self.tenant.references;
+        unknown_custom_fields(&fixture.users, references, &mut bad);
         let users: Vec<User> = fixture
             .users
             .into_iter()
             .map(|mut user| {
-                catalog.normalise(&mut user);
+                references.normalise(&mut user);
                 user
             })
             .collect();
         let users = restored_users(
             users,
-            |u| catalog.problems(u),
-            self.config.max_record_bytes,
+            |u| references.problems(u),
+            self.tenant.max_record_bytes,
             &mut bad,
         );
         if !problems.is_empty() {
@@ -277,13 +277,13 @@ impl Relesys {
     }
 }
 
-/// Every custom-field key of a user that the catalogue does not define.
-fn unknown_custom_fields(users: &[User], catalog: &Catalog, bad: &mut Bad<'_>) {
+/// Every custom-field key of a user that the tenant does not define.
+fn unknown_custom_fields(users: &[User], references: &References, bad: &mut Bad<'_>) {
     for (i, user) in users.iter().enumerate() {
         for key in user
             .custom_fields
             .keys()
-            .filter(|k| !catalog.custom_fields.contains(*k))
+            .filter(|k| !references.custom_fields.contains(*k))
         {
             bad(
                 format!("/users/{i}/customFields/{key}"),
@@ -298,19 +298,19 @@ fn unknown_custom_fields(users: &[User], catalog: &Catalog, bad: &mut Bad<'_>) {
 /// dropped fixture value is a mistake.
 fn user_records(
     users: &[User],
-    catalog: &Catalog,
+    references: &References,
     bad: &mut Bad<'_>,
 ) -> Vec<(String, crate::store::Record)> {
-    unknown_custom_fields(users, catalog, bad);
+    unknown_custom_fields(users, references, bad);
     let normalised: Vec<User> = users
         .iter()
         .map(|user| {
             let mut user = user.clone();
-            catalog.normalise(&mut user);
+            references.normalise(&mut user);
             user
         })
         .collect();
-    fixture_records(&normalised, |u| catalog.problems(u), bad)
+    fixture_records(&normalised, |u| references.problems(u), bad)
 }
 
 fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
@@ -335,7 +335,7 @@ fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
     }
 }
 
-/// A catalogue's entries as the API shows them, with every entry's own
+/// An organisation list's entries as the API shows them, with every entry's own
 /// problems reported at `/{member}/{i}…`.
 fn as_values<T: Entry + Serialize>(list: &[T], member: &str, bad: &mut Bad<'_>) -> Vec<Value> {
     let mut values = Vec::new();

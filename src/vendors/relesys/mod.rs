@@ -1,5 +1,5 @@
 //! Relesys API v1.3: the user resource (`GET /users`, `POST /users`,
-//! `GET`/`PATCH /users/{userId}` with RFC 6902 JSON Patch), the catalogues
+//! `GET`/`PATCH /users/{userId}` with RFC 6902 JSON Patch), the organisation
 //! a user refers to (`GET /departments`, `/userGroups`,
 //! `/customfields/users`) and the OAuth token endpoint.
 //!
@@ -12,17 +12,17 @@
 //! - `dates.rs`: the date forms read and written;
 //! - `patch.rs`: JSON Patch on a user;
 //! - `create.rs`: a new user from `POST /users`;
-//! - `catalogue.rs`: departments, user groups, custom fields;
+//! - `organisation.rs`: departments, user groups, custom fields;
 //! - `query.rs`, `lists.rs`: filters, sort and paging of the list routes;
 //! - `error.rs`: the errors and their one rendering.
 
 mod auth;
-mod catalogue;
 mod create;
 mod dates;
 mod error;
 mod fixture;
 mod lists;
+mod organisation;
 mod patch;
 mod query;
 mod user;
@@ -36,7 +36,7 @@ use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::error::{Expected, RelesysError, Throttled, TokenProblem};
 use self::lists::Cursors;
 use self::query::Resource;
-use self::user::{Catalog, User};
+use self::user::{References, User};
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
 use crate::rate_limit::RateLimiter as Limiter;
@@ -57,18 +57,20 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
 const USER_PATH: &str = "/api/v1.3/users/{userId}";
 const TOKEN_PATH: &str = "/login/oauth/authorize";
 
-/// The catalogues as the list routes show them.
-pub(crate) struct Catalogues {
+/// The tenant's departments, user groups and custom fields, as the list
+/// routes show them.
+pub(crate) struct Organisation {
     departments: Vec<Value>,
     user_groups: Vec<Value>,
     custom_fields: Vec<Value>,
 }
 
-/// What a fixture configures.
-pub(crate) struct Config {
+/// The tenant a fixture describes: its credentials, organisation and
+/// settings.
+pub(crate) struct Tenant {
     tokens: Tokens,
-    catalog: Catalog,
-    catalogues: Catalogues,
+    references: References,
+    organisation: Organisation,
     limiter: Option<Limiter>,
     /// The documented limit, also shown by a scenario's 429.
     requests_per_minute: u32,
@@ -80,16 +82,16 @@ pub(crate) struct Config {
 }
 
 pub(crate) struct Relesys {
-    config: Config,
+    tenant: Tenant,
     cursors: Cursors,
     routes: Routes<Relesys>,
 }
 
 impl Relesys {
-    fn new(config: Config) -> Relesys {
+    fn new(tenant: Tenant) -> Relesys {
         use BodyKind::{Form, JsonArray, JsonObject, None as Empty};
         Relesys {
-            config,
+            tenant,
             cursors: Cursors::default(),
             routes: Routes::new(&[
                 (Method::GET, query::USERS.path, Empty, Relesys::list_users),
@@ -152,7 +154,7 @@ impl Api for Relesys {
             },
             (404, None) => RelesysError::UserNotFound(user_id_of(&call.path)),
             (429, None) => RelesysError::RateLimited(Throttled {
-                limit: self.config.requests_per_minute,
+                limit: self.tenant.requests_per_minute,
                 retry_after_secs: request.retry_after.unwrap_or(60),
             }),
             (500, None) => RelesysError::Shared(crate::vendors::SharedError::Internal),
@@ -161,16 +163,16 @@ impl Api for Relesys {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let mut user: User = seeded_user(id, record, |u| self.config.catalog.problems(u))?;
-        self.config.catalog.normalise(&mut user);
+        let mut user: User = seeded_user(id, record, |u| self.tenant.references.problems(u))?;
+        self.tenant.references.normalise(&mut user);
         stored(&user)
     }
 
     fn reset_counters(&self) {
-        if let Some(limiter) = &self.config.limiter {
+        if let Some(limiter) = &self.tenant.limiter {
             limiter.reset();
         }
-        self.config.tokens.reset();
+        self.tenant.tokens.reset();
         self.cursors.reset();
     }
 
@@ -200,8 +202,8 @@ impl Relesys {
     /// counts per client id, which only a valid token reveals.
     fn admit(&self, request: &Request<'_>) -> Result<Grant, RelesysError> {
         let now = request.now();
-        let grant = self.config.tokens.authenticate(request.call, now)?;
-        if let Some(limiter) = &self.config.limiter {
+        let grant = self.tenant.tokens.authenticate(request.call, now)?;
+        if let Some(limiter) = &self.tenant.limiter {
             let quota = limiter.check(&grant.client_id.to_ascii_lowercase(), now);
             if !quota.allowed {
                 return Err(RelesysError::RateLimited(Throttled {
@@ -215,7 +217,7 @@ impl Relesys {
 
     fn issue_token(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
         let body = self
-            .config
+            .tenant
             .tokens
             .issue(&request.call.body, request.now())?;
         Ok(Reply::json(StatusCode::OK, &body))
@@ -255,8 +257,8 @@ impl Relesys {
                 let mut patched = patch::apply(
                     user,
                     &ops,
-                    &self.config.catalog,
-                    self.config.max_record_bytes,
+                    &self.tenant.references,
+                    self.tenant.max_record_bytes,
                 )?;
                 patched.last_modified_date_time =
                     timestamps::next_write_ticks(Some(&user.last_modified_date_time), now);
@@ -298,17 +300,17 @@ impl Relesys {
     }
 
     fn list_departments(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.departments.clone();
+        let records = self.tenant.organisation.departments.clone();
         self.list(request, &query::DEPARTMENTS, records)
     }
 
     fn list_user_groups(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.user_groups.clone();
+        let records = self.tenant.organisation.user_groups.clone();
         self.list(request, &query::USER_GROUPS, records)
     }
 
     fn list_custom_fields(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.custom_fields.clone();
+        let records = self.tenant.organisation.custom_fields.clone();
         self.list(request, &query::CUSTOM_FIELDS, records)
     }
 
@@ -351,16 +353,17 @@ impl Relesys {
             members,
             id.clone(),
             request.now(),
-            self.config.max_record_bytes,
+            self.tenant.max_record_bytes,
         )?;
         grant.require_any(WRITE_SCOPES)?;
-        if let Some((pointer, message)) = self.config.catalog.problems(&user).into_iter().next() {
+        if let Some((pointer, message)) = self.tenant.references.problems(&user).into_iter().next()
+        {
             return Err(RelesysError::invalid(format!("{pointer}: {message}")));
         }
-        self.config.catalog.normalise(&mut user);
+        self.tenant.references.normalise(&mut user);
         request.state.put_typed(Relesys::NAME, id, &user)?;
         Ok(Reply::json(
-            self.config.created_status,
+            self.tenant.created_status,
             &Data { data: &user },
         ))
     }

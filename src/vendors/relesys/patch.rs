@@ -15,7 +15,7 @@
 //! (see [`replaced_members`]); any other goes through the JSON document.
 //!
 //! The result must still read as a valid [`User`] and pass
-//! [`Catalog::problems`], or nothing changes and the answer is a 400 naming
+//! [`References::problems`], or nothing changes and the answer is a 400 naming
 //! the operation at fault.
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::RelesysError;
-use super::user::{Catalog, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
+use super::user::{References, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
 use crate::diagnostics::pointer_of;
 
 /// The operations of a JSON Patch document (a JSON array), each read on its
@@ -198,7 +198,7 @@ pub(super) fn reject_read_only(ops: &[PatchOperation]) -> Result<(), RelesysErro
 pub(super) fn apply(
     before: &User,
     ops: &[PatchOperation],
-    catalog: &Catalog,
+    references: &References,
     max_bytes: usize,
 ) -> Result<User, RelesysError> {
     let user = match replaced_members(before, ops, max_bytes) {
@@ -206,7 +206,7 @@ pub(super) fn apply(
         None => patched_document(before, ops, max_bytes)?,
     };
     let blame = |pointer: &str| blame(ops, pointer);
-    if let Some((pointer, message)) = catalog.problems(&user).into_iter().next() {
+    if let Some((pointer, message)) = references.problems(&user).into_iter().next() {
         return Err(RelesysError::invalid(format!(
             "{}{pointer}: {message}",
             blame(&pointer)
@@ -219,7 +219,7 @@ pub(super) fn apply(
         )));
     }
     let mut user = user;
-    catalog.normalise(&mut user);
+    references.normalise(&mut user);
     Ok(user)
 }
 

@@ -1,5 +1,5 @@
 //! The Relesys user: its typed model and its validation against the
-//! tenant's catalogue (departments, user groups, custom fields).
+//! tenant's organisation (departments, user groups, custom fields).
 //!
 //! The user is stored exactly as the API shows it (the `data` object of
 //! the update-user response in Relesys' API reference; sources in
@@ -152,8 +152,9 @@ pub enum Status {
     LoginBlocked,
 }
 
-/// What the rest of the world holds that a user may point at.
-pub(super) struct Catalog {
+/// The ids and keys a user may refer to: the tenant's departments, user
+/// groups and custom fields.
+pub(super) struct References {
     /// Lower-cased department ids → canonical id.
     pub departments: HashMap<String, String>,
     pub user_groups: HashMap<String, String>,
@@ -163,7 +164,7 @@ pub(super) struct Catalog {
     pub drop_unknown_custom_fields: bool,
 }
 
-impl Catalog {
+impl References {
     /// Everything wrong with `user` against this world, as (JSON pointer,
     /// message) pairs. Used for fixture users and for patched users alike.
     pub fn problems(&self, user: &User) -> Vec<(String, String)> {

@@ -1,4 +1,4 @@
-//! The tenant's catalogues whose ids and keys a client sends in a user:
+//! The tenant's organisation whose ids and keys a client sends in a user:
 //! departments, user groups and custom fields of users. Each entry is
 //! written in the fixture as `GET /departments`, `GET /userGroups` and
 //! `GET /customfields/users` show it.
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dates;
 use crate::vendors::is_hyphenated_uuid;
 
-/// The creation and modification time of a catalogue entry whose fixture
+/// The creation and modification time of an organisation entry whose fixture
 /// gives none.
 const DEFAULT_STAMP: &str = "2020-01-01T00:00:00Z";
 
@@ -75,7 +75,7 @@ fn default_field_type() -> String {
     "Text".to_owned()
 }
 
-/// Problems of a catalogue entry, as (pointer below it, message).
+/// Problems of an organisation entry, as (pointer below it, message).
 pub(super) trait Entry {
     fn id(&self) -> &str;
     fn problems(&self) -> Vec<(String, String)>;
