@@ -67,6 +67,8 @@ pub(crate) enum RelesysError {
     Invalid(String),
     /// 404: no user with this id.
     UserNotFound(String),
+    /// 404: no department or user group (`what`) with this id.
+    EntryNotFound { what: &'static str, id: String },
     /// 415: the body is not declared as the route expects.
     UnsupportedMediaType {
         declared: Option<String>,
@@ -77,6 +79,10 @@ pub(crate) enum RelesysError {
         error: &'static str,
         description: String,
     },
+    /// 401 `invalid_client` from the token endpoint to a client that sent
+    /// HTTP Basic credentials (RFC 6749 §5.2: answered with a
+    /// `WWW-Authenticate` of the scheme it used).
+    BasicClientAuth { description: String },
     /// Raised by the shared layer (no route, 405, body too large, …).
     Shared(SharedError),
 }
@@ -123,6 +129,16 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         return Reply::json(
             StatusCode::BAD_REQUEST,
             &json!({ "error": error, "error_description": description }),
+        );
+    }
+    if let RelesysError::BasicClientAuth { description } = error {
+        return Reply::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "error": "invalid_client", "error_description": description }),
+        )
+        .with_header(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"relesys\""),
         );
     }
     let (status, message) = status_and_message(error);
@@ -172,6 +188,10 @@ fn status_and_message(error: &RelesysError) -> (StatusCode, String) {
             StatusCode::NOT_FOUND,
             format!("The user '{id}' was not found"),
         ),
+        RelesysError::EntryNotFound { what, id } => (
+            StatusCode::NOT_FOUND,
+            format!("The {what} '{id}' was not found"),
+        ),
         RelesysError::UnsupportedMediaType { declared, expected } => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
@@ -182,6 +202,9 @@ fn status_and_message(error: &RelesysError) -> (StatusCode, String) {
         ),
         // Rendered before this point; kept total for the match.
         RelesysError::OAuth { description, .. } => (StatusCode::BAD_REQUEST, description.clone()),
+        RelesysError::BasicClientAuth { description } => {
+            (StatusCode::UNAUTHORIZED, description.clone())
+        }
         RelesysError::Shared(shared) => shared_status_and_message(shared),
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use time::Duration;
 
 use super::auth::{self, Grant, OAuthClient, Tokens};
-use super::organisation::{CustomField, Department, Entry, UserGroup};
+use super::organisation::{CustomField, Department, Entries, Entry, UserGroup};
 use super::user::{References, User};
 use super::{Organisation, Relesys, Tenant};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
@@ -69,6 +69,19 @@ pub struct Settings {
     /// The status of a `POST /users` answer: 201 (default) or 200.
     #[serde(default = "default_created_status")]
     pub created_status: u16,
+    /// Whether a user PATCH may write `/status`: `reject` (default; the
+    /// public client changes status only through `PUT /users/{id}/status`)
+    /// or `allow`.
+    #[serde(default)]
+    pub patch_status: PatchStatus,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchStatus {
+    #[default]
+    Reject,
+    Allow,
 }
 
 fn default_created_status() -> u16 {
@@ -82,6 +95,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             unknown_custom_fields: UnknownCustomFields::Reject,
             created_status: default_created_status(),
+            patch_status: PatchStatus::Reject,
         }
     }
 }
@@ -160,7 +174,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     let settings = &fixture.settings;
     check_settings(settings, &mut bad);
     let departments = guid_index(&fixture.departments, "departments", &mut bad);
-    let user_groups = guid_index(&fixture.user_groups, "user_groups", &mut bad);
+    guid_index(&fixture.user_groups, "user_groups", &mut bad);
     guid_index(&fixture.custom_fields, "custom_fields", &mut bad);
     let mut custom_fields = HashSet::new();
     for (i, field) in fixture.custom_fields.iter().enumerate() {
@@ -173,19 +187,29 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     }
     let (clients, client_ids) = oauth_clients(&fixture.clients, &mut bad);
     let fixed = fixed_tokens(&fixture.tokens, &client_ids, &mut bad);
-    let references = References {
-        departments,
-        user_groups,
-        custom_fields,
-        drop_unknown_custom_fields: settings.unknown_custom_fields == UnknownCustomFields::Drop,
-    };
-
-    let records = user_records(&fixture.users, &references, &mut bad);
+    as_values(&fixture.departments, "departments", &mut bad);
+    as_values(&fixture.user_groups, "user_groups", &mut bad);
+    let user_ids: HashSet<String> = fixture
+        .users
+        .iter()
+        .map(|u| u.id.to_ascii_lowercase())
+        .collect();
+    department_reference_problems(&fixture.departments, &departments, &user_ids, &mut bad);
     let organisation = Organisation {
-        departments: as_values(&fixture.departments, "departments", &mut bad),
-        user_groups: as_values(&fixture.user_groups, "user_groups", &mut bad),
+        departments: Entries::new(&fixture.departments),
+        user_groups: Entries::new(&fixture.user_groups),
         custom_fields: as_values(&fixture.custom_fields, "custom_fields", &mut bad),
+        custom_field_keys: custom_fields,
     };
+    let drop_unknown_custom_fields = settings.unknown_custom_fields == UnknownCustomFields::Drop;
+    let references = References {
+        departments: &organisation.departments,
+        user_groups: &organisation.user_groups,
+        state: None,
+        custom_fields: &organisation.custom_field_keys,
+        drop_unknown_custom_fields,
+    };
+    let records = user_records(&fixture.users, &references, &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -207,8 +231,9 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
                 Duration::seconds(lifetime),
                 options.max_issued_tokens,
             ),
-            references,
             organisation,
+            drop_unknown_custom_fields,
+            status_by_patch: settings.patch_status == PatchStatus::Allow,
             limiter,
             requests_per_minute: rpm,
             created_status,
@@ -349,6 +374,40 @@ fn as_values<T: Entry + Serialize>(list: &[T], member: &str, bad: &mut Bad<'_>) 
         }
     }
     values
+}
+
+/// A fixture department's parent must be another fixture department, and
+/// its manager a fixture user.
+fn department_reference_problems(
+    list: &[Department],
+    ids: &HashMap<String, String>,
+    user_ids: &HashSet<String>,
+    bad: &mut Bad<'_>,
+) {
+    for (i, department) in list.iter().enumerate() {
+        if let Some(parent) = department.parent_id.as_deref() {
+            let parent_id = parent.to_ascii_lowercase();
+            if !ids.contains_key(&parent_id) {
+                bad(
+                    format!("/departments/{i}/parentId"),
+                    format!("no department has id '{parent}'"),
+                );
+            } else if parent_id == department.id.to_ascii_lowercase() {
+                bad(
+                    format!("/departments/{i}/parentId"),
+                    "a department cannot be its own parent".into(),
+                );
+            }
+        }
+        if let Some(manager) = department.manager_user_id.as_deref() {
+            if !user_ids.contains(&manager.to_ascii_lowercase()) {
+                bad(
+                    format!("/departments/{i}/managerUserId"),
+                    format!("no user has id '{manager}'"),
+                );
+            }
+        }
+    }
 }
 
 /// Lower-cased id → id as written, for GUID-identified fixture entries.
