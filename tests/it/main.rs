@@ -24,6 +24,7 @@ mod notes;
 mod release;
 mod relesys;
 mod relesys_lists;
+mod relesys_organisation;
 mod replay;
 mod replay_companies;
 mod replay_lifecycle;
