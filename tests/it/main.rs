@@ -6,6 +6,7 @@
 mod activity;
 mod activity_departments;
 mod activity_lists;
+mod activity_sources;
 mod admin;
 mod awork;
 mod awork_routes;
