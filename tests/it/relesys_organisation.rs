@@ -445,6 +445,8 @@ async fn a_department_in_use_is_not_deleted_and_an_unused_one_is() {
     assert_eq!(
         last_notes(&server).await,
         json!([
+            {"rule": "relesys-error-body", "message": "the 400 body reuses the shape of the documented 429 body",
+             "source": "inferred: only the 429 body is documented (https://api.relesysapp.net/docs/latest/concepts/throttling)"},
             third_party_note("DELETE /departments/{departmentId}"),
             {"rule": "relesys-entry-in-use", "message": reason,
              "source": "inferred: no source says what deleting a department or user group that is still referred to does"}
@@ -711,6 +713,11 @@ async fn the_token_endpoint_tells_a_json_client_to_send_a_form() {
     assert_eq!(
         answer.json(),
         json!({"error": "invalid_request", "error_description": "The token endpoint reads a form body (Content-Type: application/x-www-form-urlencoded): grant_type=client_credentials&client_id=<client id>&client_secret=<client secret>&scope=<scopes>; it does not read JSON"})
+    );
+    assert_eq!(
+        last_notes(&server).await,
+        json!([{"rule": "relesys-token-error-body", "message": "the 400 body is an RFC 6749 error response",
+                "source": "inferred: https://api.relesysapp.net/docs/latest/intro/access shows no error; the public client getsno/relesys-users reads its `error` member"}])
     );
 }
 

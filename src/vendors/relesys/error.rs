@@ -9,7 +9,7 @@ use hyper::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::http::Reply;
+use crate::http::{Note, Reply};
 use crate::store::BrokenRecord;
 use crate::vendors::{BodyProblem, SharedError};
 
@@ -129,7 +129,8 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         return Reply::json(
             StatusCode::BAD_REQUEST,
             &json!({ "error": error, "error_description": description }),
-        );
+        )
+        .noted(token_error_note(400));
     }
     if let RelesysError::BasicClientAuth { description } = error {
         return Reply::json(
@@ -139,7 +140,8 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         .with_header(
             WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"relesys\""),
-        );
+        )
+        .noted(token_error_note(401));
     }
     let (status, message) = status_and_message(error);
     let mut body = json!({ "errorCode": status.as_u16().to_string(), "message": message });
@@ -148,7 +150,17 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         // member's name is not documented (inferred).
         body["acceptedScopes"] = json!(accepted);
     }
-    let reply = Reply::json(status, &body);
+    let mut reply = Reply::json(status, &body);
+    if status != StatusCode::TOO_MANY_REQUESTS {
+        reply.notes.push(Note {
+            rule: "relesys-error-body",
+            message: format!(
+                "the {} body reuses the shape of the documented 429 body",
+                status.as_u16()
+            ),
+            source: "inferred: only the 429 body is documented (https://api.relesysapp.net/docs/latest/concepts/throttling)",
+        });
+    }
     match error {
         RelesysError::RateLimited(throttled) => {
             reply.with_header(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs))
@@ -157,6 +169,27 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
             reply.with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
         }
         _ => reply,
+    }
+}
+
+/// The token endpoint's error bodies follow RFC 6749 §5.2; Relesys' access
+/// page shows none.
+fn token_error_note(status: u16) -> Note {
+    Note {
+        rule: "relesys-token-error-body",
+        message: format!("the {status} body is an RFC 6749 error response"),
+        source: "inferred: https://api.relesysapp.net/docs/latest/intro/access shows no error; the public client getsno/relesys-users reads its `error` member",
+    }
+}
+
+trait Noted {
+    fn noted(self, note: Note) -> Self;
+}
+
+impl Noted for Reply {
+    fn noted(mut self, note: Note) -> Reply {
+        self.notes.push(note);
+        self
     }
 }
 
