@@ -194,10 +194,7 @@ async fn a_department_patch_answers_the_whole_department_and_relies_on_no_inferr
     let again = get(&server, &format!("/departments/{HQ}")).await;
     assert_eq!(again.json(), json!({ "data": expected.clone() }));
     let list = get(&server, "/departments?externalId=HQ").await;
-    assert_eq!(
-        list.json(),
-        json!({"count": 1, "data": [expected], "nextUrl": null, "previousUrl": null})
-    );
+    assert_eq!(list.json(), json!({"count": 1, "data": [expected]}));
 }
 
 #[tokio::test]
@@ -802,4 +799,37 @@ async fn the_documented_token_request_and_user_patch_rely_on_no_inferred_rule() 
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     assert_eq!(last_notes(&server).await[0]["rule"], "lenient-content-type");
+}
+
+// ------------------------------------------------------------ list links --
+
+#[tokio::test]
+async fn a_list_carries_its_links_only_when_there_is_a_page_unless_list_links_is_always() {
+    let server = TestServer::start().await;
+    let groups = get(&server, "/userGroups?externalId=ALL").await;
+    assert_eq!(
+        groups.json(),
+        json!({"count": 1, "data": [all_employees()]})
+    );
+
+    let fixture = std::fs::read_to_string(crate::common::repo_fixtures().join("relesys.json"))
+        .expect("fixture")
+        .replacen(
+            "\"list_links\": \"when_present\"",
+            "\"list_links\": \"always\"",
+            1,
+        );
+    assert!(fixture.contains("\"list_links\": \"always\""));
+    let dir = crate::common::TempDir::new("relesys-list-links");
+    dir.write("relesys.json", &fixture);
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    let groups = get(&server, "/userGroups?externalId=ALL").await;
+    assert_eq!(
+        groups.json(),
+        json!({"count": 1, "data": [all_employees()], "nextUrl": null, "previousUrl": null})
+    );
 }

@@ -74,6 +74,19 @@ pub struct Settings {
     /// or `allow`.
     #[serde(default)]
     pub patch_status: PatchStatus,
+    /// A list's `nextUrl` and `previousUrl`: `when_present` (default: only
+    /// when there is such a page, as the user-groups example answers
+    /// `{"count", "data"}` alone) or `always` (`null` when there is none).
+    #[serde(default)]
+    pub list_links: ListLinks,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListLinks {
+    #[default]
+    WhenPresent,
+    Always,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -96,6 +109,7 @@ impl Default for Settings {
             unknown_custom_fields: UnknownCustomFields::Reject,
             created_status: default_created_status(),
             patch_status: PatchStatus::Reject,
+            list_links: ListLinks::WhenPresent,
         }
     }
 }
@@ -234,6 +248,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
             organisation,
             drop_unknown_custom_fields,
             status_by_patch: settings.patch_status == PatchStatus::Allow,
+            always_list_links: settings.list_links == ListLinks::Always,
             limiter,
             requests_per_minute: rpm,
             created_status,

@@ -91,6 +91,9 @@ pub(crate) struct Tenant {
     drop_unknown_custom_fields: bool,
     /// Whether a user PATCH may write `/status` (`settings.patch_status`).
     status_by_patch: bool,
+    /// Whether a list always carries `nextUrl`/`previousUrl`, `null` when
+    /// there is no such page (`settings.list_links: always`).
+    always_list_links: bool,
     limiter: Option<Limiter>,
     /// The documented limit, also shown by a scenario's 429.
     requests_per_minute: u32,
@@ -495,6 +498,7 @@ impl Relesys {
             records,
             request.call,
             request.now(),
+            self.tenant.always_list_links,
         )?;
         Ok(Reply::json(StatusCode::OK, &page))
     }
