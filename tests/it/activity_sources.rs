@@ -248,3 +248,34 @@ async fn the_documented_update_user_examples_succeed_without_notes() {
         assert_eq!(last_notes(&server).await, json!([]), "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_documented_update_department_examples_succeed_without_notes() {
+    let server = TestServer::start().await;
+    let path = format!("/departments/{ENGINEERING}");
+    for (body, name, description) in [
+        (
+            "{\n\"name\": \"Engineering & DevOps\"\n}",
+            json!("Engineering & DevOps"),
+            json!("Software development and infrastructure teams"),
+        ),
+        (
+            "{\n\"description\": \"Software development, infrastructure, and DevOps teams\"\n}",
+            json!("Engineering & DevOps"),
+            json!("Software development, infrastructure, and DevOps teams"),
+        ),
+        (
+            "{\n\"description\": null\n}",
+            json!("Engineering & DevOps"),
+            Value::Null,
+        ),
+    ] {
+        let answer = send(&server, Method::PATCH, &path, "activity-admin", Some(body)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{body}: {}", answer.text);
+        let department = answer.json();
+        assert_eq!(department["id"], ENGINEERING, "{body}");
+        assert_eq!(department["name"], name, "{body}");
+        assert_eq!(department["description"], description, "{body}");
+        assert_eq!(last_notes(&server).await, json!([]), "{body}");
+    }
+}
