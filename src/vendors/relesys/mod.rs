@@ -285,11 +285,13 @@ impl Api for Relesys {
     }
 }
 
-/// The `{userId}` of a user path, lower-cased; empty for other paths.
+/// The `{userId}` of a user path (or its `/status`), lower-cased; empty for
+/// other paths.
 fn user_id_of(path: &str) -> String {
-    PathPattern::parse(USER_PATH)
-        .ok()
-        .and_then(|pattern| {
+    [USER_PATH, USER_STATUS_PATH]
+        .iter()
+        .filter_map(|pattern| PathPattern::parse(pattern).ok())
+        .find_map(|pattern| {
             pattern
                 .captures(path)
                 .and_then(|c| c.get("userId").map(str::to_ascii_lowercase))
