@@ -539,6 +539,19 @@ async fn with_unknown_custom_fields_drop_an_undefined_key_is_dropped_as_opted_in
     )
     .await;
     assert_patched(&answer, seed_user());
+    // The drop is the mock's reading, and the journal says so.
+    let journal = server
+        .send(server.request(Method::GET, "/__admin/requests?vendor=relesys"))
+        .await
+        .json();
+    assert_eq!(
+        journal["requests"][0]["notes"],
+        json!([{
+            "rule": "relesys-custom-field-dropped",
+            "message": "the custom field 'favouritecolour' is not defined by the tenant and was dropped",
+            "source": "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser keys customFields by the fields' externalId and says nothing of others; dropped under settings.unknown_custom_fields: drop"
+        }])
+    );
 }
 
 // ------------------------------------------------------------ the request --

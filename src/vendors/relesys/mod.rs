@@ -419,20 +419,27 @@ impl Relesys {
         let now = request.now();
         let references = self.tenant.references(Some(request.state));
         let _adding = self.adding_references();
+        let mut dropped = Vec::new();
         // The patch reads departments and user groups while the user's
         // entry is locked: they are other kinds of record (other maps of
         // the store), so this never waits on the locked entry.
         let updated = request
             .state
             .update_typed(Relesys::NAME, &user_id, |user: &mut User| {
-                let mut patched =
-                    patch::apply(user, &ops, &references, self.tenant.max_record_bytes)?;
+                let mut patched = patch::apply(
+                    user,
+                    &ops,
+                    &references,
+                    self.tenant.max_record_bytes,
+                    &mut dropped,
+                )?;
                 patched.last_modified_date_time =
                     timestamps::next_write_ticks(Some(&user.last_modified_date_time), now);
                 *user = patched;
                 Ok::<_, RelesysError>(())
             })?
             .ok_or(RelesysError::UserNotFound(user_id))?;
+        note_dropped(request, &dropped);
         Ok(Reply::json(StatusCode::OK, &Data { data: &updated }))
     }
 }
@@ -539,6 +546,7 @@ impl Relesys {
         if let Some((pointer, message)) = references.problems(&user).into_iter().next() {
             return Err(RelesysError::invalid(format!("{pointer}: {message}")));
         }
+        note_dropped(request, &references.dropped_keys(&user));
         references.normalise(&mut user);
         request.state.put_typed(Relesys::NAME, id, &user)?;
         Ok(Reply::json(
@@ -551,6 +559,17 @@ impl Relesys {
 /// The note on an answer to a create, whose status the docs do not give.
 const CREATED_STATUS: &str = "relesys-created-status";
 const CREATED_STATUS_SOURCE: &str = "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser lists only \"Responses application/json\"; settings.created_status chooses 201 or 200";
+
+/// Notes the custom-field keys dropped under `unknown_custom_fields: drop`.
+fn note_dropped(request: &Request<'_>, dropped: &[String]) {
+    for key in dropped {
+        request.note(
+            "relesys-custom-field-dropped",
+            format!("the custom field '{key}' is not defined by the tenant and was dropped"),
+            "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser keys customFields by the fields' externalId and says nothing of others; dropped under settings.unknown_custom_fields: drop",
+        );
+    }
+}
 
 /// 204 without a body.
 fn no_content() -> Reply {

@@ -230,11 +230,14 @@ pub(super) fn reject_read_only(ops: &[PatchOperation], model: &Model) -> Result<
 
 /// Applies `ops` to a copy of `before` and returns the patched user, valid
 /// and normalised, or the 400 that explains why not.
+/// `dropped` receives the custom-field keys dropped under
+/// `unknown_custom_fields: drop`.
 pub(super) fn apply(
     before: &User,
     ops: &[PatchOperation],
     references: &References,
     max_bytes: usize,
+    dropped: &mut Vec<String>,
 ) -> Result<User, RelesysError> {
     let user = match replaced_members(before, ops, max_bytes) {
         Some(user) => user,
@@ -254,6 +257,7 @@ pub(super) fn apply(
         )));
     }
     let mut user = user;
+    dropped.extend(references.dropped_keys(&user));
     references.normalise(&mut user);
     Ok(user)
 }

@@ -256,6 +256,19 @@ impl References<'_> {
         }
     }
 
+    /// The custom-field keys of `user` that [`References::normalise`] drops
+    /// (only with the opt-in `unknown_custom_fields: "drop"`).
+    pub fn dropped_keys(&self, user: &User) -> Vec<String> {
+        if !self.drop_unknown_custom_fields {
+            return Vec::new();
+        }
+        user.custom_fields
+            .keys()
+            .filter(|key| !self.custom_fields.contains(*key))
+            .cloned()
+            .collect()
+    }
+
     /// Brings a valid user to the form the API answers with: canonical ids,
     /// dates as .NET writes them, default data sources (and, only with the
     /// opt-in `unknown_custom_fields: "drop"`, only defined custom fields).
