@@ -1,7 +1,8 @@
 //! Relesys API v1.3: the user resource (`GET /users`, `POST /users`,
-//! `GET`/`PATCH /users/{userId}` with RFC 6902 JSON Patch), the organisation
-//! a user refers to (`GET /departments`, `/userGroups`,
-//! `/customfields/users`) and the OAuth token endpoint.
+//! `GET`/`PATCH`/`DELETE /users/{userId}` with RFC 6902 JSON Patch,
+//! `PUT /users/{userId}/status`), the organisation a user refers to
+//! (departments and user groups: list, create, get, patch, delete; custom
+//! fields: list) and the OAuth token endpoint.
 //!
 //! Facts and their public sources, and every choice where the docs are
 //! silent (marked inferred), are in `docs/vendors/relesys.md`.
@@ -10,9 +11,12 @@
 //! - `auth.rs`: tokens, scopes, the token endpoint;
 //! - `user.rs`: the typed user and its validation;
 //! - `dates.rs`: the date forms read and written;
-//! - `patch.rs`: JSON Patch on a user;
+//! - `patch.rs`: JSON Patch on a user, a department or a user group;
 //! - `create.rs`: a new user from `POST /users`;
-//! - `organisation.rs`: departments, user groups, custom fields;
+//! - `organisation.rs`: departments, user groups, custom fields, and the
+//!   session's revisions of the first two;
+//! - `organisation_routes.rs`: departments and user groups by id;
+//! - `lifecycle.rs`: a user's status route and deletion;
 //! - `query.rs`, `lists.rs`: filters, sort and paging of the list routes;
 //! - `error.rs`: the errors and their one rendering.
 
