@@ -426,7 +426,7 @@ async fn creating_a_department_checks_its_members_like_a_patch() {
         assert_eq!(answer.json(), error(400, message), "{body}");
     }
     let list = get(&server, "/departments").await;
-    assert_eq!(list.json()["count"], 3, "nothing was created");
+    assert_eq!(list.json()["count"], 4, "nothing was created");
 }
 
 #[tokio::test]
@@ -468,7 +468,7 @@ async fn a_department_in_use_is_not_deleted_and_an_unused_one_is() {
         delete(&server, &format!("/departments/{id}")).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(get(&server, "/departments").await.json()["count"], 3);
+    assert_eq!(get(&server, "/departments").await.json()["count"], 4);
 }
 
 // ------------------------------------------------------------ user groups --
@@ -555,10 +555,10 @@ async fn user_groups_are_created_read_and_deleted_unless_in_use() {
                "name": "Night shift", "externalId": "NIGHT", "description": null})
     );
     let id = data["id"].as_str().expect("id");
-    assert_eq!(get(&server, "/userGroups").await.json()["count"], 4);
+    assert_eq!(get(&server, "/userGroups").await.json()["count"], 5);
     let deleted = delete(&server, &format!("/userGroups/{id}")).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
-    assert_eq!(get(&server, "/userGroups").await.json()["count"], 3);
+    assert_eq!(get(&server, "/userGroups").await.json()["count"], 4);
     assert_eq!(
         get(&server, &format!("/userGroups/{id}")).await.status,
         StatusCode::NOT_FOUND

@@ -11,13 +11,16 @@ use serde_json::Value;
 use time::Duration;
 
 use super::auth::{self, Grant, OAuthClient, Tokens};
-use super::organisation::{CustomField, Department, Entries, Entry, UserGroup};
+use super::organisation::{CustomField, Department, Entries, Entry, Revision, UserGroup, Writable};
 use super::user::{References, User};
 use super::{Organisation, Relesys, Tenant};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
+use crate::store::Record;
 use crate::store::State;
-use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::snapshot::{
+    check_fixed_members, check_record_size, write_document, FixedMembers,
+};
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
     Loaded, Restored,
@@ -259,24 +262,50 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 }
 
 /// The members of `relesys.json` that API calls create or change: the
-/// users. Settings, OAuth clients, fixture tokens and the organisation
-/// (departments, user groups, custom fields) only a restart changes.
+/// departments, the user groups and the users. Settings, OAuth clients,
+/// fixture tokens and the custom fields only a restart changes.
 ///
 /// Tokens issued by `POST /login/oauth/authorize` are not in a snapshot:
 /// they are credentials a client obtains, not data it reads back, like the
 /// fixture's tokens they are shared by every session, and a restore neither
 /// revokes nor mints them (a full reset forgets them; they expire by the
 /// clock). A test that restores a snapshot keeps its token working.
-const STATE_MEMBERS: &[&str] = USERS_ONLY;
+const STATE_MEMBERS: &[&str] = &["departments", "user_groups", "users"];
+
+/// A snapshot: the fixed members as they started, and the state.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    #[serde(flatten)]
+    fixed: FixedMembers<'a>,
+    departments: Vec<Arc<Department>>,
+    user_groups: Vec<Arc<UserGroup>>,
+    users: Vec<Arc<User>>,
+}
 
 impl Relesys {
-    /// See [`crate::vendors::Vendor::snapshot`].
+    /// See [`crate::vendors::Vendor::snapshot`]: the departments and user
+    /// groups as `state` sees them, and its users, each sorted by id.
     pub(super) fn write_snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        write_users_only::<User>(state, Relesys::NAME, startup, out)
+        let organisation = &self.tenant.organisation;
+        let mut departments = organisation.departments.all(state);
+        departments.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut user_groups = organisation.user_groups.all(state);
+        user_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut users = state.all_typed::<User>(Relesys::NAME);
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        let snapshot = Snapshot {
+            fixed: FixedMembers::of(startup, STATE_MEMBERS),
+            departments,
+            user_groups,
+            users,
+        };
+        write_document(out, &snapshot)
     }
 
-    /// See [`crate::vendors::Vendor::restore`]: the users checked and
-    /// normalised as the fixture's, against the running organisation.
+    /// See [`crate::vendors::Vendor::restore`]: departments, user groups
+    /// and users checked as the fixture's are, the users against the
+    /// snapshot's organisation; a fixture department or user group the
+    /// snapshot leaves out is restored as deleted.
     pub(super) fn read_snapshot(
         &self,
         file: &SourceFile,
@@ -291,8 +320,30 @@ impl Relesys {
             problems.push(file.problem(places.original(&pointer), message))
         };
         check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
-        let references = &self.tenant.references;
-        unknown_custom_fields(&fixture.users, references, &mut bad);
+        let max = self.tenant.max_record_bytes;
+        let department_ids = guid_index(&fixture.departments, "departments", &mut bad);
+        guid_index(&fixture.user_groups, "user_groups", &mut bad);
+        as_values(&fixture.departments, "departments", &mut bad);
+        as_values(&fixture.user_groups, "user_groups", &mut bad);
+        for (i, department) in fixture.departments.iter().enumerate() {
+            check_record_size(format!("/departments/{i}"), department, max, &mut bad);
+        }
+        let user_ids: HashSet<String> = fixture
+            .users
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        department_reference_problems(&fixture.departments, &department_ids, &user_ids, &mut bad);
+        let departments = Entries::new(&fixture.departments);
+        let user_groups = Entries::new(&fixture.user_groups);
+        let references = References {
+            departments: &departments,
+            user_groups: &user_groups,
+            state: None,
+            custom_fields: &self.tenant.organisation.custom_field_keys,
+            drop_unknown_custom_fields: self.tenant.drop_unknown_custom_fields,
+        };
+        unknown_custom_fields(&fixture.users, &references, &mut bad);
         let users: Vec<User> = fixture
             .users
             .into_iter()
@@ -301,20 +352,51 @@ impl Relesys {
                 user
             })
             .collect();
-        let users = restored_users(
-            users,
-            |u| references.problems(u),
-            self.tenant.max_record_bytes,
-            &mut bad,
-        );
+        let users = restored_users(users, |u| references.problems(u), max, &mut bad);
         if !problems.is_empty() {
             return Err(problems);
         }
+        let organisation = &self.tenant.organisation;
         Ok(Restored {
             users: users.len(),
-            kinds: vec![(Relesys::NAME, users)],
+            kinds: vec![
+                (Relesys::NAME, users),
+                (
+                    Department::KIND,
+                    revisions(fixture.departments, &organisation.departments),
+                ),
+                (
+                    UserGroup::KIND,
+                    revisions(fixture.user_groups, &organisation.user_groups),
+                ),
+            ],
         })
     }
+}
+
+/// The snapshot's entries as session revisions, plus a deletion for each
+/// fixture entry it leaves out.
+fn revisions<T: Writable>(list: Vec<T>, fixture: &Entries<T>) -> Vec<(String, Record)> {
+    let kept: HashSet<String> = list.iter().map(|e| e.id().to_ascii_lowercase()).collect();
+    let mut records: Vec<(String, Record)> = list
+        .into_iter()
+        .map(|entry| {
+            let id = entry.id().to_ascii_lowercase();
+            let revision = Revision {
+                id: id.clone(),
+                entry: Some(entry),
+            };
+            (id, Record::typed(revision))
+        })
+        .collect();
+    for id in fixture.fixture_ids().filter(|id| !kept.contains(*id)) {
+        let revision: Revision<T> = Revision {
+            id: id.clone(),
+            entry: None,
+        };
+        records.push((id.clone(), Record::typed(revision)));
+    }
+    records
 }
 
 /// Every custom-field key of a user that the tenant does not define.

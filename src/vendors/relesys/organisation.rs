@@ -293,6 +293,11 @@ impl<T: Writable> Entries<T> {
         }
     }
 
+    /// The fixture's ids, lower-cased.
+    pub fn fixture_ids(&self) -> impl Iterator<Item = &String> {
+        self.fixture.keys()
+    }
+
     /// The entry `id` (any case) as `state` sees it (`None` state: the
     /// fixture's).
     pub fn get(&self, state: Option<&State>, id: &str) -> Result<Option<Arc<T>>, BrokenRecord> {
