@@ -6,6 +6,7 @@
 mod activity;
 mod activity_departments;
 mod activity_lists;
+mod activity_sources;
 mod admin;
 mod admin_bounds;
 mod awork;
@@ -30,6 +31,7 @@ mod races;
 mod release;
 mod relesys;
 mod relesys_lists;
+mod relesys_organisation;
 mod replay;
 mod replay_companies;
 mod replay_invite_user;

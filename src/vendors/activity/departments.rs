@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::error::ActivityError;
-use super::fixture::{same_name, DepartmentFixture, FieldPolicy, UserRecord};
+use super::fixture::{same_name, DepartmentFixture, FieldPolicy, MalformedMemberIds, UserRecord};
 use super::paging::{self, Keyed, Query, SortKey};
 use super::{path_uuid, Activity};
 use crate::http::Reply;
@@ -194,7 +194,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &["q", "sort_by", "sort_order", "page_size", "cursor"],
             self.settings.unknown_query_parameters,
         )?;
@@ -443,7 +443,7 @@ impl Activity {
             match field.as_str() {
                 "name" => change.name = Some(department_name(&value)?),
                 "description" => change.description = Some(description(&value)?),
-                _ => self.other_field(&field, READ_ONLY_FIELDS)?,
+                _ => self.other_field(request, &field, READ_ONLY_FIELDS)?,
             }
         }
         if creating && change.name.is_none() {
@@ -457,7 +457,7 @@ impl Activity {
         let body = request.json(self.settings.require_json_content_type)?;
         let fields: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
         for field in fields.keys().filter(|f| f.as_str() != "user_ids") {
-            self.other_field(field, &[])?;
+            self.other_field(request, field, &[])?;
         }
         let Some(value) = fields.get("user_ids") else {
             return Err(ActivityError::invalid_field(
@@ -484,11 +484,21 @@ impl Activity {
                 )
             })?;
             if !is_hyphenated_uuid(id) {
-                return Err(ActivityError::invalid_field(
-                    format!("'{field}' is not a valid UUID"),
-                    field,
-                    Some(item.clone()),
-                ));
+                if self.settings.malformed_member_ids == MalformedMemberIds::Reject {
+                    return Err(ActivityError::invalid_field(
+                        format!("'{field}' is not a valid UUID"),
+                        field,
+                        Some(item.clone()),
+                    ));
+                }
+                // The docs' own example sends such an id in a valid
+                // request ("always 200 as long as the request itself is
+                // valid"); no user has it, so it fails on its own.
+                request.note(
+                    "activity-malformed-member-id",
+                    format!("'{field}' ('{id}') is not a UUID: listed in failed as \"User not found\""),
+                    "inferred: https://api-docs.amm-scalepad.com/departments/members-add sends the non-UUID id b2e08142-15f3-5018-b350-104g8547318c in its example and answers 200; settings.malformed_member_ids: reject makes it a 400",
+                );
             }
             if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
                 ids.push(id.to_owned());
@@ -499,7 +509,12 @@ impl Activity {
 
     /// A body field the route does not read: read-only ones and unknown
     /// ones follow the fixture's settings.
-    pub(super) fn other_field(&self, field: &str, read_only: &[&str]) -> Result<(), ActivityError> {
+    pub(super) fn other_field(
+        &self,
+        request: &Request<'_>,
+        field: &str,
+        read_only: &[&str],
+    ) -> Result<(), ActivityError> {
         if read_only.contains(&field) {
             if self.settings.read_only_fields == FieldPolicy::Reject {
                 return Err(ActivityError::invalid_field(
@@ -508,12 +523,23 @@ impl Activity {
                     None,
                 ));
             }
+            request.note(
+                "activity-read-only-field",
+                format!("the read-only field '{field}' was ignored"),
+                "inferred: https://api-docs.amm-scalepad.com/users/update lists the fields \"not updatable via API\" without saying what sending one does; ignored under settings.read_only_fields: ignore",
+            );
         } else if self.settings.unknown_fields == FieldPolicy::Reject {
             return Err(ActivityError::invalid_field(
                 format!("Unknown field '{field}'"),
                 field,
                 None,
             ));
+        } else {
+            request.note(
+                "activity-unknown-field",
+                format!("the field '{field}' is not in the vendor's schema and was ignored"),
+                "inferred: the docs' request tables name every field and say nothing of others; ignored under settings.unknown_fields: ignore",
+            );
         }
         Ok(())
     }

@@ -4,14 +4,17 @@
 //! `{"error": {"code", "message", "details"}}`, where `details` is always an
 //! object and codes are lower-snake (`invalid_request`, `not_found`,
 //! `conflict`). Messages are the documented ones where the docs give them
-//! ("Authentication required", "Insufficient permissions for this client",
-//! "Client not found", "Department not found", …).
+//! in a body ("Department not found", "One or more departments not
+//! found", …). The 401/403/404-client/404-user/500 texts appear in the docs
+//! only as status descriptions ("Authentication required", …): used by
+//! default, noted as inferred, switchable to reason phrases.
 
 use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::http::Reply;
+use super::fixture::StatusMessages;
+use crate::http::{Note, Reply};
 use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
@@ -182,14 +185,49 @@ impl ActivityError {
         }
     }
 
+    /// The message a status-only error carries, for the ones whose text
+    /// the docs give as a status description rather than a body (`None`
+    /// for the others).
+    fn described_message(&self, messages: StatusMessages) -> Option<String> {
+        let (description, phrase) = match self {
+            ActivityError::Unauthenticated { .. } => ("Authentication required", "Unauthorized"),
+            ActivityError::Forbidden { .. } => {
+                ("Insufficient permissions for this client", "Forbidden")
+            }
+            ActivityError::ClientNotFound { .. } => ("Client not found", "Not Found"),
+            ActivityError::UserNotFound { .. } => ("User not found", "Not Found"),
+            ActivityError::Internal => ("Server error", "Internal Server Error"),
+            _ => return None,
+        };
+        Some(
+            match messages {
+                StatusMessages::StatusDescriptions => description,
+                StatusMessages::ReasonPhrases => phrase,
+            }
+            .to_owned(),
+        )
+    }
+
     /// The reply: the envelope, plus `WWW-Authenticate: Bearer` on a 401
     /// (RFC 6750). The 405's `Allow` header is added by the shared layer.
-    pub fn render(&self) -> Reply {
-        let (status, code, message, details) = self.parts();
-        let reply = Reply::json(
+    /// A message taken from the docs' status tables carries a note.
+    pub fn render(&self, messages: StatusMessages) -> Reply {
+        let (status, code, mut message, details) = self.parts();
+        let described = self.described_message(messages);
+        if let Some(described) = &described {
+            message.clone_from(described);
+        }
+        let mut reply = Reply::json(
             status,
             &json!({ "error": { "code": code, "message": message, "details": details } }),
         );
+        if described.is_some() {
+            reply.notes.push(Note {
+                rule: "activity-status-message",
+                message: format!("the {} message '{message}' is not a documented body", status.as_u16()),
+                source: "inferred: the docs give this text as a status description in their error tables (e.g. https://api-docs.amm-scalepad.com/users/summary), not as a response body; settings.status_messages: reason_phrases uses the HTTP reason phrase",
+            });
+        }
         if status == StatusCode::UNAUTHORIZED {
             reply.with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
         } else {

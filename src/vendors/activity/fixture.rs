@@ -69,6 +69,33 @@ pub struct Settings {
     /// `case_insensitive` (default: `sales` clashes with `Sales`) or `exact`.
     #[serde(default)]
     pub department_names: NameComparison,
+    /// What a `user_ids` entry that is a string but not a UUID does in
+    /// add/remove members: `fail` (default: listed in `failed` as "User
+    /// not found", the docs' example sends one) or `reject` (400).
+    #[serde(default)]
+    pub malformed_member_ids: MalformedMemberIds,
+    /// The messages of the 401, 403, 404 (client, user) and 500 errors:
+    /// `status_descriptions` (default: the docs' status-table descriptions,
+    /// e.g. "Authentication required") or `reason_phrases` ("Unauthorized",
+    /// …). The docs give these texts as status descriptions, not as bodies.
+    #[serde(default)]
+    pub status_messages: StatusMessages,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MalformedMemberIds {
+    #[default]
+    Fail,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusMessages {
+    #[default]
+    StatusDescriptions,
+    ReasonPhrases,
 }
 
 fn yes() -> bool {
@@ -83,6 +110,8 @@ impl Default for Settings {
             require_json_content_type: true,
             unknown_query_parameters: FieldPolicy::Reject,
             department_names: NameComparison::CaseInsensitive,
+            malformed_member_ids: MalformedMemberIds::Fail,
+            status_messages: StatusMessages::StatusDescriptions,
         }
     }
 }

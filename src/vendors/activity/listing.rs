@@ -28,7 +28,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &[
                 "q",
                 "department_id",
@@ -104,7 +104,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &["stale_threshold"],
             self.settings.unknown_query_parameters,
         )?;

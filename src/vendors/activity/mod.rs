@@ -186,7 +186,7 @@ impl Api for Activity {
     }
 
     fn render(&self, error: &ActivityError) -> Reply {
-        error.render()
+        error.render(self.settings.status_messages)
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ActivityError> {

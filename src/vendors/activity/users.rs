@@ -163,7 +163,7 @@ impl Activity {
             if name == "departments" {
                 update.departments = Some(parse_department_ids(&value)?);
             } else {
-                self.other_field(&name, READ_ONLY_FIELDS)?;
+                self.other_field(request, &name, READ_ONLY_FIELDS)?;
             }
         }
         Ok(update)

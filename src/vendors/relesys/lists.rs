@@ -121,6 +121,7 @@ pub(super) fn page(
     records: Vec<Value>,
     call: &Call,
     now: OffsetDateTime,
+    always_links: bool,
 ) -> Result<Value, RelesysError> {
     let (selection, offset, from_cursor) = match (&query.cursor, query.selection) {
         (Some(id), _) => {
@@ -148,12 +149,16 @@ pub(super) fn page(
     let paged = query.limit.is_some() || from_cursor;
     let next = (paged && end < matching.len() && end > offset).then(|| link(end));
     let previous = from_cursor.then(|| link(offset.saturating_sub(limit)));
-    Ok(json!({
-        "count": data.len(),
-        "data": data,
-        "nextUrl": next,
-        "previousUrl": previous,
-    }))
+    let mut page = json!({ "count": data.len(), "data": data });
+    // The user-groups example answers `{"count", "data"}` alone, and the
+    // pagination page has the links appear only when there is one; with
+    // `list_links: always` they are `null` members instead.
+    for (member, link) in [("nextUrl", next), ("previousUrl", previous)] {
+        if link.is_some() || always_links {
+            page[member] = json!(link);
+        }
+    }
+    Ok(page)
 }
 
 /// Where the client reached usermock: `http://HOST` plus `/relesys`
