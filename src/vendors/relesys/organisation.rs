@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dates;
 use super::user::{looks_like_email, phone_problems, PhoneNumber};
-use crate::store::{BrokenRecord, State};
+use crate::store::{BrokenRecord, State, StoreFull};
 use crate::vendors::{is_hyphenated_uuid, lowercase_id};
 
 /// The creation and modification time of an organisation entry whose fixture
@@ -324,7 +324,7 @@ impl<T: Writable> Entries<T> {
     }
 
     /// Stores `entry` as the session's version.
-    pub fn put(&self, state: &State, entry: T) -> Result<(), BrokenRecord> {
+    pub fn put(&self, state: &State, entry: T) -> Result<(), StoreFull> {
         let id = entry.id().to_ascii_lowercase();
         let revision = Revision {
             id: id.clone(),
@@ -334,7 +334,7 @@ impl<T: Writable> Entries<T> {
     }
 
     /// Deletes `id` in the session.
-    pub fn delete(&self, state: &State, id: &str) -> Result<(), BrokenRecord> {
+    pub fn delete(&self, state: &State, id: &str) -> Result<(), StoreFull> {
         let id = id.to_ascii_lowercase();
         let revision: Revision<T> = Revision {
             id: id.clone(),
