@@ -216,7 +216,10 @@ def activity_requests(method="PATCH"):
     return out if method == "PATCH" else out[: len(fixture["users"])]
 
 
-def relesys_requests(method="PATCH"):
+def relesys_requests(method="PATCH", first_op="replace"):
+    # first_op="add": the documented example patch opens with an `add` of
+    # /name, which goes the JSON-document way instead of the typed
+    # replace-only one (issue 25 holds it within 1.3x of replace-only).
     users = load_fixture("relesys")["users"]
     out = []
     for k in range(BODIES):
@@ -227,7 +230,7 @@ def relesys_requests(method="PATCH"):
                 continue
             body = json.dumps(
                 [
-                    {"op": "replace", "path": "/name", "value": f"Bench User {k}"},
+                    {"op": first_op, "path": "/name", "value": f"Bench User {k}"},
                     {"op": "replace", "path": "/title", "value": f"Title {k}"},
                     {
                         "op": "replace",
@@ -360,6 +363,8 @@ def workloads():
                  description="PATCH departments, 5 users × 8 bodies"),
         Workload("update-relesys", relesys_requests(), "baseline-write",
                  description="PATCH, 3-operation JSON Patch, 5 users × 8 bodies"),
+        Workload("update-relesys-add", relesys_requests(first_op="add"), "update-relesys",
+                 description="update-relesys with its first operation an `add` (the documented example's)"),
         Workload("update-awork", awork_requests(), "baseline-write",
                  description="PUT, 6 updatable users × 8 bodies"),
         Workload("update-replay", replay_requests(), "baseline-write",
