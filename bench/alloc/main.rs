@@ -152,7 +152,7 @@ const ROUTES: &[&str] = &[
 ];
 
 /// The stateful baseline serves one route each way.
-const STATEFUL_ROUTES: &[&str] = &["baseline-read", "baseline-write"];
+const STATEFUL_ROUTES: &[&str] = &["stateful-read", "stateful-write"];
 
 const WARMUP: usize = 50;
 const MEASURED: usize = 400;
