@@ -266,9 +266,26 @@ fn drift_between_two_usermocks_shows_exactly_the_injected_differences() {
         ),
         (
             "relesys",
+            // created_status: 200 switches every create: users, departments
+            // and user groups.
             (
-                pointers("create-user", &["/steps/2/status"]),
-                ["create-user".to_owned()].into(),
+                [
+                    ("create-user", "/steps/2/status"),
+                    ("department-lifecycle", "/steps/0/status"),
+                    ("user-group-lifecycle", "/steps/0/status"),
+                    ("user-status-and-delete", "/steps/2/status"),
+                ]
+                .iter()
+                .flat_map(|(case, pointer)| pointers(case, &[pointer]))
+                .collect(),
+                [
+                    "create-user",
+                    "department-lifecycle",
+                    "user-group-lifecycle",
+                    "user-status-and-delete",
+                ]
+                .map(str::to_owned)
+                .into(),
             ),
         ),
         (
@@ -445,9 +462,11 @@ fn cases_that_write_are_skipped_without_allow_writes() {
     assert_eq!(
         skipped,
         [
+            "accept-invitation",
             "deactivate-activate",
             "invite-and-delete",
             "put-user",
+            "role-deactivate-activate",
             "set-archived"
         ]
         .into()
