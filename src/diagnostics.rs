@@ -234,19 +234,25 @@ fn with_suggestion(message: String) -> String {
     let Some((written, expected)) = rest.split_once('`') else {
         return message;
     };
-    let best = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|name| (strsim::damerau_levenshtein(written, name), name))
-        .min();
-    match best {
-        // Close: at most a third of the name's letters differ.
-        Some((distance, name)) if distance > 0 && distance * 3 <= name.len().max(3) => {
-            format!("{message}; did you mean `{name}`?")
-        }
-        _ => message,
+    match closest(written, expected.split('`').skip(1).step_by(2)) {
+        Some(name) => format!("{message}; did you mean `{name}`?"),
+        None => message,
     }
+}
+
+/// The name among `names` that `written` most likely meant: the nearest by
+/// edit distance, when at most a third of its letters differ (and it is not
+/// `written` itself). Shared by every "did you mean".
+pub(crate) fn closest<'a>(
+    written: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|name| (strsim::damerau_levenshtein(written, name), name))
+        .min()
+        .filter(|(distance, name)| *distance > 0 && distance * 3 <= name.len().max(3))
+        .map(|(_, name)| name)
 }
 
 /// The line and column (1-based) where the value at `pointer` starts in the

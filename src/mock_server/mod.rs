@@ -661,12 +661,8 @@ impl Scope<'_> {
             .as_array()
             .map(|all| all.iter().filter_map(|s| s["name"].as_str()).collect())
             .unwrap_or_default();
-        let closest = names
-            .iter()
-            .map(|name| (strsim::damerau_levenshtein(scenario, name), *name))
-            .min()
-            .filter(|(distance, name)| *distance * 3 <= name.len())
-            .map(|(_, name)| format!(" Did you mean '{name}'?"))
+        let closest = crate::diagnostics::closest(scenario, names.iter().copied())
+            .map(|name| format!(" Did you mean '{name}'?"))
             .unwrap_or_default();
         format!(
             "usermock: no scenario is named '{scenario}'.{closest} Loaded: {} (shipped ones, and files given to MockServer::builder().scenarios(…))",

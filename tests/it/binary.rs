@@ -17,7 +17,7 @@ fn fixture_text() -> String {
 }
 
 /// One plain HTTP/1.1 exchange over a fresh connection.
-fn http(base: &str, request: &str) -> String {
+pub(crate) fn http(base: &str, request: &str) -> String {
     let addr = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream

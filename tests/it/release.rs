@@ -4,10 +4,7 @@
 
 use std::path::Path;
 
-fn repo_file(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap_or_else(|err| panic!("{path}: {err}"))
-}
+use crate::binary::repo_file;
 
 fn version() -> String {
     let manifest = repo_file("Cargo.toml");
