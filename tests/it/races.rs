@@ -340,3 +340,39 @@ async fn a_reset_during_an_invite_into_a_new_child_company_leaves_no_user_behind
         }
     }
 }
+
+/// Replay's Invite User: two invitations of one address at once make one
+/// invitation and one resend of it, never two invitations (the same
+/// one-step rule as the other creating routes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_invite_user_calls_of_one_address_at_once_store_one_invitation() {
+    const FIELD_SALES: &str = "550e8400-e29b-41d4-a716-446655440000";
+    let server = TestServer::start().await;
+    let invite = |session: &str| {
+        server
+            .request(Method::POST, "/replay/api/user/invite")
+            .header("x-api-key", "replay-parent")
+            .header("x-usermock-session", session)
+            .header("content-type", "application/json")
+            .body(
+                json!({"email": "twin@example.com", "teamId": FIELD_SALES, "role": "User"})
+                    .to_string(),
+            )
+    };
+    for trial in 0..TRIALS {
+        let session = format!("invite-user-{trial}");
+        let (a, b) = tokio::join!(server.send(invite(&session)), server.send(invite(&session)));
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "trial {trial}: {} / {}",
+            a.text,
+            b.text
+        );
+        let (a, b) = (a.json(), b.json());
+        assert_eq!(a["id"], b["id"], "trial {trial}: one invitation, resent");
+        let mut counts = [a["resendCount"].clone(), b["resendCount"].clone()];
+        counts.sort_by_key(|c| c.as_u64());
+        assert_eq!(counts, [json!(0), json!(1)], "trial {trial}");
+    }
+}

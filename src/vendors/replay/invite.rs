@@ -140,8 +140,11 @@ impl Replay {
             return Err(ReplayError::TeamNotFound);
         }
         let now = request.now();
-        // Check-then-insert must not interleave with another creation.
+        // Check-then-insert must not interleave with another creation,
+        // nor with a reset of the state (which takes the state's lock), as
+        // on the other creating routes.
         let _creating = self.creating();
+        let _step = request.state.lock();
         let records: Vec<Arc<UserRecord>> = request.state.all_typed(NAME);
         let same_address = records
             .iter()
