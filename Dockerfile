@@ -27,6 +27,7 @@ COPY build.rs ./
 COPY src ./src
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
+COPY conformance ./conformance
 # The commit, for `usermock --version` (the build context has no .git).
 ARG USERMOCK_GIT_REV=unknown
 ARG TARGETPLATFORM
@@ -45,6 +46,10 @@ COPY --from=build /usermock /usermock
 # to use them); the image itself serves the embedded fixtures and scenarios.
 # Mounted files must be readable by user 65534.
 ENV USERMOCK_LISTEN=0.0.0.0:8080
+# A CI service or compose service is usually reached as `usermock:8080`:
+# the admin API answers that Host too (loopback and the vendors' hosts
+# always). Set USERMOCK_ADMIN_HOST to your own service name otherwise.
+ENV USERMOCK_ADMIN_HOST=usermock
 # The server records the address it bound here (e.g. after `--listen
 # 0.0.0.0:9000` as an argument) and the HEALTHCHECK reads it.
 ENV USERMOCK_STATE_FILE=/tmp/usermock.state

@@ -10,6 +10,46 @@ fn main() {
     git_revision();
     shipped_scenarios();
     vendor_test_modules();
+    conformance_cases();
+}
+
+/// Writes `$OUT_DIR/conformance_cases.rs`: one `(vendor, name, text)` entry
+/// per `conformance/<vendor>/cases/*.json`, sorted, so `usermock conform`
+/// carries the corpus without a hand-kept list.
+fn conformance_cases() {
+    println!("cargo:rerun-if-changed=conformance");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
+    let names_in = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let mut code = String::from("pub(crate) const CASES: &[(&str, &str, &str)] = &[\n");
+    for vendor in names_in(&root) {
+        let cases = root.join(&vendor).join("cases");
+        println!("cargo:rerun-if-changed={}", cases.display());
+        for file in names_in(&cases) {
+            if let Some(name) = file.strip_suffix(".json") {
+                let path = cases.join(&file);
+                code.push_str(&format!(
+                    "    ({vendor:?}, {name:?}, include_str!({path:?})),\n",
+                    path = path.display().to_string()
+                ));
+            }
+        }
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("conformance_cases.rs");
+    if let Err(err) = std::fs::write(&out, code) {
+        println!("cargo:warning=cannot write {}: {err}", out.display());
+    }
 }
 
 /// Writes `$OUT_DIR/vendor_test_modules.rs` for the integration tests

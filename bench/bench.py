@@ -33,6 +33,9 @@ TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
 TARGET = os.path.abspath(os.path.join(ROOT, TARGET))
 USERMOCK = os.path.join(TARGET, "release", "usermock")
 BASELINE = os.path.join(TARGET, "release", "examples", "baseline")
+# The minimal stateful server (bench/stateful/): hyper + serde_json, a body
+# parsed and merged into a user in a DashMap, serialised back.
+STATEFUL = os.path.join(TARGET, "release", "examples", "stateful")
 LUA = os.path.join(ROOT, "bench", "wrk", "requests.lua")
 OUT = os.path.abspath(os.environ.get("BENCH_OUT") or os.path.join(TARGET, "bench"))
 
@@ -100,9 +103,31 @@ def machine():
     return {
         "cpus": os.cpu_count(),
         "model": model,
+        "caches": caches(),
         "kernel": platform.release(),
         "memory_mb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20,
     }
+
+
+def caches():
+    """CPU 0's caches as the kernel lists them: "L1d 32K, L1i 32K, L2 512K, L3 16384K"."""
+    out = []
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        names = sorted(n for n in os.listdir(base) if n.startswith("index"))
+    except OSError:
+        return "unknown"
+    for name in names:
+        try:
+            def read(key):
+                with open(os.path.join(base, name, key), encoding="utf-8") as f:
+                    return f.read().strip()
+            level, kind, size = read("level"), read("type"), read("size")
+        except OSError:
+            continue
+        suffix = {"Data": "d", "Instruction": "i"}.get(kind, "")
+        out.append(f"L{level}{suffix} {size}")
+    return ", ".join(out) or "unknown"
 
 
 def loadavg():
@@ -138,6 +163,8 @@ class Server:
     def __init__(self, kind, args=(), timeout=30.0, binary=None):
         if kind == "baseline":
             cmd = [BASELINE, "127.0.0.1:0"]
+        elif kind == "stateful":
+            cmd = [STATEFUL, "127.0.0.1:0"]
         else:
             cmd = [binary or USERMOCK, "--listen", "127.0.0.1:0", *args]
             if LOG:
@@ -216,7 +243,10 @@ def activity_requests(method="PATCH"):
     return out if method == "PATCH" else out[: len(fixture["users"])]
 
 
-def relesys_requests(method="PATCH"):
+def relesys_requests(method="PATCH", first_op="replace"):
+    # first_op="add": the documented example patch opens with an `add` of
+    # /name, which goes the JSON-document way instead of the typed
+    # replace-only one (issue 25 holds it within 1.3x of replace-only).
     users = load_fixture("relesys")["users"]
     out = []
     for k in range(BODIES):
@@ -227,7 +257,7 @@ def relesys_requests(method="PATCH"):
                 continue
             body = json.dumps(
                 [
-                    {"op": "replace", "path": "/name", "value": f"Bench User {k}"},
+                    {"op": first_op, "path": "/name", "value": f"Bench User {k}"},
                     {"op": "replace", "path": "/title", "value": f"Title {k}"},
                     {
                         "op": "replace",
@@ -327,10 +357,14 @@ class Workload:
     and which baseline figure it is compared with."""
 
     def __init__(self, name, requests, compare, expect="2xx", server_args=(),
-                 optional=False, description=""):
+                 optional=False, description="", server="usermock", anchor=None):
         self.name = name
         self.requests = requests
         self.compare = compare  # "baseline-read" / "baseline-write" / a workload name
+        # The second comparison: the minimal stateful server doing the same
+        # kind of request (issue 25's targets are ratios to it).
+        self.anchor = anchor
+        self.server = server  # "usermock", "baseline" or "stateful"
         self.expect = expect  # "2xx" or an int status every request must get
         self.server_args = list(server_args)
         self.optional = optional
@@ -353,21 +387,29 @@ def workloads():
     lists = list_requests()
     out = [
         Workload("baseline-read", [("GET", "/users/1", ACTIVITY_AUTH, None)], None,
+                 server="baseline",
                  description="bare hyper: GET, fixed ~440-byte JSON answer"),
-        Workload("baseline-write", activity_requests(), None,
+        Workload("baseline-write", activity_requests(), None, server="baseline",
                  description="bare hyper: the activity PATCH requests, body read, same answer"),
-        Workload("update-activity", activity_requests(), "baseline-write",
+        Workload("stateful-read", activity_requests("GET"), "baseline-read", server="stateful",
+                 description="minimal stateful server: GET a user from a DashMap, serialised"),
+        Workload("stateful-write", activity_requests(), "baseline-write", server="stateful",
+                 description="minimal stateful server: the activity PATCH bodies merged into a user"),
+        Workload("update-activity", activity_requests(), "baseline-write", anchor="stateful-write",
                  description="PATCH departments, 5 users × 8 bodies"),
-        Workload("update-relesys", relesys_requests(), "baseline-write",
+        Workload("update-relesys", relesys_requests(), "baseline-write", anchor="stateful-write",
                  description="PATCH, 3-operation JSON Patch, 5 users × 8 bodies"),
-        Workload("update-awork", awork_requests(), "baseline-write",
+        Workload("update-relesys-add", relesys_requests(first_op="add"), "update-relesys",
+                 anchor="stateful-write",
+                 description="update-relesys with its first operation an `add` (the documented example's)"),
+        Workload("update-awork", awork_requests(), "baseline-write", anchor="stateful-write",
                  description="PUT, 6 updatable users × 8 bodies"),
-        Workload("update-replay", replay_requests(), "baseline-write",
+        Workload("update-replay", replay_requests(), "baseline-write", anchor="stateful-write",
                  description="PATCH as the parent company, 5 users × 8 bodies"),
-        Workload("get-activity", activity_requests("GET"), "baseline-read"),
-        Workload("get-relesys", relesys_requests("GET"), "baseline-read"),
-        Workload("get-awork", awork_requests("GET"), "baseline-read"),
-        Workload("get-replay", replay_requests("GET"), "baseline-read"),
+        Workload("get-activity", activity_requests("GET"), "baseline-read", anchor="stateful-read"),
+        Workload("get-relesys", relesys_requests("GET"), "baseline-read", anchor="stateful-read"),
+        Workload("get-awork", awork_requests("GET"), "baseline-read", anchor="stateful-read"),
+        Workload("get-replay", replay_requests("GET"), "baseline-read", anchor="stateful-read"),
     ]
     for vendor, requests in lists.items():
         out.append(Workload(f"list-{vendor}", requests, "baseline-read", optional=True,
@@ -419,8 +461,7 @@ def wrk(url, request_file, seconds, connections=CONNECTIONS):
 
 
 def timed_run(workload):
-    server = Server("baseline" if workload.name.startswith("baseline") else "usermock",
-                    workload.server_args, binary=workload.binary)
+    server = Server(workload.server, workload.server_args, binary=workload.binary)
     try:
         wrk(server.url, workload.file, WARMUP)
         cpu_before = cpu_seconds(server.pid)
@@ -542,7 +583,8 @@ def fmt_ms(us):
 def report(results, all_workloads, cold, fixtures, sessions, meta):
     lines = []
     add = lines.append
-    add(f"Run {meta['date']} on {meta['machine']['cpus']} × {meta['machine']['model']}, "
+    add(f"Run {meta['date']} on {meta['machine']['cpus']} × {meta['machine']['model']} "
+        f"(caches: {meta['machine'].get('caches', 'unknown')}), "
         f"{meta['machine']['memory_mb']} MB, Linux {meta['machine']['kernel']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after.")
     add(f"wrk -t1 -c{CONNECTIONS}, {DURATION:g} s per run after {WARMUP:g} s warm-up, "
@@ -551,16 +593,17 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
         f"usermock log level: {LOG or 'default (info)'}.")
     add("")
     add("| workload | compared with | req/s | ratio | p50 ms | p99 ms | p99.9 ms | p99 ratio "
-        "| server CPU µs/req | CPU ratio | peak RSS MB | req/s min–max | non-2xx | socket errors |")
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        "| server CPU µs/req | CPU ratio | peak RSS MB | req/s min–max | non-2xx | socket errors "
+        "| req/s ÷ stateful | CPU ÷ stateful |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for w in all_workloads:
         runs = results.get(w.name, [])
         if w.skipped:
-            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | |")
+            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | | | |")
             continue
         if not runs:
-            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | |")
+            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | | | |")
             continue
         s = {k: med([r[k] for r in runs]) for k in
              ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "hwm_kb")}
@@ -570,6 +613,8 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
         summary[w.name] = s
         base = summary.get(w.compare) if w.compare else None
         ratio = lambda k: f"{s[k] / base[k]:.2f}" if base and base.get(k) else "–"
+        anchor = summary.get(w.anchor) if w.anchor else None
+        anchored = lambda k: f"{s[k] / anchor[k]:.2f}" if anchor and anchor.get(k) else "–"
         non2xx = f"{s['non2xx']:.0f} of {s['requests']:.0f}"
         if w.expect != "2xx":
             non2xx += f" (all {w.expect} expected)"
@@ -578,7 +623,7 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
             f"{ratio('p99_us')} | {s['cpu_us_per_req']:.1f} | {ratio('cpu_us_per_req')} | "
             f"{s['hwm_kb'] / 1024:.1f} | "
             f"{min(r['rps'] for r in runs):,.0f}–{max(r['rps'] for r in runs):,.0f} | "
-            f"{non2xx} | {s['errors']:.0f} |")
+            f"{non2xx} | {s['errors']:.0f} | {anchored('rps')} | {anchored('cpu_us_per_req')} |")
     add("")
     if cold:
         b, u = med(cold.get("baseline", [])), med(cold.get("usermock", []))
@@ -618,7 +663,7 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
 
 
 def main():
-    for binary in (USERMOCK, BASELINE):
+    for binary in (USERMOCK, BASELINE, STATEFUL):
         if not os.access(binary, os.X_OK):
             sys.exit(f"bench: {binary} is missing; run bench/run (it builds it)")
     os.makedirs(os.path.join(OUT, "requests"), exist_ok=True)
@@ -634,13 +679,14 @@ def main():
             sys.exit(f"bench: ONLY names unknown workloads: {', '.join(unknown)}")
         wanted = set(ONLY)
         for _ in range(2):  # what they compare with, and what that compares with
-            wanted |= {w.compare for w in all_workloads if w.name in wanted and w.compare}
+            wanted |= {c for w in all_workloads if w.name in wanted
+                       for c in (w.compare, w.anchor) if c}
         all_workloads = [w for w in all_workloads if w.name in wanted]
     for w in all_workloads:
         w.write(os.path.join(OUT, "requests"))
     # Check every workload once against a fresh usermock before timing it.
     for w in all_workloads:
-        if w.name.startswith("baseline"):
+        if w.server != "usermock":
             continue
         server = Server("usermock", w.server_args)
         try:
@@ -656,7 +702,7 @@ def main():
     timed = [w for w in all_workloads if not w.skipped]
     if COMPARE_BIN:
         for w in list(timed):
-            if w.name.startswith("baseline"):
+            if w.server != "usermock":
                 continue
             b = copy.copy(w)
             b.name, b.binary, b.compare = f"{w.name}@B", COMPARE_BIN, w.name

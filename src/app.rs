@@ -35,20 +35,33 @@ pub(crate) struct App {
     pub body_timeout: Duration,
     /// When set, every admin call needs it.
     pub admin_token: Option<String>,
+    /// `Host` names admin calls answer besides loopback (`--admin-host`).
+    pub admin_hosts: Vec<String>,
     /// Each vendor's fixture document as loaded at startup.
     pub fixtures: Vec<(&'static str, Value)>,
     /// How the global clock ran at startup.
     pub startup_clock: Setting,
+    /// Admin calls running at once off the runtime's workers.
+    pub admin_work: tokio::sync::Semaphore,
 }
 
+/// Admin calls (besides health) that run at once; more wait their turn.
+pub(crate) const ADMIN_WORKERS: usize = 4;
+
 impl App {
-    fn admin<'a>(&'a self, session: &'a Session) -> admin::Context<'a> {
+    fn admin<'a>(
+        &'a self,
+        local_addr: Option<std::net::SocketAddr>,
+        session: &'a Session,
+    ) -> admin::Context<'a> {
         admin::Context {
             vendors: &self.vendors,
             store: &self.store,
             scenarios: &self.scenarios,
             journal: &self.journal,
             admin_token: self.admin_token.as_deref(),
+            admin_hosts: &self.admin_hosts,
+            local_addr,
             fixtures: &self.fixtures,
             startup_clock: self.startup_clock,
             session,
@@ -88,7 +101,11 @@ impl App {
             Target::Admin => {
                 let path = uri.path().to_owned();
                 let reply = match self.read(req, path).await {
-                    Ok(call) => admin::handle(&self.admin(&session), call),
+                    Ok(call) => {
+                        Arc::clone(&self)
+                            .admin_call(call, session, &connection)
+                            .await
+                    }
                     Err(err) => admin_body_error(err),
                 };
                 return Ok(reply.into_response());
@@ -148,6 +165,34 @@ impl App {
             }
         }
         answer.response
+    }
+
+    /// Answers an admin call. Health and liveness are answered at once; any other call
+    /// may be heavy (a find over the whole journal, a snapshot), so it runs
+    /// on the blocking pool, at most [`ADMIN_WORKERS`] at a time: the
+    /// runtime's workers stay free for health checks and vendor routes.
+    async fn admin_call(
+        self: Arc<Self>,
+        call: Call,
+        session: Session,
+        connection: &Connection,
+    ) -> Reply {
+        let local = connection.local_addr();
+        if call.path == "/__admin/health" || call.path == "/__admin/live" {
+            return admin::handle(&self.admin(local, &session), call);
+        }
+        // The semaphore is never closed, so the permit always comes.
+        let _permit = self.admin_work.acquire().await.ok();
+        let app = Arc::clone(&self);
+        let work =
+            tokio::task::spawn_blocking(move || admin::handle(&app.admin(local, &session), call));
+        match work.await {
+            Ok(reply) => reply,
+            Err(err) => {
+                tracing::error!(%err, "an admin call failed");
+                AdminError::Internal("the admin call failed; see usermock's log".to_owned()).reply()
+            }
+        }
     }
 
     /// The whole body, within the size and time limits.

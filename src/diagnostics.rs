@@ -103,12 +103,14 @@ impl fmt::Display for FileProblem {
 
 /// A fixture or scenario file's text and the name to report it under.
 #[derive(Debug)]
-pub(crate) struct SourceFile {
+pub(crate) struct SourceFile<'a> {
     pub label: String,
-    pub text: String,
+    /// Borrowed where the text already sits in memory (a snapshot's vendor
+    /// document inside the request body), so a large one is not copied.
+    pub text: std::borrow::Cow<'a, str>,
 }
 
-impl SourceFile {
+impl SourceFile<'_> {
     /// A problem at `pointer`, with the line and column of that place in
     /// the file (of the member's name, for a member).
     pub fn problem(&self, pointer: impl Into<String>, message: impl Into<String>) -> FileProblem {
@@ -251,19 +253,25 @@ fn with_suggestion(message: String) -> String {
     let Some((written, expected)) = rest.split_once('`') else {
         return message;
     };
-    let best = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|name| (strsim::damerau_levenshtein(written, name), name))
-        .min();
-    match best {
-        // Close: at most a third of the name's letters differ.
-        Some((distance, name)) if distance > 0 && distance * 3 <= name.len().max(3) => {
-            format!("{message}; did you mean `{name}`?")
-        }
-        _ => message,
+    match closest(written, expected.split('`').skip(1).step_by(2)) {
+        Some(name) => format!("{message}; did you mean `{name}`?"),
+        None => message,
     }
+}
+
+/// The name among `names` that `written` most likely meant: the nearest by
+/// edit distance, when at most a third of its letters differ (and it is not
+/// `written` itself). Shared by every "did you mean".
+pub(crate) fn closest<'a>(
+    written: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|name| (strsim::damerau_levenshtein(written, name), name))
+        .min()
+        .filter(|(distance, name)| *distance > 0 && distance * 3 <= name.len().max(3))
+        .map(|(_, name)| name)
 }
 
 /// The line and column (1-based) where the value at `pointer` starts in the
@@ -608,10 +616,10 @@ mod tests {
         id: u32,
     }
 
-    fn file(text: &str) -> SourceFile {
+    fn file(text: &str) -> SourceFile<'static> {
         SourceFile {
             label: "f.json".to_owned(),
-            text: text.to_owned(),
+            text: text.to_owned().into(),
         }
     }
 

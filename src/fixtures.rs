@@ -48,7 +48,7 @@ pub(crate) fn labels(dir: Option<&Path>) -> Vec<String> {
     }
 }
 
-type Files = Vec<(&'static vendors::VendorSpec, SourceFile)>;
+type Files = Vec<(&'static vendors::VendorSpec, SourceFile<'static>)>;
 
 /// Each vendor's fixture text, and the problems of the folder's other files.
 fn read(
@@ -70,7 +70,7 @@ fn read(
         .map(|spec| {
             let file = SourceFile {
                 label: format!("<embedded>/{}.json", spec.name),
-                text: spec.embedded_fixture.to_owned(),
+                text: spec.embedded_fixture.into(),
             };
             (spec, file)
         })
@@ -118,7 +118,12 @@ fn read(
                 continue;
             }
             match std::fs::read_to_string(&path) {
-                Ok(text) => slot.1 = SourceFile { label, text },
+                Ok(text) => {
+                    slot.1 = SourceFile {
+                        label,
+                        text: text.into(),
+                    }
+                }
                 Err(err) => problems.push(FileProblem {
                     file: label,
                     line_column: None,
@@ -155,6 +160,9 @@ fn build(
                 tracing::info!(vendor = spec.name, file = %file.label, records = loaded.records.len(), "fixture loaded");
                 for (id, record) in loaded.records {
                     world.baseline.insert(spec.name, id, record);
+                }
+                for (kind, id, record) in loaded.other_kinds {
+                    world.baseline.insert(kind, id, record);
                 }
                 world.vendors.push(loaded.vendor);
                 match serde_json::from_str::<WithoutUsers>(&file.text) {

@@ -33,6 +33,14 @@ pub struct Options {
     pub journal_bytes: usize,
     /// When set, admin calls need it. An empty token is refused at startup.
     pub admin_token: Option<String>,
+    /// Whether journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets) as received; by default they are shown as
+    /// fingerprints (`sha256:` and 8 hex digits).
+    pub show_journal_credentials: bool,
+    /// `Host` names the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (e.g. a CI
+    /// service alias `usermock`); `*` allows any. Guards against DNS rebinding.
+    pub admin_hosts: Vec<String>,
     /// Largest request head (request line and headers), in bytes (default 32 KiB).
     pub max_header_bytes: usize,
     /// A client must send a whole request head within this (default 10 s).
@@ -49,6 +57,9 @@ pub struct Options {
     pub session_idle: Duration,
     /// Scenarios uploaded through the admin API at once (default 256).
     pub max_uploaded_scenarios: usize,
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all (default 16 MiB); one more upload gets 507.
+    pub max_uploaded_scenario_bytes: usize,
     /// Start with the clock frozen at this RFC 3339 instant.
     pub clock: Option<String>,
     /// The largest a stored record may grow to by one write, in bytes of
@@ -59,6 +70,18 @@ pub struct Options {
     /// once (default 10,000); one more drops the oldest, whose bearer then
     /// gets the vendor's 401 as for an expired token.
     pub max_issued_tokens: usize,
+    /// Records one session (or the shared state) may create, change or
+    /// delete (default 100,000); one more is refused with 507 in the
+    /// vendor's format.
+    pub max_session_records: usize,
+    /// Bytes of records (compact JSON, plus 128 per record and its id) one
+    /// session or the shared state may hold beyond the fixtures (default
+    /// 32 MiB); past it, 507.
+    pub max_session_bytes: usize,
+    /// Records all sessions and the shared state together (default 1,000,000).
+    pub max_total_records: usize,
+    /// Bytes all sessions and the shared state together (default 256 MiB).
+    pub max_total_bytes: usize,
 }
 
 impl Default for Options {
@@ -73,6 +96,8 @@ impl Default for Options {
             journal_size: 1000,
             journal_bytes: 32 * 1024 * 1024,
             admin_token: None,
+            show_journal_credentials: false,
+            admin_hosts: Vec::new(),
             max_header_bytes: 32 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
@@ -81,14 +106,26 @@ impl Default for Options {
             max_sessions: 10_000,
             session_idle: Duration::from_secs(15 * 60),
             max_uploaded_scenarios: 256,
+            max_uploaded_scenario_bytes: 16 * 1024 * 1024,
             clock: None,
             max_record_bytes: vendors::DEFAULT_MAX_RECORD_BYTES,
             max_issued_tokens: vendors::DEFAULT_MAX_ISSUED_TOKENS,
+            max_session_records: store::StoreBounds::default().session_records,
+            max_session_bytes: store::StoreBounds::default().session_bytes,
+            max_total_records: store::StoreBounds::default().total_records,
+            max_total_bytes: store::StoreBounds::default().total_bytes,
         }
     }
 }
 
 impl Options {
+    fn upload_limits(&self) -> scenario::UploadLimits {
+        scenario::UploadLimits {
+            scenarios: self.max_uploaded_scenarios,
+            bytes: self.max_uploaded_scenario_bytes,
+        }
+    }
+
     fn fixture_limits(&self) -> fixtures::Limits {
         fixtures::Limits {
             max_record_bytes: self.max_record_bytes,
@@ -109,6 +146,18 @@ pub struct CheckReport {
     /// Why usermock would not start (every file problem found); `None` when
     /// it would.
     pub error: Option<StartupError>,
+}
+
+/// One route a vendor serves: `GET /api/v1/users` of `awork`. The pattern
+/// is relative to the vendor's real host (`{name}` marks a path parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedRoute {
+    /// The vendor key, e.g. `awork`.
+    pub vendor: &'static str,
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The path pattern, e.g. `/api/v1/users/{userId}`.
+    pub pattern: String,
 }
 
 /// A loaded, ready-to-serve usermock.
@@ -144,7 +193,7 @@ impl Usermock {
         let scenarios = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         )
         .map_err(StartupError::files)?;
         for name in &options.active_scenarios {
@@ -157,6 +206,13 @@ impl Usermock {
             max_sessions: options.max_sessions,
             idle: options.session_idle,
         };
+        let caps = store::StoreBounds {
+            session_records: options.max_session_records,
+            session_bytes: options.max_session_bytes,
+            total_records: options.max_total_records,
+            total_bytes: options.max_total_bytes,
+            record_bytes: options.max_record_bytes,
+        };
         let journal = journal::Bounds {
             entries: options.journal_size,
             bytes: options.journal_bytes,
@@ -168,14 +224,24 @@ impl Usermock {
                     world.baseline,
                     clock::Clock::global(startup_clock),
                     sessions,
+                    caps,
                 ),
                 scenarios,
-                journal: journal::Journal::new(journal),
+                journal: journal::Journal::new(
+                    journal,
+                    if options.show_journal_credentials {
+                        journal::Credentials::Show
+                    } else {
+                        journal::Credentials::Fingerprint
+                    },
+                ),
                 max_body: options.max_body,
                 body_timeout: options.body_timeout,
                 admin_token: options.admin_token.clone(),
+                admin_hosts: options.admin_hosts.clone(),
                 fixtures: world.documents,
                 startup_clock,
+                admin_work: tokio::sync::Semaphore::new(app::ADMIN_WORKERS),
             }),
             limits: server::Limits {
                 header_read_timeout: options.header_read_timeout,
@@ -234,7 +300,7 @@ impl Usermock {
         if let Err(found) = scenario::Scenarios::load(
             options.scenarios.as_deref(),
             &vendors,
-            options.max_uploaded_scenarios,
+            options.upload_limits(),
         ) {
             problems.extend(found);
         }
@@ -277,6 +343,23 @@ impl Usermock {
                     .into_iter()
                     .map(|(method, pattern)| (method.to_string(), pattern))
                     .collect(),
+            })
+            .collect()
+    }
+
+    /// Every route the vendors serve, vendor by vendor in table order.
+    pub fn routes(&self) -> Vec<ServedRoute> {
+        self.app
+            .vendors
+            .iter()
+            .flat_map(|v| {
+                v.route_rows()
+                    .into_iter()
+                    .map(|(method, pattern)| ServedRoute {
+                        vendor: v.name(),
+                        method: method.to_string(),
+                        pattern,
+                    })
             })
             .collect()
     }

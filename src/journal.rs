@@ -6,9 +6,19 @@
 //! bodies it keeps (`--journal-bytes`); the oldest entries go first. A body
 //! larger than [`MAX_KEPT_BODY`] is kept cut short, marked `truncated` with
 //! its real size, never dropped silently.
+//!
+//! Read in pages ([`Page`]): one listing holds at most `limit` entries and
+//! about [`PAGE_BYTES`] of bodies, so a full journal is never one giant
+//! answer. Readers filter a copy of the entry handles, not the journal under
+//! its lock, so a slow find never holds up the requests being journaled.
+//!
+//! Credentials (vendor tokens, API keys, passwords and client secrets) are
+//! kept as received, so find and count match them, but shown as
+//! fingerprints (`sha256:` and the hash's first 8 hex digits) unless
+//! `--journal-credentials show` asks for them.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
@@ -19,8 +29,23 @@ use crate::http::{Call, Note, PathPattern, Reply};
 use crate::matcher::RequestPattern;
 use crate::timestamps;
 
+mod redact;
+
+pub(crate) use redact::Credentials;
+
 /// The most of one body (request or response) an entry keeps.
 pub(crate) const MAX_KEPT_BODY: usize = 64 * 1024;
+
+/// A listing page stops adding entries once their kept bodies reach this
+/// (it always holds at least one entry): 1,000 entries of 64 KiB bodies
+/// would otherwise be a 128 MiB answer.
+pub(crate) const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Entries in a listing page without `limit`.
+pub(crate) const DEFAULT_PAGE: usize = 100;
+
+/// The most entries one listing page holds.
+pub(crate) const MAX_PAGE: usize = 1000;
 
 /// One journaled request and what it got. Headers and bodies are kept as
 /// received (cheap handles) and only turned into JSON when read.
@@ -65,7 +90,7 @@ impl Entry {
         self.call.body.len() + self.response.as_ref().map_or(0, |r| r.body.len())
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, credentials: Credentials) -> Value {
         let mut entry = json!({
             "id": self.id,
             "at": timestamps::format_millis(self.at),
@@ -77,7 +102,7 @@ impl Entry {
             "path": self.path,
             "vendor_path": self.vendor.map(|_| self.call.path.as_str()),
             "query": self.call.query,
-            "headers": headers_json(&self.call.headers),
+            "headers": headers_json(&self.call.headers, credentials),
             "body": String::from_utf8_lossy(&self.call.body),
             "body_size": self.body_size,
             "body_truncated": self.call.body.len() < self.body_size,
@@ -86,7 +111,7 @@ impl Entry {
             "rule": self.rule.as_ref().map(|(name, index)| json!({"scenario": name, "index": index})),
             "fault": self.fault,
             "notes": self.notes,
-            "response": self.response.as_ref().map(RecordedReply::to_json),
+            "response": self.response.as_ref().map(|r| r.to_json(credentials)),
             "duration_ms": self.duration_ms,
         });
         if self.call.body.len() == self.body_size {
@@ -94,15 +119,18 @@ impl Entry {
                 entry["json"] = parsed;
             }
         }
+        if credentials == Credentials::Fingerprint {
+            redact::request_body(&mut entry, &self.call);
+        }
         entry
     }
 }
 
 impl RecordedReply {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, credentials: Credentials) -> Value {
         let mut answer = json!({
             "status": self.status,
-            "headers": headers_json(self.headers.iter().map(|(n, v)| (n, v))),
+            "headers": headers_json(self.headers.iter().map(|(n, v)| (n, v)), credentials),
             "body": String::from_utf8_lossy(&self.body),
             "body_size": self.body_size,
             "truncated": self.body.len() < self.body_size,
@@ -110,6 +138,9 @@ impl RecordedReply {
         if self.body.len() == self.body_size {
             if let Ok(parsed) = serde_json::from_slice::<Value>(&self.body) {
                 answer["json"] = parsed;
+                if credentials == Credentials::Fingerprint {
+                    redact::json_answer(&mut answer);
+                }
             }
         }
         answer
@@ -117,11 +148,18 @@ impl RecordedReply {
 }
 
 /// Headers as `{name: value}`, a repeated name's values joined with ", "
-/// in the order received.
-fn headers_json<'a>(headers: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>) -> Value {
+/// in the order received; credentials as fingerprints unless shown.
+fn headers_json<'a>(
+    headers: impl IntoIterator<Item = (&'a HeaderName, &'a HeaderValue)>,
+    credentials: Credentials,
+) -> Value {
     let mut out = Map::new();
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes());
+        let value = match credentials {
+            Credentials::Fingerprint => redact::header(name, value),
+            Credentials::Show => value,
+        };
         match out.get_mut(name.as_str()) {
             Some(Value::String(joined)) => {
                 joined.push_str(", ");
@@ -188,10 +226,37 @@ pub(crate) struct Filter {
     pub status: Option<u16>,
     pub session: Option<String>,
     pub unmatched_only: bool,
-    /// Only entries with a larger id (a poller's last seen entry).
-    pub after: Option<u64>,
     /// A matcher in the scenario `match` vocabulary (find and count).
     pub matcher: Option<RequestPattern>,
+    /// `Some(true)`: only entries with notes; `Some(false)`: only without.
+    pub noted: Option<bool>,
+}
+
+/// Which part of a listing to answer: entries after the id `after`, at
+/// most `limit` of them (and about [`PAGE_BYTES`] of bodies).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Page {
+    pub after: Option<u64>,
+    pub limit: usize,
+}
+
+impl Default for Page {
+    fn default() -> Page {
+        Page {
+            after: None,
+            limit: DEFAULT_PAGE,
+        }
+    }
+}
+
+/// One page of matching entries, oldest first.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    pub requests: Vec<Value>,
+    /// How many entries match in all pages.
+    pub total: usize,
+    /// The `after` that gives the next page; `None` on the last one.
+    pub next_after: Option<u64>,
 }
 
 impl Filter {
@@ -209,7 +274,7 @@ impl Filter {
                 .as_deref()
                 .is_none_or(|s| e.session.as_deref() == Some(s))
             && (!self.unmatched_only || !e.matched)
-            && self.after.is_none_or(|after| e.id > after)
+            && self.noted.is_none_or(|noted| noted != e.notes.is_empty())
             && self
                 .path
                 .as_ref()
@@ -231,6 +296,7 @@ pub(crate) struct Bounds {
 #[derive(Debug)]
 pub(crate) struct Journal {
     bounds: Bounds,
+    credentials: Credentials,
     inner: Mutex<Inner>,
 }
 
@@ -238,14 +304,24 @@ pub(crate) struct Journal {
 struct Inner {
     next_id: u64,
     bytes: usize,
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Arc<Entry>>,
 }
 
 impl Journal {
-    pub fn new(bounds: Bounds) -> Journal {
+    pub fn new(bounds: Bounds, credentials: Credentials) -> Journal {
         Journal {
             bounds,
+            credentials,
             inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// The entries' handles as they are now, oldest first: readers work on
+    /// this copy, so the lock is held only for the copy.
+    fn entries(&self) -> Vec<Arc<Entry>> {
+        match self.inner.lock() {
+            Ok(inner) => inner.entries.iter().cloned().collect(),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -285,7 +361,7 @@ impl Journal {
             duration_ms: outcome.duration_ms,
         };
         inner.bytes = inner.bytes.saturating_add(entry.bytes());
-        inner.entries.push_back(entry);
+        inner.entries.push_back(Arc::new(entry));
         while inner.entries.len() > self.bounds.entries
             || (inner.bytes > self.bounds.bytes && inner.entries.len() > 1)
         {
@@ -296,25 +372,42 @@ impl Journal {
         }
     }
 
-    /// Matching entries as JSON, oldest first.
-    pub fn list(&self, filter: &Filter) -> Vec<Value> {
-        let Ok(inner) = self.inner.lock() else {
-            return Vec::new();
-        };
-        inner
-            .entries
-            .iter()
-            .filter(|e| filter.admits(e))
-            .map(Entry::to_json)
-            .collect()
+    /// One page of matching entries as JSON, oldest first.
+    pub fn list(&self, filter: &Filter, page: Page) -> Listing {
+        let entries = self.entries();
+        let mut requests = Vec::new();
+        let mut total: usize = 0;
+        let mut bytes: usize = 0;
+        let mut next_after = None;
+        let mut full = false;
+        for entry in entries.iter().filter(|e| filter.admits(e)) {
+            total = total.saturating_add(1);
+            if page.after.is_some_and(|after| entry.id <= after) {
+                continue;
+            }
+            if full {
+                continue;
+            }
+            if requests.len() >= page.limit
+                || (!requests.is_empty() && bytes.saturating_add(entry.bytes()) > PAGE_BYTES)
+            {
+                full = true;
+                continue;
+            }
+            bytes = bytes.saturating_add(entry.bytes());
+            next_after = Some(entry.id);
+            requests.push(entry.to_json(self.credentials));
+        }
+        Listing {
+            requests,
+            total,
+            next_after: next_after.filter(|_| full),
+        }
     }
 
     /// How many entries match.
     pub fn count(&self, filter: &Filter) -> usize {
-        let Ok(inner) = self.inner.lock() else {
-            return 0;
-        };
-        inner.entries.iter().filter(|e| filter.admits(e)).count()
+        self.entries().iter().filter(|e| filter.admits(e)).count()
     }
 
     /// Forgets one session's entries, or all of them.
@@ -327,7 +420,7 @@ impl Journal {
             Some(s) => inner.entries.retain(|e| e.session.as_deref() != Some(s)),
             None => inner.entries.clear(),
         }
-        inner.bytes = inner.entries.iter().map(Entry::bytes).sum();
+        inner.bytes = inner.entries.iter().map(|e| e.bytes()).sum();
         before - inner.entries.len()
     }
 }
@@ -363,13 +456,16 @@ mod tests {
 
     #[test]
     fn large_bodies_are_kept_cut_short_and_marked() {
-        let journal = Journal::new(Bounds {
-            entries: 10,
-            bytes: 10 * MAX_KEPT_BODY,
-        });
+        let journal = Journal::new(
+            Bounds {
+                entries: 10,
+                bytes: 10 * MAX_KEPT_BODY,
+            },
+            Credentials::Fingerprint,
+        );
         let reply = Reply::json(StatusCode::OK, &json!({"ok": true}));
         journal.record(outcome(vec![b'a'; 3 * MAX_KEPT_BODY], &reply));
-        let listed = journal.list(&Filter::default());
+        let listed = journal.list(&Filter::default(), Page::default()).requests;
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0]["body_size"], 3 * MAX_KEPT_BODY);
         assert_eq!(listed[0]["body_truncated"], true);
@@ -382,15 +478,18 @@ mod tests {
 
     #[test]
     fn the_byte_budget_drops_the_oldest_entries() {
-        let journal = Journal::new(Bounds {
-            entries: 1000,
-            bytes: 3 * MAX_KEPT_BODY,
-        });
+        let journal = Journal::new(
+            Bounds {
+                entries: 1000,
+                bytes: 3 * MAX_KEPT_BODY,
+            },
+            Credentials::Fingerprint,
+        );
         let reply = Reply::json(StatusCode::OK, &json!({}));
         for _ in 0..100 {
             journal.record(outcome(vec![b'a'; MAX_KEPT_BODY], &reply));
         }
-        let listed = journal.list(&Filter::default());
+        let listed = journal.list(&Filter::default(), Page::default()).requests;
         assert_eq!(
             listed.len(),
             2,

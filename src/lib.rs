@@ -55,12 +55,12 @@ mod store;
 mod timestamps;
 pub use diagnostics::{FileProblem, StartupError};
 pub use instance::{
-    admin_openapi, fixture_schema, scenario_schema, vendor_names, CheckReport, Options, Usermock,
-    VendorInfo, SCHEMA_BASE,
+    admin_openapi, fixture_schema, scenario_schema, vendor_names, CheckReport, Options,
+    ServedRoute, Usermock, VendorInfo, SCHEMA_BASE,
 };
 #[allow(deprecated)]
 pub use mock_server::StartError;
 pub use mock_server::{
-    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedRequest,
+    ClockTime, Expectation, Matcher, MockServer, MockServerBuilder, RecordedNote, RecordedRequest,
     RecordedResponse, RuleRef, SessionView, SESSION_HEADER,
 };

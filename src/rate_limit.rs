@@ -5,24 +5,49 @@
 //! first request and lasts `window`; the `limit`-th request in it is the last
 //! one allowed. Windows run on the request's clock (`now`), so a test that
 //! freezes or advances the clock controls them.
+//!
+//! Keys come and go (a session per test), so old windows are dropped, but
+//! not by the clock: each session may run its own, frozen or moved, and
+//! one request's `now` says nothing about another key's window. A window
+//! goes when no request used it for [`IDLE`] of real time (a session idle
+//! that long is dropped too), and beyond [`MAX_WINDOWS`] the least recently
+//! used go first. Pruning runs when the map has doubled since the last
+//! pass, so a new key per request costs amortised constant time, not a
+//! pass over every window.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use dashmap::DashMap;
 use time::{Duration, OffsetDateTime};
 
-/// Windows of sessions that went away are dropped once there are this many.
+/// The map is not pruned below this many windows.
 const PRUNE_ABOVE: usize = 1024;
+
+/// A window no request used for this long (real time) is dropped: the
+/// default `--session-idle`, after which the session itself is gone.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The most windows kept; past it the least recently used go first.
+const MAX_WINDOWS: usize = 100_000;
 
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limit: u32,
     window: Duration,
     windows: DashMap<String, Window>,
+    /// The next pass runs when the map holds more than this.
+    prune_at: AtomicUsize,
+    idle: std::time::Duration,
+    max_windows: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Window {
     opened: OffsetDateTime,
     used: u32,
+    /// When a request last counted here, in real time.
+    touched: Instant,
 }
 
 impl Window {
@@ -40,22 +65,29 @@ impl RateLimiter {
             limit,
             window: Duration::try_from(window).unwrap_or(Duration::MAX),
             windows: DashMap::new(),
+            prune_at: AtomicUsize::new(PRUNE_ABOVE),
+            idle: IDLE,
+            max_windows: MAX_WINDOWS,
         }
     }
 
     /// Counts one request for `key` at `now` and says whether it may proceed.
     pub fn check(&self, key: &str, now: OffsetDateTime) -> Quota {
-        if self.windows.len() > PRUNE_ABOVE {
-            self.windows.retain(|_, w| w.covers(now, self.window));
+        let touched = Instant::now();
+        if self.windows.len() > self.prune_at.load(Ordering::Relaxed) {
+            self.prune(touched);
         }
         let mut entry = self.windows.entry(key.to_owned()).or_insert(Window {
             opened: now,
             used: 0,
+            touched,
         });
+        entry.touched = touched;
         if !entry.covers(now, self.window) {
             *entry = Window {
                 opened: now,
                 used: 0,
+                touched,
             };
         }
         let allowed = entry.used < self.limit;
@@ -76,6 +108,33 @@ impl RateLimiter {
 
     pub fn reset(&self) {
         self.windows.clear();
+        self.prune_at.store(PRUNE_ABOVE, Ordering::Relaxed);
+    }
+
+    /// Drops idle windows, then the least recently used beyond the cap
+    /// (down to half of it, so the next eviction is as far away); the next
+    /// pass waits until the map has doubled.
+    fn prune(&self, now: Instant) {
+        self.windows
+            .retain(|_, w| now.saturating_duration_since(w.touched) < self.idle);
+        if self.windows.len() > self.max_windows {
+            let mut by_use: Vec<(Instant, String)> = self
+                .windows
+                .iter()
+                .map(|e| (e.value().touched, e.key().clone()))
+                .collect();
+            by_use.sort_unstable();
+            let drop = by_use.len().saturating_sub(self.max_windows / 2);
+            for (_, key) in by_use.into_iter().take(drop) {
+                self.windows.remove(&key);
+            }
+        }
+        let next = self
+            .windows
+            .len()
+            .saturating_mul(2)
+            .clamp(PRUNE_ABOVE, self.max_windows.max(PRUNE_ABOVE));
+        self.prune_at.store(next, Ordering::Relaxed);
     }
 }
 
@@ -132,6 +191,61 @@ mod tests {
         assert!(limiter.check("w", t0 + Duration::seconds(60)).allowed);
         // A clock set back opens a new window instead of waiting for it.
         assert!(limiter.check("w", t0 - Duration::days(1)).allowed);
+    }
+
+    #[test]
+    fn a_new_key_per_request_prunes_rarely_not_on_every_request() {
+        let limiter = RateLimiter::new(5, std::time::Duration::from_secs(60));
+        let t0 = datetime!(2026-01-01 0:00 UTC);
+        let mut passes = 0;
+        let mut threshold = limiter.prune_at.load(Ordering::Relaxed);
+        for i in 0..20_000 {
+            limiter.check(&format!("session-{i}"), t0);
+            let now = limiter.prune_at.load(Ordering::Relaxed);
+            if now != threshold {
+                passes += 1;
+                threshold = now;
+            }
+        }
+        assert_eq!(limiter.windows.len(), 20_000, "no window in use is dropped");
+        assert!(passes <= 6, "{passes} pruning passes for 20,000 keys");
+    }
+
+    #[test]
+    fn under_a_frozen_clock_windows_hold_and_the_map_stays_bounded() {
+        let mut limiter = RateLimiter::new(1, std::time::Duration::from_secs(60));
+        limiter.max_windows = 2_000;
+        let frozen = datetime!(2026-01-01 0:00 UTC);
+        assert!(limiter.check("kept", frozen).allowed);
+        for i in 0..10_000 {
+            limiter.check(&format!("session-{i}"), frozen);
+            if i % 100 == 0 {
+                // Used now and then, so it is never the least recently used.
+                assert!(
+                    !limiter.check("kept", frozen).allowed,
+                    "the frozen window holds"
+                );
+            }
+            assert!(limiter.windows.len() <= 2_001);
+        }
+    }
+
+    #[test]
+    fn idle_windows_are_dropped_by_real_time_not_by_another_keys_clock() {
+        let mut limiter = RateLimiter::new(1, std::time::Duration::from_secs(60));
+        limiter.idle = std::time::Duration::ZERO;
+        let future = datetime!(2030-01-01 0:00 UTC);
+        let past = datetime!(2026-01-01 0:00 UTC);
+        assert!(limiter.check("session-in-2030", future).allowed);
+        // Another key's clock runs years behind: that alone drops nothing.
+        limiter.idle = IDLE;
+        for i in 0..3_000 {
+            limiter.check(&format!("other-{i}"), past);
+        }
+        assert!(!limiter.check("session-in-2030", future).allowed);
+        limiter.idle = std::time::Duration::ZERO;
+        limiter.prune(Instant::now());
+        assert_eq!(limiter.windows.len(), 0, "every idle window went");
     }
 
     #[test]

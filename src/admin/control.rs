@@ -2,16 +2,16 @@
 //! verification of the journal (find, count, unmatched). The route table
 //! has checked each call's method before it gets here.
 
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
 use serde_json::{json, Value};
 
-use super::{error, problems_json, AdminError, Context};
+use super::{error, listing, paging_or_noted, problems_json, store_full, AdminError, Context};
 use crate::clock::Setting;
 use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
-use crate::journal::Filter;
+use crate::journal::{Filter, Page};
 use crate::timestamps;
-use crate::vendors::{self, LoadOptions, Vendor};
+use crate::vendors::Vendor;
 
 /// `GET /__admin/clock`: the request's session's clock or (without one)
 /// everyone's.
@@ -23,13 +23,12 @@ pub(super) fn get_clock(app: &Context<'_>) -> Reply {
 
 /// `PUT /__admin/clock`: freezes it at `{"now": RFC 3339}`.
 pub(super) fn set_clock(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
-    let at = body_field(call, "now")
+    let usage = "send {\"now\": \"<RFC 3339 timestamp>\"}";
+    let at = body_field(call, "now", usage)?
         .as_ref()
         .and_then(Value::as_str)
         .and_then(timestamps::parse)
-        .ok_or(AdminError::InvalidClock(
-            "send {\"now\": \"<RFC 3339 timestamp>\"}",
-        ))?;
+        .ok_or_else(|| AdminError::InvalidClock(usage.to_owned()))?;
     let state = app.store.state(app.session);
     let clock = state.clock();
     clock.set(Setting::Frozen(at));
@@ -46,17 +45,16 @@ pub(super) fn unset_clock(app: &Context<'_>) -> Reply {
 
 /// `POST /__admin/clock/advance`: `{"seconds": n}` later.
 pub(super) fn advance_clock(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
-    let seconds = body_field(call, "seconds")
+    let usage = "send {\"seconds\": <whole number ≥ 0>}";
+    let seconds = body_field(call, "seconds", usage)?
         .as_ref()
         .and_then(Value::as_u64)
-        .ok_or(AdminError::InvalidClock(
-            "send {\"seconds\": <whole number ≥ 0>}",
-        ))?;
+        .ok_or_else(|| AdminError::InvalidClock(usage.to_owned()))?;
     let state = app.store.state(app.session);
     let clock = state.clock();
     if clock.advance(seconds).is_err() {
         return Err(AdminError::InvalidClock(
-            "that would move the clock past the year 9999",
+            "that would move the clock past the year 9999".to_owned(),
         ));
     }
     Ok(clock_json(app, clock.setting(), clock.now()))
@@ -73,43 +71,75 @@ fn clock_json(app: &Context<'_>, setting: Setting, now: time::OffsetDateTime) ->
     )
 }
 
-fn body_field(call: &Call, name: &str) -> Option<Value> {
-    let body: Value = serde_json::from_slice(&call.body).ok()?;
-    body.get(name).cloned()
+/// The body's member `name` (`None` when missing); a body that is not a
+/// JSON object, or has any other member, is refused, as documented.
+fn body_field(call: &Call, name: &str, usage: &str) -> Result<Option<Value>, AdminError> {
+    let body: Value =
+        serde_json::from_slice(&call.body).map_err(|e| AdminError::InvalidJson(e.to_string()))?;
+    let Value::Object(mut members) = body else {
+        return Err(AdminError::InvalidClock(format!(
+            "the body is not a JSON object: {usage}"
+        )));
+    };
+    if let Some(other) = members.keys().find(|k| *k != name) {
+        return Err(AdminError::InvalidClock(format!(
+            "unknown member '{other}': {usage}"
+        )));
+    }
+    Ok(members.remove(name))
 }
 
-/// `GET /__admin/snapshot`: each vendor's fixture document with its users
-/// as the request's state holds them now. `PUT`: the users of every vendor
-/// named in the body are replaced, all or nothing, after validating each
-/// document exactly as a fixture file is validated.
-pub(super) fn snapshot(app: &Context<'_>, call: &Call) -> Reply {
-    match call.method {
-        Method::GET => {
-            let state = app.store.peek_state(app.session);
-            let mut snapshot = serde_json::Map::new();
-            for (vendor, document) in app.fixtures {
-                let mut document = document.clone();
-                let users: Vec<Value> = state.all(vendor).iter().map(|r| (**r).clone()).collect();
-                document["users"] = Value::Array(sorted_by_id(users));
-                snapshot.insert((*vendor).to_owned(), document);
-            }
-            Reply::json(StatusCode::OK, &Value::Object(snapshot))
+/// `GET /__admin/snapshot`: each vendor's fixture document as the
+/// request's state holds it now, every kind of record it keeps included.
+pub(super) fn take_snapshot(app: &Context<'_>) -> Reply {
+    let state = app.store.peek_state(app.session);
+    let mut out = Vec::new();
+    out.push(b'{');
+    for (i, (name, startup)) in app.fixtures.iter().enumerate() {
+        let Some(vendor) = app.vendors.iter().find(|v| v.name() == *name) else {
+            continue;
+        };
+        if i > 0 {
+            out.push(b',');
         }
-        Method::PUT => restore(app, call),
-        _ => AdminError::MethodNotAllowed {
-            allow: hyper::header::HeaderValue::from_static("GET, PUT"),
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        if !vendor.snapshot(&state, startup, &mut out) {
+            return AdminError::Internal(format!("a stored {name} record is broken; see the log"))
+                .reply();
         }
-        .reply(),
+    }
+    out.push(b'}');
+    Reply {
+        status: StatusCode::OK,
+        headers: vec![(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        )],
+        body: bytes::Bytes::from(out),
+        notes: Vec::new(),
     }
 }
 
-fn sorted_by_id(mut users: Vec<Value>) -> Vec<Value> {
-    users.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-    users
+/// The snapshot's members, each vendor's document left as its text in the
+/// body (nothing is parsed into a tree; each vendor reads its own typed).
+type Members<'a> = Vec<(String, &'a serde_json::value::RawValue)>;
+
+fn members(body: &[u8]) -> Option<Members<'_>> {
+    let map: indexmap::IndexMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(body).ok()?;
+    Some(map.into_iter().collect())
 }
 
-fn restore(app: &Context<'_>, call: &Call) -> Reply {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&call.body) else {
+/// `PUT /__admin/snapshot`: every vendor named in the body gets the state
+/// its document describes, every other vendor goes back to its startup
+/// fixture; all or nothing, after each document is checked as its fixture
+/// file would be. Written straight from the records to the answer's bytes
+/// on the way out, and read as raw text per vendor on the way in: a large
+/// state is never held as a JSON tree as well.
+pub(super) fn restore(app: &Context<'_>, call: &Call) -> Reply {
+    let Some(body) = members(&call.body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_snapshot",
@@ -117,39 +147,26 @@ fn restore(app: &Context<'_>, call: &Call) -> Reply {
         );
     };
     let mut problems = Vec::new();
-    let mut loaded = Vec::new();
-    for (name, document) in &body {
-        let Some((vendor, running)) = app.fixtures.iter().find(|(v, _)| v == name) else {
+    let mut restored = Vec::new();
+    for (name, document) in body {
+        let found = app
+            .fixtures
+            .iter()
+            .find(|(v, _)| *v == name)
+            .and_then(|(v, startup)| {
+                let vendor = app.vendors.iter().find(|vendor| vendor.name() == *v)?;
+                Some((vendor, startup))
+            });
+        let Some((vendor, startup)) = found else {
             problems.push(json!({"vendor": name, "pointer": "", "message": format!("unknown vendor '{name}'")}));
-            continue;
-        };
-        // Users are state; everything else in a fixture (credentials,
-        // departments, settings) is the running world and cannot change.
-        let mut without_users = document.clone();
-        let mut running_without_users = running.clone();
-        if let (Some(a), Some(b)) = (
-            without_users.as_object_mut(),
-            running_without_users.as_object_mut(),
-        ) {
-            // `$schema` only tells editors which schema the file follows.
-            for member in ["users", "$schema"] {
-                a.remove(member);
-                b.remove(member);
-            }
-        }
-        if without_users != running_without_users {
-            problems.push(json!({"vendor": name, "pointer": "", "message": "a snapshot restores users only: every other member must equal the running fixture's"}));
-            continue;
-        }
-        let Some(spec) = vendors::ALL.iter().find(|s| s.name == *vendor) else {
             continue;
         };
         let file = SourceFile {
             label: format!("snapshot/{name}.json"),
-            text: document.to_string(),
+            text: document.get().into(),
         };
-        match (spec.load)(&file, &LoadOptions::default()) {
-            Ok(world) => loaded.push((*vendor, world.records)),
+        match vendor.restore(&file, startup) {
+            Ok(state) => restored.push((vendor.name(), state)),
             Err(found) => problems.extend(problems_json(&found).into_iter().map(|mut p| {
                 p["vendor"] = json!(name);
                 p
@@ -164,9 +181,18 @@ fn restore(app: &Context<'_>, call: &Call) -> Reply {
     }
     let state = app.store.state(app.session);
     let mut users = serde_json::Map::new();
-    for (vendor, records) in loaded {
-        users.insert(vendor.to_owned(), json!(records.len()));
-        app.store.replace_vendor(&state, vendor, records);
+    for vendor in app.vendors {
+        let name = vendor.name();
+        match restored.iter().position(|(v, _)| *v == name) {
+            Some(at) => {
+                let (_, vendor_state) = restored.swap_remove(at);
+                users.insert(name.to_owned(), json!(vendor_state.users));
+                if let Err(full) = app.store.replace_vendor(&state, name, vendor_state.kinds) {
+                    return store_full(&full).reply();
+                }
+            }
+            None => app.store.reset_vendor(&state, name),
+        }
     }
     Reply::json(
         StatusCode::OK,
@@ -194,32 +220,19 @@ pub(super) fn sessions(app: &Context<'_>) -> Reply {
     )
 }
 
-/// `GET /__admin/requests/unmatched`: requests that reached no route.
-pub(super) fn unmatched(app: &Context<'_>) -> Reply {
-    let filter = Filter {
-        unmatched_only: true,
-        ..session_filter(app)
-    };
-    let requests = app.journal.list(&filter);
-    Reply::json(
-        StatusCode::OK,
-        &json!({"count": requests.len(), "requests": requests}),
-    )
-}
-
 /// `POST /__admin/requests/find`: the journal entries the body (a
-/// scenario rule's `match`) matches.
+/// scenario rule's `match`) matches, a page at a time (`after`, `limit`;
+/// `noted` narrows).
 pub(super) fn find(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
-    let requests = app.journal.list(&matcher_filter(app, call)?);
-    Ok(Reply::json(
-        StatusCode::OK,
-        &json!({"count": requests.len(), "requests": requests}),
-    ))
+    let (filter, page) = matcher_filter(app, call)?;
+    Ok(listing(app, &filter, page))
 }
 
-/// `POST /__admin/requests/count`: how many entries [`find`] would list.
+/// `POST /__admin/requests/count`: how many entries [`find`] would list in
+/// all its pages.
 pub(super) fn count(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
-    let count = app.journal.count(&matcher_filter(app, call)?);
+    let (filter, _) = matcher_filter(app, call)?;
+    let count = app.journal.count(&filter);
     Ok(Reply::json(StatusCode::OK, &json!({"count": count})))
 }
 
@@ -231,17 +244,26 @@ fn session_filter(app: &Context<'_>) -> Filter {
     }
 }
 
-/// [`session_filter`] narrowed by the matcher in the body.
-fn matcher_filter(app: &Context<'_>, call: &Call) -> Result<Filter, AdminError> {
+/// [`session_filter`] narrowed by the matcher in the body and the query's
+/// `noted`, with the page the query asks for.
+fn matcher_filter(app: &Context<'_>, call: &Call) -> Result<(Filter, Page), AdminError> {
+    let mut filter = session_filter(app);
+    let mut page = Page::default();
+    let query = call.query.as_deref().unwrap_or_default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if !paging_or_noted(&key, &value, &mut filter, &mut page)? {
+            return Err(AdminError::InvalidFilter(format!(
+                "unknown parameter '{key}' (use noted, after, limit)"
+            )));
+        }
+    }
     let vendors: Vec<&dyn Vendor> = app.vendors.iter().map(|v| v.as_ref()).collect();
     let file = SourceFile {
         label: "request body".to_owned(),
-        text: String::from_utf8_lossy(&call.body).into_owned(),
+        text: String::from_utf8_lossy(&call.body),
     };
     let matcher =
         crate::scenario::compile_find(&file, &vendors).map_err(AdminError::InvalidMatcher)?;
-    Ok(Filter {
-        matcher: Some(matcher),
-        ..session_filter(app)
-    })
+    filter.matcher = Some(matcher);
+    Ok((filter, page))
 }

@@ -47,7 +47,19 @@ pub(crate) enum AdminError {
     /// A journal filter that cannot be used (400).
     InvalidFilter(String),
     /// A clock body that does not say a time or a number of seconds (400).
-    InvalidClock(&'static str),
+    InvalidClock(String),
+    /// The `Host` is not one admin calls answer (403; DNS rebinding).
+    HostRefused { host: String },
+    /// A browser call from another web origin (403); what gave it away.
+    CrossSite(String),
+    /// An admin write whose body is not declared JSON (415); the type given.
+    JsonRequired { given: String },
+    /// Uploaded scenarios hold `--max-scenario-bytes` already (507).
+    ScenarioStorageFull { limit: usize },
+    /// A write past a store cap (507), nothing written.
+    StoreFull(String),
+    /// The admin call failed inside usermock (500); details are in the log.
+    Internal(String),
 }
 
 impl AdminError {
@@ -63,6 +75,10 @@ impl AdminError {
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             E::TooManyScenarios { .. } => StatusCode::CONFLICT,
+            E::HostRefused { .. } | E::CrossSite(_) => StatusCode::FORBIDDEN,
+            E::JsonRequired { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::ScenarioStorageFull { .. } | E::StoreFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::UnreadableBody
             | E::InvalidSession(_)
             | E::InvalidRequest(_)
@@ -96,6 +112,12 @@ impl AdminError {
             E::NoSuchUser { .. } => "no_such_user",
             E::InvalidFilter(_) => "invalid_filter",
             E::InvalidClock(_) => "invalid_clock",
+            E::HostRefused { .. } => "admin_host_refused",
+            E::CrossSite(_) => "cross_site_refused",
+            E::JsonRequired { .. } => "json_required",
+            E::ScenarioStorageFull { .. } => "scenario_storage_full",
+            E::StoreFull(_) => "store_full",
+            E::Internal(_) => "internal",
         }
     }
 
@@ -124,7 +146,21 @@ impl AdminError {
             E::InvalidMatcher(_) => "the matcher was not understood".to_owned(),
             E::UnknownVendor { name } => format!("no vendor named '{name}'"),
             E::NoSuchUser { vendor, id } => format!("{vendor} has no user '{id}'"),
-            E::InvalidClock(message) => (*message).to_owned(),
+            E::InvalidClock(message) | E::StoreFull(message) | E::Internal(message) => {
+                message.clone()
+            }
+            E::HostRefused { host } => format!(
+                "admin calls answer only a Host that is a loopback name or address, the address usermock listens on, a vendor's host, or a name given with --admin-host (USERMOCK_ADMIN_HOST); '{host}' is none of these (this guards against DNS rebinding)"
+            ),
+            E::CrossSite(why) => {
+                format!("admin calls from another web origin are refused ({why})")
+            }
+            E::JsonRequired { given } => format!(
+                "an admin write with a body needs Content-Type: application/json (got {given}); a bodiless one needs no Content-Type"
+            ),
+            E::ScenarioStorageFull { limit } => format!(
+                "uploaded scenarios may hold {limit} bytes of scenario files in all (--max-scenario-bytes); delete one or reset"
+            ),
         }
     }
 

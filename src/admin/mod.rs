@@ -6,6 +6,7 @@
 
 mod control;
 mod error;
+mod guard;
 mod openapi;
 mod routes;
 
@@ -20,7 +21,7 @@ use crate::clock::Setting;
 use subtle::ConstantTimeEq;
 
 use crate::http::{headers, Call, Captures, PathPattern, Reply};
-use crate::journal::{Filter, Journal};
+use crate::journal::{Filter, Journal, Page, MAX_PAGE};
 use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
@@ -38,6 +39,10 @@ pub(crate) struct Context<'a> {
     pub scenarios: &'a Scenarios,
     pub journal: &'a Journal,
     pub admin_token: Option<&'a str>,
+    /// Names from `--admin-host` that admin calls answer besides loopback.
+    pub admin_hosts: &'a [String],
+    /// The address the request's connection arrived at.
+    pub local_addr: Option<std::net::SocketAddr>,
     /// Each vendor's fixture document as loaded at startup (snapshots).
     pub fixtures: &'a [(&'static str, Value)],
     /// How the global clock ran at startup (a full reset returns to it).
@@ -51,11 +56,20 @@ pub(crate) fn openapi_document() -> &'static str {
     openapi::document()
 }
 
-/// Answers one admin call. Checks run in the documented order: admin token
-/// (401; the dashboard needs none), route (404), method (405), then the
-/// route's own.
+/// Answers one admin call. Checks run in the documented order: the web
+/// guard (403 for a foreign `Host` or origin, 415 for a write not declared
+/// JSON), admin token (401; the dashboard and liveness need none), route
+/// (404), method (405), then the route's own.
 pub(crate) fn handle(app: &Context<'_>, call: Call) -> Reply {
     let found = routes::find(&call.method, &call.path);
+    let allowed = guard::Allowed {
+        hosts: app.admin_hosts,
+        local: app.local_addr,
+        vendors: app.vendors,
+    };
+    if let Err(refused) = guard::check(&allowed, &call, found.static_page()) {
+        return refused.reply();
+    }
     if !found.public() && !authorised(app, &call) {
         return AdminError::TokenRequired.reply();
     }
@@ -92,14 +106,14 @@ fn answer(
         E::Live => Ok(Reply::json(StatusCode::OK, &json!({"status": "up"}))),
         E::Health => Ok(health(app)),
         E::Reset => Ok(reset(app)),
-        E::ListRequests => list_requests(app, call),
+        E::ListRequests => list_requests(app, call, false),
         E::ClearRequests => {
             let cleared = app.journal.clear(app.session.id());
             Ok(Reply::json(StatusCode::OK, &json!({ "cleared": cleared })))
         }
         E::FindRequests => control::find(app, call),
         E::CountRequests => control::count(app, call),
-        E::UnmatchedRequests => Ok(control::unmatched(app)),
+        E::UnmatchedRequests => list_requests(app, call, true),
         E::ListScenarios => Ok(Reply::json(
             StatusCode::OK,
             &json!({ "scenarios": app.scenarios.summaries(app.session) }),
@@ -113,7 +127,8 @@ fn answer(
         E::SetClock => control::set_clock(app, call),
         E::UnsetClock => Ok(control::unset_clock(app)),
         E::AdvanceClock => control::advance_clock(app, call),
-        E::Snapshot => Ok(control::snapshot(app, call)),
+        E::TakeSnapshot => Ok(control::take_snapshot(app)),
+        E::RestoreSnapshot => Ok(control::restore(app, call)),
         E::ListSessions => Ok(control::sessions(app)),
         E::ListUsers => with_vendor(app, param("vendor"), |v| Ok(list_users(app, v))),
         E::GetUser => with_vendor(app, param("vendor"), |v| get_user(app, v, param("id"))),
@@ -278,6 +293,7 @@ fn upload_scenario(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> 
         )),
         Err(UploadError::Invalid(problems)) => Err(AdminError::InvalidScenario(problems)),
         Err(UploadError::TooMany { limit }) => Err(AdminError::TooManyScenarios { limit }),
+        Err(UploadError::TooManyBytes { limit }) => Err(AdminError::ScenarioStorageFull { limit }),
     }
 }
 
@@ -336,7 +352,9 @@ fn put_user(
         .check_record(id, &record)
         .map_err(|problem| AdminError::InvalidRecord(problem.to_string()))?;
     let state = app.store.state(app.session);
-    state.put(vendor.name(), id.to_ascii_lowercase(), record.clone());
+    state
+        .put(vendor.name(), id.to_ascii_lowercase(), record.clone())
+        .map_err(|full| store_full(&full))?;
     Ok(Reply::json(StatusCode::OK, &record))
 }
 
@@ -371,25 +389,29 @@ fn authorised(app: &Context<'_>, call: &Call) -> bool {
     }
 }
 
-/// `GET /__admin/requests?vendor=&method=&path=&status=`: the journal,
-/// oldest first; with `X-Usermock-Session`, that session's requests only.
-fn list_requests(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
+/// `GET /__admin/requests?vendor=&method=&path=&status=&noted=`: one page
+/// of the journal (`after`, `limit`), oldest first; with
+/// `X-Usermock-Session`, that session's requests only.
+/// `GET /__admin/requests/unmatched` is the same over requests that reached
+/// no route.
+fn list_requests(
+    app: &Context<'_>,
+    call: &Call,
+    unmatched_only: bool,
+) -> Result<Reply, AdminError> {
     let mut filter = Filter {
         session: app.session.id().map(str::to_owned),
+        unmatched_only,
         ..Filter::default()
     };
+    let mut page = Page::default();
     let query = call.query.as_deref().unwrap_or_default();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if paging_or_noted(&key, &value, &mut filter, &mut page)? {
+            continue;
+        }
         match key.as_ref() {
             "vendor" => filter.vendor = Some(value.into_owned()),
-            "after" => match value.parse() {
-                Ok(after) => filter.after = Some(after),
-                Err(_) => {
-                    return Err(AdminError::InvalidFilter(format!(
-                        "after '{value}' is not an entry id"
-                    )))
-                }
-            },
             "session" => match &filter.session {
                 Some(own) if *own != value => {
                     return Err(AdminError::InvalidFilter(format!(
@@ -413,16 +435,59 @@ fn list_requests(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> {
             },
             other => {
                 return Err(AdminError::InvalidFilter(format!(
-                    "unknown filter '{other}' (use vendor, method, path, status, session, after)"
+                    "unknown filter '{other}' (use vendor, method, path, status, session, noted, after, limit)"
                 )))
             }
         }
     }
-    let requests = app.journal.list(&filter);
-    Ok(Reply::json(
+    Ok(listing(app, &filter, page))
+}
+
+/// The query parameters every journal listing takes (`after`, `limit`,
+/// `noted`): `Ok(false)` when `key` is none of them.
+fn paging_or_noted(
+    key: &str,
+    value: &str,
+    filter: &mut Filter,
+    page: &mut Page,
+) -> Result<bool, AdminError> {
+    let invalid = |message: String| Err(AdminError::InvalidFilter(message));
+    match key {
+        "after" => match value.parse() {
+            Ok(after) => page.after = Some(after),
+            Err(_) => return invalid(format!("after '{value}' is not an entry id")),
+        },
+        "limit" => match value.parse::<usize>() {
+            Ok(limit) if (1..=MAX_PAGE).contains(&limit) => page.limit = limit,
+            _ => {
+                return invalid(format!(
+                    "limit '{value}' is not a whole number from 1 to {MAX_PAGE}"
+                ))
+            }
+        },
+        "noted" => match value {
+            "true" => filter.noted = Some(true),
+            "false" => filter.noted = Some(false),
+            _ => return invalid(format!("noted '{value}' is not true or false")),
+        },
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// One page of matching entries: `count` in this page, `total` in all,
+/// `next_after` the `after` of the next page (`null` on the last).
+fn listing(app: &Context<'_>, filter: &Filter, page: Page) -> Reply {
+    let listing = app.journal.list(filter, page);
+    Reply::json(
         StatusCode::OK,
-        &json!({ "count": requests.len(), "requests": requests }),
-    ))
+        &json!({
+            "count": listing.requests.len(),
+            "total": listing.total,
+            "next_after": listing.next_after,
+            "requests": listing.requests,
+        }),
+    )
 }
 
 fn health(app: &Context<'_>) -> Reply {
@@ -482,6 +547,11 @@ fn reset(app: &Context<'_>) -> Reply {
             )
         }
     }
+}
+
+/// A write past a store cap (docs/limits.md): 507, nothing written.
+fn store_full(full: &crate::store::StoreFull) -> AdminError {
+    AdminError::StoreFull(format!("{} ({})", full.message(), full.cap.flag()))
 }
 
 /// The error `{"error": CODE, "message": TEXT}` built by hand. Only the

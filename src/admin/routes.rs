@@ -35,9 +35,8 @@ pub(super) enum Endpoint {
     SetClock,
     UnsetClock,
     AdvanceClock,
-    /// `GET` takes one, `PUT` restores one (`control::snapshot` tells them
-    /// apart).
-    Snapshot,
+    TakeSnapshot,
+    RestoreSnapshot,
     ListSessions,
     ListUsers,
     GetUser,
@@ -113,8 +112,8 @@ const ROWS: &[(Method, &str, Endpoint)] = &[
         "/__admin/clock/advance",
         Endpoint::AdvanceClock,
     ),
-    (Method::GET, "/__admin/snapshot", Endpoint::Snapshot),
-    (Method::PUT, "/__admin/snapshot", Endpoint::Snapshot),
+    (Method::GET, "/__admin/snapshot", Endpoint::TakeSnapshot),
+    (Method::PUT, "/__admin/snapshot", Endpoint::RestoreSnapshot),
     (Method::GET, "/__admin/sessions", Endpoint::ListSessions),
     (Method::GET, "/__admin/{vendor}/users", Endpoint::ListUsers),
     (
@@ -214,6 +213,19 @@ pub(super) fn find<'p>(method: &Method, path: &'p str) -> Found<'p> {
 }
 
 impl Found<'_> {
+    /// The dashboard's page, its redirect and the OpenAPI document hold no
+    /// data, so a link from another site may open them (the admin guard
+    /// checks only their `Host`).
+    pub(super) fn static_page(&self) -> bool {
+        matches!(
+            self,
+            Found::Route {
+                endpoint: Endpoint::DashboardPage | Endpoint::DashboardRedirect | Endpoint::OpenApi,
+                ..
+            }
+        )
+    }
+
     /// Whether answering needs the admin token.
     pub(super) fn public(&self) -> bool {
         match self {

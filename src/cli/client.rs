@@ -10,10 +10,17 @@ use hyper_util::rt::TokioIo;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// A response, read whole.
+/// The most of an answer's body that is read: usermock's admin answers
+/// are small, and a server that sends an endless body must not make the
+/// client hold it all (or wait for its end).
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// A response, its body read up to [`MAX_ANSWER_BYTES`].
 pub struct Response {
     pub status: u16,
     pub body: Bytes,
+    /// The body went on past [`MAX_ANSWER_BYTES`]; the rest was not read.
+    pub truncated: bool,
 }
 
 impl Response {
@@ -22,7 +29,8 @@ impl Response {
         let text = String::from_utf8_lossy(&self.body);
         let text = text.trim();
         match text.char_indices().nth(max) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
+            Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or(text)),
+            None if self.truncated => format!("{text}…"),
             None => text.to_owned(),
         }
     }
@@ -38,7 +46,7 @@ pub struct Call<'a> {
     pub json: Option<Bytes>,
 }
 
-/// Sends `call` and reads the whole answer.
+/// Sends `call` and reads the answer, its body up to [`MAX_ANSWER_BYTES`].
 pub async fn send(call: Call<'_>) -> Result<Response, Error> {
     let uri: Uri = call.url.parse()?;
     if uri.scheme_str() != Some("http") {
@@ -80,8 +88,27 @@ pub async fn send(call: Call<'_>) -> Result<Response, Error> {
     };
     let response = sender.send_request(request.body(Full::new(body))?).await?;
     let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok(Response { status, body })
+    let mut incoming = response.into_body();
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(frame) = incoming.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+        if data.len() > room {
+            body.extend_from_slice(data.get(..room).unwrap_or_default());
+            truncated = true;
+            // Dropping the body and its connection stops the transfer.
+            break;
+        }
+        body.extend_from_slice(&data);
+    }
+    Ok(Response {
+        status,
+        body: Bytes::from(body),
+        truncated,
+    })
 }
 
 /// `segment` percent-encoded for use as one URL path segment.

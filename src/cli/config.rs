@@ -122,6 +122,24 @@ pub struct ServeArgs {
     )]
     pub admin_token: Option<String>,
 
+    /// A `Host` name the admin API answers besides loopback names and
+    /// addresses, the listening address and the vendors' hosts (repeatable,
+    /// or comma-separated in the env var), e.g. a CI service alias
+    /// `usermock`; `*` answers any. Other hosts get 403 (DNS rebinding).
+    #[arg(
+        long,
+        env = "USERMOCK_ADMIN_HOST",
+        value_delimiter = ',',
+        value_name = "NAME",
+        global = true
+    )]
+    pub admin_host: Vec<String>,
+
+    /// How journal listings show credentials (vendor tokens, API keys,
+    /// passwords, client secrets): as `sha256:` fingerprints, or as received.
+    #[arg(long, env = "USERMOCK_JOURNAL_CREDENTIALS", value_enum, default_value_t = JournalCredentials::Fingerprint, value_name = "HOW", global = true)]
+    pub journal_credentials: JournalCredentials,
+
     /// Seconds that SIGTERM/SIGINT waits for in-flight requests to finish.
     #[arg(
         long,
@@ -175,6 +193,11 @@ pub struct ServeArgs {
     #[arg(long, env = "USERMOCK_MAX_UPLOADED_SCENARIOS", default_value_t = defaults().max_uploaded_scenarios, value_name = "N", global = true)]
     pub max_uploaded_scenarios: usize,
 
+    /// Bytes of scenario files uploaded through the admin API at once, in
+    /// all; an upload past it gets 507 `scenario_storage_full`.
+    #[arg(long = "max-scenario-bytes", env = "USERMOCK_MAX_SCENARIO_BYTES", default_value_t = defaults().max_uploaded_scenario_bytes, value_name = "BYTES", global = true)]
+    pub max_uploaded_scenario_bytes: usize,
+
     /// The largest a stored record may grow to by one write, in bytes of
     /// JSON (e.g. a Relesys JSON Patch of `copy` operations); beyond it the
     /// write is refused with the vendor's 400 (64 KiB by default).
@@ -186,6 +209,28 @@ pub struct ServeArgs {
     /// vendor's 401 as for an expired token.
     #[arg(long, env = "USERMOCK_MAX_ISSUED_TOKENS", default_value_t = defaults().max_issued_tokens, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
     pub max_issued_tokens: usize,
+
+    /// Records one session (or the shared state, without
+    /// `X-Usermock-Session`) may create, change or delete; one more write is
+    /// refused with 507 in the vendor's format.
+    #[arg(long, env = "USERMOCK_MAX_SESSION_RECORDS", default_value_t = defaults().max_session_records, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_session_records: usize,
+
+    /// Bytes one session (or the shared state) may hold beyond the fixtures,
+    /// counted as each record's compact JSON plus 128 bytes and its id; past
+    /// it, 507 in the vendor's format (32 MiB by default).
+    #[arg(long, env = "USERMOCK_MAX_SESSION_BYTES", default_value_t = defaults().max_session_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "BYTES", global = true)]
+    pub max_session_bytes: usize,
+
+    /// Records all sessions and the shared state may hold together; past
+    /// it, 507 in the vendor's format.
+    #[arg(long, env = "USERMOCK_MAX_TOTAL_RECORDS", default_value_t = defaults().max_total_records, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "N", global = true)]
+    pub max_total_records: usize,
+
+    /// Bytes all sessions and the shared state may hold together, counted
+    /// as for `--max-session-bytes`; past it, 507 (256 MiB by default).
+    #[arg(long, env = "USERMOCK_MAX_TOTAL_BYTES", default_value_t = defaults().max_total_bytes, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..), value_name = "BYTES", global = true)]
+    pub max_total_bytes: usize,
 
     /// Start with the clock frozen at this RFC 3339 instant, e.g.
     /// `2026-01-01T00:00:00Z` (the admin API moves or releases it) [default:
@@ -262,12 +307,28 @@ pub enum Command {
         /// A vendor key (e.g. `activity`) or `scenario`.
         of: String,
     },
+    /// Check usermock against a vendor: record golden answers from a
+    /// vendor sandbox (or a usermock), verify usermock against them
+    /// (docs/conformance.md).
+    Conform {
+        #[command(subcommand)]
+        action: super::conform::Action,
+    },
     /// Print a shell completion script, e.g.
     /// `usermock completions bash > /etc/bash_completion.d/usermock`.
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JournalCredentials {
+    // `sha256:` and the first 8 hex digits of the credential's hash. (Plain
+    // comments: a doc comment here would turn `--help` into its long form.)
+    Fingerprint,
+    // As received.
+    Show,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

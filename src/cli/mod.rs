@@ -1,10 +1,11 @@
 //! The `usermock` binary: parse the command line, set up logging, load the
 //! fixtures, bind, announce the address on stdout, serve until a signal;
-//! and the client subcommands (`check`, `push`, `healthcheck`,
+//! and the client subcommands (`check`, `push`, `healthcheck`, `conform`,
 //! `completions`) with the HTTP client and state file they share.
 
 mod client;
 mod config;
+mod conform;
 mod healthcheck;
 mod push;
 mod state;
@@ -108,6 +109,7 @@ pub fn run() -> ExitCode {
             timeout: Duration::from_secs(timeout),
         }),
         Some(Command::Schema { of }) => schema(&of),
+        Some(Command::Conform { action }) => conform::run(action, cli.fixtures),
         // Answered above, before logging was set up.
         Some(Command::Completions { .. }) => ExitCode::SUCCESS,
     }
@@ -125,6 +127,8 @@ fn options(cli: &Cli) -> usermock::Options {
         journal_size: cli.serve.journal_size,
         journal_bytes: cli.serve.journal_bytes,
         admin_token: cli.serve.admin_token.clone(),
+        admin_hosts: cli.serve.admin_host.clone(),
+        show_journal_credentials: cli.serve.journal_credentials == config::JournalCredentials::Show,
         max_header_bytes: cli.serve.max_header_bytes,
         header_read_timeout: Duration::from_secs(cli.serve.header_read_timeout),
         body_timeout: Duration::from_secs(cli.serve.body_timeout),
@@ -133,8 +137,13 @@ fn options(cli: &Cli) -> usermock::Options {
         max_sessions: cli.serve.max_sessions,
         session_idle: Duration::from_secs(cli.serve.session_idle),
         max_uploaded_scenarios: cli.serve.max_uploaded_scenarios,
+        max_uploaded_scenario_bytes: cli.serve.max_uploaded_scenario_bytes,
         clock: cli.serve.clock.clone(),
         max_record_bytes: cli.serve.max_record_bytes,
+        max_session_records: cli.serve.max_session_records,
+        max_session_bytes: cli.serve.max_session_bytes,
+        max_total_records: cli.serve.max_total_records,
+        max_total_bytes: cli.serve.max_total_bytes,
         max_issued_tokens: cli.serve.max_issued_tokens,
     }
 }

@@ -72,10 +72,28 @@ impl Call {
 
     /// True when the body is declared as JSON (`application/json` or any
     /// `application/*+json`, such as `application/json-patch+json`).
+    /// Compared without case instead of through [`Call::media_type`]: every
+    /// write request asks, and a lower-cased copy is an allocation each time.
     pub fn declares_json(&self) -> bool {
-        self.media_type().is_some_and(|m| {
-            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-        })
+        let Some(value) = self.header("content-type") else {
+            return false;
+        };
+        let essence = value.split(';').next().unwrap_or_default().trim();
+        let bytes = essence.as_bytes();
+        let starts = |prefix: &str| {
+            bytes
+                .get(..prefix.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
+        let ends = |suffix: &str| {
+            bytes
+                .len()
+                .checked_sub(suffix.len())
+                .and_then(|from| bytes.get(from..))
+                .is_some_and(|b| b.eq_ignore_ascii_case(suffix.as_bytes()))
+        };
+        essence.eq_ignore_ascii_case("application/json")
+            || (starts("application/") && ends("+json"))
     }
 }
 
@@ -205,4 +223,45 @@ pub(crate) async fn read_call(
         headers: parts.headers,
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_content_type(value: &str) -> Call {
+        let mut call = Call::empty();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            call.headers.insert(CONTENT_TYPE, value);
+        }
+        call
+    }
+
+    #[test]
+    fn declares_json_agrees_with_the_lower_cased_media_type() {
+        let cases = [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "  application/json-patch+json ; q=1",
+            "APPLICATION/VND.API+JSON",
+            "application/+json",
+            "application/jsonx",
+            "text/json",
+            "text/plain+json",
+            "application/xml",
+            "application/json+xml",
+            "application/x-www-form-urlencoded",
+            "",
+            "+json",
+            "application/ä+json",
+        ];
+        for case in cases {
+            let call = with_content_type(case);
+            let expected = call.media_type().is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+            assert_eq!(call.declares_json(), expected, "{case:?}");
+        }
+        assert!(!Call::empty().declares_json());
+    }
 }

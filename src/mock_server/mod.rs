@@ -32,7 +32,7 @@ pub use builder::MockServerBuilder;
 pub use builder::StartError;
 pub use expectation::Expectation;
 pub use matcher::Matcher;
-pub use recorded::{RecordedRequest, RecordedResponse, RuleRef};
+pub use recorded::{RecordedNote, RecordedRequest, RecordedResponse, RuleRef};
 
 use client::{AdminCall, AdminClient, AdminError};
 use expectation::Spec;
@@ -204,6 +204,24 @@ impl MockServer {
     /// The journaled requests that reached no vendor route.
     pub async fn unmatched(&self) -> Vec<RecordedRequest> {
         self.scope(None).unmatched().await
+    }
+
+    /// The journaled requests whose answer relied on a rule usermock
+    /// inferred, or that had part of them ignored (see
+    /// [`RecordedRequest::notes`]), oldest first (a session's too).
+    pub async fn noted(&self) -> Vec<RecordedRequest> {
+        self.scope(None).noted().await
+    }
+
+    /// Asserts that no journaled request (a session's neither) relied on a
+    /// rule usermock inferred or had part of it ignored: the test's green
+    /// is the vendors' documented word, not the mock's opinion.
+    ///
+    /// # Panics
+    ///
+    /// When one did, listing each such request with its notes.
+    pub async fn assert_no_notes(&self) {
+        self.scope(None).assert_no_notes().await;
     }
 
     /// Activates a scenario (shipped, or loaded with
@@ -416,6 +434,22 @@ impl SessionView<'_> {
         self.scope().unmatched().await
     }
 
+    /// This session's requests that carry notes (see
+    /// [`MockServer::noted`]).
+    pub async fn noted(&self) -> Vec<RecordedRequest> {
+        self.scope().noted().await
+    }
+
+    /// Asserts that none of this session's requests carry notes (see
+    /// [`MockServer::assert_no_notes`]).
+    ///
+    /// # Panics
+    ///
+    /// When one does, listing each with its notes.
+    pub async fn assert_no_notes(&self) {
+        self.scope().assert_no_notes().await;
+    }
+
     /// Activates a scenario for this session only.
     pub async fn activate(&self, scenario: &str) {
         self.scope().activate(scenario).await;
@@ -522,16 +556,70 @@ impl Scope<'_> {
         self.send(self.call(Method::POST, "/__admin/reset")).await;
     }
 
+    /// Every page of a journal listing: the admin API answers at most
+    /// [`PAGE`] entries a call, and `next_after` says where the next starts.
+    async fn all_pages(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Vec<RecordedRequest> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut after: Option<u64> = None;
+        let mut requests = Vec::new();
+        loop {
+            let mut page = format!("{path}{separator}limit={PAGE}");
+            if let Some(after) = after {
+                page.push_str(&format!("&after={after}"));
+            }
+            let mut call = self.call(method.clone(), page);
+            if let Some(body) = &body {
+                call = call.with_body(body.clone());
+            }
+            let answer = self.send(call).await;
+            requests.extend(journal(&answer));
+            // Ids only grow, so each page starts past the last: this ends.
+            match answer["next_after"].as_u64() {
+                Some(next) if after.is_none_or(|a| next > a) => after = Some(next),
+                _ => return requests,
+            }
+        }
+    }
+
     async fn requests(&self) -> Vec<RecordedRequest> {
-        let answer = self.send(self.call(Method::GET, "/__admin/requests")).await;
-        journal(&answer)
+        self.all_pages(Method::GET, "/__admin/requests", None).await
     }
 
     async fn find(&self, matcher: Matcher) -> Vec<RecordedRequest> {
-        let call = self
-            .call(Method::POST, "/__admin/requests/find")
-            .with_body(matcher.to_json());
-        journal(&self.send(call).await)
+        self.all_pages(
+            Method::POST,
+            "/__admin/requests/find",
+            Some(matcher.to_json()),
+        )
+        .await
+    }
+
+    async fn noted(&self) -> Vec<RecordedRequest> {
+        self.all_pages(Method::GET, "/__admin/requests?noted=true", None)
+            .await
+    }
+
+    async fn assert_no_notes(&self) {
+        let noted = self.noted().await;
+        if noted.is_empty() {
+            return;
+        }
+        let mut message = format!(
+            "usermock: {} request(s) relied on a rule usermock inferred or had part of them ignored:\n",
+            noted.len()
+        );
+        for request in &noted {
+            message.push_str(&format!("  {request}\n"));
+            for note in &request.notes {
+                message.push_str(&format!("    - {note}\n"));
+            }
+        }
+        panic!("{message}");
     }
 
     async fn count(&self, matcher: Matcher) -> usize {
@@ -546,8 +634,8 @@ impl Scope<'_> {
     }
 
     async fn unmatched(&self) -> Vec<RecordedRequest> {
-        let call = self.call(Method::GET, "/__admin/requests/unmatched");
-        journal(&self.send(call).await)
+        self.all_pages(Method::GET, "/__admin/requests/unmatched", None)
+            .await
     }
 
     async fn activate(&self, scenario: &str) {
@@ -574,12 +662,8 @@ impl Scope<'_> {
             .as_array()
             .map(|all| all.iter().filter_map(|s| s["name"].as_str()).collect())
             .unwrap_or_default();
-        let closest = names
-            .iter()
-            .map(|name| (strsim::damerau_levenshtein(scenario, name), *name))
-            .min()
-            .filter(|(distance, name)| *distance * 3 <= name.len())
-            .map(|(_, name)| format!(" Did you mean '{name}'?"))
+        let closest = crate::diagnostics::closest(scenario, names.iter().copied())
+            .map(|name| format!(" Did you mean '{name}'?"))
             .unwrap_or_default();
         format!(
             "usermock: no scenario is named '{scenario}'.{closest} Loaded: {} (shipped ones, and files given to MockServer::builder().scenarios(…))",
@@ -639,6 +723,9 @@ impl Scope<'_> {
         self.send(call).await;
     }
 }
+
+/// Entries asked for per journal page (the admin API's most).
+const PAGE: usize = 1000;
 
 fn journal(answer: &Value) -> Vec<RecordedRequest> {
     match expectation::parse_list(answer) {

@@ -59,6 +59,29 @@ pub struct RecordedRequest {
     pub response: Option<RecordedResponse>,
     /// From the request head to the answer handed over, delays included.
     pub duration_ms: u64,
+    /// Where the answer relied on a rule usermock inferred rather than the
+    /// vendor's documentation, or ignored part of the request.
+    pub notes: Vec<RecordedNote>,
+}
+
+/// One place a [`RecordedRequest`]'s answer relied on usermock's own
+/// reading: the rule's id (named in the vendor's page of `docs/vendors/`),
+/// what happened, and where the rule (or the silence it fills) comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct RecordedNote {
+    /// The rule's stable id.
+    pub rule: String,
+    /// What usermock did.
+    pub message: String,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+impl fmt::Display for RecordedNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.rule, self.message, self.source)
+    }
 }
 
 impl RecordedRequest {
@@ -168,6 +191,8 @@ struct RawEntry {
     response: Option<RecordedResponse>,
     #[serde(default)]
     duration_ms: u64,
+    #[serde(default)]
+    notes: Vec<RecordedNote>,
 }
 
 impl TryFrom<RawEntry> for RecordedRequest {
@@ -201,6 +226,7 @@ impl TryFrom<RawEntry> for RecordedRequest {
             fault: raw.fault,
             response: raw.response,
             duration_ms: raw.duration_ms,
+            notes: raw.notes,
         })
     }
 }
@@ -266,5 +292,6 @@ mod tests {
         assert!(!entry.matched);
         assert_eq!(entry.response, None);
         assert_eq!(entry.rule, None);
+        assert_eq!(entry.notes, []);
     }
 }

@@ -198,6 +198,16 @@ impl<'v> MatchCompiler<'_, 'v> {
         if let Some(body) = &m.body {
             self.body(body, &mut matcher, bad);
         }
+        let conditions = crate::matcher::conditions(&matcher);
+        if conditions > crate::matcher::MAX_CONDITIONS {
+            bad(
+                format!("{}/match", self.at),
+                format!(
+                    "a match holds at most {} conditions (methods, path_params, query and headers entries, body pointers, and each value in body.json), so matching stays fast; this one has {conditions}",
+                    crate::matcher::MAX_CONDITIONS
+                ),
+            );
+        }
         (matcher, reachable)
     }
 

@@ -39,6 +39,17 @@ pub(crate) enum UploadError {
     Invalid(Vec<FileProblem>),
     /// `--max-uploaded-scenarios` are loaded already.
     TooMany { limit: usize },
+    /// The uploaded scenarios would hold more than
+    /// `--max-scenario-bytes` of scenario files in all.
+    TooManyBytes { limit: usize },
+}
+
+/// What uploads may hold at once: scenarios, and bytes of scenario files
+/// (a compiled scenario takes a few times its file's size).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UploadLimits {
+    pub scenarios: usize,
+    pub bytes: usize,
 }
 
 /// Why a request's `X-Usermock-Scenario` header cannot be honoured.
@@ -67,8 +78,13 @@ pub(crate) struct Scenarios {
     /// What a full reset goes back to: the scenarios loaded at startup and
     /// the ones activated then.
     startup: RwLock<(Vec<Arc<Scenario>>, Vec<String>)>,
-    /// How many uploaded scenarios may exist at once.
-    max_uploaded: usize,
+    /// How many uploaded scenarios, and bytes of them, may exist at once.
+    max_uploaded: UploadLimits,
+    /// The file size of each uploaded scenario, by name.
+    uploaded_bytes: DashMap<String, usize>,
+    /// Held from an upload's check of the limits to its insert, so two
+    /// uploads at once cannot both fit in the last free room.
+    upload_lock: std::sync::Mutex<()>,
     /// Activated for everyone, in activation order.
     global: RwLock<Vec<String>>,
     /// Activated for one session.
@@ -82,7 +98,7 @@ impl Scenarios {
     pub fn load(
         path: Option<&Path>,
         vendors: &[&dyn Vendor],
-        max_uploaded: usize,
+        max_uploaded: UploadLimits,
     ) -> Result<Scenarios, Vec<FileProblem>> {
         let scenarios = Scenarios {
             max_uploaded,
@@ -92,7 +108,7 @@ impl Scenarios {
         for (name, text) in shipped::SHIPPED {
             let file = SourceFile {
                 label: format!("<embedded>/scenarios/{name}.json"),
-                text: (*text).to_owned(),
+                text: (*text).into(),
             };
             match compile::compile(&file, "embedded", vendors) {
                 Ok(scenario) => {
@@ -120,7 +136,7 @@ impl Scenarios {
                 };
                 let source = SourceFile {
                     label: label.clone(),
-                    text,
+                    text: text.into(),
                 };
                 match compile::compile(&source, &label, vendors) {
                     Ok(scenario) => {
@@ -171,6 +187,7 @@ impl Scenarios {
         }
         self.sessions.clear();
         self.counters.clear();
+        self.uploaded_bytes.clear();
     }
 
     /// Forgets a session's activations and counters (its reset or expiry).
@@ -183,20 +200,40 @@ impl Scenarios {
     pub fn upload(&self, body: &[u8], vendors: &[&dyn Vendor]) -> Result<String, UploadError> {
         let file = SourceFile {
             label: "request body".to_owned(),
-            text: String::from_utf8_lossy(body).into_owned(),
+            text: String::from_utf8_lossy(body),
         };
+        if body.len() > self.max_uploaded.bytes {
+            return Err(UploadError::TooManyBytes {
+                limit: self.max_uploaded.bytes,
+            });
+        }
         let scenario =
             compile::compile(&file, "uploaded", vendors).map_err(UploadError::Invalid)?;
+        let _one_at_a_time = self.upload_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let others =
+            |e: &dashmap::mapref::multiple::RefMulti<'_, String, usize>| e.key() != &scenario.name;
         let uploaded = self
             .by_name
             .iter()
             .filter(|e| e.value().source == "uploaded" && e.key() != &scenario.name)
             .count();
-        if uploaded >= self.max_uploaded {
+        if uploaded >= self.max_uploaded.scenarios {
             return Err(UploadError::TooMany {
-                limit: self.max_uploaded,
+                limit: self.max_uploaded.scenarios,
             });
         }
+        let bytes = self
+            .uploaded_bytes
+            .iter()
+            .filter(others)
+            .fold(body.len(), |sum, e| sum.saturating_add(*e.value()));
+        if bytes > self.max_uploaded.bytes {
+            return Err(UploadError::TooManyBytes {
+                limit: self.max_uploaded.bytes,
+            });
+        }
+        self.uploaded_bytes
+            .insert(scenario.name.clone(), body.len());
         let name = scenario.name.clone();
         self.by_name.insert(name.clone(), Arc::new(scenario));
         self.forget_counters_of(&name);
@@ -205,6 +242,7 @@ impl Scenarios {
 
     pub fn remove(&self, name: &str) -> bool {
         let existed = self.by_name.remove(name).is_some();
+        self.uploaded_bytes.remove(name);
         if existed {
             if let Ok(mut global) = self.global.write() {
                 global.retain(|n| n != name);

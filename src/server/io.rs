@@ -53,6 +53,12 @@ impl Drop for Busy {
 }
 
 impl Connection {
+    /// The address this connection arrived at (the admin API's `Host`
+    /// check accepts it).
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.stream.local_addr().ok()
+    }
+
     /// Marks a request in flight until the guard drops.
     pub fn busy(&self) -> Busy {
         self.activity.in_flight.fetch_add(1, Ordering::Relaxed);

@@ -14,11 +14,18 @@
 //! accessors ([`State::read`], [`State::update_typed`], [`State::all_typed`]),
 //! which are the one place a stored record is turned into a type and back,
 //! and the one place a record that no longer reads is logged.
+//!
+//! Every write to a state holds the state's write lock, and
+//! [`State::transaction`] holds it around a vendor's check and its writes,
+//! so a rule that spans records (uniqueness, the last admin, a reference)
+//! is checked and applied in one step; a reset takes the same lock. What a
+//! state holds beyond the fixtures is capped in records and bytes, per
+//! state and in total ([`StoreBounds`]); a write past a cap is refused with
+//! [`StoreFull`] and changes nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,8 +34,12 @@ use serde_json::Value;
 use crate::clock::Clock;
 use crate::session::Session;
 
+mod budget;
+mod lock;
 mod record;
 
+pub use budget::StoreBounds;
+pub(crate) use budget::{json_len, Budget, StoreFull};
 pub(crate) use record::Record;
 
 /// One kind of record (a vendor's users, or another kind under its own key
@@ -66,6 +77,7 @@ pub(crate) struct Store {
     default_state: Arc<State>,
     sessions: DashMap<Arc<str>, SessionEntry>,
     bounds: SessionBounds,
+    budget: Arc<Budget>,
     /// Monotonic origin of the sessions' `last_used` counters.
     epoch: std::time::Instant,
 }
@@ -103,16 +115,33 @@ pub(crate) struct SessionInfo {
 }
 
 impl Store {
-    pub fn new(baseline: Baseline, clock: Arc<Clock>, bounds: SessionBounds) -> Store {
+    pub fn new(
+        baseline: Baseline,
+        clock: Arc<Clock>,
+        bounds: SessionBounds,
+        caps: StoreBounds,
+    ) -> Store {
         let baseline = Arc::new(baseline);
+        let budget = Arc::new(Budget::new(caps));
         Store {
-            default_state: Arc::new(State::new(Arc::clone(&baseline), Arc::clone(&clock))),
+            default_state: Arc::new(State::new(
+                Arc::clone(&baseline),
+                Arc::clone(&clock),
+                Arc::clone(&budget),
+            )),
             clock,
             baseline,
             sessions: DashMap::new(),
             bounds,
+            budget,
             epoch: std::time::Instant::now(),
         }
+    }
+
+    /// Records and bytes all states hold beyond the fixtures, together.
+    #[cfg(test)]
+    pub fn held(&self) -> (usize, usize) {
+        self.budget.total()
     }
 
     fn now_ms(&self) -> u64 {
@@ -121,7 +150,7 @@ impl Store {
 
     fn fresh_state(&self) -> State {
         let clock = Arc::new(Clock::following(&self.clock));
-        State::new(Arc::clone(&self.baseline), clock)
+        State::new(Arc::clone(&self.baseline), clock, Arc::clone(&self.budget))
     }
 
     /// The state a read-only request sees: its session's if it exists,
@@ -238,28 +267,46 @@ impl Store {
         self.sessions.clear();
     }
 
-    /// Replaces every record of `vendor` in one state with `records`
-    /// (a snapshot restore): the baseline's are hidden, the given ones put.
+    /// Replaces every record of every kind of `vendor` (its name, and each
+    /// `vendor.<kind>`) in one state with `kinds` (a snapshot restore): the
+    /// baseline's are hidden, the state's earlier changes dropped, the given
+    /// ones put. A kind of the vendor that `kinds` does not name is left
+    /// empty, so a vendor whose snapshot misses a kind loses it visibly
+    /// instead of keeping records the snapshot never held. Each kind is
+    /// built aside and swapped in whole, in one step under the state's write
+    /// lock and within the caps: past one, nothing changes.
     pub fn replace_vendor(
         &self,
         state: &State,
-        vendor: &'static str,
-        records: Vec<(String, Record)>,
-    ) {
-        let changes = state.changes(vendor);
-        changes.retain(|_, record| record.is_none());
-        for existing in self
-            .baseline
-            .kinds
-            .get(vendor)
-            .into_iter()
-            .flat_map(|k| k.keys())
-        {
-            changes.insert(existing.clone(), None);
+        vendor: &str,
+        kinds: Vec<(&'static str, Vec<(String, Record)>)>,
+    ) -> Result<(), StoreFull> {
+        let mut replaced: HashMap<&'static str, Changes> = HashMap::new();
+        for (kind, ids) in self.baseline.kinds.iter() {
+            if belongs_to(kind, vendor) {
+                let hidden = replaced.entry(kind).or_default();
+                for id in ids.keys() {
+                    hidden.insert(id.clone(), None);
+                }
+            }
         }
-        for (id, record) in records {
-            changes.insert(id, Some(Arc::new(record)));
+        for (kind, records) in kinds {
+            let changes = replaced.entry(kind).or_default();
+            for (id, record) in records {
+                changes.insert(id, Some(Arc::new(record)));
+            }
         }
+        state.replace_kinds(
+            |kind| belongs_to(kind, vendor),
+            replaced.into_iter().collect(),
+        )
+    }
+
+    /// Back to the fixtures for one vendor in one state: every change to
+    /// any of its kinds is dropped (a snapshot restore that leaves it out).
+    pub fn reset_vendor(&self, state: &State, vendor: &str) {
+        // Dropping changes only frees room: no cap can refuse it.
+        let _ = state.replace_kinds(|kind| belongs_to(kind, vendor), Vec::new());
     }
 
     /// Back to the fixtures for one session only.
@@ -272,6 +319,21 @@ impl Store {
     }
 }
 
+/// Whether the store kind `kind` is one of `vendor`'s: its users (the
+/// vendor's name) or another kind of it (`vendor.<kind>`).
+fn belongs_to(kind: &str, vendor: &str) -> bool {
+    kind.strip_prefix(vendor)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// Held while a handler checks and writes as one step ([`State::lock`]).
+pub(crate) struct StateLock<'a>(#[allow(dead_code)] lock::WriteGuard<'a>);
+
+/// What an overlay entry costs against the caps.
+fn entry_cost(id: &str, record: &Option<Arc<Record>>) -> usize {
+    budget::entry_bytes(id, record.as_ref().map_or(0, |r| r.bytes()))
+}
+
 /// One writable view of the users. All access goes through domain methods;
 /// no guard ever leaves this type, so none can be held across an `.await`.
 #[derive(Debug)]
@@ -281,15 +343,153 @@ pub(crate) struct State {
     clock: Arc<Clock>,
     /// `Some` = the record as changed here, `None` = deleted here.
     overlay: DashMap<&'static str, Arc<Changes>>,
+    /// Held by every write and transaction (see [`State::transaction`]).
+    writes: lock::WriteLock,
+    /// The caps, and what every state holds together.
+    budget: Arc<Budget>,
+    /// What this state's overlay holds, counted against the caps.
+    held: budget::Usage,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // A dropped session (reset, expired, evicted) frees its share.
+        self.budget.release_all(&self.held);
+    }
 }
 
 impl State {
-    fn new(baseline: Arc<Baseline>, clock: Arc<Clock>) -> State {
+    fn new(baseline: Arc<Baseline>, clock: Arc<Clock>, budget: Arc<Budget>) -> State {
         State {
             baseline,
             clock,
             overlay: DashMap::new(),
+            writes: lock::WriteLock::default(),
+            budget,
+            held: budget::Usage::default(),
         }
+    }
+
+    /// Runs `work` with no other write to this state in between: what it
+    /// reads stays true until it returns, so a rule that spans records (a
+    /// unique e-mail, the last admin, a department a user refers to) is
+    /// checked and applied in one step. `work` may read and write this state
+    /// freely (the lock is re-entrant on its thread); it must not wait on
+    /// anything else, and cannot `.await`. A reset waits for it.
+    pub fn transaction<T>(&self, work: impl FnOnce() -> T) -> T {
+        let _writing = self.writes.hold();
+        work()
+    }
+
+    /// [`State::transaction`] as a guard, for a handler whose check and
+    /// write are not one closure: no other write to this state happens
+    /// until it is dropped. The guard cannot cross an `.await` (not `Send`).
+    pub fn lock(&self) -> StateLock<'_> {
+        StateLock(self.writes.hold())
+    }
+
+    /// Records and bytes this state holds beyond the fixtures.
+    #[cfg(test)]
+    pub fn held(&self) -> (usize, usize) {
+        (self.held.records(), self.held.bytes())
+    }
+
+    /// Drops this state's changes to every kind `dropped` names and puts
+    /// `replaced` (whole kinds of changes, built aside) in their place, in
+    /// one step under the write lock and within the caps: past a cap,
+    /// nothing changes. What a restore or a per-vendor reset is made of.
+    pub(crate) fn replace_kinds(
+        &self,
+        dropped: impl Fn(&str) -> bool,
+        replaced: Vec<(&'static str, Changes)>,
+    ) -> Result<(), StoreFull> {
+        let _writing = self.writes.hold();
+        let limit = self.budget.bounds.record_bytes;
+        let cost = |changes: &Changes| {
+            changes.iter().fold((0usize, 0usize), |(n, b), e| {
+                (
+                    n.saturating_add(1),
+                    b.saturating_add(entry_cost(e.key(), e.value())),
+                )
+            })
+        };
+        let mut from = (0usize, 0usize);
+        for kind in self.overlay.iter().filter(|k| dropped(k.key())) {
+            let (n, b) = cost(kind.value());
+            from = (from.0.saturating_add(n), from.1.saturating_add(b));
+        }
+        let mut to = (0usize, 0usize);
+        for (_, changes) in &replaced {
+            let too_big = changes
+                .iter()
+                .any(|e| e.value().as_ref().is_some_and(|r| r.bytes() > limit));
+            if too_big {
+                return Err(StoreFull {
+                    cap: budget::Cap::RecordBytes,
+                    limit,
+                });
+            }
+            let (n, b) = cost(changes);
+            to = (to.0.saturating_add(n), to.1.saturating_add(b));
+        }
+        self.budget.change(&self.held, from, to)?;
+        self.overlay.retain(|kind, _| !dropped(kind));
+        for (kind, changes) in replaced {
+            self.overlay.insert(kind, Arc::new(changes));
+        }
+        Ok(())
+    }
+
+    /// Puts `record` (or, `None`, deletes) at `id` within the caps: the
+    /// one place an overlay entry is written.
+    fn set(
+        &self,
+        vendor: &'static str,
+        id: String,
+        record: Option<Arc<Record>>,
+    ) -> Result<(), StoreFull> {
+        let _writing = self.writes.hold();
+        let changes = self.changes(vendor);
+        let from = match changes.get(&id) {
+            Some(entry) => (1, entry_cost(&id, entry.value())),
+            None => (0, 0),
+        };
+        if let Some(stored) = &record {
+            let limit = self.budget.bounds.record_bytes;
+            if stored.bytes() > limit {
+                return Err(StoreFull {
+                    cap: budget::Cap::RecordBytes,
+                    limit,
+                });
+            }
+        }
+        // Deleting a record that only this state had leaves no trace.
+        let vanish = record.is_none() && self.baseline.get(vendor, &id).is_none();
+        let to = if vanish {
+            (0, 0)
+        } else {
+            (1, entry_cost(&id, &record))
+        };
+        if record.is_none() {
+            self.budget.force(&self.held, from, to);
+        } else {
+            self.budget
+                .change(&self.held, from, to)
+                .inspect_err(|full| {
+                    tracing::warn!(
+                        vendor,
+                        cap = full.cap.flag(),
+                        limit = full.limit,
+                        "store cap reached: write refused"
+                    );
+                })?;
+        }
+        if vanish {
+            changes.remove(&id);
+        } else {
+            changes.insert(id, record);
+        }
+        Ok(())
     }
 
     /// The clock this state's vendors read.
@@ -327,15 +527,20 @@ impl State {
     }
 
     /// Creates or replaces a record outright (admin seeding).
-    pub fn put(&self, vendor: &'static str, id: String, record: Value) {
-        self.changes(vendor)
-            .insert(id, Some(Arc::new(Record::json(record))));
+    pub fn put(&self, vendor: &'static str, id: String, record: Value) -> Result<(), StoreFull> {
+        let bytes = json_len(&record);
+        let record = Record::json(record).measured(bytes);
+        self.set(vendor, id, Some(Arc::new(record)))
     }
 
     /// Deletes a record; true when it existed.
     pub fn delete(&self, vendor: &'static str, id: &str) -> bool {
+        let _writing = self.writes.hold();
         let existed = self.record(vendor, id).is_some();
-        self.changes(vendor).insert(id.to_owned(), None);
+        // A delete always goes through (see `Budget::force`).
+        if self.set(vendor, id.to_owned(), None).is_err() {
+            return false;
+        }
         existed
     }
 
@@ -368,8 +573,25 @@ impl State {
             .collect()
     }
 
+    /// Back to the fixtures, after any write or transaction under way.
     pub fn reset(&self) {
+        let _writing = self.writes.hold();
         self.overlay.clear();
+        self.budget.release_all(&self.held);
+    }
+
+    /// The kinds of `vendor` this state has changed since its last reset,
+    /// sorted (the snapshot tests check each is in the vendor's snapshot).
+    #[cfg(test)]
+    pub fn changed_kinds(&self, vendor: &str) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self
+            .overlay
+            .iter()
+            .map(|entry| *entry.key())
+            .filter(|kind| belongs_to(kind, vendor))
+            .collect();
+        kinds.sort_unstable();
+        kinds
     }
 
     /// A record as the vendor's type `U`, shared with the store (reading
@@ -387,13 +609,11 @@ impl State {
 
     /// Changes a record atomically: `change` edits a copy of it as the
     /// vendor's type and may refuse with the vendor's error, leaving it
-    /// untouched. The record's entry stays locked while `change` runs, so
-    /// concurrent updates of one record are serialised and none is lost.
-    /// Returns the record as stored, or `None` when there is no such record.
-    ///
-    /// `change` must not call back into this `State`: the entry's map shard
-    /// is write-locked while it runs, so a read of any record in the same
-    /// shard would deadlock. Read what it needs before calling this.
+    /// untouched. The state's write lock is held while `change` runs, so
+    /// concurrent updates are serialised and none is lost; `change` may read
+    /// this state. A change that would pass a cap is refused with
+    /// [`StoreFull`]. Returns the record as stored, or `None` when there is
+    /// no such record.
     pub fn update_typed<U, E>(
         &self,
         vendor: &'static str,
@@ -402,52 +622,36 @@ impl State {
     ) -> Result<Option<Arc<U>>, E>
     where
         U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        E: From<BrokenRecord>,
+        E: From<BrokenRecord> + From<StoreFull>,
     {
+        let _writing = self.writes.hold();
+        let Some(current) = self.record(vendor, id) else {
+            return Ok(None);
+        };
         // One copy per update: the edited record is stored and returned as
         // the same `Arc`.
-        let apply = |current: &Record| -> Result<(Arc<U>, Arc<Record>), E> {
-            let mut record = (*current.as_typed::<U>(vendor, id)?).clone();
-            change(&mut record)?;
-            let record = Arc::new(record);
-            let stored = Arc::new(Record::shared(Arc::clone(&record)));
-            Ok((record, stored))
-        };
-        let changes = self.changes(vendor);
-        let updated = match changes.entry(id.to_owned()) {
-            Entry::Occupied(mut entry) => {
-                let Some(current) = entry.get() else {
-                    return Ok(None);
-                };
-                let (record, stored) = apply(current)?;
-                entry.insert(Some(stored));
-                Some(record)
-            }
-            Entry::Vacant(entry) => {
-                let Some(current) = self.baseline.get(vendor, id) else {
-                    return Ok(None);
-                };
-                let (record, stored) = apply(current)?;
-                entry.insert(Some(stored));
-                Some(record)
-            }
-        };
-        Ok(updated)
+        let mut record = (*current.as_typed::<U>(vendor, id)?).clone();
+        change(&mut record)?;
+        let bytes = json_len(&record);
+        let record = Arc::new(record);
+        let stored = Record::shared(Arc::clone(&record)).measured(bytes);
+        self.set(vendor, id.to_owned(), Some(Arc::new(stored)))?;
+        Ok(Some(record))
     }
 
-    /// Creates or replaces a record from the vendor's type.
+    /// Creates or replaces a record from the vendor's type, within the caps.
     pub fn put_typed<U>(
         &self,
         vendor: &'static str,
         id: String,
         record: &U,
-    ) -> Result<(), BrokenRecord>
+    ) -> Result<(), StoreFull>
     where
         U: Serialize + Clone + Send + Sync + 'static,
     {
-        self.changes(vendor)
-            .insert(id, Some(Arc::new(Record::typed(record.clone()))));
-        Ok(())
+        let bytes = json_len(record);
+        let stored = Record::typed(record.clone()).measured(bytes);
+        self.set(vendor, id, Some(Arc::new(stored)))
     }
 
     /// Every record of a vendor that reads as `U` (a broken one is logged
@@ -484,11 +688,18 @@ mod tests {
     enum Refused {
         No,
         Broken,
+        Full,
     }
 
     impl From<BrokenRecord> for Refused {
         fn from(_: BrokenRecord) -> Refused {
             Refused::Broken
+        }
+    }
+
+    impl From<StoreFull> for Refused {
+        fn from(_: StoreFull) -> Refused {
+            Refused::Full
         }
     }
 
@@ -503,6 +714,7 @@ mod tests {
             baseline,
             Clock::global(crate::clock::Setting::Real),
             SessionBounds::default(),
+            StoreBounds::default(),
         )
     }
 
@@ -545,7 +757,9 @@ mod tests {
     fn broken_records_are_refused_and_left_alone() {
         let store = store();
         let state = store.state(&Session::Shared);
-        state.put("v", "u2".into(), json!({"n": "not a number"}));
+        state
+            .put("v", "u2".into(), json!({"n": "not a number"}))
+            .expect("room");
         let broken: Result<Option<Arc<Counter>>, BrokenRecord> = state.read("v", "u2");
         assert_eq!(broken.err(), Some(BrokenRecord));
         let untouched = state.update_typed("v", "u2", |_: &mut Counter| Ok::<_, Refused>(()));
@@ -568,6 +782,172 @@ mod tests {
         assert_eq!(bump(&state), None);
         store.reset_all();
         assert_eq!(*state.get("v", "u1").expect("some"), json!({"n": 1}));
+    }
+
+    fn capped(caps: StoreBounds) -> Store {
+        let mut baseline = Baseline::default();
+        baseline.insert("v", "u1".into(), Record::json(json!({"n": 1})));
+        Store::new(
+            baseline,
+            Clock::global(crate::clock::Setting::Real),
+            SessionBounds::default(),
+            caps,
+        )
+    }
+
+    #[test]
+    fn writes_past_a_session_cap_are_refused_and_deletes_free_room() {
+        let store = capped(StoreBounds {
+            session_records: 2,
+            ..StoreBounds::default()
+        });
+        let state = store.state(&named("a"));
+        let two = Counter { n: 2 };
+        assert_eq!(state.put_typed("v", "u2".into(), &two), Ok(()));
+        assert_eq!(state.put_typed("v", "u3".into(), &two), Ok(()));
+        let refused = state.put_typed("v", "u4".into(), &two);
+        assert_eq!(
+            refused,
+            Err(StoreFull {
+                cap: budget::Cap::SessionRecords,
+                limit: 2
+            })
+        );
+        assert!(state.get("v", "u4").is_none(), "nothing was written");
+        // Replacing a record it holds needs no new room.
+        assert_eq!(state.put_typed("v", "u3".into(), &Counter { n: 3 }), Ok(()));
+        // A record only this session had leaves no trace when deleted.
+        assert!(state.delete("v", "u2"));
+        assert_eq!(state.held().0, 1);
+        assert_eq!(state.put_typed("v", "u4".into(), &two), Ok(()));
+        // Another session has its own room.
+        let other = store.state(&named("b"));
+        assert_eq!(other.put_typed("v", "u4".into(), &two), Ok(()));
+    }
+
+    #[test]
+    fn a_restore_is_one_step_within_the_caps() {
+        let store = capped(StoreBounds {
+            session_records: 3,
+            ..StoreBounds::default()
+        });
+        let state = store.state(&named("a"));
+        let records = |ids: &[&str]| -> Vec<(String, Record)> {
+            ids.iter()
+                .map(|id| ((*id).to_owned(), Record::json(json!({"n": 5}))))
+                .collect()
+        };
+        // Three records and the fixture's tombstone: one past the cap.
+        let refused = store.replace_vendor(&state, "v", vec![("v", records(&["a", "b", "c"]))]);
+        assert_eq!(refused.map_err(|f| f.cap), Err(budget::Cap::SessionRecords));
+        assert_eq!(n(&state), Some(1), "nothing changed");
+        assert_eq!(state.held(), (0, 0));
+        assert_eq!(
+            store.replace_vendor(&state, "v", vec![("v", records(&["a", "b"]))]),
+            Ok(())
+        );
+        assert_eq!(n(&state), None, "the fixture's record is hidden");
+        assert_eq!(*state.get("v", "a").expect("restored"), json!({"n": 5}));
+        assert_eq!(state.held().0, 3);
+        // Restoring again replaces, it does not add.
+        assert_eq!(
+            store.replace_vendor(&state, "v", vec![("v", records(&["c"]))]),
+            Ok(())
+        );
+        assert_eq!(state.held().0, 2);
+        assert!(state.get("v", "a").is_none());
+    }
+
+    #[test]
+    fn a_delete_goes_through_even_when_the_state_is_full() {
+        let store = capped(StoreBounds {
+            session_records: 1,
+            ..StoreBounds::default()
+        });
+        let state = store.state(&named("a"));
+        assert_eq!(state.put_typed("v", "u2".into(), &Counter { n: 2 }), Ok(()));
+        // Deleting a fixture record leaves a tombstone past the cap.
+        assert!(state.delete("v", "u1"));
+        assert!(state.get("v", "u1").is_none());
+        assert_eq!(state.held().0, 2);
+        store.reset_session("a");
+        drop(state);
+        assert_eq!(store.held(), (0, 0));
+    }
+
+    #[test]
+    fn the_byte_caps_count_each_record_and_a_dropped_session_gives_its_share_back() {
+        let entry = budget::entry_bytes("u2", json_len(&Counter { n: 2 }));
+        let store = capped(StoreBounds {
+            session_bytes: entry * 3,
+            total_bytes: entry * 4,
+            ..StoreBounds::default()
+        });
+        let a = store.state(&named("a"));
+        for id in ["u2", "u3", "u4"] {
+            assert_eq!(a.put_typed("v", id.into(), &Counter { n: 2 }), Ok(()));
+        }
+        assert_eq!(a.held(), (3, entry * 3));
+        let full = a.put_typed("v", "u5".into(), &Counter { n: 2 });
+        assert_eq!(full.map_err(|f| f.cap), Err(budget::Cap::SessionBytes));
+        // A record growing past the cap is refused too, and left as it was.
+        let grown = a.update_typed("v", "u2", |c: &mut Counter| {
+            c.n = 1_000_000;
+            Ok::<_, Refused>(())
+        });
+        assert_eq!(grown, Err(Refused::Full));
+        assert_eq!(*a.get("v", "u2").expect("kept"), json!({"n": 2}));
+
+        let b = store.state(&named("b"));
+        assert_eq!(b.put_typed("v", "u2".into(), &Counter { n: 2 }), Ok(()));
+        let full = b.put_typed("v", "u3".into(), &Counter { n: 2 });
+        assert_eq!(full.map_err(|f| f.cap), Err(budget::Cap::TotalBytes));
+        drop(a);
+        store.reset_session("a");
+        assert_eq!(store.held(), (1, entry));
+        assert_eq!(b.put_typed("v", "u3".into(), &Counter { n: 2 }), Ok(()));
+        store.reset_all();
+        drop(b);
+        assert_eq!(store.held(), (0, 0));
+    }
+
+    #[test]
+    fn a_transaction_sees_no_other_write_and_a_reset_waits_for_it() {
+        let store = Arc::new(store());
+        let state = store.state(&Session::Shared);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    let state = store.state(&Session::Shared);
+                    for i in 0..300 {
+                        // Check-then-write: only the first of all writers
+                        // of a slot may take it.
+                        state.transaction(|| {
+                            let id = format!("slot{}", i % 50);
+                            if state.get("v", &id).is_none() {
+                                state.put("v", id, json!({"n": i})).expect("room");
+                                bump(&state);
+                            }
+                        });
+                        if i % 100 == 0 {
+                            store.reset_all();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        // Every slot taken since the last reset bumped u1 exactly once.
+        let slots = state
+            .records("v")
+            .iter()
+            .filter(|(id, _)| id.starts_with("slot"))
+            .count();
+        let bumped = n(&state).map(|n| n - 1);
+        assert_eq!(bumped, i64::try_from(slots).ok());
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub(crate) struct Record {
     typed: OnceLock<Typed>,
     /// Turns `typed` back into JSON (set by [`Record::typed`]).
     to_json: Option<fn(&(dyn Any + Send + Sync)) -> Option<Value>>,
+    /// Its size as compact JSON, what the store's caps count: set when a
+    /// state stores it, measured on first use otherwise.
+    bytes: OnceLock<usize>,
 }
 
 impl std::fmt::Debug for Record {
@@ -42,6 +45,7 @@ impl Record {
             json: OnceLock::from(Arc::new(value)),
             typed: OnceLock::new(),
             to_json: None,
+            bytes: OnceLock::new(),
         }
     }
 
@@ -61,7 +65,22 @@ impl Record {
             json: OnceLock::new(),
             typed: OnceLock::from(typed),
             to_json: Some(to_json::<U>),
+            bytes: OnceLock::new(),
         }
+    }
+
+    /// The record with its size already measured (the writer had it).
+    pub(super) fn measured(self, bytes: usize) -> Record {
+        let _ = self.bytes.set(bytes);
+        self
+    }
+
+    /// Its size as compact JSON (0 when it does not serialise).
+    pub(super) fn bytes(&self) -> usize {
+        *self.bytes.get_or_init(|| match self.as_json() {
+            Ok(json) => super::budget::json_len(&*json),
+            Err(_) => 0,
+        })
     }
 
     /// The record as JSON, made once when it was stored typed.

@@ -23,7 +23,11 @@ use serde_json::Value;
 
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Captures, Note, PathPattern, Reply};
-use crate::store::{BrokenRecord, Record, State};
+use crate::store::{BrokenRecord, Record, State, StoreFull};
+
+pub(crate) mod snapshot;
+
+pub(crate) use snapshot::Restored;
 
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
@@ -43,12 +47,18 @@ pub(crate) trait Vendor: Send + Sync {
     /// e.g. `/api/user/{userId}`; scenario paths are checked against them.
     fn route_patterns(&self) -> Vec<PathPattern>;
 
-    /// Every (method, pattern) row of its route table, most specific first.
+    /// Every (method, pattern) row of its route table, in table order
+    /// (most specific first); `usermock conform` checks each has a case.
     fn route_rows(&self) -> Vec<(Method, String)>;
 
     /// Whether `path` (relative to the real host) is one of its routes,
     /// whatever the method.
     fn knows_path(&self, path: &str) -> bool;
+
+    /// Every route as (method, pattern), in table order (the snapshot
+    /// tests check each write route against it).
+    #[cfg(test)]
+    fn route_list(&self) -> Vec<(Method, PathPattern)>;
 
     /// Answers a call whose path is relative to the real host's root,
     /// errors included, in the vendor's own format.
@@ -70,6 +80,19 @@ pub(crate) trait Vendor: Send + Sync {
     /// Forgets runtime counters (rate-limit windows, issued tokens) on a full
     /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
+
+    /// Writes the vendor's fixture document as `state` holds it now: every
+    /// store kind the vendor keeps (users, departments, companies, …) as
+    /// its fixture member, the other members copied from `startup` (the
+    /// document it was loaded from). `false` when a record is broken.
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+
+    /// Reads a snapshot's document for this vendor into the records of
+    /// every store kind it keeps, with the checks its fixture file gets
+    /// (against this running vendor: members no API call changes must
+    /// equal `startup`'s) and the limits its API applies. No vendor is
+    /// built: the records replace a state's, the vendor stays.
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
 }
 
 /// Errors the shared layer raises itself; every vendor renders them in its
@@ -91,11 +114,21 @@ pub(crate) enum SharedError {
     BodyTimeout,
     /// Something inside usermock broke; logged, never explained to the client.
     Internal,
+    /// A write would pass a store cap (`--max-session-records` and the
+    /// like): 507 Insufficient Storage in the vendor's format; nothing was
+    /// written.
+    StoreFull(StoreFull),
 }
 
 impl From<BrokenRecord> for SharedError {
     fn from(_: BrokenRecord) -> SharedError {
         SharedError::Internal
+    }
+}
+
+impl From<StoreFull> for SharedError {
+    fn from(full: StoreFull) -> SharedError {
+        SharedError::StoreFull(full)
     }
 }
 
@@ -166,7 +199,7 @@ pub(crate) struct ErrorRequest {
 pub(crate) trait Api: Send + Sync + Sized + 'static {
     /// Exactly the errors the vendor's documentation describes, plus a way
     /// to carry the shared layer's own.
-    type Error: From<SharedError> + From<BrokenRecord>;
+    type Error: From<SharedError> + From<BrokenRecord> + From<StoreFull>;
 
     /// The vendor key (`/activity/...`, `activity.json`).
     const NAME: &'static str;
@@ -193,6 +226,12 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
 
     /// See [`Vendor::reset_counters`].
     fn reset_counters(&self) {}
+
+    /// See [`Vendor::snapshot`].
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+
+    /// See [`Vendor::restore`].
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
 }
 
 /// A route handler: the vendor, the request with its path parameters.
@@ -395,6 +434,15 @@ impl<V: Api> Vendor for V {
         self.routes().0.iter().any(|r| r.pattern.matches(path))
     }
 
+    #[cfg(test)]
+    fn route_list(&self) -> Vec<(Method, PathPattern)> {
+        self.routes()
+            .0
+            .iter()
+            .map(|r| (r.method.clone(), r.pattern.clone()))
+            .collect()
+    }
+
     fn handle(&self, call: &Call, state: &State) -> Reply {
         let (route, params) = match self.routes().find(call) {
             Ok(found) => found,
@@ -437,6 +485,14 @@ impl<V: Api> Vendor for V {
     fn reset_counters(&self) {
         Api::reset_counters(self)
     }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        Api::snapshot(self, state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        Api::restore(self, file, startup)
+    }
 }
 
 // ---------------------------------------------------------------- registry --
@@ -472,7 +528,11 @@ pub(crate) const DEFAULT_MAX_ISSUED_TOKENS: usize = 10_000;
 /// What a fixture file yields: the vendor and its initial records.
 pub(crate) struct Loaded {
     pub vendor: Arc<dyn Vendor>,
+    /// Users, under the vendor's own key.
     pub records: Vec<(String, Record)>,
+    /// Records of the vendor's other kinds (e.g. `replay.teams`), each
+    /// under its kind's store key: state from the start, like users.
+    pub other_kinds: Vec<(&'static str, String, Record)>,
 }
 
 pub(crate) struct VendorSpec {
@@ -570,6 +630,38 @@ where
         // Stored typed: no JSON tree per user (the memory of a large
         // fixture), and no decoding on its first read.
         records.push((user.id().to_ascii_lowercase(), Record::typed(user.clone())));
+    }
+    records
+}
+
+/// Users read from a snapshot as store records, keyed by lower-cased id:
+/// as [`fixture_records`], but each user is moved into its record rather
+/// than copied (a large snapshot is held once), and each must fit
+/// `max_record_bytes` as a record written through the API must.
+pub(crate) fn restored_users<U>(
+    users: Vec<U>,
+    check: impl Fn(&U) -> Vec<(String, String)>,
+    max_record_bytes: usize,
+    bad: &mut dyn FnMut(String, String),
+) -> Vec<(String, Record)>
+where
+    U: StoredUser + Send + Sync + 'static,
+{
+    let mut seen = HashSet::new();
+    let mut records = Vec::with_capacity(users.len());
+    for (i, user) in users.into_iter().enumerate() {
+        let id = user.id().to_ascii_lowercase();
+        if !seen.insert(id.clone()) {
+            bad(
+                format!("/users/{i}/id"),
+                format!("duplicate user id '{}'", user.id()),
+            );
+        }
+        for (pointer, message) in check(&user) {
+            bad(format!("/users/{i}{pointer}"), message);
+        }
+        snapshot::check_record_size(format!("/users/{i}"), &user, max_record_bytes, bad);
+        records.push((id, Record::typed(user)));
     }
     records
 }

@@ -661,6 +661,9 @@ async fn when_on_every_answer_carries_the_rate_limit_headers_and_the_excess_gets
     assert_eq!(answer.json(), json!({"message": "API rate limit exceeded"}));
     assert_eq!(answer.header("ratelimit-remaining"), Some("0"));
     assert_eq!(answer.header("x-ratelimit-remaining-minute"), Some("0"));
+    // Kong's rate-limiting plugin, awork's gateway, says when to retry.
+    let reset = answer.header("ratelimit-reset").expect("reset");
+    assert_eq!(answer.header("retry-after"), Some(reset));
 }
 
 // ------------------------------------------------------ checked arithmetic --

@@ -145,6 +145,7 @@ pub const ARCHIVE_RULE: &str =
     "Archiving a user requires being an admin or the permission project-manage-config:write.";
 pub const DELETE_RULE: &str =
     "Deleting a user requires being an admin or the permission user-manage-config:delete.";
+pub const ROLE_RULE: &str = "Activating or deactivating a user in a role requires being an admin or the permission workspace-manage-config:write.";
 pub const INVITE_RULE: &str =
     "Inviting a user requires being an admin or the permission user-manage-config:write.";
 
@@ -176,4 +177,59 @@ pub fn assert_awork_time(text: &str) {
             && b[20..27].iter().all(u8::is_ascii_digit),
         "{text}"
     );
+}
+
+// ----------------------------------------------------------------- schemas --
+
+/// OpenAPI 3.0's `nullable: true` as JSON Schema (`type: [t, "null"]`).
+pub fn openapi30_to_json_schema(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                if let Some(Value::String(t)) = map.get("type").cloned() {
+                    map.insert("type".into(), json!([t, "null"]));
+                }
+                if let Some(Value::Array(values)) = map.get_mut("enum") {
+                    if !values.contains(&Value::Null) {
+                        values.push(Value::Null);
+                    }
+                }
+            }
+            map.values_mut().for_each(openapi30_to_json_schema);
+        }
+        Value::Array(items) => items.iter_mut().for_each(openapi30_to_json_schema),
+        _ => {}
+    }
+}
+
+/// Asserts `value` is valid against `schema` (e.g. `{"$ref":
+/// "#/components/schemas/User"}`) of `tests/it/data/awork-openapi-subset.json`,
+/// formats (uuid, date-time) asserted.
+pub fn assert_conforms(schema: Value, value: &Value, what: &str) {
+    let subset: Value =
+        serde_json::from_str(include_str!("data/awork-openapi-subset.json")).expect("subset");
+    let mut components = subset["components"].clone();
+    openapi30_to_json_schema(&mut components);
+    let mut root = schema;
+    root["components"] = components;
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not conform: {errors:#?}\n{value}"
+    );
+}
+
+pub fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+pub fn array_of(name: &str) -> Value {
+    json!({ "type": "array", "items": schema(name) })
 }

@@ -17,7 +17,7 @@ fn fixture_text() -> String {
 }
 
 /// One plain HTTP/1.1 exchange over a fresh connection.
-fn http(base: &str, request: &str) -> String {
+pub(crate) fn http(base: &str, request: &str) -> String {
     let addr = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
@@ -456,6 +456,7 @@ fn the_dockerfile_builds_a_static_non_root_image_with_its_own_healthcheck() {
         "COPY src ./src",
         "COPY fixtures ./fixtures",
         "COPY scenarios ./scenarios",
+        "COPY conformance ./conformance",
         "COPY Cargo.toml Cargo.lock ./",
     ] {
         assert!(lines.contains(&needed), "build stage lacks `{needed}`");
@@ -1346,6 +1347,11 @@ fn help_documents_every_limit_with_its_env_var_and_default() {
             "USERMOCK_MAX_UPLOADED_SCENARIOS",
             "256",
         ),
+        (
+            "--max-scenario-bytes",
+            "USERMOCK_MAX_SCENARIO_BYTES",
+            "16777216",
+        ),
         ("--max-record-bytes", "USERMOCK_MAX_RECORD_BYTES", "65536"),
         ("--max-issued-tokens", "USERMOCK_MAX_ISSUED_TOKENS", "10000"),
         ("--drain-timeout", "USERMOCK_DRAIN_TIMEOUT", "10"),
@@ -1579,7 +1585,7 @@ fn limit_env_vars_take_effect() {
     let mut idle = TcpStream::connect(addr).expect("connect");
     idle.set_read_timeout(Some(Duration::from_secs(8)))
         .expect("timeout");
-    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("write");
     let started = std::time::Instant::now();
     let mut answer = String::new();

@@ -154,7 +154,8 @@ async fn requests_appear_live_with_their_status_and_open_to_the_response() {
     wait_visible(page, "#req-detail").await;
     let request = text_of(page, "#req").await;
     assert!(request.contains("authorization"), "{request}");
-    assert!(request.contains("Bearer activity-admin"), "{request}");
+    // Credentials are listed as fingerprints (issue 21).
+    assert!(request.contains("Bearer sha256:9fa262a3"), "{request}");
     let journaled = server
         .send(server.request(Method::GET, "/__admin/requests"))
         .await
@@ -360,6 +361,51 @@ async fn the_page_works_from_the_keyboard_reads_narrow_and_has_aa_contrast() {
     );
     assert!(is_displayed(page, "#reset").await);
     assert_contrast(page, "a narrow window").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn requests_that_relied_on_a_guess_are_marked_noted_and_list_their_notes() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let page = &browser.client;
+    page.goto(&server.url("/__admin/ui")).await.expect("open");
+    wait_visible(page, "#app").await;
+    activity_user(&server, USER).await;
+    // A body without a Content-Type: usermock reads it as JSON anyway, and
+    // notes that it did.
+    use crate::awork_support::{fixture_user, full_form, ADMIN};
+    let noted = server
+        .send(
+            server
+                .request(Method::PUT, &format!("/awork/api/v1/users/{ADMIN}"))
+                .bearer_auth("awork-admin")
+                .body(full_form(&fixture_user(ADMIN)).to_string()),
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::OK, "{}", noted.text);
+    let rows = wait_rows(page, 2).await;
+    assert!(rows[0].text().await.expect("text").contains("noted"));
+    assert!(!rows[1].text().await.expect("text").contains("noted"));
+    click(page, "#f-noted").await;
+    let rows = wait_rows(page, 1).await;
+    rows[0]
+        .find(Locator::Css("button.rowlink"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    wait_visible(page, "#notes").await;
+    let notes = text_of(page, "#notes").await;
+    assert!(
+        notes.contains("Where usermock guessed")
+            && notes.contains("lenient-content-type")
+            && notes.contains("the body was read as JSON although the request has no Content-Type"),
+        "{notes}"
+    );
     browser.close().await;
 }
 

@@ -259,12 +259,24 @@ fn relesys() -> Spec {
                 methods: &["GET", "PATCH", "PATCH", "PATCH", "PATCH"],
             },
             Route {
+                path: "/api/v1.3/users/{userId}/status",
+                methods: &["PUT"],
+            },
+            Route {
                 path: "/api/v1.3/departments",
-                methods: &["GET"],
+                methods: &["GET", "POST"],
+            },
+            Route {
+                path: "/api/v1.3/departments/{departmentId}",
+                methods: &["GET", "PATCH", "PATCH", "DELETE"],
             },
             Route {
                 path: "/api/v1.3/userGroups",
-                methods: &["GET"],
+                methods: &["GET", "POST"],
+            },
+            Route {
+                path: "/api/v1.3/userGroups/{userGroupId}",
+                methods: &["GET", "PATCH", "PATCH", "DELETE"],
             },
             Route {
                 path: "/api/v1.3/customfields/users",
@@ -275,7 +287,11 @@ fn relesys() -> Spec {
                 methods: &["POST"],
             },
         ],
-        params: vec![("userId", RELESYS_USERS.to_vec())],
+        params: vec![
+            ("userId", RELESYS_USERS.to_vec()),
+            ("departmentId", RELESYS_DEPARTMENTS.to_vec()),
+            ("userGroupId", RELESYS_GROUPS.to_vec()),
+        ],
         credentials: vec![
             ("authorization", "Bearer relesys-admin"),
             ("authorization", "Bearer relesys-admin"),
@@ -400,6 +416,14 @@ fn relesys() -> Spec {
                 rng.shuffle(&mut parts);
                 Payload::Form(parts.join("&"))
             }
+            ("/api/v1.3/users/{userId}/status", _) => Payload::Json(json!({
+                "status": pick(rng, &["Activated", "Disabled", "Pending", "LoginBlocked", "Deleted"]),
+            })),
+            ("/api/v1.3/departments" | "/api/v1.3/userGroups", "POST") => Payload::Json(json!({
+                "name": format!("Fuzz {}", rng.u16(..)),
+                "parentId": pick(rng, &RELESYS_DEPARTMENTS),
+                "type": pick(rng, &["Store", "Castle"]),
+            })),
             (_, "POST") => Payload::Json(json!({
                 "name": format!("Fuzz {}", rng.u16(..)),
                 "primaryDepartmentId": pick(rng, &RELESYS_DEPARTMENTS),

@@ -142,20 +142,15 @@ fn liveness_needs_no_admin_token_and_says_nothing_but_up() {
     );
 }
 
-/// A plain blocking GET: (status, body).
+/// A plain blocking GET over the binary tests' raw HTTP helper: (status, body).
 mod raw {
     pub fn get(url: &str) -> (u16, String) {
         let rest = url.strip_prefix("http://").expect("http URL");
         let (host, path) = rest.split_at(rest.find('/').expect("a path"));
-        let mut stream = std::net::TcpStream::connect(host).expect("connect");
-        use std::io::{Read, Write};
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"
-        )
-        .expect("write");
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
+        let answer = crate::binary::http(
+            &format!("http://{host}"),
+            &format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n"),
+        );
         let status = answer
             .split_whitespace()
             .nth(1)

@@ -110,9 +110,10 @@ async fn requests_are_typed_journal_entries_of_what_was_sent() {
         request.vendor_path.as_deref(),
         Some(format!("/v2/clients/{CLIENT}/users/{USER}").as_str())
     );
+    // Credentials are listed as fingerprints (`sha256:` and 8 hex digits).
     assert_eq!(
         request.header("Authorization"),
-        Some("Bearer activity-admin")
+        Some("Bearer sha256:9fa262a3")
     );
     assert_eq!(request.json, Some(json!({ "departments": [PLATFORM] })));
     assert_eq!(request.status, Some(200));

@@ -1,6 +1,6 @@
 //! Relesys API v1.3, rule by rule: the update-user page (the seed) and the
 //! confirmed facts listed in `docs/vendors/relesys.md`. The list, create
-//! and catalogue routes are in `tests/relesys_lists.rs`.
+//! and organisation routes are in `tests/relesys_lists.rs`.
 
 use crate::common;
 
@@ -397,8 +397,10 @@ async fn typed_members_keep_their_types() {
             "Operation 0 (add /customFields/shoesize): /customFields/shoesize: invalid type: integer `42`, expected a string",
         ),
         (
+            // The status is not the PATCH's to change (the public client
+            // uses PUT /users/{id}/status); its type check is tested there.
             json!([{"op": "replace", "path": "/status", "value": "Deleted"}]),
-            "Operation 0 (replace /status): /status: unknown variant `Deleted`, expected one of `Activated`, `Disabled`, `Pending`, `LoginBlocked`",
+            "Operation 0 (replace /status): '/status' is changed with PUT /users/{userId}/status, not by PATCH",
         ),
         (
             json!([{"op": "replace", "path": "/userGroups", "value": {}}]),
@@ -537,6 +539,19 @@ async fn with_unknown_custom_fields_drop_an_undefined_key_is_dropped_as_opted_in
     )
     .await;
     assert_patched(&answer, seed_user());
+    // The drop is the mock's reading, and the journal says so.
+    let journal = server
+        .send(server.request(Method::GET, "/__admin/requests?vendor=relesys"))
+        .await
+        .json();
+    assert_eq!(
+        journal["requests"][0]["notes"],
+        json!([{
+            "rule": "relesys-custom-field-dropped",
+            "message": "the custom field 'favouritecolour' is not defined by the tenant and was dropped",
+            "source": "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser keys customFields by the fields' externalId and says nothing of others; dropped under settings.unknown_custom_fields: drop"
+        }])
+    );
 }
 
 // ------------------------------------------------------------ the request --
@@ -988,8 +1003,12 @@ async fn when_switched_on_the_101st_request_in_a_minute_gets_the_documented_429(
 // ---------------------------------------------------------- status rules --
 
 #[tokio::test]
-async fn status_changes_follow_the_documented_rules() {
-    let server = TestServer::start().await;
+async fn with_patch_status_allow_status_changes_by_patch_follow_the_inferred_rules() {
+    let fixture = edited_fixture(
+        "\"patch_status\": \"reject\"",
+        "\"patch_status\": \"allow\"",
+    );
+    let (server, _dir) = server_with_fixture("relesys-patch-status", &fixture).await;
     // A Disabled user can be edited and stays Disabled.
     let answer = patch(
         &server,

@@ -69,7 +69,7 @@ fn seed_record() -> Value {
         "status": "invited",
         "externalId": "crm-1042",
         "createdAt": "2023-11-07T05:31:56Z",
-        "invitationUrl": "https://app.replay.sale/invite/3c90c3cc-0d44-4b50-8888-8dd25736052a"
+        "invitationUrl": "https://app.replay.sale/onboard/link?invitationId=3c90c3cc-0d44-4b50-8888-8dd25736052a"
     })
 }
 
@@ -167,8 +167,8 @@ async fn get_without_child_company_id_answers_in_the_legacy_shape() {
     assert_eq!(
         answer.json(),
         json!({
-            "id": PARENT_INVITED, "firstName": null, "email": "priya.shah@northstar.example",
-            "role": "Rep", "createdAt": "2026-02-18T13:45:00Z", "lastName": null, "teamId": CLOSERS
+            "id": PARENT_INVITED, "firstName": "Priya", "email": "priya.shah@northstar.example",
+            "role": "Rep", "createdAt": "2026-02-18T13:45:00Z", "lastName": "Shah", "teamId": CLOSERS
         })
     );
     let answer = get_as(&server, "replay-parent", PARENT_DISABLED_MANAGER).await;

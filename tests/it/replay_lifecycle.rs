@@ -134,11 +134,11 @@ const PARENT_USERS: &[LegacyRow] = &[
     ),
     (
         "d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f7a",
-        None,
+        Some("Priya"),
         "priya.shah@northstar.example",
         "Rep",
         "2026-02-18T13:45:00Z",
-        None,
+        Some("Shah"),
         Some(CLOSERS),
     ),
 ];
@@ -154,7 +154,7 @@ fn parent_users() -> Vec<Value> {
 
 /// The child's records in list order, unified shape.
 fn child_users() -> Vec<Value> {
-    let invite = |id: &str| format!("https://app.replay.sale/invite/{id}");
+    let invite = |id: &str| format!("https://app.replay.sale/onboard/link?invitationId={id}");
     vec![
         json!({"id": "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", "email": "erik.lund@northstar.example", "firstName": "Erik", "lastName": "Lund", "role": "Disabled", "status": "disabled", "externalId": null, "createdAt": "2022-10-10T10:10:10Z", "invitationUrl": null}),
         json!({"id": "0b000000-0000-4000-8000-000000000001", "email": "sofie.berg@northstar.example", "firstName": "Sofie", "lastName": "Berg", "role": "Manager", "status": "active", "externalId": "crm-0011", "createdAt": "2023-03-03T03:03:03Z", "invitationUrl": null}),
@@ -316,7 +316,7 @@ fn invitation(id: &str, created_at: &str, body: Value) -> Value {
         "role": body["role"], "status": "invited",
         "externalId": body.get("externalId").cloned().unwrap_or(Value::Null),
         "createdAt": created_at,
-        "invitationUrl": format!("https://app.replay.sale/invite/{id}")
+        "invitationUrl": format!("https://app.replay.sale/onboard/link?invitationId={id}")
     })
 }
 
@@ -409,10 +409,43 @@ async fn a_retry_with_the_same_external_id_returns_the_existing_invitation() {
     assert_eq!(grace.json()["id"], "0a000000-0000-4000-8000-000000000008");
 }
 
+/// Grace Kim, the parent's invitation with externalId `hr-77`.
+fn grace() -> Value {
+    json!({"id": "0a000000-0000-4000-8000-000000000008", "email": "grace.kim@northstar.example", "firstName": "Grace", "lastName": "Kim", "role": "Manager", "status": "invited", "externalId": "hr-77", "createdAt": "2023-08-30T16:45:00Z", "invitationUrl": "https://app.replay.sale/onboard/link?invitationId=0a000000-0000-4000-8000-000000000008"})
+}
+
+// This was a 409 before: create-user-invite says "a retry with the same
+// externalId for the same company returns the existing invitation rather
+// than creating a duplicate", whatever else the retry sends.
 #[tokio::test]
-async fn an_external_id_of_the_company_with_another_email_is_a_409() {
+async fn a_retry_with_the_same_external_id_and_another_email_returns_the_existing_invitation_noted()
+{
     let server = TestServer::start().await;
     let answer = Caller::new(&server, "replay-parent")
+        .post("/api/user", &json!({"email": "new.person@northstar.example", "firstName": "New", "role": "User", "externalId": "hr-77"}))
+        .await;
+    assert_eq!((answer.status, answer.json()), (StatusCode::OK, grace()));
+    assert_eq!(
+        last_notes(&server).await,
+        json!([
+            {"rule": "retry-with-other-members", "message": "a retry with the same externalId but another email, firstName, role: the existing record, unchanged (settings.retry_with_other_members)", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite (\"a retry with the same externalId for the same company returns the existing invitation\") and company/create-child-company do not say what a retry with other members gets"},
+            {"rule": "create-status", "message": "200 for the existing record returned to a retry", "source": "inferred: https://docs.replay.sale/api-reference/user/create-user-invite and company/create-child-company label the retry answer but give no status codes"}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn the_fixture_can_make_a_retry_with_other_members_a_409() {
+    let (_dir, server) = server_with_edited_fixture(
+        "replay-retry-conflict",
+        &[(
+            "\"retry_with_other_members\": \"existing\"",
+            "\"retry_with_other_members\": \"conflict\"",
+        )],
+    )
+    .await;
+    let caller = Caller::new(&server, "replay-parent");
+    let answer = caller
         .post("/api/user", &json!({"email": "new.person@northstar.example", "firstName": "New", "role": "User", "externalId": "hr-77"}))
         .await;
     assert_eq!(
@@ -420,6 +453,24 @@ async fn an_external_id_of_the_company_with_another_email_is_a_409() {
         (
             StatusCode::CONFLICT,
             error("externalId is already used by another user of this company")
+        )
+    );
+    // The same members are still a retry.
+    let answer = caller
+        .post("/api/user", &json!({"email": "grace.kim@northstar.example", "firstName": "Grace", "role": "Manager", "externalId": "hr-77"}))
+        .await;
+    assert_eq!((answer.status, answer.json()), (StatusCode::OK, grace()));
+    let answer = caller
+        .post(
+            "/api/company/child",
+            &json!({"name": "Northstar Norway", "externalId": "acct-nordics"}),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (
+            StatusCode::CONFLICT,
+            error("externalId is already used by another child company")
         )
     );
 }

@@ -165,6 +165,22 @@ fn cases() -> Vec<Case> {
             error("externalId is already used by another child company"),
         )
         .body(company),
+        case(
+            "replay-team-not-found",
+            Method::PATCH,
+            &format!("/api/team/{CLOSERS}"),
+            404,
+            error("Team not found"),
+        )
+        .body(json!({"name": "Closers"})),
+        case(
+            "replay-invite-user-team-not-found",
+            Method::POST,
+            "/api/user/invite",
+            404,
+            error("Team not found"),
+        )
+        .body(json!({"email": "scenario.invite@example.com", "teamId": CLOSERS, "role": "User"})),
     ]
 }
 
@@ -263,6 +279,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(json!("User")),
         Just(json!("Manager")),
         Just(json!(CHILD)),
+        Just(json!(CLOSERS)),
+        Just(json!("Default")),
         Just(json!("someone@northstar.example")),
         Just(json!("https://example.com")),
         "\\PC{0,300}".prop_map(Value::from),
@@ -280,6 +298,11 @@ fn body() -> impl Strategy<Value = Value> {
         Just("name".to_owned()),
         Just("url".to_owned()),
         Just("summary".to_owned()),
+        Just("teamId".to_owned()),
+        Just("sendEmail".to_owned()),
+        Just("description".to_owned()),
+        Just("type".to_owned()),
+        Just("useTurnConnection".to_owned()),
         "[a-zA-Z]{1,8}",
     ];
     let value = leaf().prop_recursive(2, 8, 3, |inner| {
@@ -311,14 +334,19 @@ proptest! {
                 caller.post("/api/user", &body).await,
                 caller.post("/api/company/child", &body).await,
                 caller.patch(&format!("/api/user/{SEED_RECORD}"), &body).await,
-                // A retry of the same body: idempotency paths.
+                caller.post("/api/user/invite", &body).await,
+                caller.patch(&format!("/api/team/{CLOSERS}"), &body).await,
+                // A retry of the same body: idempotency and resend paths.
                 caller.post("/api/user", &body).await,
                 caller.post("/api/company/child", &body).await,
+                caller.post("/api/user/invite", &body).await,
             ];
             for answer in answers {
                 prop_assert!(answer.status.as_u16() < 500, "{} {}", answer.status, answer.text);
                 prop_assert!(answer.json().is_object(), "{}", answer.text);
             }
+            let teams = caller.get(&format!("/api/team?{query}")).await;
+            prop_assert!(teams.status.as_u16() < 500, "{} {}", teams.status, teams.text);
             Ok(())
         })?;
     }

@@ -205,9 +205,31 @@ export class UsermockSession {
     }
   }
 
+  /**
+   * Every page of a journal listing: the server answers at most 1000 entries
+   * a call and says in `next_after` where the next page starts.
+   */
+  private async allPages(
+    method: string,
+    path: string,
+    body?: unknown,
+    query = "",
+  ): Promise<JournalEntry[]> {
+    const entries: JournalEntry[] = [];
+    let after: number | null = null;
+    for (;;) {
+      const page = `${path}?${query}${query ? "&" : ""}limit=1000` + (after === null ? "" : `&after=${after}`);
+      const answer = await this.server.admin(method, page, body, this.name);
+      const listing = answer.json<{ requests: JournalEntry[]; next_after?: number | null }>();
+      entries.push(...listing.requests);
+      const next = listing.next_after ?? null;
+      if (next === null || (after !== null && next <= after)) return entries;
+      after = next;
+    }
+  }
+
   async requests(matcher: Matcher = {}): Promise<JournalEntry[]> {
-    const answer = await this.server.admin("POST", "/__admin/requests/find", matcher, this.name);
-    return answer.json<{ requests: JournalEntry[] }>().requests;
+    return this.allPages("POST", "/__admin/requests/find", matcher);
   }
 
   async count(matcher: Matcher = {}): Promise<number> {
@@ -228,8 +250,7 @@ export class UsermockSession {
 
   /** Requests whose answer relied on a rule usermock inferred. */
   async noted(): Promise<JournalEntry[]> {
-    const answer = await this.server.admin("GET", "/__admin/requests", undefined, this.name);
-    return answer.json<{ requests: JournalEntry[] }>().requests.filter((r) => (r.notes ?? []).length > 0);
+    return this.allPages("GET", "/__admin/requests", undefined, "noted=true");
   }
 }
 

@@ -209,13 +209,26 @@ class UsermockSession:
         if answer.status == 404:
             raise UsermockError(f"no scenario is named {scenario!r}: {answer.json()}")
 
+    def _all_pages(self, method: str, path: str, body: Any = None, query: str = "") -> list:
+        """Every page of a journal listing: the server answers at most 1000
+        entries a call and says in `next_after` where the next page starts."""
+        entries: list = []
+        after = None
+        while True:
+            page = f"{path}?{query}&limit=1000" if query else f"{path}?limit=1000"
+            if after is not None:
+                page += f"&after={after}"
+            answer = self.server.admin(method, page, body=body, session=self.name).json()
+            entries.extend(answer["requests"])
+            following = answer.get("next_after")
+            if following is None or (after is not None and following <= after):
+                return entries
+            after = following
+
     def requests(self, **matcher: Any) -> list:
         """The journal entries of this session a matcher matches (the
         vocabulary of a scenario rule's `match`: vendor, method, path, ...)."""
-        answer = self.server.admin(
-            "POST", "/__admin/requests/find", body=matcher, session=self.name
-        )
-        return answer.json()["requests"]
+        return self._all_pages("POST", "/__admin/requests/find", body=matcher)
 
     def count(self, **matcher: Any) -> int:
         answer = self.server.admin(
@@ -235,8 +248,7 @@ class UsermockSession:
     def noted(self) -> list:
         """Journal entries whose answer relied on a rule usermock inferred
         (see the `notes` of docs/admin-api.md)."""
-        answer = self.server.admin("GET", "/__admin/requests", session=self.name)
-        return [r for r in answer.json()["requests"] if r.get("notes")]
+        return self._all_pages("GET", "/__admin/requests", query="noted=true")
 
 
 def start(**kwargs: Any) -> Usermock:

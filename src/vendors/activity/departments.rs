@@ -16,7 +16,9 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::error::ActivityError;
-use super::fixture::{same_name, DepartmentRecord, FieldPolicy, UserRecord};
+use super::fixture::{
+    same_name, DepartmentRecord, FieldPolicy, MalformedMemberIds, UserRecord, DEPARTMENTS,
+};
 use super::paging::{self, Keyed, Query, SortKey};
 use super::{path_uuid, Activity};
 use crate::http::Reply;
@@ -24,8 +26,6 @@ use crate::store::{BrokenRecord, State};
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, Api, Request};
 
-/// The store key of department records (beside the users' `activity`).
-pub(super) const DEPARTMENTS: &str = "activity.departments";
 
 /// Fields the docs mark "not updatable via API", plus `updated_at`.
 const READ_ONLY_FIELDS: &[&str] = &["id", "member_count", "created_at", "updated_at"];
@@ -141,14 +141,12 @@ impl Activity {
         }
     }
 
-    /// Runs a department write alone: the uniqueness check and the write
-    /// must not interleave with another's (two creates of one name).
-    fn one_department_write<T>(&self, write: impl FnOnce() -> T) -> T {
-        let _guard = self
-            .department_writes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        write()
+    /// Runs a department write as one step of the request's state: the
+    /// checks it makes (a unique name, a live department) stay true until
+    /// its writes are done (two creates of one name; a delete and a member
+    /// add at once).
+    fn one_department_write<T>(&self, request: &Request<'_>, write: impl FnOnce() -> T) -> T {
+        request.state.transaction(write)
     }
 
     /// The client's path ids checked, permission, existence: the steps every
@@ -169,7 +167,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &["q", "sort_by", "sort_order", "page_size", "cursor"],
             self.settings.unknown_query_parameters,
         )?;
@@ -229,7 +227,7 @@ impl Activity {
         self.authorise(access, &client_id)?;
         self.client_exists(&client_id)?;
         let name = change.name.unwrap_or_default();
-        let department = self.one_department_write(|| {
+        let department = self.one_department_write(request, || {
             self.name_is_free(request.state, &client_id, &name, None)?;
             let now = timestamps::next_write_millis(None, request.now());
             let record = DepartmentRecord {
@@ -255,7 +253,7 @@ impl Activity {
         let department_id = path_uuid(request, "department_id")?;
         let change = self.parse_department_change(request, false)?;
         self.department_target(request, access, &client_id, &department_id)?;
-        let department = self.one_department_write(|| {
+        let department = self.one_department_write(request, || {
             let mut record = self.find_department(request.state, &client_id, &department_id)?;
             if let Some(name) = change.name {
                 self.name_is_free(request.state, &client_id, &name, Some(&department_id))?;
@@ -281,7 +279,10 @@ impl Activity {
         let client_id = path_uuid(request, "client_id")?;
         let department_id = path_uuid(request, "department_id")?;
         self.department_target(request, access, &client_id, &department_id)?;
-        self.one_department_write(|| {
+        // The delete and the members leaving are one step: a member added
+        // or a user PATCH at the same time either comes before (and leaves
+        // again) or finds the department gone (404).
+        self.one_department_write(request, || {
             let mut record = self.find_department(request.state, &client_id, &department_id)?;
             let now = timestamps::next_write_millis(Some(&record.updated_at), request.now());
             record.deleted_at = Some(now.clone());
@@ -289,17 +290,17 @@ impl Activity {
             request
                 .state
                 .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+            for user in self.client_users(request.state, &client_id) {
+                if user
+                    .departments
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&department_id))
+                {
+                    self.set_membership(request, &user.id, &department_id, false)?;
+                }
+            }
             Ok::<_, ActivityError>(())
         })?;
-        for user in self.client_users(request.state, &client_id) {
-            if user
-                .departments
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(&department_id))
-            {
-                self.set_membership(request, &user.id, &department_id, false)?;
-            }
-        }
         Ok(Reply {
             status: StatusCode::NO_CONTENT,
             headers: Vec::new(),
@@ -324,24 +325,30 @@ impl Activity {
         let client_id = path_uuid(request, "client_id")?;
         let department_id = path_uuid(request, "department_id")?;
         let user_ids = self.parse_user_ids(request)?;
-        let department = self.department_target(request, access, &client_id, &department_id)?;
+        self.department_target(request, access, &client_id, &department_id)?;
         let mut succeeded = Vec::new();
         let mut failed = Vec::new();
-        for id in user_ids {
-            let lower = id.to_ascii_lowercase();
-            let user = request
-                .state
-                .read::<UserRecord>(Activity::NAME, &lower)?
-                .filter(|u| u.client_id.eq_ignore_ascii_case(&client_id));
-            let done = match user {
-                Some(_) => self.set_membership(request, &lower, &department.id, add)?,
-                None => None,
-            };
-            match done {
-                Some(user) => succeeded.push(json!(user.id)),
-                None => failed.push(json!({ "id": id, "error": "User not found" })),
+        // The department is looked up again inside the step that writes the
+        // memberships, so a delete at the same time cannot slip between.
+        self.one_department_write(request, || {
+            let department = self.find_department(request.state, &client_id, &department_id)?;
+            for id in user_ids {
+                let lower = id.to_ascii_lowercase();
+                let user = request
+                    .state
+                    .read::<UserRecord>(Activity::NAME, &lower)?
+                    .filter(|u| u.client_id.eq_ignore_ascii_case(&client_id));
+                let done = match user {
+                    Some(_) => self.set_membership(request, &lower, &department.id, add)?,
+                    None => None,
+                };
+                match done {
+                    Some(user) => succeeded.push(json!(user.id)),
+                    None => failed.push(json!({ "id": id, "error": "User not found" })),
+                }
             }
-        }
+            Ok::<_, ActivityError>(())
+        })?;
         Ok(Reply::json(
             StatusCode::OK,
             &json!({ "succeeded": succeeded, "failed": failed }),
@@ -409,7 +416,7 @@ impl Activity {
             match field.as_str() {
                 "name" => change.name = Some(department_name(&value)?),
                 "description" => change.description = Some(description(&value)?),
-                _ => self.other_field(&field, READ_ONLY_FIELDS)?,
+                _ => self.other_field(request, &field, READ_ONLY_FIELDS)?,
             }
         }
         if creating && change.name.is_none() {
@@ -423,7 +430,7 @@ impl Activity {
         let body = request.json(self.settings.require_json_content_type)?;
         let fields: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
         for field in fields.keys().filter(|f| f.as_str() != "user_ids") {
-            self.other_field(field, &[])?;
+            self.other_field(request, field, &[])?;
         }
         let Some(value) = fields.get("user_ids") else {
             return Err(ActivityError::invalid_field(
@@ -450,11 +457,21 @@ impl Activity {
                 )
             })?;
             if !is_hyphenated_uuid(id) {
-                return Err(ActivityError::invalid_field(
-                    format!("'{field}' is not a valid UUID"),
-                    field,
-                    Some(item.clone()),
-                ));
+                if self.settings.malformed_member_ids == MalformedMemberIds::Reject {
+                    return Err(ActivityError::invalid_field(
+                        format!("'{field}' is not a valid UUID"),
+                        field,
+                        Some(item.clone()),
+                    ));
+                }
+                // The docs' own example sends such an id in a valid
+                // request ("always 200 as long as the request itself is
+                // valid"); no user has it, so it fails on its own.
+                request.note(
+                    "activity-malformed-member-id",
+                    format!("'{field}' ('{id}') is not a UUID: listed in failed as \"User not found\""),
+                    "inferred: https://api-docs.amm-scalepad.com/departments/members-add sends the non-UUID id b2e08142-15f3-5018-b350-104g8547318c in its example and answers 200; settings.malformed_member_ids: reject makes it a 400",
+                );
             }
             if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
                 ids.push(id.to_owned());
@@ -465,7 +482,12 @@ impl Activity {
 
     /// A body field the route does not read: read-only ones and unknown
     /// ones follow the fixture's settings.
-    pub(super) fn other_field(&self, field: &str, read_only: &[&str]) -> Result<(), ActivityError> {
+    pub(super) fn other_field(
+        &self,
+        request: &Request<'_>,
+        field: &str,
+        read_only: &[&str],
+    ) -> Result<(), ActivityError> {
         if read_only.contains(&field) {
             if self.settings.read_only_fields == FieldPolicy::Reject {
                 return Err(ActivityError::invalid_field(
@@ -474,12 +496,23 @@ impl Activity {
                     None,
                 ));
             }
+            request.note(
+                "activity-read-only-field",
+                format!("the read-only field '{field}' was ignored"),
+                "inferred: https://api-docs.amm-scalepad.com/users/update lists the fields \"not updatable via API\" without saying what sending one does; ignored under settings.read_only_fields: ignore",
+            );
         } else if self.settings.unknown_fields == FieldPolicy::Reject {
             return Err(ActivityError::invalid_field(
                 format!("Unknown field '{field}'"),
                 field,
                 None,
             ));
+        } else {
+            request.note(
+                "activity-unknown-field",
+                format!("the field '{field}' is not in the vendor's schema and was ignored"),
+                "inferred: the docs' request tables name every field and say nothing of others; ignored under settings.unknown_fields: ignore",
+            );
         }
         Ok(())
     }
@@ -489,9 +522,32 @@ fn name_required() -> ActivityError {
     ActivityError::invalid_field("Department name is required", "name", None)
 }
 
-/// A name: a string with something besides white space.
+/// The longest department `name`, in characters. ScalePad documents none;
+/// usermock's bound (docs/vendors/activity.md, inferred) keeps every record
+/// and every answer that embeds departments small.
+pub(super) const MAX_NAME_CHARS: usize = 255;
+
+/// The longest department `description`, in characters (usermock's bound,
+/// as for the name).
+pub(super) const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// 400 for a string member longer than `max` characters; the value is not
+/// echoed (it is the long part).
+fn too_long(field: &str, max: usize) -> ActivityError {
+    ActivityError::invalid_field(
+        format!("'{field}' must be at most {max} characters"),
+        field,
+        None,
+    )
+}
+
+/// A name: a string with something besides white space, at most
+/// [`MAX_NAME_CHARS`] characters.
 fn department_name(value: &Value) -> Result<String, ActivityError> {
     match value {
+        Value::String(name) if name.chars().count() > MAX_NAME_CHARS => {
+            Err(too_long("name", MAX_NAME_CHARS))
+        }
         Value::String(name) if !name.trim().is_empty() => Ok(name.clone()),
         Value::String(_) | Value::Null => Err(name_required()),
         other => Err(ActivityError::invalid_field(
@@ -504,6 +560,9 @@ fn department_name(value: &Value) -> Result<String, ActivityError> {
 
 fn description(value: &Value) -> Result<Option<String>, ActivityError> {
     match value {
+        Value::String(text) if text.chars().count() > MAX_DESCRIPTION_CHARS => {
+            Err(too_long("description", MAX_DESCRIPTION_CHARS))
+        }
         Value::String(text) => Ok(Some(text.clone())),
         Value::Null => Ok(None),
         other => Err(ActivityError::invalid_field(

@@ -4,15 +4,18 @@
 //! `{"error": {"code", "message", "details"}}`, where `details` is always an
 //! object and codes are lower-snake (`invalid_request`, `not_found`,
 //! `conflict`). Messages are the documented ones where the docs give them
-//! ("Authentication required", "Insufficient permissions for this client",
-//! "Client not found", "Department not found", …).
+//! in a body ("Department not found", "One or more departments not
+//! found", …). The 401/403/404-client/404-user/500 texts appear in the docs
+//! only as status descriptions ("Authentication required", …): used by
+//! default, noted as inferred, switchable to reason phrases.
 
 use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::http::Reply;
-use crate::store::BrokenRecord;
+use super::fixture::StatusMessages;
+use crate::http::{Note, Reply};
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Exactly the errors the vendor documents, plus the shared layer's own.
@@ -52,6 +55,12 @@ pub(crate) enum ActivityError {
     RequestTimeout,
     /// 500; logged where it happened, never explained to the client.
     Internal,
+    /// 507: a write would pass a store cap (usermock's, documented in
+    /// docs/limits.md); nothing was written.
+    InsufficientStorage(StoreFull),
+    /// 507: a page of users would embed more than `limit` bytes of
+    /// departments (usermock's bound, docs/limits.md).
+    AnswerTooLarge { limit: usize },
 }
 
 impl ActivityError {
@@ -161,17 +170,64 @@ impl ActivityError {
                 "Server error".to_owned(),
                 json!({}),
             ),
+            ActivityError::AnswerTooLarge { limit } => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                format!("The page would embed more than {limit} bytes of departments; ask for a smaller page_size"),
+                json!({ "field": "page_size", "limit": limit }),
+            ),
+            ActivityError::InsufficientStorage(full) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                full.message(),
+                json!({ "limit": full.limit }),
+            ),
         }
+    }
+
+    /// The message a status-only error carries, for the ones whose text
+    /// the docs give as a status description rather than a body (`None`
+    /// for the others).
+    fn described_message(&self, messages: StatusMessages) -> Option<String> {
+        let (description, phrase) = match self {
+            ActivityError::Unauthenticated { .. } => ("Authentication required", "Unauthorized"),
+            ActivityError::Forbidden { .. } => {
+                ("Insufficient permissions for this client", "Forbidden")
+            }
+            ActivityError::ClientNotFound { .. } => ("Client not found", "Not Found"),
+            ActivityError::UserNotFound { .. } => ("User not found", "Not Found"),
+            ActivityError::Internal => ("Server error", "Internal Server Error"),
+            _ => return None,
+        };
+        Some(
+            match messages {
+                StatusMessages::StatusDescriptions => description,
+                StatusMessages::ReasonPhrases => phrase,
+            }
+            .to_owned(),
+        )
     }
 
     /// The reply: the envelope, plus `WWW-Authenticate: Bearer` on a 401
     /// (RFC 6750). The 405's `Allow` header is added by the shared layer.
-    pub fn render(&self) -> Reply {
-        let (status, code, message, details) = self.parts();
-        let reply = Reply::json(
+    /// A message taken from the docs' status tables carries a note.
+    pub fn render(&self, messages: StatusMessages) -> Reply {
+        let (status, code, mut message, details) = self.parts();
+        let described = self.described_message(messages);
+        if let Some(described) = &described {
+            message.clone_from(described);
+        }
+        let mut reply = Reply::json(
             status,
             &json!({ "error": { "code": code, "message": message, "details": details } }),
         );
+        if described.is_some() {
+            reply.notes.push(Note {
+                rule: "activity-status-message",
+                message: format!("the {} message '{message}' is not a documented body", status.as_u16()),
+                source: "inferred: the docs give this text as a status description in their error tables (e.g. https://api-docs.amm-scalepad.com/users/summary), not as a response body; settings.status_messages: reason_phrases uses the HTTP reason phrase",
+            });
+        }
         if status == StatusCode::UNAUTHORIZED {
             reply.with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
         } else {
@@ -226,6 +282,7 @@ impl From<SharedError> for ActivityError {
             }
             SharedError::BodyTimeout => ActivityError::RequestTimeout,
             SharedError::Internal => ActivityError::Internal,
+            SharedError::StoreFull(full) => ActivityError::InsufficientStorage(full),
         }
     }
 }
@@ -233,5 +290,11 @@ impl From<SharedError> for ActivityError {
 impl From<BrokenRecord> for ActivityError {
     fn from(_: BrokenRecord) -> ActivityError {
         ActivityError::Internal
+    }
+}
+
+impl From<StoreFull> for ActivityError {
+    fn from(full: StoreFull) -> ActivityError {
+        ActivityError::InsufficientStorage(full)
     }
 }

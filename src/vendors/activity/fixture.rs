@@ -1,16 +1,23 @@
 //! `fixtures/activity.json`: the vendor's whole world, its JSON Schema (the
 //! types below) and the checks a fixture must pass before it is served.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Access, Activity};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
+use crate::store::{Record, State};
 use crate::timestamps;
+use crate::vendors::snapshot::{
+    check_fixed_members, check_record_size, write_document, FixedMembers,
+};
 use crate::vendors::{
-    check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded, StoredUser,
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
+    Loaded, Restored, StoredUser,
 };
 
 /// `fixtures/activity.json`: the vendor's whole world.
@@ -55,6 +62,33 @@ pub struct Settings {
     /// `case_insensitive` (default: `sales` clashes with `Sales`) or `exact`.
     #[serde(default)]
     pub department_names: NameComparison,
+    /// What a `user_ids` entry that is a string but not a UUID does in
+    /// add/remove members: `fail` (default: listed in `failed` as "User
+    /// not found", the docs' example sends one) or `reject` (400).
+    #[serde(default)]
+    pub malformed_member_ids: MalformedMemberIds,
+    /// The messages of the 401, 403, 404 (client, user) and 500 errors:
+    /// `status_descriptions` (default: the docs' status-table descriptions,
+    /// e.g. "Authentication required") or `reason_phrases` ("Unauthorized",
+    /// …). The docs give these texts as status descriptions, not as bodies.
+    #[serde(default)]
+    pub status_messages: StatusMessages,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MalformedMemberIds {
+    #[default]
+    Fail,
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusMessages {
+    #[default]
+    StatusDescriptions,
+    ReasonPhrases,
 }
 
 fn yes() -> bool {
@@ -69,6 +103,8 @@ impl Default for Settings {
             require_json_content_type: true,
             unknown_query_parameters: FieldPolicy::Reject,
             department_names: NameComparison::CaseInsensitive,
+            malformed_member_ids: MalformedMemberIds::Fail,
+            status_messages: StatusMessages::StatusDescriptions,
         }
     }
 }
@@ -160,7 +196,7 @@ fn example_client_updated_at() -> String {
 }
 
 /// A department. Omitted timestamps take the vendor docs' example value.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentFixture {
     pub id: String,
@@ -224,7 +260,7 @@ pub struct LastActivity {
 
 type Bad<'a> = dyn FnMut(String, String) + 'a;
 
-pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
+pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let Parsed {
         value: fixture,
         mut problems,
@@ -238,7 +274,13 @@ pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, 
     let names = fixture.settings.department_names;
     let departments = check_departments(&fixture.departments, &clients, names, &mut bad);
     let credentials = check_credentials(&fixture.credentials, &clients, &mut bad);
-    let activity = Activity::new(fixture.settings, clients, departments, credentials);
+    let activity = Activity::new(
+        fixture.settings,
+        clients,
+        departments,
+        credentials,
+        options.max_record_bytes,
+    );
     let records = fixture_records(&fixture.users, |u| activity.user_problems(u), &mut bad);
 
     if !problems.is_empty() {
@@ -247,7 +289,107 @@ pub(super) fn load(file: &SourceFile, _options: &LoadOptions) -> Result<Loaded, 
     Ok(Loaded {
         vendor: std::sync::Arc::new(activity),
         records,
+        other_kinds: Vec::new(),
     })
+}
+
+/// The members of `activity.json` that API calls create or change; the
+/// others (settings, clients, credentials) only a restart does.
+const STATE_MEMBERS: &[&str] = &["departments", "users"];
+
+/// A snapshot of the vendor: the running fixture's fixed members, and the
+/// live departments and users of one state.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    #[serde(flatten)]
+    fixed: FixedMembers<'a>,
+    departments: Vec<Arc<DepartmentRecord>>,
+    users: Vec<Arc<UserRecord>>,
+}
+
+impl Activity {
+    /// See [`crate::vendors::Vendor::snapshot`]. Departments are the
+    /// fixture's as the state changed them, plus those it created, less
+    /// those it deleted (a soft-deleted department answers as one that never
+    /// existed, so leaving it out serves the same).
+    pub(super) fn write_snapshot(
+        &self,
+        state: &State,
+        startup: &serde_json::Value,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let mut departments = self.departments.clone();
+        for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
+            departments.insert(record.id.to_ascii_lowercase(), record);
+        }
+        let mut departments: Vec<Arc<DepartmentRecord>> = departments
+            .into_values()
+            .filter(|d| d.deleted_at.is_none())
+            .collect();
+        departments.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut users = state.all_typed::<UserRecord>(Activity::NAME);
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        let snapshot = Snapshot {
+            fixed: FixedMembers::of(startup, STATE_MEMBERS),
+            departments,
+            users,
+        };
+        write_document(out, &snapshot)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: the departments and users
+    /// checked as the fixture's are, against this vendor's clients; a
+    /// fixture department the snapshot leaves out is restored as deleted.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &serde_json::Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_fixture::<ActivityFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let names = self.settings.department_names;
+        let departments = check_departments(&fixture.departments, &self.clients, names, &mut bad);
+        for (i, department) in fixture.departments.iter().enumerate() {
+            let pointer = format!("/departments/{i}");
+            check_record_size(pointer, department, self.max_record_bytes, &mut bad);
+        }
+        let users = restored_users(
+            fixture.users,
+            |u| self.user_problems_in(u, &departments),
+            self.max_record_bytes,
+            &mut bad,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let user_count = users.len();
+        let deleted = self
+            .departments
+            .iter()
+            .filter(|(id, _)| !departments.contains_key(*id))
+            .map(|(id, fixture)| {
+                let mut gone = DepartmentRecord::clone(fixture);
+                gone.deleted_at = Some(gone.updated_at.clone());
+                (id.clone(), Record::typed(gone))
+            })
+            .collect::<Vec<_>>();
+        let mut department_records: Vec<(String, Record)> = departments
+            .into_iter()
+            .map(|(id, record)| (id, Record::typed(record)))
+            .collect();
+        department_records.extend(deleted);
+        Ok(Restored {
+            kinds: vec![(Activity::NAME, users), (DEPARTMENTS, department_records)],
+            users: user_count,
+        })
+    }
 }
 
 /// The clients by lower-cased id; each a UUID, once, with valid timestamps.
@@ -405,6 +547,16 @@ impl Activity {
     /// Everything wrong with a stored user against this world, as
     /// (JSON pointer below the user, message) pairs.
     pub(super) fn user_problems(&self, user: &UserRecord) -> Vec<(String, String)> {
+        self.user_problems_in(user, &self.departments)
+    }
+
+    /// [`Activity::user_problems`] against `departments` rather than the
+    /// fixture's (a snapshot brings its own).
+    fn user_problems_in<D: Borrow<DepartmentRecord>>(
+        &self,
+        user: &UserRecord,
+        departments: &HashMap<String, D>,
+    ) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         if !is_hyphenated_uuid(&user.id) {
             problems.push(("/id".to_owned(), format!("'{}' is not a UUID", user.id)));
@@ -419,7 +571,10 @@ impl Activity {
             ));
         }
         for (j, dept_id) in user.departments.iter().enumerate() {
-            match self.departments.get(&dept_id.to_ascii_lowercase()) {
+            match departments
+                .get(&dept_id.to_ascii_lowercase())
+                .map(Borrow::borrow)
+            {
                 None => problems.push((
                     format!("/departments/{j}"),
                     format!("no department has id '{dept_id}'"),
@@ -455,6 +610,9 @@ impl Activity {
         problems
     }
 }
+
+/// The store key of department records (beside the users' `activity`).
+pub(super) const DEPARTMENTS: &str = "activity.departments";
 
 /// A department as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! sort, cursor pages) and `GET /clients/{client_id}/users/summary`
 //! (https://api-docs.amm-scalepad.com/users/list, /users/summary).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hyper::StatusCode;
@@ -9,13 +10,14 @@ use serde_json::{json, Value};
 use time::Duration;
 
 use super::departments::instant;
+use super::fixture::DepartmentRecord;
 use super::error::ActivityError;
 use super::fixture::UserRecord;
 use super::paging::{self, Keyed, Order, Query, SortKey};
-use super::users::render_user;
+use super::users::{department_ref_bytes, render_user};
 use super::{path_uuid, Activity};
 use crate::http::Reply;
-use crate::vendors::{is_hyphenated_uuid, Request};
+use crate::vendors::{is_hyphenated_uuid, lowercase_id, Request};
 
 /// "A user is considered stale if their last activity is older than
 /// stale_threshold (default: 48 hours)".
@@ -26,7 +28,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &[
                 "q",
                 "department_id",
@@ -91,6 +93,7 @@ impl Activity {
             })
             .collect();
         let page = paging::page(items, order, page_size, after.as_ref(), fingerprint);
+        embedded_within_bounds(&page.items, &departments)?;
         let body = page.render(|u| render_user(u, &departments));
         Ok(Reply::json(StatusCode::OK, &body))
     }
@@ -101,7 +104,7 @@ impl Activity {
         let access = self.authenticate(request)?;
         let client_id = path_uuid(request, "client_id")?;
         let query = Query::parse(
-            request.call.query.as_deref(),
+            request,
             &["stale_threshold"],
             self.settings.unknown_query_parameters,
         )?;
@@ -138,6 +141,40 @@ impl Activity {
     }
 }
 
+/// The most bytes of `DepartmentRef`s one page of users may embed (32 MiB):
+/// each user repeats its departments, so a page could otherwise grow with
+/// users × memberships × department size. Past it, 507; a smaller
+/// `page_size` gets the same users.
+pub(super) const MAX_EMBEDDED_BYTES: usize = 32 * 1024 * 1024;
+
+/// 507 when the page's users would embed more than [`MAX_EMBEDDED_BYTES`]
+/// of departments, counted before anything is built.
+fn embedded_within_bounds(
+    users: &[Arc<UserRecord>],
+    departments: &HashMap<String, Arc<DepartmentRecord>>,
+) -> Result<(), ActivityError> {
+    let mut sizes: HashMap<&str, usize> = HashMap::with_capacity(departments.len());
+    let mut total: usize = 0;
+    for user in users {
+        for id in &user.departments {
+            let lower = lowercase_id(id);
+            let Some(department) = departments.get(lower.as_ref()) else {
+                continue;
+            };
+            let size = *sizes
+                .entry(department.id.as_str())
+                .or_insert_with(|| department_ref_bytes(department));
+            total = total.saturating_add(size);
+            if total > MAX_EMBEDDED_BYTES {
+                return Err(ActivityError::AnswerTooLarge {
+                    limit: MAX_EMBEDDED_BYTES,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `stale_threshold`: seconds, a positive integer (default 172800).
 fn stale_threshold(raw: Option<&str>) -> Result<u64, ActivityError> {
     let Some(raw) = raw else {
@@ -157,4 +194,70 @@ pub(super) fn invalid_stale_threshold(value: Option<Value>) -> ActivityError {
         "stale_threshold",
         value,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::activity::fixture::LastActivity;
+
+    fn department(n: usize) -> Arc<DepartmentRecord> {
+        Arc::new(DepartmentRecord {
+            id: format!("00000000-0000-4000-8000-{n:012}"),
+            client_id: "c".into(),
+            name: "n".repeat(255),
+            description: Some("d".repeat(1000)),
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+        })
+    }
+
+    fn user(departments: &[Arc<DepartmentRecord>]) -> Arc<UserRecord> {
+        Arc::new(UserRecord {
+            id: "u".into(),
+            client_id: "c".into(),
+            username: "u".into(),
+            user_key: "u".into(),
+            last_activity: LastActivity {
+                at: None,
+                desktop_at: None,
+                web_at: None,
+            },
+            departments: departments.iter().map(|d| d.id.to_uppercase()).collect(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_page_that_would_embed_too_many_department_bytes_is_refused_before_it_is_built() {
+        let all: Vec<Arc<DepartmentRecord>> = (0..100).map(department).collect();
+        let live: HashMap<String, Arc<DepartmentRecord>> =
+            all.iter().map(|d| (d.id.clone(), Arc::clone(d))).collect();
+        let one_ref = department_ref_bytes(&all[0]);
+        assert_eq!(
+            one_ref,
+            serde_json::to_string(
+                &json!({"id": all[0].id, "name": all[0].name, "description": all[0].description})
+            )
+            .map(|s| s.len())
+            .unwrap_or_default()
+        );
+        // Users in every department: the page's size is users × refs.
+        let per_user = one_ref * all.len();
+        let fits = MAX_EMBEDDED_BYTES / per_user;
+        let page: Vec<Arc<UserRecord>> = (0..fits).map(|_| user(&all)).collect();
+        assert_eq!(embedded_within_bounds(&page, &live), Ok(()));
+        let mut over = page.clone();
+        over.push(user(&all));
+        assert_eq!(
+            embedded_within_bounds(&over, &live),
+            Err(ActivityError::AnswerTooLarge {
+                limit: MAX_EMBEDDED_BYTES
+            })
+        );
+        // A department that is not live embeds nothing.
+        assert_eq!(embedded_within_bounds(&over, &HashMap::new()), Ok(()));
+    }
 }

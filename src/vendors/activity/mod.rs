@@ -13,15 +13,17 @@
 //! this file (authentication, the route table, scenarios).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hyper::Method;
 use serde_json::Value;
 
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Reply};
+use crate::store::State;
 use crate::vendors::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Routes, VendorSpec,
+    Restored, Routes, VendorSpec,
 };
 
 mod clients;
@@ -77,8 +79,8 @@ pub(crate) struct Activity {
     /// versions (see `departments`).
     departments: HashMap<String, Arc<DepartmentRecord>>,
     credentials: HashMap<String, Access>,
-    /// Serialises department writes (name uniqueness; see `departments`).
-    department_writes: Mutex<()>,
+    /// `--max-record-bytes`: a restored record may be no larger.
+    max_record_bytes: usize,
     routes: Routes<Activity>,
 }
 
@@ -88,6 +90,7 @@ impl Activity {
         clients: HashMap<String, ClientFixture>,
         departments: HashMap<String, DepartmentRecord>,
         credentials: HashMap<String, Access>,
+        max_record_bytes: usize,
     ) -> Activity {
         let departments = departments
             .into_iter()
@@ -100,7 +103,7 @@ impl Activity {
             clients,
             departments,
             credentials,
-            department_writes: Mutex::new(()),
+            max_record_bytes,
             routes: Routes::new(&[
                 (M::GET, CLIENT, NoBody, Activity::get_client),
                 (M::GET, USERS, NoBody, Activity::list_users),
@@ -183,7 +186,7 @@ impl Api for Activity {
     }
 
     fn render(&self, error: &ActivityError) -> Reply {
-        error.render()
+        error.render(self.settings.status_messages)
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ActivityError> {
@@ -230,6 +233,14 @@ impl Api for Activity {
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.user_problems(u))?;
         stored(&user)
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 

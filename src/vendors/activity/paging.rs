@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::error::ActivityError;
 use super::fixture::FieldPolicy;
+use crate::vendors::Request;
 
 pub(super) const DEFAULT_PAGE_SIZE: usize = 100;
 pub(super) const MAX_PAGE_SIZE: usize = 500;
@@ -29,11 +30,14 @@ pub(super) struct Query(Vec<(String, String)>);
 impl Query {
     /// `allowed` names the route's parameters; another one is a 400 under
     /// `unknown: reject` (a misspelt filter must not silently list all).
+    /// Under `unknown: ignore` an unknown parameter is skipped, and the
+    /// request notes it.
     pub fn parse(
-        raw: Option<&str>,
+        request: &Request<'_>,
         allowed: &[&str],
         unknown: FieldPolicy,
     ) -> Result<Query, ActivityError> {
+        let raw = request.call.query.as_deref();
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             if !allowed.contains(&name.as_ref()) {
@@ -44,6 +48,11 @@ impl Query {
                         None,
                     ));
                 }
+                request.note(
+                    "activity-unknown-query-parameter",
+                    format!("the query parameter '{name}' was ignored"),
+                    "inferred: the list pages (https://api-docs.amm-scalepad.com/users/list) name their parameters and say nothing of others; ignored under settings.unknown_query_parameters: ignore",
+                );
                 continue;
             }
             if pairs.iter().any(|(seen, _)| *seen == name) {

@@ -51,27 +51,33 @@ impl Activity {
         let update = self.parse_update(request)?;
         self.authorise(access, &client_id)?;
         self.find_user(request, &client_id, &user_id)?;
-        let departments = match update.departments {
-            Some(ids) => Some(self.resolve_departments(request.state, &client_id, ids)?),
-            None => None,
-        };
-        let ids: Option<Vec<String>> = departments
-            .as_ref()
-            .map(|found| found.iter().map(|d| d.id.clone()).collect());
+        // The departments are resolved and the user written in one step of
+        // the state: a department deleted at the same time is either gone
+        // here (404) or deleted after, taking this membership with it.
+        let (user, departments) = request.state.transaction(|| {
+            let departments = match update.departments {
+                Some(ids) => Some(self.resolve_departments(request.state, &client_id, ids)?),
+                None => None,
+            };
+            let ids: Option<Vec<String>> = departments
+                .as_ref()
+                .map(|found| found.iter().map(|d| d.id.clone()).collect());
 
-        // The user may have been deleted (admin API) since `find_user`; the
-        // update itself is the authority and answers 404 in that case.
-        let now = request.now();
-        let user = request
-            .state
-            .update_typed(Activity::NAME, &user_id, |user: &mut UserRecord| {
-                if let Some(ids) = ids {
-                    user.departments = ids;
-                }
-                user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
-                Ok::<_, ActivityError>(())
-            })?
-            .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
+            // The user may have been deleted (admin API) since `find_user`;
+            // the update itself is the authority and answers 404 then.
+            let now = request.now();
+            let user = request
+                .state
+                .update_typed(Activity::NAME, &user_id, |user: &mut UserRecord| {
+                    if let Some(ids) = ids {
+                        user.departments = ids;
+                    }
+                    user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
+                    Ok::<_, ActivityError>(())
+                })?
+                .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
+            Ok::<_, ActivityError>((user, departments))
+        })?;
         let departments = match departments {
             Some(departments) => departments,
             None => self.user_departments(request.state, &client_id, &user.departments)?,
@@ -157,7 +163,7 @@ impl Activity {
             if name == "departments" {
                 update.departments = Some(parse_department_ids(&value)?);
             } else {
-                self.other_field(&name, READ_ONLY_FIELDS)?;
+                self.other_field(request, &name, READ_ONLY_FIELDS)?;
             }
         }
         Ok(update)
@@ -225,6 +231,11 @@ impl serde::Serialize for DepartmentRefs {
             description: d.description.as_deref(),
         }))
     }
+}
+
+/// The size of one department as a user embeds it, as compact JSON.
+pub(super) fn department_ref_bytes(department: &Arc<DepartmentRecord>) -> usize {
+    crate::store::json_len(&DepartmentRefs(vec![Arc::clone(department)])).saturating_sub(2)
 }
 
 /// `departments` must be an array of UUID strings; duplicates collapse to

@@ -3,14 +3,14 @@
 //! `ErrorResponse` (`{code, description, link, details, validationErrors,
 //! traceId}`, the spec's schema and the error-handling guide's example).
 
-use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
 use super::rate::with_rate_limit_headers;
 use crate::http::Reply;
 use crate::rate_limit::Quota;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyKind, BodyProblem, SharedError};
 
 /// awork's error bodies point here (developers.awork.com, error handling).
@@ -58,6 +58,10 @@ pub(crate) enum AworkError {
     ForeignWorkspace { id: String },
     /// An invitation for an e-mail address a user already has (400 `already-exist-error`).
     AlreadyExists { detail: String },
+    /// No open invitation has the code (404 `not-found`).
+    InvitationNotFound,
+    /// The user is not a member of the role a route names (404 `not-found`).
+    NotInRole { user: String, role: String },
     /// No route for this path (404 `not-found`).
     RouteNotFound { path: String },
     /// The route exists for other methods (405 `invalid-operation`).
@@ -68,6 +72,8 @@ pub(crate) enum AworkError {
     RateLimited(Quota),
     /// Something inside usermock broke (500 `server-error`), logged.
     ServerError,
+    /// A write would pass a store cap (507 `insufficient-storage`, usermock's).
+    InsufficientStorage(StoreFull),
 }
 
 /// Why a request carries no usable token.
@@ -85,6 +91,7 @@ pub(crate) enum Action {
     Archive,
     Delete,
     Invite,
+    RoleActivation,
 }
 
 impl Action {
@@ -95,6 +102,7 @@ impl Action {
             Action::Archive => "Archiving a user requires being an admin or the permission project-manage-config:write.",
             Action::Delete => "Deleting a user requires being an admin or the permission user-manage-config:delete.",
             Action::Invite => "Inviting a user requires being an admin or the permission user-manage-config:write.",
+            Action::RoleActivation => "Activating or deactivating a user in a role requires being an admin or the permission workspace-manage-config:write.",
         }
     }
 }
@@ -133,6 +141,7 @@ impl From<SharedError> for AworkError {
                 detail: "The request body did not arrive in time.".to_owned(),
             },
             SharedError::Internal => AworkError::ServerError,
+            SharedError::StoreFull(full) => AworkError::InsufficientStorage(full),
         }
     }
 }
@@ -140,6 +149,12 @@ impl From<SharedError> for AworkError {
 impl From<BrokenRecord> for AworkError {
     fn from(_: BrokenRecord) -> AworkError {
         AworkError::ServerError
+    }
+}
+
+impl From<StoreFull> for AworkError {
+    fn from(full: StoreFull) -> AworkError {
+        AworkError::InsufficientStorage(full)
     }
 }
 
@@ -184,10 +199,16 @@ impl AworkError {
     pub(super) fn render(&self) -> Reply {
         if let AworkError::RateLimited(quota) = self {
             // The RateLimit-* headers are those of awork's gateway (Kong);
-            // its 429 body is Kong's own, not awork's error model (inferred).
+            // its 429 body is Kong's own, not awork's error model, and Kong's
+            // rate-limiting plugin adds `Retry-After`, the seconds until the
+            // exceeded window resets (Kong/kong#5329; inferred for awork).
             let reply = Reply::json(
                 StatusCode::TOO_MANY_REQUESTS,
                 &json!({ "message": "API rate limit exceeded" }),
+            )
+            .with_header(
+                RETRY_AFTER,
+                HeaderValue::from(quota.reset_after_secs.max(1)),
             );
             return with_rate_limit_headers(reply, None, *quota);
         }
@@ -360,6 +381,24 @@ impl AworkError {
                 vec![format!(
                     "The requesting user is not a member of workspace '{id}'."
                 )],
+            ),
+            AworkError::InsufficientStorage(full) => parts(
+                S::INSUFFICIENT_STORAGE,
+                "insufficient-storage",
+                "The change cannot be stored.",
+                vec![full.message()],
+            ),
+            AworkError::InvitationNotFound => parts(
+                S::NOT_FOUND,
+                "not-found",
+                "The requested entity was not found.",
+                vec!["No open invitation has this code.".to_owned()],
+            ),
+            AworkError::NotInRole { user, role } => parts(
+                S::NOT_FOUND,
+                "not-found",
+                "The requested entity was not found.",
+                vec![format!("User '{user}' is not in role '{role}'.")],
             ),
             AworkError::AlreadyExists { detail } => parts(
                 S::BAD_REQUEST,

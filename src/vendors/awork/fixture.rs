@@ -8,7 +8,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::form::user_problems;
+use super::form::{user_problems, ValueRule};
 use super::user::User;
 use super::{Awork, Caller, RateLimits, World};
 
@@ -17,7 +17,12 @@ use super::{Awork, Caller, RateLimits, World};
 pub(super) const MAX_PAGE_SIZE: u32 = 1000;
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
-use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
+use crate::store::State;
+use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::{
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
+    Loaded, Restored,
+};
 
 /// `fixtures/awork.json`: one workspace.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -56,8 +61,8 @@ impl Default for WorkspaceFixture {
     fn default() -> WorkspaceFixture {
         WorkspaceFixture {
             id: "0b6a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d".to_owned(),
-            name: Some("usermock".to_owned()),
-            url: Some("https://usermock.awork.com".to_owned()),
+            name: Some("Workspace".to_owned()),
+            url: Some("https://workspace.awork.com".to_owned()),
         }
     }
 }
@@ -109,6 +114,30 @@ pub struct Settings {
     pub other_fields: OtherFields,
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
+    /// Whether `POST /invitations` needs a `roleId`: `required` (default:
+    /// the guide's minimal call sends one) or `optional` (the spec marks it
+    /// nullable; the invited user then joins no role).
+    #[serde(default)]
+    pub invitation_role: InvitationRole,
+    /// The values `gender` takes on `PUT /users/{userId}`: `listed` (default:
+    /// `male`, `female`, `other`, the list awork documents for invitations)
+    /// or `any` (the spec's `UserForm` has no list: any text of at most 25).
+    #[serde(default)]
+    pub gender_values: ValueRule,
+    /// The values `language` takes on `PUT /users/{userId}`: `listed`
+    /// (default: an ISO 639-1 code, alone or with script/region as in the
+    /// spec's `en-GB`) or `any` (any text of at most 25, the spec's schema).
+    #[serde(default)]
+    pub language_values: ValueRule,
+}
+
+/// Whether an invitation must name a role.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationRole {
+    #[default]
+    Required,
+    Optional,
 }
 
 impl Default for Settings {
@@ -118,6 +147,9 @@ impl Default for Settings {
             default_page_size: default_page_size(),
             other_fields: OtherFields::default(),
             rate_limit: RateLimitSettings::default(),
+            invitation_role: InvitationRole::default(),
+            gender_values: ValueRule::default(),
+            language_values: ValueRule::default(),
         }
     }
 }
@@ -200,7 +232,15 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         problems.push(file.problem(places.original(&pointer), message))
     };
 
-    let records = fixture_records(&fixture.users, user_problems, &mut bad);
+    let (gender, language) = (
+        fixture.settings.gender_values,
+        fixture.settings.language_values,
+    );
+    let records = fixture_records(
+        &fixture.users,
+        |user| user_problems(user, gender, language),
+        &mut bad,
+    );
     let user_ids: HashSet<String> = fixture
         .users
         .iter()
@@ -228,6 +268,10 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         vendor: Arc::new(Awork::new(World {
             omitted_fields: settings.omitted_fields,
             other_fields: settings.other_fields,
+            invitation_role: settings.invitation_role,
+            gender_values: settings.gender_values,
+            language_values: settings.language_values,
+            invitation_secret: (fastrand::u64(..), fastrand::u64(..)),
             default_page_size: settings.default_page_size,
             credentials,
             rate_limits,
@@ -236,9 +280,68 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
             roles: fixture.roles.clone(),
             teams: fixture.teams.clone(),
             admins,
+            max_record_bytes: options.max_record_bytes,
         })),
         records,
+        other_kinds: Vec::new(),
     })
+}
+
+/// The members of `awork.json` that API calls create or change: the users
+/// (an invitation creates one; deleting one marks it deleted, so the
+/// credentials and roles naming it stay valid). Settings, workspace,
+/// roles, teams and credentials only a restart changes.
+const STATE_MEMBERS: &[&str] = USERS_ONLY;
+
+impl Awork {
+    /// See [`crate::vendors::Vendor::snapshot`].
+    pub(super) fn write_snapshot(
+        &self,
+        state: &State,
+        startup: &serde_json::Value,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        write_users_only::<User>(state, Awork::NAME, startup, out)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: the users checked as the
+    /// fixture's, and every credential and role must still name one of them.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &serde_json::Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: mut fixture,
+            mut problems,
+            places,
+        } = file.parse_fixture::<AworkFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let user_ids: HashSet<String> = fixture
+            .users
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        credentials(&fixture, &user_ids, &mut bad);
+        check_workspace(&fixture, &user_ids, &mut bad);
+        let (gender, language) = (self.world.gender_values, self.world.language_values);
+        let users = restored_users(
+            std::mem::take(&mut fixture.users),
+            |user| user_problems(user, gender, language),
+            self.world.max_record_bytes,
+            &mut bad,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(Awork::NAME, users)],
+        })
+    }
 }
 
 fn credentials(

@@ -1,13 +1,28 @@
 //! The text fields of awork's `UserForm` and the rules each one follows,
 //! shared by `PUT /users/{id}`, `POST /invitations` and fixture checks.
 //!
-//! Limits are the spec's `maxLength` (`UserForm`); `gender` takes the three
-//! values the invitation docs name; `language` is ISO 639-1 or a tag that
-//! starts with one (the spec's example is `en-GB`).
+//! Limits are the spec's `maxLength` (`UserForm`, documented). The value
+//! lists are documented for invitations only (`Invitation.gender`: "Can be
+//! 'male', 'female' or 'other'"); on PUT they are inferred and switchable
+//! (`settings.gender_values`, `language_values`): `gender` takes those
+//! three, `language` an ISO 639-1 code or a tag that starts with one (the
+//! spec's example is `en-GB`).
+
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use super::languages;
 use super::user::User;
 use crate::vendors::is_hyphenated_uuid;
+
+/// Whether a text field takes only the values usermock lists for it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueRule {
+    #[default]
+    Listed,
+    Any,
+}
 
 /// `(member, property as awork's errors name it, maxLength)`.
 pub(super) const TEXT_FIELDS: &[(&str, &str, usize)] = &[
@@ -31,17 +46,28 @@ pub(super) fn property(member: &str) -> &'static str {
         .map_or("", |(_, p, _)| p)
 }
 
-/// What is wrong with `value` for the text field `member`, if anything.
+/// What is wrong with `value` for the text field `member`, if anything:
+/// its length, then its value ([`length_problem`], [`value_problem`]).
+pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+    length_problem(member, value).or_else(|| value_problem(member, value))
+}
+
+/// Whether `value` is longer than the spec's `maxLength` for `member`.
 /// Lengths count UTF-16 code units, as .NET's `string.Length` does (never
 /// fewer than the code points a JSON Schema `maxLength` counts).
-pub(super) fn field_problem(member: &str, value: &str) -> Option<String> {
+pub(super) fn length_problem(member: &str, value: &str) -> Option<String> {
     let (_, property, max) = TEXT_FIELDS.iter().find(|(m, _, _)| *m == member)?;
     let length = value.encode_utf16().count();
-    if length > *max {
-        return Some(format!(
+    (length > *max).then(|| {
+        format!(
             "The length of '{property}' must be {max} characters or fewer. You entered {length} characters."
-        ));
-    }
+        )
+    })
+}
+
+/// Whether `value` is outside the values usermock lists for `member`:
+/// `gender` the invitation's three, `language` an ISO 639-1 tag.
+pub(super) fn value_problem(member: &str, value: &str) -> Option<String> {
     match member {
         "gender" if !GENDERS.contains(&value) => Some(format!(
             "'{value}' is not a valid gender: use 'male', 'female' or 'other'."
@@ -65,7 +91,14 @@ pub(super) fn stored_fields(user: &User) -> [(&'static str, Option<&str>); 5] {
 }
 
 /// Everything wrong with a stored user, as (JSON pointer, message) pairs.
-pub(super) fn user_problems(user: &User) -> Vec<(String, String)> {
+/// `gender` and `language` values are checked as the fixture's
+/// `gender_values` / `language_values` say, so that whatever PUT accepted
+/// can be seeded and restored again.
+pub(super) fn user_problems(
+    user: &User,
+    gender: ValueRule,
+    language: ValueRule,
+) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     for (member, id) in [
         ("id", &user.id),
@@ -77,19 +110,29 @@ pub(super) fn user_problems(user: &User) -> Vec<(String, String)> {
         }
     }
     for (member, value) in stored_fields(user) {
-        if let Some(problem) = value.and_then(|v| field_problem(member, v)) {
+        let Some(value) = value else { continue };
+        let listed = match member {
+            "gender" => gender == ValueRule::Listed,
+            _ => false,
+        };
+        let problem = length_problem(member, value).or_else(|| {
+            listed
+                .then(|| value_problem(member, value))
+                .flatten()
+        });
+        if let Some(problem) = problem {
             problems.push((format!("/{member}"), problem));
         }
     }
-    if let Some(language) = user
-        .language
-        .as_ref()
-        .filter(|l| !languages::is_language_tag(l))
-    {
-        problems.push((
-            "/language".into(),
-            format!("'{language}' is not an ISO 639-1 code"),
-        ));
+    if let Some(value) = user.language.as_deref() {
+        if let Some(problem) = length_problem("language", value) {
+            problems.push(("/language".into(), problem));
+        } else if language == ValueRule::Listed && !languages::is_language_tag(value) {
+            problems.push((
+                "/language".into(),
+                format!("'{value}' is not an ISO 639-1 code"),
+            ));
+        }
     }
     if user.status.is_deactivated != user.is_deactivated {
         problems.push((

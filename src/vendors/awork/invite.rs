@@ -9,6 +9,7 @@ use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::error::{Action, AworkError, PropertyError};
+use super::fixture::InvitationRole;
 use super::update::{json_kind, not_a_string};
 use super::user::{Timestamp, User, UserStatus};
 use super::{form, permission, Awork};
@@ -35,6 +36,10 @@ const MEMBERS: &[&str] = &[
     "bookedSeats",
 ];
 
+/// The note rule ids of `POST /invitations` (`docs/vendors/awork.md`).
+const NOTE_FLOW: &str = "awork-invitation-flow";
+const NOTE_ROLE_REQUIRED: &str = "awork-invitation-role-required";
+
 pub(super) fn email_taken(email: &str) -> AworkError {
     AworkError::AlreadyExists {
         detail: format!("A user with the email '{email}' already exists in this workspace."),
@@ -44,7 +49,7 @@ pub(super) fn email_taken(email: &str) -> AworkError {
 /// The invitation as read from the body.
 struct Invitation {
     workspace_id: Option<String>,
-    role_id: String,
+    role_id: Option<String>,
     email: String,
     texts: Vec<(&'static str, Option<String>)>,
     team_ids: Vec<String>,
@@ -62,7 +67,7 @@ impl Awork {
         let Value::Object(members) = request.json(false)? else {
             return Err(AworkError::ServerError);
         };
-        let invitation = self.read_invitation(&members)?;
+        let invitation = self.read_invitation(request, &members)?;
         let workspace = invitation
             .workspace_id
             .clone()
@@ -73,34 +78,41 @@ impl Awork {
         if !caller.may(permission::MANAGE_USERS) {
             return Err(AworkError::Unauthorized(Action::Invite));
         }
-        if !self
-            .world
-            .roles
-            .iter()
-            .any(|r| r.id.eq_ignore_ascii_case(&invitation.role_id))
-        {
-            return Err(AworkError::RelatedNotFound {
-                entity: "role",
-                ids: vec![invitation.role_id.clone()],
-            });
+        if let Some(role_id) = &invitation.role_id {
+            if !self
+                .world
+                .roles
+                .iter()
+                .any(|r| r.id.eq_ignore_ascii_case(role_id))
+            {
+                return Err(AworkError::RelatedNotFound {
+                    entity: "role",
+                    ids: vec![role_id.clone()],
+                });
+            }
         }
         let teams = self.teams(&invitation.team_ids)?;
-        let users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
-        if users.iter().filter(|u| !u.is_deleted()).any(|u| {
-            u.emails()
-                .any(|e| e.eq_ignore_ascii_case(&invitation.email))
-        }) {
-            return Err(email_taken(&invitation.email));
-        }
         let by = self.canonical_id(request, &caller.user_id)?;
         let user = invited_user(&invitation, teams, &by, request.now());
-        request
-            .state
-            .put_typed(Awork::NAME, user.id.clone(), &user)?;
+        // The e-mail check and the store are one step: two invitations of
+        // one address at once cannot both get in.
+        request.state.transaction(|| {
+            let users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
+            if users.iter().filter(|u| !u.is_deleted()).any(|u| {
+                u.emails()
+                    .any(|e| e.eq_ignore_ascii_case(&invitation.email))
+            }) {
+                return Err(email_taken(&invitation.email));
+            }
+            request
+                .state
+                .put_typed(Awork::NAME, user.id.clone(), &user)?;
+            Ok(())
+        })?;
         Ok(Reply::json(
             StatusCode::OK,
             &json!({
-                "invitationCode": invitation_code(),
+                "invitationCode": self.invitation_code(&user.id),
                 "passwordResetCode": null,
                 "userId": user.id,
                 "workspace": {
@@ -114,8 +126,12 @@ impl Awork {
     }
 
     /// The body's members, every problem listed at once.
-    fn read_invitation(&self, members: &Map<String, Value>) -> Result<Invitation, AworkError> {
-        let mut errors = self.other_member_errors(members, MEMBERS);
+    fn read_invitation(
+        &self,
+        request: &Request<'_>,
+        members: &Map<String, Value>,
+    ) -> Result<Invitation, AworkError> {
+        let mut errors = self.other_member_errors(request, members, MEMBERS, "Invitation");
         let mut text = |member: &str, property: &str| match members.get(member) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -143,11 +159,16 @@ impl Awork {
                 errors.push(PropertyError::new(form::property(member), problem));
             }
         }
-        if flow.as_deref() != Some("invite") {
-            errors.push(PropertyError::new(
-                "InvitationFlow",
-                "usermock emulates the 'invite' flow only: set 'invitationFlow' to 'invite'.",
-            ));
+        if let Some(problem) = flow_problem(flow.as_deref()) {
+            request.note(
+                NOTE_FLOW,
+                format!(
+                    "invitationFlow {} was refused: only 'invite' is emulated",
+                    flow.as_deref().map_or("null".to_owned(), |f| format!("'{f}'"))
+                ),
+                "inferred: the Invitation schema lists three flows; the two that create a workspace are not emulated, and a missing flow is not described",
+            );
+            errors.push(PropertyError::new("InvitationFlow", problem));
         }
         for (id, property) in [(&workspace_id, "WorkspaceId"), (&role_id, "RoleId")] {
             if let Some(id) = id.as_deref().filter(|id| !is_hyphenated_uuid(id)) {
@@ -157,7 +178,12 @@ impl Awork {
                 ));
             }
         }
-        if role_id.is_none() {
+        if role_id.is_none() && self.world.invitation_role == InvitationRole::Required {
+            request.note(
+                NOTE_ROLE_REQUIRED,
+                "an invitation without roleId was refused",
+                "inferred: the spec marks Invitation.roleId nullable, the guide's minimal call sends one (settings.invitation_role)",
+            );
             errors.push(PropertyError::new("RoleId", "'RoleId' must not be empty."));
         }
         match email.as_deref() {
@@ -175,7 +201,7 @@ impl Awork {
         }
         Ok(Invitation {
             workspace_id,
-            role_id: role_id.unwrap_or_default(),
+            role_id,
             email: email.unwrap_or_default(),
             texts,
             team_ids,
@@ -272,10 +298,18 @@ fn is_email(text: &str) -> bool {
         })
 }
 
-/// The invitation code "used to confirm the invitation" (base64-like).
-fn invitation_code() -> String {
-    let raw = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-    format!("{raw}=")
+/// What is wrong with `invitationFlow`, in awork's words, if anything.
+fn flow_problem(flow: Option<&str>) -> Option<String> {
+    match flow {
+        Some("invite") => None,
+        Some(flow @ ("new_user_new_workspace" | "existing_user_new_workspace")) => Some(format!(
+            "The invitation flow '{flow}' creates a new workspace and cannot be used with 'WorkspaceId'."
+        )),
+        Some(other) => Some(format!(
+            "'{other}' is not a valid invitation flow: use 'invite', 'new_user_new_workspace' or 'existing_user_new_workspace'."
+        )),
+        None => Some("'InvitationFlow' must not be empty.".to_owned()),
+    }
 }
 
 fn invited_user(

@@ -62,19 +62,15 @@ impl Awork {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         let summary = bool_query(request, "includeSummary", "IncludeSummary")?.unwrap_or(false);
-        let target = self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
-        self.keep_an_admin(request, &target)?;
-        let by = self.canonical_id(request, &caller.user_id)?;
-        let now = request.now();
-        self.write(request, &id, |user| {
-            refuse_inactive(user)?;
-            user.is_deactivated = true;
-            user.status.is_deactivated = true;
-            user.deactivated_on = Some(Timestamp::next_write(None, now));
-            touch(user, &by, now)
-        })?;
+        self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
+        self.deactivate_user(request, caller, &id)?;
         if summary {
             // usermock has no projects: nothing is reassigned or deleted.
+            request.note(
+                "awork-deactivate-summary",
+                "the summary's counts are 0: the emulated workspace has no projects",
+                "inferred: usermock emulates users only; awork counts the user's private projects",
+            );
             Ok(Reply::json(
                 StatusCode::OK,
                 &json!({ "privateProjectManagersReassignedCount": 0, "privateProjectsDeletedCount": 0 }),
@@ -88,9 +84,41 @@ impl Awork {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         self.permitted_target(request, caller, &id, permission::MANAGE_USERS)?;
+        self.activate_user(request, caller, &id)?;
+        Ok(no_content())
+    }
+
+    /// Deactivates the (visible) user `id` on behalf of `caller`: an
+    /// archived or deactivated one cannot be.
+    pub(super) fn deactivate_user(
+        &self,
+        request: &Request<'_>,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(), AworkError> {
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        self.write(request, &id, |user| {
+        // The last-admin check and the write are one step (atomic).
+        self.keeping_an_admin(request, id, |user| {
+            refuse_inactive(user)?;
+            user.is_deactivated = true;
+            user.status.is_deactivated = true;
+            user.deactivated_on = Some(Timestamp::next_write(None, now));
+            touch(user, &by, now)
+        })?;
+        Ok(())
+    }
+
+    /// Activates the (visible) deactivated user `id` on behalf of `caller`.
+    pub(super) fn activate_user(
+        &self,
+        request: &Request<'_>,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(), AworkError> {
+        let by = self.canonical_id(request, &caller.user_id)?;
+        let now = request.now();
+        self.write(request, id, |user| {
             if user.is_archived {
                 return Err(AworkError::EntityArchived {
                     id: user.id.clone(),
@@ -106,23 +134,25 @@ impl Awork {
             user.deactivated_on = None;
             touch(user, &by, now)
         })?;
-        Ok(no_content())
+        Ok(())
     }
 
     pub(super) fn set_archived_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         let archived = self.archived_form(request)?;
-        let target = self.permitted_target(request, caller, &id, permission::MANAGE_PROJECTS)?;
-        if archived {
-            self.keep_an_admin(request, &target)?;
-        }
+        self.permitted_target(request, caller, &id, permission::MANAGE_PROJECTS)?;
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        let user = self.write(request, &id, |user| {
+        let archive = |user: &mut User| {
             user.is_archived = archived;
             touch(user, &by, now)
-        })?;
+        };
+        let user = if archived {
+            self.keeping_an_admin(request, &id, archive)?
+        } else {
+            self.write(request, &id, archive)?
+        };
         let body = extended(&user, json!({ "accountId": null }))?;
         Ok(Reply::json(StatusCode::OK, &body))
     }
@@ -130,11 +160,10 @@ impl Awork {
     pub(super) fn delete_user_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
         let caller = self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
-        let target = self.permitted_target(request, caller, &id, permission::DELETE_USERS)?;
-        self.keep_an_admin(request, &target)?;
+        self.permitted_target(request, caller, &id, permission::DELETE_USERS)?;
         let by = self.canonical_id(request, &caller.user_id)?;
         let now = request.now();
-        self.write(request, &id, |user| {
+        self.keeping_an_admin(request, &id, |user| {
             user.deleted_on = Some(Timestamp::next_write(None, now));
             touch(user, &by, now)
         })?;
@@ -160,9 +189,29 @@ impl Awork {
         self.visible_user(request, id)
     }
 
+    /// `change` applied to user `id` unless it takes the workspace's last
+    /// active admin away: the check and the write are one step, so two
+    /// admins archived or deleted at once cannot both go.
+    pub(super) fn keeping_an_admin(
+        &self,
+        request: &Request<'_>,
+        id: &str,
+        change: impl FnOnce(&mut User) -> Result<(), AworkError>,
+    ) -> Result<Arc<User>, AworkError> {
+        request.state.transaction(|| {
+            let target = self.visible_user(request, id)?;
+            self.keep_an_admin(request, &target)?;
+            self.write(request, id, change)
+        })
+    }
+
     /// "This is only possible if the user is not the last admin user":
     /// an active admin may only leave while another active admin remains.
-    fn keep_an_admin(&self, request: &Request<'_>, target: &User) -> Result<(), AworkError> {
+    pub(super) fn keep_an_admin(
+        &self,
+        request: &Request<'_>,
+        target: &User,
+    ) -> Result<(), AworkError> {
         let id = target.id.to_ascii_lowercase();
         if !self.world.admins.contains(&id) || !is_active(target) {
             return Ok(());
@@ -187,7 +236,8 @@ impl Awork {
         let Value::Object(members) = request.json(false)? else {
             return Err(AworkError::ServerError);
         };
-        let mut errors = self.other_member_errors(&members, &["isArchived"]);
+        let mut errors =
+            self.other_member_errors(request, &members, &["isArchived"], "ArchivedForm");
         let archived = match members.get("isArchived") {
             Some(Value::Bool(flag)) => Some(*flag),
             Some(other) => {

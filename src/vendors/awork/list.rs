@@ -27,6 +27,32 @@ pub(super) fn query_values(request: &Request<'_>, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The query parameters of the spec's `GetUsers`.
+pub(super) const LIST_PARAMETERS: &[&str] =
+    &["showArchived", "page", "pageSize", "orderby", "filterby"];
+
+/// The note rule of a query parameter the route's spec does not have.
+pub(super) const NOTE_UNKNOWN_PARAMETER: &str = "awork-unknown-query-parameter";
+
+/// Notes every query parameter not in `known` (matched as ASP.NET binds
+/// them, case-insensitively): awork's model binding ignores them, and so
+/// does usermock, but a client sending one probably meant something.
+pub(super) fn note_unknown_parameters(request: &Request<'_>, known: &[&str]) {
+    let query = request.call.query.as_deref().unwrap_or_default();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, _) in form_urlencoded::parse(query.as_bytes()) {
+        if known.iter().any(|k| k.eq_ignore_ascii_case(&key)) || seen.contains(&key.to_string()) {
+            continue;
+        }
+        seen.push(key.to_string());
+        request.note(
+            NOTE_UNKNOWN_PARAMETER,
+            format!("the query parameter '{key}' is not one of this route's and was ignored"),
+            "inferred: awork's OpenAPI document lists the route's parameters; ASP.NET ignores others",
+        );
+    }
+}
+
 /// One value of a parameter at most; twice is a 400 rather than a guess.
 fn single(request: &Request<'_>, name: &str, property: &str) -> Result<Option<String>, AworkError> {
     let mut values = query_values(request, name);
@@ -132,8 +158,13 @@ impl Awork {
         // An empty `filterby=` or `orderby=` binds as no value (inferred).
         let filter = single(request, "filterby", "FilterBy")?
             .filter(|text| !text.is_empty())
-            .map(|text| filter::parse(&text))
+            .map(|text| filter::parse(&text, request.now()))
             .transpose()?;
+        if let Some(filter) = &filter {
+            for (rule, message) in &filter.loose {
+                request.note(rule, message.clone(), filter::NOTE_SOURCE);
+            }
+        }
         let order = single(request, "orderby", "OrderBy")?
             .filter(|text| !text.is_empty())
             .map(|text| parse_order(&text))

@@ -5,10 +5,11 @@
 //!
 //! Sources (with URLs in `docs/vendors/awork.md`): awork's update-user
 //! reference, awork's OpenAPI document in `awork-io/developer-docs` (schemas,
-//! permissions, statuses; extract in `tests/data/awork-openapi-subset.json`)
+//! permissions, statuses; extract in `tests/it/data/awork-openapi-subset.json`)
 //! and awork's guide pages (errors, paging, filtering, ordering, rate
 //! limits). Choices where all are silent are marked inferred there.
 
+mod accept;
 mod error;
 mod filter;
 mod fixture;
@@ -18,6 +19,7 @@ mod languages;
 mod lifecycle;
 mod list;
 mod rate;
+mod roles;
 mod update;
 mod user;
 
@@ -30,18 +32,21 @@ use serde_json::Value;
 
 use self::error::{AworkError, PropertyError, TokenProblem};
 use self::fixture::{
-    AworkFixture, OmittedFields, OtherFields, RoleFixture, TeamFixture, WorkspaceFixture,
+    AworkFixture, InvitationRole, OmittedFields, OtherFields, RoleFixture, TeamFixture,
+    WorkspaceFixture,
 };
 use self::rate::with_rate_limit_headers;
-use self::form::user_problems;
+use self::form::{user_problems, ValueRule};
 use self::user::User;
 use super::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Routes, VendorSpec,
+    Restored, Routes, VendorSpec,
 };
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, Call, Reply};
 use crate::rate_limit::Quota;
 use crate::rate_limit::RateLimiter as Limiter;
+use crate::store::State;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: Awork::NAME,
@@ -57,6 +62,9 @@ const ACTIVATE_PATH: &str = "/api/v1/users/{userId}/activate";
 const SET_ARCHIVED_PATH: &str = "/api/v1/users/{userId}/setarchived";
 const ME_PATHS: [&str; 2] = ["/api/v1/users/me", "/api/v1/me"];
 const INVITATIONS_PATH: &str = "/api/v1/invitations";
+const ACCEPT_PATH: &str = "/api/v1/invitations/accept";
+const ROLE_DEACTIVATE_PATH: &str = "/api/v1/roles/{roleId}/users/{userId}/deactivate";
+const ROLE_ACTIVATE_PATH: &str = "/api/v1/roles/{roleId}/users/{userId}/activate";
 
 /// The feature permissions the spec's "Required Permissions" name.
 mod permission {
@@ -65,6 +73,7 @@ mod permission {
     pub const MANAGE_USERS: &str = "user-manage-config:write";
     pub const DELETE_USERS: &str = "user-manage-config:delete";
     pub const MANAGE_PROJECTS: &str = "project-manage-config:write";
+    pub const MANAGE_WORKSPACE: &str = "workspace-manage-config:write";
 }
 
 /// The workspace user behind a token.
@@ -93,6 +102,11 @@ impl Caller {
 struct World {
     omitted_fields: OmittedFields,
     other_fields: OtherFields,
+    invitation_role: InvitationRole,
+    gender_values: ValueRule,
+    language_values: ValueRule,
+    /// Keys the invitation codes (`accept::invitation_code`).
+    invitation_secret: (u64, u64),
     default_page_size: u32,
     credentials: HashMap<String, Caller>,
     rate_limits: Option<RateLimits>,
@@ -102,6 +116,8 @@ struct World {
     teams: Vec<TeamFixture>,
     /// Lower-cased ids of the members of admin roles.
     admins: HashSet<String>,
+    /// `--max-record-bytes`: a restored record may be no larger.
+    max_record_bytes: usize,
 }
 
 struct RateLimits {
@@ -130,7 +146,16 @@ impl Awork {
                 (M::POST, DEACTIVATE_PATH, NoBody, Awork::deactivate),
                 (M::POST, ACTIVATE_PATH, NoBody, Awork::activate),
                 (M::POST, SET_ARCHIVED_PATH, JsonObject, Awork::set_archived),
+                (M::GET, INVITATIONS_PATH, NoBody, Awork::list_invitations),
                 (M::POST, INVITATIONS_PATH, JsonObject, Awork::invite),
+                (M::POST, ACCEPT_PATH, JsonObject, Awork::accept),
+                (
+                    M::POST,
+                    ROLE_DEACTIVATE_PATH,
+                    NoBody,
+                    Awork::role_deactivate,
+                ),
+                (M::POST, ROLE_ACTIVATE_PATH, NoBody, Awork::role_activate),
             ]),
         }
     }
@@ -191,7 +216,8 @@ impl Api for Awork {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let user: User = seeded_user(id, record, user_problems)?;
+        let (gender, language) = (self.world.gender_values, self.world.language_values);
+        let user: User = seeded_user(id, record, |user| user_problems(user, gender, language))?;
         stored(&user)
     }
 
@@ -200,6 +226,14 @@ impl Api for Awork {
             limits.per_second.reset();
             limits.per_minute.reset();
         }
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 
@@ -243,10 +277,30 @@ impl Awork {
         self.limited(request, Awork::invite_now)
     }
 
+    fn list_invitations(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::list_invitations_now)
+    }
+
+    fn accept(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::accept_now)
+    }
+
+    fn role_deactivate(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::role_deactivate_now)
+    }
+
+    fn role_activate(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
+        self.limited(request, Awork::role_activate_now)
+    }
+
     /// awork's limits are per workspace (here: per usermock session, each
     /// being a workspace of its own): every request counts, and while the
     /// limit is on every answer, errors included, carries the headers.
     fn limited(&self, request: &Request<'_>, inner: Inner) -> Result<Reply, AworkError> {
+        let inner = |awork: &Awork, request: &Request<'_>| {
+            list::note_unknown_parameters(request, known_parameters(&request.call.path));
+            inner(awork, request).inspect_err(|error| note_refusal(request, error))
+        };
         let Some(limits) = &self.world.rate_limits else {
             return inner(self, request);
         };
@@ -266,7 +320,8 @@ impl Awork {
     }
 
     /// The caller behind the bearer token; a deactivated user's token no
-    /// longer works, a deleted user's is unknown.
+    /// longer works, a deleted user's is unknown, and so is that of a user
+    /// removed altogether (admin API, snapshot): a token names a user.
     fn authenticate(&self, request: &Request<'_>) -> Result<&Caller, AworkError> {
         let token = request
             .call
@@ -285,7 +340,8 @@ impl Awork {
             Some(user) if user.is_deactivated => Err(AworkError::CallerDeactivated {
                 id: caller.user_id.clone(),
             }),
-            _ => Ok(caller),
+            Some(_) => Ok(caller),
+            None => Err(AworkError::Unauthenticated(TokenProblem::Unknown)),
         }
     }
 
@@ -319,12 +375,84 @@ impl Awork {
     }
 }
 
+/// The query parameters the spec gives the route of `path`.
+fn known_parameters(path: &str) -> &'static [&'static str] {
+    if path == USERS_PATH {
+        list::LIST_PARAMETERS
+    } else if match_path(DEACTIVATE_PATH, path).is_some() {
+        &["includeSummary"]
+    } else {
+        &[]
+    }
+}
+
+/// Notes a refusal that rests on a rule usermock inferred (the rule ids
+/// are in `docs/vendors/awork.md`).
+fn note_refusal(request: &Request<'_>, error: &AworkError) {
+    let path = request.call.path.as_str();
+    let on = |pattern: &str| match_path(pattern, path).is_some();
+    let (rule, source) = match error {
+        AworkError::DeactivatedUser { .. } | AworkError::EntityArchived { .. } => (
+            "awork-inactive-target",
+            "inferred: the spec's error codes name archived and deactivated entities; which routes refuse them, and with 400, is not documented",
+        ),
+        AworkError::InvalidOperation { detail } if detail.ends_with("is not deactivated.") => (
+            "awork-inactive-target",
+            "inferred: the spec does not say what activating an active user answers",
+        ),
+        AworkError::InvalidOperation { detail }
+            if detail.ends_with("last admin of the workspace.") && !on(DEACTIVATE_PATH) =>
+        (
+            "awork-last-admin-beyond-deactivation",
+            "inferred: the spec states the last-admin rule for deactivation only",
+        ),
+        AworkError::Unauthorized(error::Action::Invite) => (
+            "awork-invitation-permission",
+            "inferred: the Invitation operation names no permission",
+        ),
+        AworkError::ForeignWorkspace { .. } => (
+            "awork-invitation-workspace",
+            "inferred: the docs do not say what an invitation to another workspace answers",
+        ),
+        AworkError::AlreadyExists { .. } => (
+            "awork-invitation-email-taken",
+            "inferred: already-exist-error is a documented code; that it guards invitation e-mails is not documented",
+        ),
+        AworkError::UnsupportedMediaType { .. } => (
+            "awork-content-type",
+            "inferred: the spec lists application/json bodies; what another Content-Type gets is not documented",
+        ),
+        AworkError::DateOutOfRange { .. } => (
+            "awork-birthdate-future",
+            "inferred: date-out-of-range is a documented code; that a future birth date raises it is not documented",
+        ),
+        AworkError::CallerDeactivated { .. } => (
+            "awork-deactivated-caller",
+            "inferred: deactivated-user is a documented code; its use for the caller's token is not documented",
+        ),
+        _ => return,
+    };
+    request.note(rule, format!("answered {}", error_code(error)), source);
+}
+
+/// `status code` of an error, for notes.
+fn error_code(error: &AworkError) -> String {
+    let reply = error.render();
+    let code = serde_json::from_slice::<Value>(&reply.body)
+        .ok()
+        .and_then(|body| body["code"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{} {code}", reply.status.as_u16())
+}
+
 /// The permission error a scenario's 401 shows: the rule of the route the
 /// request is for.
 fn action_of(call: &Call) -> error::Action {
     use error::Action;
     let on = |pattern: &str| match_path(pattern, &call.path).is_some();
-    if on(DEACTIVATE_PATH) || on(ACTIVATE_PATH) {
+    if on(ROLE_DEACTIVATE_PATH) || on(ROLE_ACTIVATE_PATH) {
+        Action::RoleActivation
+    } else if on(DEACTIVATE_PATH) || on(ACTIVATE_PATH) {
         Action::Activate
     } else if on(SET_ARCHIVED_PATH) {
         Action::Archive
@@ -358,5 +486,11 @@ fn path_user_id(call: &Call) -> String {
         .iter()
         .find_map(|pattern| match_path(pattern, &call.path))
         .and_then(|params| params.first().map(|p| p.to_ascii_lowercase()))
+        .or_else(|| {
+            [ROLE_DEACTIVATE_PATH, ROLE_ACTIVATE_PATH]
+                .iter()
+                .find_map(|pattern| match_path(pattern, &call.path))
+                .and_then(|params| params.get(1).map(|p| p.to_ascii_lowercase()))
+        })
         .unwrap_or_default()
 }

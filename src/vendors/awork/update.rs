@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::error::{Action, AworkError, PropertyError};
 use super::fixture::{OmittedFields, OtherFields};
+use super::form::ValueRule;
 use super::user::{Timestamp, User};
 use super::{form, path_guid, permission, Awork};
 use crate::http::Reply;
@@ -31,6 +32,8 @@ const UPDATABLE: &[&str] = &[
 struct Form {
     texts: Vec<(&'static str, Option<String>)>,
     birth_date: Option<Option<Timestamp>>,
+    /// The members the body left out that the write sets to null.
+    cleared: Vec<String>,
 }
 
 pub(super) fn birth_date_in_future() -> AworkError {
@@ -60,6 +63,16 @@ impl Awork {
         let updated = self.write(request, &user_id, |user| {
             apply(user, &form, &updated_by, request.now())
         })?;
+        if !form.cleared.is_empty() {
+            request.note(
+                NOTE_OMITTED_CLEARED,
+                format!(
+                    "{} left out of the body, so set to null",
+                    form.cleared.join(", ")
+                ),
+                "inferred: awork's docs do not say whether PUT keeps or clears a field the body leaves out (settings.omitted_fields)",
+            );
+        }
         Ok(Reply::json(StatusCode::OK, &updated))
     }
 
@@ -106,7 +119,8 @@ impl Awork {
         let Value::Object(members) = request.json(false)? else {
             return Err(AworkError::ServerError);
         };
-        let mut errors = self.other_member_errors(&members, UPDATABLE);
+        let mut errors = self.other_member_errors(request, &members, UPDATABLE, "UserForm");
+        let mut cleared = Vec::new();
         let mut form = Form::default();
         for &member in UPDATABLE {
             let property = if member == "birthDate" {
@@ -116,7 +130,11 @@ impl Awork {
             };
             let value = match members.get(member) {
                 None if self.world.omitted_fields == OmittedFields::Keep => continue,
-                None | Some(Value::Null) => None,
+                None => {
+                    cleared.push(format!("'{member}'"));
+                    None
+                }
+                Some(Value::Null) => None,
                 Some(Value::String(text)) => Some(text.as_str()),
                 Some(other) => {
                     errors.push(not_a_string(property, other));
@@ -124,7 +142,7 @@ impl Awork {
                 }
             };
             if member == "birthDate" {
-                match value.map(timestamps::parse_date_or_datetime) {
+                match value.map(|v| birth_date(request, v)) {
                     None => form.birth_date = Some(None),
                     Some(Some(at)) => form.birth_date = Some(Some(Timestamp(at))),
                     Some(None) => errors.push(PropertyError::new(
@@ -134,7 +152,7 @@ impl Awork {
                 }
                 continue;
             }
-            if let Some(problem) = value.and_then(|v| form::field_problem(member, v)) {
+            if let Some(problem) = value.and_then(|v| self.text_problem(request, member, v)) {
                 errors.push(PropertyError::new(property, problem));
             }
             form.texts.push((member, value.map(str::to_owned)));
@@ -149,27 +167,112 @@ impl Awork {
         {
             return Err(birth_date_in_future());
         }
+        form.cleared = cleared;
         Ok(form)
     }
 
-    /// With `other_fields: reject`, every member not in `allowed`.
+    /// Every member not in `allowed` (the spec's `schema`): with
+    /// `other_fields: reject` each is a validation error; otherwise each is
+    /// ignored, which the request's notes say.
     pub(super) fn other_member_errors(
         &self,
+        request: &Request<'_>,
         members: &Map<String, Value>,
         allowed: &[&str],
+        schema: &str,
     ) -> Vec<PropertyError> {
-        if self.world.other_fields == OtherFields::Ignore {
-            return Vec::new();
-        }
-        members
+        let others: Vec<&String> = members
             .keys()
             .filter(|k| !allowed.contains(&k.as_str()))
-            .map(|name| {
-                PropertyError::new(capitalised(name), format!("'{name}' cannot be updated."))
-            })
-            .collect()
+            .collect();
+        if self.world.other_fields == OtherFields::Reject {
+            return others
+                .into_iter()
+                .map(|name| {
+                    PropertyError::new(capitalised(name), format!("'{name}' cannot be updated."))
+                })
+                .collect();
+        }
+        if !others.is_empty() {
+            let names: Vec<String> = others.iter().map(|n| format!("'{n}'")).collect();
+            request.note(
+                NOTE_OTHER_MEMBERS,
+                format!(
+                    "{} {} not in awork's {schema} and {} ignored",
+                    names.join(", "),
+                    if names.len() == 1 { "is" } else { "are" },
+                    if names.len() == 1 { "was" } else { "were" },
+                ),
+                "inferred: the spec's schema has additionalProperties false; awork's docs do not say whether the server refuses or ignores other members (settings.other_fields)",
+            );
+        }
+        Vec::new()
     }
 }
+
+impl Awork {
+    /// The length the spec allows, then the values the fixture's
+    /// `gender_values` / `language_values` list (inferred, noted).
+    fn text_problem(&self, request: &Request<'_>, member: &str, value: &str) -> Option<String> {
+        if let Some(problem) = form::length_problem(member, value) {
+            return Some(problem);
+        }
+        let (rule, note, source) = match member {
+            "gender" => (
+                self.world.gender_values,
+                NOTE_GENDER_VALUES,
+                "inferred: UserForm.gender has no list of values; 'male', 'female' or 'other' is the Invitation's (settings.gender_values)",
+            ),
+            "language" => (
+                self.world.language_values,
+                NOTE_LANGUAGE_VALUES,
+                "inferred: UserForm.language is described as ISO 639-1 (example en-GB) but awork's docs do not say other values are refused (settings.language_values)",
+            ),
+            _ => return None,
+        };
+        let problem = form::value_problem(member, value)?;
+        if rule == ValueRule::Any {
+            return None;
+        }
+        request.note(
+            note,
+            format!("'{value}' was refused for '{member}'"),
+            source,
+        );
+        Some(problem)
+    }
+}
+
+/// A birth date as RFC 3339 or `YYYY-MM-DD`, or in the form of the spec's
+/// own `UserForm` example (`1998-04-19T00:00:000Z`: three-digit seconds),
+/// which is read and noted.
+fn birth_date(request: &Request<'_>, text: &str) -> Option<OffsetDateTime> {
+    if let Some(at) = timestamps::parse_date_or_datetime(text) {
+        return Some(at);
+    }
+    let (minutes, rest) = text.rsplit_once(':')?;
+    let seconds = rest.strip_suffix('Z')?;
+    if seconds.len() != 3
+        || !seconds.starts_with('0')
+        || !seconds.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let at = timestamps::parse(&format!("{minutes}:{}Z", &seconds[1..]))?;
+    request.note(
+        NOTE_BIRTH_DATE_FORM,
+        format!("birthDate '{text}' was read as {}", timestamps::format_ticks(at)),
+        "inferred: the spec's UserForm example writes birthDate as '1998-04-19T00:00:000Z', which is not RFC 3339",
+    );
+    Some(at)
+}
+
+/// The note rule ids of `PUT /users/{userId}` (`docs/vendors/awork.md`).
+pub(super) const NOTE_OTHER_MEMBERS: &str = "awork-other-members-ignored";
+const NOTE_OMITTED_CLEARED: &str = "awork-put-omitted-fields-cleared";
+const NOTE_GENDER_VALUES: &str = "awork-put-gender-values";
+const NOTE_LANGUAGE_VALUES: &str = "awork-put-language-values";
+const NOTE_BIRTH_DATE_FORM: &str = "awork-birthdate-example-form";
 
 /// The status rules, then the changes and the write's audit fields.
 fn apply(

@@ -38,7 +38,7 @@ const CREATE_MEMBERS: &[&str] = &[
 const REQUIRED: &[&str] = &["name", "primaryDepartmentId", "userGroups"];
 
 /// The user that `body` describes, typed but not yet checked against the
-/// catalogue (that comes after the scope check). Member names match
+/// organisation (that comes after the scope check). Member names match
 /// case-insensitively, as .NET model binding does; an unknown member is a
 /// 400 rather than silently ignored (inferred). A user larger than
 /// `max_bytes` of JSON (`--max-record-bytes`) is a 400 too.

@@ -9,8 +9,8 @@ use hyper::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::http::Reply;
-use crate::store::BrokenRecord;
+use crate::http::{Note, Reply};
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Why a bearer token is refused (401).
@@ -67,6 +67,8 @@ pub(crate) enum RelesysError {
     Invalid(String),
     /// 404: no user with this id.
     UserNotFound(String),
+    /// 404: no department or user group (`what`) with this id.
+    EntryNotFound { what: &'static str, id: String },
     /// 415: the body is not declared as the route expects.
     UnsupportedMediaType {
         declared: Option<String>,
@@ -77,6 +79,10 @@ pub(crate) enum RelesysError {
         error: &'static str,
         description: String,
     },
+    /// 401 `invalid_client` from the token endpoint to a client that sent
+    /// HTTP Basic credentials (RFC 6749 §5.2: answered with a
+    /// `WWW-Authenticate` of the scheme it used).
+    BasicClientAuth { description: String },
     /// Raised by the shared layer (no route, 405, body too large, …).
     Shared(SharedError),
 }
@@ -90,6 +96,12 @@ impl From<SharedError> for RelesysError {
 impl From<BrokenRecord> for RelesysError {
     fn from(broken: BrokenRecord) -> RelesysError {
         RelesysError::Shared(broken.into())
+    }
+}
+
+impl From<StoreFull> for RelesysError {
+    fn from(full: StoreFull) -> RelesysError {
+        RelesysError::Shared(full.into())
     }
 }
 
@@ -123,7 +135,19 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         return Reply::json(
             StatusCode::BAD_REQUEST,
             &json!({ "error": error, "error_description": description }),
-        );
+        )
+        .noted(token_error_note(400));
+    }
+    if let RelesysError::BasicClientAuth { description } = error {
+        return Reply::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "error": "invalid_client", "error_description": description }),
+        )
+        .with_header(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"relesys\""),
+        )
+        .noted(token_error_note(401));
     }
     let (status, message) = status_and_message(error);
     let mut body = json!({ "errorCode": status.as_u16().to_string(), "message": message });
@@ -132,7 +156,17 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
         // member's name is not documented (inferred).
         body["acceptedScopes"] = json!(accepted);
     }
-    let reply = Reply::json(status, &body);
+    let mut reply = Reply::json(status, &body);
+    if status != StatusCode::TOO_MANY_REQUESTS {
+        reply.notes.push(Note {
+            rule: "relesys-error-body",
+            message: format!(
+                "the {} body reuses the shape of the documented 429 body",
+                status.as_u16()
+            ),
+            source: "inferred: only the 429 body is documented (https://api.relesysapp.net/docs/latest/concepts/throttling)",
+        });
+    }
     match error {
         RelesysError::RateLimited(throttled) => {
             reply.with_header(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs))
@@ -141,6 +175,27 @@ pub(crate) fn render(error: &RelesysError) -> Reply {
             reply.with_header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
         }
         _ => reply,
+    }
+}
+
+/// The token endpoint's error bodies follow RFC 6749 §5.2; Relesys' access
+/// page shows none.
+fn token_error_note(status: u16) -> Note {
+    Note {
+        rule: "relesys-token-error-body",
+        message: format!("the {status} body is an RFC 6749 error response"),
+        source: "inferred: https://api.relesysapp.net/docs/latest/intro/access shows no error; the public client getsno/relesys-users reads its `error` member",
+    }
+}
+
+trait Noted {
+    fn noted(self, note: Note) -> Self;
+}
+
+impl Noted for Reply {
+    fn noted(mut self, note: Note) -> Reply {
+        self.notes.push(note);
+        self
     }
 }
 
@@ -172,6 +227,10 @@ fn status_and_message(error: &RelesysError) -> (StatusCode, String) {
             StatusCode::NOT_FOUND,
             format!("The user '{id}' was not found"),
         ),
+        RelesysError::EntryNotFound { what, id } => (
+            StatusCode::NOT_FOUND,
+            format!("The {what} '{id}' was not found"),
+        ),
         RelesysError::UnsupportedMediaType { declared, expected } => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
@@ -182,6 +241,9 @@ fn status_and_message(error: &RelesysError) -> (StatusCode, String) {
         ),
         // Rendered before this point; kept total for the match.
         RelesysError::OAuth { description, .. } => (StatusCode::BAD_REQUEST, description.clone()),
+        RelesysError::BasicClientAuth { description } => {
+            (StatusCode::UNAUTHORIZED, description.clone())
+        }
         RelesysError::Shared(shared) => shared_status_and_message(shared),
     }
 }
@@ -223,5 +285,6 @@ fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
             StatusCode::INTERNAL_SERVER_ERROR,
             "An error has occurred.".to_owned(),
         ),
+        SharedError::StoreFull(full) => (StatusCode::INSUFFICIENT_STORAGE, full.message()),
     }
 }

@@ -11,12 +11,20 @@ use serde_json::Value;
 use time::Duration;
 
 use super::auth::{self, Grant, OAuthClient, Tokens};
-use super::catalogue::{CustomField, Department, Entry, UserGroup};
-use super::user::{Catalog, User};
-use super::{Catalogues, Config, Relesys};
+use super::organisation::{CustomField, Department, Entries, Entry, Revision, UserGroup, Writable};
+use super::user::{References, User};
+use super::{Organisation, Relesys, Tenant};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
-use crate::vendors::{check_credential, fixture_records, is_hyphenated_uuid, LoadOptions, Loaded};
+use crate::store::Record;
+use crate::store::State;
+use crate::vendors::snapshot::{
+    check_fixed_members, check_record_size, write_document, FixedMembers,
+};
+use crate::vendors::{
+    check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
+    Loaded, Restored,
+};
 
 /// The longest `token_lifetime_seconds` a fixture may set: one year.
 const MAX_TOKEN_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
@@ -58,6 +66,32 @@ pub struct Settings {
     /// The status of a `POST /users` answer: 201 (default) or 200.
     #[serde(default = "default_created_status")]
     pub created_status: u16,
+    /// Whether a user PATCH may write `/status`: `reject` (default; the
+    /// public client changes status only through `PUT /users/{id}/status`)
+    /// or `allow`.
+    #[serde(default)]
+    pub patch_status: PatchStatus,
+    /// A list's `nextUrl` and `previousUrl`: `when_present` (default: only
+    /// when there is such a page, as the user-groups example answers
+    /// `{"count", "data"}` alone) or `always` (`null` when there is none).
+    #[serde(default)]
+    pub list_links: ListLinks,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListLinks {
+    #[default]
+    WhenPresent,
+    Always,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchStatus {
+    #[default]
+    Reject,
+    Allow,
 }
 
 fn default_created_status() -> u16 {
@@ -71,6 +105,8 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             unknown_custom_fields: UnknownCustomFields::Reject,
             created_status: default_created_status(),
+            patch_status: PatchStatus::Reject,
+            list_links: ListLinks::WhenPresent,
         }
     }
 }
@@ -149,7 +185,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     let settings = &fixture.settings;
     check_settings(settings, &mut bad);
     let departments = guid_index(&fixture.departments, "departments", &mut bad);
-    let user_groups = guid_index(&fixture.user_groups, "user_groups", &mut bad);
+    guid_index(&fixture.user_groups, "user_groups", &mut bad);
     guid_index(&fixture.custom_fields, "custom_fields", &mut bad);
     let mut custom_fields = HashSet::new();
     for (i, field) in fixture.custom_fields.iter().enumerate() {
@@ -162,19 +198,29 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
     }
     let (clients, client_ids) = oauth_clients(&fixture.clients, &mut bad);
     let fixed = fixed_tokens(&fixture.tokens, &client_ids, &mut bad);
-    let catalog = Catalog {
-        departments,
-        user_groups,
-        custom_fields,
-        drop_unknown_custom_fields: settings.unknown_custom_fields == UnknownCustomFields::Drop,
-    };
-
-    let records = user_records(&fixture.users, &catalog, &mut bad);
-    let catalogues = Catalogues {
-        departments: as_values(&fixture.departments, "departments", &mut bad),
-        user_groups: as_values(&fixture.user_groups, "user_groups", &mut bad),
+    as_values(&fixture.departments, "departments", &mut bad);
+    as_values(&fixture.user_groups, "user_groups", &mut bad);
+    let user_ids: HashSet<String> = fixture
+        .users
+        .iter()
+        .map(|u| u.id.to_ascii_lowercase())
+        .collect();
+    department_reference_problems(&fixture.departments, &departments, &user_ids, &mut bad);
+    let organisation = Organisation {
+        departments: Entries::new(&fixture.departments),
+        user_groups: Entries::new(&fixture.user_groups),
         custom_fields: as_values(&fixture.custom_fields, "custom_fields", &mut bad),
+        custom_field_keys: custom_fields,
     };
+    let drop_unknown_custom_fields = settings.unknown_custom_fields == UnknownCustomFields::Drop;
+    let references = References {
+        departments: &organisation.departments,
+        user_groups: &organisation.user_groups,
+        state: None,
+        custom_fields: &organisation.custom_field_keys,
+        drop_unknown_custom_fields,
+    };
+    let records = user_records(&fixture.users, &references, &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -189,37 +235,172 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         StatusCode::CREATED
     };
     Ok(Loaded {
-        vendor: Arc::new(Relesys::new(Config {
+        vendor: Arc::new(Relesys::new(Tenant {
             tokens: Tokens::new(
                 clients,
                 fixed,
                 Duration::seconds(lifetime),
                 options.max_issued_tokens,
             ),
-            catalog,
-            catalogues,
+            organisation,
+            drop_unknown_custom_fields,
+            status_by_patch: settings.patch_status == PatchStatus::Allow,
+            always_list_links: settings.list_links == ListLinks::Always,
             limiter,
             requests_per_minute: rpm,
             created_status,
             max_record_bytes: options.max_record_bytes,
         })),
         records,
+        other_kinds: Vec::new(),
     })
 }
 
-/// The fixture's users, normalised, as store records. They must define
-/// only known custom fields, whatever the policy for requests: a silently
-/// dropped fixture value is a mistake.
-fn user_records(
-    users: &[User],
-    catalog: &Catalog,
-    bad: &mut Bad<'_>,
-) -> Vec<(String, crate::store::Record)> {
+/// The members of `relesys.json` that API calls create or change: the
+/// departments, the user groups and the users. Settings, OAuth clients,
+/// fixture tokens and the custom fields only a restart changes.
+///
+/// Tokens issued by `POST /login/oauth/authorize` are not in a snapshot:
+/// they are credentials a client obtains, not data it reads back, like the
+/// fixture's tokens they are shared by every session, and a restore neither
+/// revokes nor mints them (a full reset forgets them; they expire by the
+/// clock). A test that restores a snapshot keeps its token working.
+const STATE_MEMBERS: &[&str] = &["departments", "user_groups", "users"];
+
+/// A snapshot: the fixed members as they started, and the state.
+#[derive(Serialize)]
+struct Snapshot<'a> {
+    #[serde(flatten)]
+    fixed: FixedMembers<'a>,
+    departments: Vec<Arc<Department>>,
+    user_groups: Vec<Arc<UserGroup>>,
+    users: Vec<Arc<User>>,
+}
+
+impl Relesys {
+    /// See [`crate::vendors::Vendor::snapshot`]: the departments and user
+    /// groups as `state` sees them, and its users, each sorted by id.
+    pub(super) fn write_snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        let organisation = &self.tenant.organisation;
+        let mut departments = organisation.departments.all(state);
+        departments.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut user_groups = organisation.user_groups.all(state);
+        user_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut users = state.all_typed::<User>(Relesys::NAME);
+        users.sort_by(|a, b| a.id.cmp(&b.id));
+        let snapshot = Snapshot {
+            fixed: FixedMembers::of(startup, STATE_MEMBERS),
+            departments,
+            user_groups,
+            users,
+        };
+        write_document(out, &snapshot)
+    }
+
+    /// See [`crate::vendors::Vendor::restore`]: departments, user groups
+    /// and users checked as the fixture's are, the users against the
+    /// snapshot's organisation; a fixture department or user group the
+    /// snapshot leaves out is restored as deleted.
+    pub(super) fn read_snapshot(
+        &self,
+        file: &SourceFile,
+        startup: &Value,
+    ) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_fixture::<RelesysFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, STATE_MEMBERS, &mut bad);
+        let max = self.tenant.max_record_bytes;
+        let department_ids = guid_index(&fixture.departments, "departments", &mut bad);
+        guid_index(&fixture.user_groups, "user_groups", &mut bad);
+        as_values(&fixture.departments, "departments", &mut bad);
+        as_values(&fixture.user_groups, "user_groups", &mut bad);
+        for (i, department) in fixture.departments.iter().enumerate() {
+            check_record_size(format!("/departments/{i}"), department, max, &mut bad);
+        }
+        let user_ids: HashSet<String> = fixture
+            .users
+            .iter()
+            .map(|u| u.id.to_ascii_lowercase())
+            .collect();
+        department_reference_problems(&fixture.departments, &department_ids, &user_ids, &mut bad);
+        let departments = Entries::new(&fixture.departments);
+        let user_groups = Entries::new(&fixture.user_groups);
+        let references = References {
+            departments: &departments,
+            user_groups: &user_groups,
+            state: None,
+            custom_fields: &self.tenant.organisation.custom_field_keys,
+            drop_unknown_custom_fields: self.tenant.drop_unknown_custom_fields,
+        };
+        unknown_custom_fields(&fixture.users, &references, &mut bad);
+        let users: Vec<User> = fixture
+            .users
+            .into_iter()
+            .map(|mut user| {
+                references.normalise(&mut user);
+                user
+            })
+            .collect();
+        let users = restored_users(users, |u| references.problems(u), max, &mut bad);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let organisation = &self.tenant.organisation;
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![
+                (Relesys::NAME, users),
+                (
+                    Department::KIND,
+                    revisions(fixture.departments, &organisation.departments),
+                ),
+                (
+                    UserGroup::KIND,
+                    revisions(fixture.user_groups, &organisation.user_groups),
+                ),
+            ],
+        })
+    }
+}
+
+/// The snapshot's entries as session revisions, plus a deletion for each
+/// fixture entry it leaves out.
+fn revisions<T: Writable>(list: Vec<T>, fixture: &Entries<T>) -> Vec<(String, Record)> {
+    let kept: HashSet<String> = list.iter().map(|e| e.id().to_ascii_lowercase()).collect();
+    let mut records: Vec<(String, Record)> = list
+        .into_iter()
+        .map(|entry| {
+            let id = entry.id().to_ascii_lowercase();
+            let revision = Revision {
+                id: id.clone(),
+                entry: Some(entry),
+            };
+            (id, Record::typed(revision))
+        })
+        .collect();
+    for id in fixture.fixture_ids().filter(|id| !kept.contains(*id)) {
+        let revision: Revision<T> = Revision {
+            id: id.clone(),
+            entry: None,
+        };
+        records.push((id.clone(), Record::typed(revision)));
+    }
+    records
+}
+
+/// Every custom-field key of a user that the tenant does not define.
+fn unknown_custom_fields(users: &[User], references: &References, bad: &mut Bad<'_>) {
     for (i, user) in users.iter().enumerate() {
         for key in user
             .custom_fields
             .keys()
-            .filter(|k| !catalog.custom_fields.contains(*k))
+            .filter(|k| !references.custom_fields.contains(*k))
         {
             bad(
                 format!("/users/{i}/customFields/{key}"),
@@ -227,15 +408,26 @@ fn user_records(
             );
         }
     }
+}
+
+/// The fixture's users, normalised, as store records. They must define
+/// only known custom fields, whatever the policy for requests: a silently
+/// dropped fixture value is a mistake.
+fn user_records(
+    users: &[User],
+    references: &References,
+    bad: &mut Bad<'_>,
+) -> Vec<(String, crate::store::Record)> {
+    unknown_custom_fields(users, references, bad);
     let normalised: Vec<User> = users
         .iter()
         .map(|user| {
             let mut user = user.clone();
-            catalog.normalise(&mut user);
+            references.normalise(&mut user);
             user
         })
         .collect();
-    fixture_records(&normalised, |u| catalog.problems(u), bad)
+    fixture_records(&normalised, |u| references.problems(u), bad)
 }
 
 fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
@@ -260,7 +452,7 @@ fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
     }
 }
 
-/// A catalogue's entries as the API shows them, with every entry's own
+/// An organisation list's entries as the API shows them, with every entry's own
 /// problems reported at `/{member}/{i}…`.
 fn as_values<T: Entry + Serialize>(list: &[T], member: &str, bad: &mut Bad<'_>) -> Vec<Value> {
     let mut values = Vec::new();
@@ -274,6 +466,40 @@ fn as_values<T: Entry + Serialize>(list: &[T], member: &str, bad: &mut Bad<'_>) 
         }
     }
     values
+}
+
+/// A fixture department's parent must be another fixture department, and
+/// its manager a fixture user.
+fn department_reference_problems(
+    list: &[Department],
+    ids: &HashMap<String, String>,
+    user_ids: &HashSet<String>,
+    bad: &mut Bad<'_>,
+) {
+    for (i, department) in list.iter().enumerate() {
+        if let Some(parent) = department.parent_id.as_deref() {
+            let parent_id = parent.to_ascii_lowercase();
+            if !ids.contains_key(&parent_id) {
+                bad(
+                    format!("/departments/{i}/parentId"),
+                    format!("no department has id '{parent}'"),
+                );
+            } else if parent_id == department.id.to_ascii_lowercase() {
+                bad(
+                    format!("/departments/{i}/parentId"),
+                    "a department cannot be its own parent".into(),
+                );
+            }
+        }
+        if let Some(manager) = department.manager_user_id.as_deref() {
+            if !user_ids.contains(&manager.to_ascii_lowercase()) {
+                bad(
+                    format!("/departments/{i}/managerUserId"),
+                    format!("no user has id '{manager}'"),
+                );
+            }
+        }
+    }
 }
 
 /// Lower-cased id → id as written, for GUID-identified fixture entries.

@@ -24,11 +24,17 @@ const CURSOR_LIFETIME: Duration = Duration::hours(6);
 /// At most this many cursors are remembered; the oldest go first.
 pub(crate) const MAX_CURSORS: usize = 10_000;
 
+/// At most this many bytes of cursors (their filters, which a long query
+/// string makes large) are remembered; the oldest go first.
+pub(crate) const MAX_CURSOR_BYTES: usize = 16 * 1024 * 1024;
+
 #[derive(Debug, Clone)]
 struct Cursor {
     selection: Selection,
     offset: usize,
     expires_at: OffsetDateTime,
+    /// What it counts against `MAX_CURSOR_BYTES`.
+    bytes: usize,
 }
 
 /// Cursors in the order they were made, so the oldest is dropped first and
@@ -42,28 +48,36 @@ pub(super) struct Cursors {
 struct CursorMap {
     by_id: HashMap<String, Cursor>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
 impl Cursors {
     fn make(&self, selection: &Selection, offset: usize, now: OffsetDateTime) -> String {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let bytes = selection.weight().saturating_add(id.len());
         let cursor = Cursor {
             selection: selection.clone(),
             offset,
             expires_at: now
                 .checked_add(CURSOR_LIFETIME)
                 .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc()),
+            bytes,
         };
         if let Ok(mut map) = self.inner.lock() {
             while let Some(oldest) = map.order.front() {
                 let stale = map.by_id.get(oldest).is_none_or(|c| now >= c.expires_at);
-                if !stale && map.by_id.len() < MAX_CURSORS {
+                let room = map.by_id.len() < MAX_CURSORS
+                    && map.bytes.saturating_add(bytes) <= MAX_CURSOR_BYTES;
+                if !stale && room {
                     break;
                 }
                 if let Some(oldest) = map.order.pop_front() {
-                    map.by_id.remove(&oldest);
+                    if let Some(gone) = map.by_id.remove(&oldest) {
+                        map.bytes = map.bytes.saturating_sub(gone.bytes);
+                    }
                 }
             }
+            map.bytes = map.bytes.saturating_add(bytes);
             map.order.push_back(id.clone());
             map.by_id.insert(id.clone(), cursor);
         }
@@ -107,6 +121,7 @@ pub(super) fn page(
     records: Vec<Value>,
     call: &Call,
     now: OffsetDateTime,
+    always_links: bool,
 ) -> Result<Value, RelesysError> {
     let (selection, offset, from_cursor) = match (&query.cursor, query.selection) {
         (Some(id), _) => {
@@ -134,12 +149,16 @@ pub(super) fn page(
     let paged = query.limit.is_some() || from_cursor;
     let next = (paged && end < matching.len() && end > offset).then(|| link(end));
     let previous = from_cursor.then(|| link(offset.saturating_sub(limit)));
-    Ok(json!({
-        "count": data.len(),
-        "data": data,
-        "nextUrl": next,
-        "previousUrl": previous,
-    }))
+    let mut page = json!({ "count": data.len(), "data": data });
+    // The user-groups example answers `{"count", "data"}` alone, and the
+    // pagination page has the links appear only when there is one; with
+    // `list_links: always` they are `null` members instead.
+    for (member, link) in [("nextUrl", next), ("previousUrl", previous)] {
+        if link.is_some() || always_links {
+            page[member] = json!(link);
+        }
+    }
+    Ok(page)
 }
 
 /// Where the client reached usermock: `http://HOST` plus `/relesys`
@@ -151,5 +170,39 @@ fn base_url(call: &Call) -> String {
         format!("http://{host}")
     } else {
         format!("http://{host}/relesys")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::relesys::query::{parse, USERS};
+
+    #[test]
+    fn cursors_are_bounded_in_bytes_as_well_as_in_number() {
+        static RESOURCE: Resource = USERS;
+        let long = format!("name={}", "n".repeat(20_000));
+        let selection = parse(&RESOURCE, Some(&long))
+            .ok()
+            .and_then(|q| q.selection)
+            .expect("a selection");
+        assert!(selection.weight() > 20_000);
+        let cursors = Cursors::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let first = cursors.make(&selection, 0, now);
+        // Far more than the byte bound holds, far fewer than MAX_CURSORS.
+        let made = MAX_CURSOR_BYTES / selection.weight() * 2;
+        for _ in 0..made {
+            cursors.make(&selection, 0, now);
+        }
+        let map = cursors.inner.lock().expect("lock");
+        assert!(map.bytes <= MAX_CURSOR_BYTES, "{} bytes kept", map.bytes);
+        assert!(map.by_id.len() < made, "{} of {made} kept", map.by_id.len());
+        assert_eq!(map.by_id.len(), map.order.len());
+        drop(map);
+        assert!(
+            cursors.find(&first, &RESOURCE, now).is_err(),
+            "the oldest is forgotten first"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Relesys API v1.3: the user resource (`GET /users`, `POST /users`,
-//! `GET`/`PATCH /users/{userId}` with RFC 6902 JSON Patch), the catalogues
-//! a user refers to (`GET /departments`, `/userGroups`,
-//! `/customfields/users`) and the OAuth token endpoint.
+//! `GET`/`PATCH`/`DELETE /users/{userId}` with RFC 6902 JSON Patch,
+//! `PUT /users/{userId}/status`), the organisation a user refers to
+//! (departments and user groups: list, create, get, patch, delete; custom
+//! fields: list) and the OAuth token endpoint.
 //!
 //! Facts and their public sources, and every choice where the docs are
 //! silent (marked inferred), are in `docs/vendors/relesys.md`.
@@ -10,24 +11,31 @@
 //! - `auth.rs`: tokens, scopes, the token endpoint;
 //! - `user.rs`: the typed user and its validation;
 //! - `dates.rs`: the date forms read and written;
-//! - `patch.rs`: JSON Patch on a user;
+//! - `patch.rs`: JSON Patch on a user, a department or a user group;
 //! - `create.rs`: a new user from `POST /users`;
-//! - `catalogue.rs`: departments, user groups, custom fields;
+//! - `organisation.rs`: departments, user groups, custom fields, and the
+//!   session's revisions of the first two;
+//! - `organisation_routes.rs`: departments and user groups by id;
+//! - `lifecycle.rs`: a user's status route and deletion;
 //! - `query.rs`, `lists.rs`: filters, sort and paging of the list routes;
 //! - `error.rs`: the errors and their one rendering.
 
 mod auth;
-mod catalogue;
+mod contact;
 mod create;
 mod dates;
 mod error;
 mod fixture;
+mod lifecycle;
 mod lists;
+mod organisation;
+mod organisation_routes;
 mod patch;
 mod query;
 mod user;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hyper::{Method, StatusCode};
 use serde_json::Value;
@@ -35,14 +43,17 @@ use serde_json::Value;
 use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
 use self::error::{Expected, RelesysError, Throttled, TokenProblem};
 use self::lists::Cursors;
+use self::organisation::{Department, Entries, UserGroup};
 use self::query::Resource;
-use self::user::{Catalog, User};
+use self::user::{References, User};
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
 use crate::rate_limit::RateLimiter as Limiter;
+use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{
     is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Routes, VendorSpec,
+    Restored, Routes, VendorSpec,
 };
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -53,20 +64,41 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
 };
 
 const USER_PATH: &str = "/api/v1.3/users/{userId}";
+const USER_STATUS_PATH: &str = "/api/v1.3/users/{userId}/status";
+const DEPARTMENT_PATH: &str = "/api/v1.3/departments/{departmentId}";
+const USER_GROUP_PATH: &str = "/api/v1.3/userGroups/{userGroupId}";
 const TOKEN_PATH: &str = "/login/oauth/authorize";
+/// What the token endpoint reads, for the messages that say so.
+const TOKEN_FORM: &str =
+    "grant_type=client_credentials&client_id=<client id>&client_secret=<client secret>&scope=<scopes>";
 
-/// The catalogues as the list routes show them.
-pub(crate) struct Catalogues {
-    departments: Vec<Value>,
-    user_groups: Vec<Value>,
+/// The note on every answer of a route that only the public client
+/// `getsno/relesys-users` shows (docs/vendors/relesys.md, `[D-3p]`).
+const THIRD_PARTY_ROUTE: &str = "relesys-third-party-route";
+const THIRD_PARTY_SOURCE: &str = "documented by a third-party client only: https://github.com/getsno/relesys-users (src/Api/UserManagement); its answer's status and body are inferred";
+
+/// The tenant's departments, user groups and custom fields.
+pub(crate) struct Organisation {
+    departments: Entries<Department>,
+    user_groups: Entries<UserGroup>,
+    /// As `GET /customfields/users` shows them.
     custom_fields: Vec<Value>,
+    /// Their `externalId`s: the keys a user's `customFields` may use.
+    custom_field_keys: HashSet<String>,
 }
 
-/// What a fixture configures.
-pub(crate) struct Config {
+/// The tenant a fixture describes: its credentials, organisation and
+/// settings.
+pub(crate) struct Tenant {
     tokens: Tokens,
-    catalog: Catalog,
-    catalogues: Catalogues,
+    organisation: Organisation,
+    /// Drop (opt-in) or reject (default) custom-field keys that are not defined.
+    drop_unknown_custom_fields: bool,
+    /// Whether a user PATCH may write `/status` (`settings.patch_status`).
+    status_by_patch: bool,
+    /// Whether a list always carries `nextUrl`/`previousUrl`, `null` when
+    /// there is no such page (`settings.list_links: always`).
+    always_list_links: bool,
     limiter: Option<Limiter>,
     /// The documented limit, also shown by a scenario's 429.
     requests_per_minute: u32,
@@ -77,18 +109,38 @@ pub(crate) struct Config {
     max_record_bytes: usize,
 }
 
+impl Tenant {
+    /// What a user may refer to, as `state` sees it (`None`: the fixture).
+    fn references<'a>(&'a self, state: Option<&'a State>) -> References<'a> {
+        References {
+            departments: &self.organisation.departments,
+            user_groups: &self.organisation.user_groups,
+            state,
+            custom_fields: &self.organisation.custom_field_keys,
+            drop_unknown_custom_fields: self.drop_unknown_custom_fields,
+        }
+    }
+}
+
 pub(crate) struct Relesys {
-    config: Config,
+    tenant: Tenant,
     cursors: Cursors,
     routes: Routes<Relesys>,
+    /// Rules that span records (a user's departments and groups exist; a
+    /// department or group in use is not deleted) hold because writes that
+    /// add references (user create and patch) share this lock, while
+    /// writes that remove what may be referred to (organisation writes,
+    /// user deletes) take it alone.
+    references_lock: RwLock<()>,
 }
 
 impl Relesys {
-    fn new(config: Config) -> Relesys {
+    fn new(tenant: Tenant) -> Relesys {
         use BodyKind::{Form, JsonArray, JsonObject, None as Empty};
         Relesys {
-            config,
+            tenant,
             cursors: Cursors::default(),
+            references_lock: RwLock::new(()),
             routes: Routes::new(&[
                 (Method::GET, query::USERS.path, Empty, Relesys::list_users),
                 (
@@ -99,6 +151,13 @@ impl Relesys {
                 ),
                 (Method::GET, USER_PATH, Empty, Relesys::get_user),
                 (Method::PATCH, USER_PATH, JsonArray, Relesys::update_user),
+                (Method::DELETE, USER_PATH, Empty, Relesys::delete_user),
+                (
+                    Method::PUT,
+                    USER_STATUS_PATH,
+                    JsonObject,
+                    Relesys::change_status,
+                ),
                 (
                     Method::GET,
                     query::DEPARTMENTS.path,
@@ -106,10 +165,58 @@ impl Relesys {
                     Relesys::list_departments,
                 ),
                 (
+                    Method::POST,
+                    query::DEPARTMENTS.path,
+                    JsonObject,
+                    Relesys::create_entry::<Department>,
+                ),
+                (
+                    Method::GET,
+                    DEPARTMENT_PATH,
+                    Empty,
+                    Relesys::get_entry::<Department>,
+                ),
+                (
+                    Method::PATCH,
+                    DEPARTMENT_PATH,
+                    JsonArray,
+                    Relesys::update_entry::<Department>,
+                ),
+                (
+                    Method::DELETE,
+                    DEPARTMENT_PATH,
+                    Empty,
+                    Relesys::delete_entry::<Department>,
+                ),
+                (
                     Method::GET,
                     query::USER_GROUPS.path,
                     Empty,
                     Relesys::list_user_groups,
+                ),
+                (
+                    Method::POST,
+                    query::USER_GROUPS.path,
+                    JsonObject,
+                    Relesys::create_entry::<UserGroup>,
+                ),
+                (
+                    Method::GET,
+                    USER_GROUP_PATH,
+                    Empty,
+                    Relesys::get_entry::<UserGroup>,
+                ),
+                (
+                    Method::PATCH,
+                    USER_GROUP_PATH,
+                    JsonArray,
+                    Relesys::update_entry::<UserGroup>,
+                ),
+                (
+                    Method::DELETE,
+                    USER_GROUP_PATH,
+                    Empty,
+                    Relesys::delete_entry::<UserGroup>,
                 ),
                 (
                     Method::GET,
@@ -150,7 +257,7 @@ impl Api for Relesys {
             },
             (404, None) => RelesysError::UserNotFound(user_id_of(&call.path)),
             (429, None) => RelesysError::RateLimited(Throttled {
-                limit: self.config.requests_per_minute,
+                limit: self.tenant.requests_per_minute,
                 retry_after_secs: request.retry_after.unwrap_or(60),
             }),
             (500, None) => RelesysError::Shared(crate::vendors::SharedError::Internal),
@@ -159,25 +266,37 @@ impl Api for Relesys {
     }
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let mut user: User = seeded_user(id, record, |u| self.config.catalog.problems(u))?;
-        self.config.catalog.normalise(&mut user);
+        // The admin API seeds against the fixture's organisation.
+        let references = self.tenant.references(None);
+        let mut user: User = seeded_user(id, record, |u| references.problems(u))?;
+        references.normalise(&mut user);
         stored(&user)
     }
 
     fn reset_counters(&self) {
-        if let Some(limiter) = &self.config.limiter {
+        if let Some(limiter) = &self.tenant.limiter {
             limiter.reset();
         }
-        self.config.tokens.reset();
+        self.tenant.tokens.reset();
         self.cursors.reset();
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 
-/// The `{userId}` of a user path, lower-cased; empty for other paths.
+/// The `{userId}` of a user path (or its `/status`), lower-cased; empty for
+/// other paths.
 fn user_id_of(path: &str) -> String {
-    PathPattern::parse(USER_PATH)
-        .ok()
-        .and_then(|pattern| {
+    [USER_PATH, USER_STATUS_PATH]
+        .iter()
+        .filter_map(|pattern| PathPattern::parse(pattern).ok())
+        .find_map(|pattern| {
             pattern
                 .captures(path)
                 .and_then(|c| c.get("userId").map(str::to_ascii_lowercase))
@@ -186,12 +305,26 @@ fn user_id_of(path: &str) -> String {
 }
 
 impl Relesys {
+    /// Shared by writes that add references to the organisation.
+    fn adding_references(&self) -> RwLockReadGuard<'_, ()> {
+        self.references_lock
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Taken alone by writes that may remove what is referred to.
+    fn removing_references(&self) -> RwLockWriteGuard<'_, ()> {
+        self.references_lock
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// 401, then the per-client quota (429), in that order: throttling
     /// counts per client id, which only a valid token reveals.
     fn admit(&self, request: &Request<'_>) -> Result<Grant, RelesysError> {
         let now = request.now();
-        let grant = self.config.tokens.authenticate(request.call, now)?;
-        if let Some(limiter) = &self.config.limiter {
+        let grant = self.tenant.tokens.authenticate(request.call, now)?;
+        if let Some(limiter) = &self.tenant.limiter {
             let quota = limiter.check(&grant.client_id.to_ascii_lowercase(), now);
             if !quota.allowed {
                 return Err(RelesysError::RateLimited(Throttled {
@@ -203,9 +336,58 @@ impl Relesys {
         Ok(grant)
     }
 
+    /// `POST /login/oauth/authorize`. A client that sends JSON, or its
+    /// credentials as HTTP Basic, is told what this endpoint reads instead
+    /// (RFC 6749 §5.2 error bodies; the access page documents only the
+    /// form body).
     fn issue_token(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
+        let call = request.call;
+        let first = call.body.iter().find(|b| !b.is_ascii_whitespace());
+        if call.declares_json() || matches!(first, Some(b'{' | b'[')) {
+            return Err(RelesysError::OAuth {
+                error: "invalid_request",
+                description: format!(
+                    "The token endpoint reads a form body (Content-Type: application/x-www-form-urlencoded): {TOKEN_FORM}; it does not read JSON"
+                ),
+            });
+        }
+        let form: HashSet<String> = form_urlencoded::parse(&call.body)
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        let basic = call
+            .header("authorization")
+            .and_then(|value| value.get(..6))
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "));
+        if basic {
+            if !(form.contains("client_id") && form.contains("client_secret")) {
+                return Err(RelesysError::BasicClientAuth {
+                    description: format!(
+                        "The token endpoint reads client_id and client_secret from the form body, not from HTTP Basic credentials: send {TOKEN_FORM}"
+                    ),
+                });
+            }
+            request.note(
+                "relesys-token-basic-ignored",
+                "the HTTP Basic credentials were ignored; the form body's client_id and client_secret were used",
+                "inferred: https://api.relesysapp.net/docs/latest/intro/access documents only the form body's client_id and client_secret",
+            );
+        }
+        if call.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+            request.note(
+                "lenient-content-type",
+                format!(
+                    "the body was read as a form although {}",
+                    match call.header("content-type") {
+                        Some(declared) => format!("its Content-Type is {declared}"),
+                        None => "the request has no Content-Type".to_owned(),
+                    }
+                ),
+                "inferred: https://api.relesysapp.net/docs/latest/intro/access sends Content-Type: application/x-www-form-urlencoded and says nothing of other types",
+            );
+        }
         let body = self
-            .config
+            .tenant
             .tokens
             .issue(&request.call.body, request.now())?;
         Ok(Reply::json(StatusCode::OK, &body))
@@ -213,7 +395,7 @@ impl Relesys {
 
     fn get_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
-        let user_id = path_guid(request.param("userId"))?;
+        let user_id = path_guid(request, "userId")?;
         grant.require_any(READ_SCOPES)?;
         let user: Arc<User> = request
             .state
@@ -224,7 +406,7 @@ impl Relesys {
 
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
-        let user_id = path_guid(request.param("userId"))?;
+        let user_id = path_guid(request, "userId")?;
         const SHAPE: &str = "a JSON Patch document (a JSON array)";
         let body = request
             .json(true)
@@ -234,19 +416,27 @@ impl Relesys {
                 "The request body must be {SHAPE}"
             )));
         };
-        let ops = patch::parse_ops(items)?;
-        patch::reject_read_only(&ops)?;
+        let ops = patch::parse_ops(items, &patch::USER)?;
+        patch::reject_read_only(&ops, &patch::USER)?;
+        self.status_by_patch(request, &ops)?;
         grant.require_any(WRITE_SCOPES)?;
 
         let now = request.now();
+        let references = self.tenant.references(Some(request.state));
+        let _adding = self.adding_references();
+        let mut dropped = Vec::new();
+        // The patch reads departments and user groups while the user's
+        // entry is locked: they are other kinds of record (other maps of
+        // the store), so this never waits on the locked entry.
         let updated = request
             .state
             .update_typed(Relesys::NAME, &user_id, |user: &mut User| {
                 let mut patched = patch::apply(
                     user,
                     &ops,
-                    &self.config.catalog,
-                    self.config.max_record_bytes,
+                    &references,
+                    self.tenant.max_record_bytes,
+                    &mut dropped,
                 )?;
                 patched.last_modified_date_time =
                     timestamps::next_write_ticks(Some(&user.last_modified_date_time), now);
@@ -254,6 +444,7 @@ impl Relesys {
                 Ok::<_, RelesysError>(())
             })?
             .ok_or(RelesysError::UserNotFound(user_id))?;
+        note_dropped(request, &dropped);
         Ok(Reply::json(StatusCode::OK, &Data { data: &updated }))
     }
 }
@@ -265,13 +456,15 @@ struct Data<'a, T> {
     data: &'a T,
 }
 
-/// `userId` is documented as `string / guid`; returned lower-cased.
-fn path_guid(user_id: &str) -> Result<String, RelesysError> {
-    if is_hyphenated_uuid(user_id) {
-        Ok(user_id.to_ascii_lowercase())
+/// The path parameter `name` (`userId`, `departmentId`, …), documented as
+/// `string / guid`; returned lower-cased.
+fn path_guid(request: &Request<'_>, name: &str) -> Result<String, RelesysError> {
+    let value = request.param(name);
+    if is_hyphenated_uuid(value) {
+        Ok(value.to_ascii_lowercase())
     } else {
         Err(RelesysError::invalid(format!(
-            "The value '{user_id}' is not a valid GUID for userId"
+            "The value '{value}' is not a valid GUID for {name}"
         )))
     }
 }
@@ -288,17 +481,17 @@ impl Relesys {
     }
 
     fn list_departments(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.departments.clone();
+        let records = as_values(self.tenant.organisation.departments.all(request.state));
         self.list(request, &query::DEPARTMENTS, records)
     }
 
     fn list_user_groups(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.user_groups.clone();
+        let records = as_values(self.tenant.organisation.user_groups.all(request.state));
         self.list(request, &query::USER_GROUPS, records)
     }
 
     fn list_custom_fields(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = self.config.catalogues.custom_fields.clone();
+        let records = self.tenant.organisation.custom_fields.clone();
         self.list(request, &query::CUSTOM_FIELDS, records)
     }
 
@@ -319,6 +512,7 @@ impl Relesys {
             records,
             request.call,
             request.now(),
+            self.tenant.always_list_links,
         )?;
         Ok(Reply::json(StatusCode::OK, &page))
     }
@@ -328,6 +522,14 @@ impl Relesys {
     fn create_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
         const SHAPE: &str = "a JSON object (a user)";
+        request.note(
+            CREATED_STATUS,
+            format!(
+                "answered {} to a create: the docs give no status",
+                self.tenant.created_status.as_u16()
+            ),
+            CREATED_STATUS_SOURCE,
+        );
         let body = request
             .json(true)
             .map_err(|e| RelesysError::from_body(e, Expected::Json, SHAPE))?;
@@ -341,17 +543,53 @@ impl Relesys {
             members,
             id.clone(),
             request.now(),
-            self.config.max_record_bytes,
+            self.tenant.max_record_bytes,
         )?;
         grant.require_any(WRITE_SCOPES)?;
-        if let Some((pointer, message)) = self.config.catalog.problems(&user).into_iter().next() {
+        let references = self.tenant.references(Some(request.state));
+        let _adding = self.adding_references();
+        if let Some((pointer, message)) = references.problems(&user).into_iter().next() {
             return Err(RelesysError::invalid(format!("{pointer}: {message}")));
         }
-        self.config.catalog.normalise(&mut user);
+        note_dropped(request, &references.dropped_keys(&user));
+        references.normalise(&mut user);
         request.state.put_typed(Relesys::NAME, id, &user)?;
         Ok(Reply::json(
-            self.config.created_status,
+            self.tenant.created_status,
             &Data { data: &user },
         ))
     }
+}
+
+/// The note on an answer to a create, whose status the docs do not give.
+const CREATED_STATUS: &str = "relesys-created-status";
+const CREATED_STATUS_SOURCE: &str = "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser lists only \"Responses application/json\"; settings.created_status chooses 201 or 200";
+
+/// Notes the custom-field keys dropped under `unknown_custom_fields: drop`.
+fn note_dropped(request: &Request<'_>, dropped: &[String]) {
+    for key in dropped {
+        request.note(
+            "relesys-custom-field-dropped",
+            format!("the custom field '{key}' is not defined by the tenant and was dropped"),
+            "inferred: https://api.relesysapp.net/docs/latest/endpoint/users-post-createuser keys customFields by the fields' externalId and says nothing of others; dropped under settings.unknown_custom_fields: drop",
+        );
+    }
+}
+
+/// 204 without a body.
+fn no_content() -> Reply {
+    Reply {
+        status: StatusCode::NO_CONTENT,
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
+        notes: Vec::new(),
+    }
+}
+
+/// Entries as the list routes filter and sort them.
+fn as_values<T: serde::Serialize>(entries: Vec<Arc<T>>) -> Vec<Value> {
+    entries
+        .iter()
+        .filter_map(|entry| serde_json::to_value(entry.as_ref()).ok())
+        .collect()
 }

@@ -15,7 +15,7 @@
 //! (see [`replaced_members`]); any other goes through the JSON document.
 //!
 //! The result must still read as a valid [`User`] and pass
-//! [`Catalog::problems`], or nothing changes and the answer is a 400 naming
+//! [`References::problems`], or nothing changes and the answer is a 400 naming
 //! the operation at fault.
 
 use std::collections::HashMap;
@@ -24,22 +24,55 @@ use std::io;
 use json_patch::jsonptr::{PointerBuf, Token};
 use json_patch::PatchOperation;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::error::RelesysError;
-use super::user::{Catalog, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
+use super::user::{References, Status, User, MEMBERS, OPTIONAL_MEMBERS, READ_ONLY};
 use crate::diagnostics::pointer_of;
+
+/// What a JSON Patch may touch in one kind of record (a user, a
+/// department, a user group): its members in wire names, which of them are
+/// nullable (removing one sets `null`, as the .NET model does), which the
+/// system owns, and the member names one and two levels down.
+pub(super) struct Model {
+    /// "user", "department", "user group": for messages.
+    pub what: &'static str,
+    pub members: &'static [&'static str],
+    pub optional: &'static [&'static str],
+    pub read_only: &'static [&'static str],
+    /// The member names of the object a member's value is.
+    pub nested: fn(&str) -> &'static [&'static str],
+    /// The member names of the objects in a member's list.
+    pub items: fn(&str) -> &'static [&'static str],
+    /// Whether a member that is not optional must stay (a `remove` of it
+    /// is a 400) rather than fall back to its default when read.
+    pub keep_required: bool,
+}
+
+/// The user's model.
+pub(super) const USER: Model = Model {
+    what: "user",
+    members: MEMBERS,
+    optional: OPTIONAL_MEMBERS,
+    read_only: READ_ONLY,
+    nested: nested_names,
+    items: item_names,
+    keep_required: false,
+};
 
 /// The operations of a JSON Patch document (a JSON array), each read on its
 /// own so that a mistake names its index.
-pub(super) fn parse_ops(items: Vec<Value>) -> Result<Vec<PatchOperation>, RelesysError> {
+pub(super) fn parse_ops(
+    items: Vec<Value>,
+    model: &Model,
+) -> Result<Vec<PatchOperation>, RelesysError> {
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
             serde_json::from_value::<PatchOperation>(item)
-                .map(canonical)
+                .map(|op| canonical(op, model))
                 .map_err(|e| {
                     RelesysError::invalid(format!(
                         "Operation {i} is not a valid JSON Patch operation: {e}"
@@ -49,34 +82,34 @@ pub(super) fn parse_ops(items: Vec<Value>) -> Result<Vec<PatchOperation>, Relesy
         .collect()
 }
 
-/// The operation with its pointers' member names spelled as the user's.
-fn canonical(op: PatchOperation) -> PatchOperation {
+/// The operation with its pointers' member names spelled as the model's.
+fn canonical(op: PatchOperation, model: &Model) -> PatchOperation {
     use PatchOperation as Op;
     match op {
         Op::Add(mut o) => {
-            o.path = canonical_pointer(o.path);
+            o.path = canonical_pointer(o.path, model);
             Op::Add(o)
         }
         Op::Remove(mut o) => {
-            o.path = canonical_pointer(o.path);
+            o.path = canonical_pointer(o.path, model);
             Op::Remove(o)
         }
         Op::Replace(mut o) => {
-            o.path = canonical_pointer(o.path);
+            o.path = canonical_pointer(o.path, model);
             Op::Replace(o)
         }
         Op::Move(mut o) => {
-            o.path = canonical_pointer(o.path);
-            o.from = canonical_pointer(o.from);
+            o.path = canonical_pointer(o.path, model);
+            o.from = canonical_pointer(o.from, model);
             Op::Move(o)
         }
         Op::Copy(mut o) => {
-            o.path = canonical_pointer(o.path);
-            o.from = canonical_pointer(o.from);
+            o.path = canonical_pointer(o.path, model);
+            o.from = canonical_pointer(o.from, model);
             Op::Copy(o)
         }
         Op::Test(mut o) => {
-            o.path = canonical_pointer(o.path);
+            o.path = canonical_pointer(o.path, model);
             Op::Test(o)
         }
     }
@@ -84,22 +117,22 @@ fn canonical(op: PatchOperation) -> PatchOperation {
 
 /// Matches each token against the member names of the typed model at its
 /// level; tokens that name no member (and dictionary keys) stay as sent.
-fn canonical_pointer(pointer: PointerBuf) -> PointerBuf {
+fn canonical_pointer(pointer: PointerBuf, model: &Model) -> PointerBuf {
     // Most pointers are spelled as the model already: keep them rather than
     // rebuild an equal one (a parsed pointer's encoding is the only one its
     // tokens have, so the rebuilt pointer would be the same string).
-    if spelled_as_the_model(&pointer) {
+    if spelled_as_the_model(&pointer, model) {
         return pointer;
     }
     let mut tokens: Vec<String> = pointer.tokens().map(|t| t.decoded().into_owned()).collect();
-    let member = tokens.first().map(|t| spelled(t, MEMBERS));
+    let member = tokens.first().map(|t| spelled(t, model.members));
     if let Some(member) = member {
         tokens[0] = member.clone();
         if let Some(second) = tokens.get_mut(1) {
-            *second = spelled(second, nested_names(&member));
+            *second = spelled(second, (model.nested)(&member));
         }
         if let Some(third) = tokens.get_mut(2) {
-            *third = spelled(third, item_names(&member));
+            *third = spelled(third, (model.items)(&member));
         }
     }
     PointerBuf::from_tokens(tokens.iter().map(|t| Token::new(t.as_str())))
@@ -122,7 +155,7 @@ fn item_names(member: &str) -> &'static [&'static str] {
 }
 
 /// True when [`canonical_pointer`] would change no token of `pointer`.
-fn spelled_as_the_model(pointer: &PointerBuf) -> bool {
+fn spelled_as_the_model(pointer: &PointerBuf, model: &Model) -> bool {
     // A token keeps its spelling unless it matches a name of its level
     // case-insensitively but not exactly (the names of a level differ in
     // more than case, so at most one matches).
@@ -139,7 +172,8 @@ fn spelled_as_the_model(pointer: &PointerBuf) -> bool {
         return true;
     };
     let first = first.decoded();
-    let Some(member) = MEMBERS
+    let Some(member) = model
+        .members
         .iter()
         .find(|name| name.eq_ignore_ascii_case(&first))
     else {
@@ -148,7 +182,7 @@ fn spelled_as_the_model(pointer: &PointerBuf) -> bool {
     if *member != first {
         return false;
     }
-    fits(tokens.next(), nested_names(member)) && fits(tokens.next(), item_names(member))
+    fits(tokens.next(), (model.nested)(member)) && fits(tokens.next(), (model.items)(member))
 }
 
 fn spelled(token: &str, names: &[&str]) -> String {
@@ -160,7 +194,7 @@ fn spelled(token: &str, names: &[&str]) -> String {
 
 /// Rejects operations that would change a read-only member (a `test` only
 /// reads, and so does a `copy`'s `from`).
-pub(super) fn reject_read_only(ops: &[PatchOperation]) -> Result<(), RelesysError> {
+pub(super) fn reject_read_only(ops: &[PatchOperation], model: &Model) -> Result<(), RelesysError> {
     for (i, op) in ops.iter().enumerate() {
         let mut written = Vec::new();
         match op {
@@ -174,15 +208,16 @@ pub(super) fn reject_read_only(ops: &[PatchOperation]) -> Result<(), RelesysErro
         for pointer in written {
             if pointer.is_root() {
                 return Err(RelesysError::invalid(format!(
-                    "Operation {i} ({}): the whole user cannot be replaced; patch its members",
-                    describe(op)
+                    "Operation {i} ({}): the whole {} cannot be replaced; patch its members",
+                    describe(op),
+                    model.what
                 )));
             }
             let member = pointer
                 .first()
                 .map(|t| t.decoded().into_owned())
                 .unwrap_or_default();
-            if READ_ONLY.contains(&member.as_str()) {
+            if model.read_only.contains(&member.as_str()) {
                 return Err(RelesysError::invalid(format!(
                     "Operation {i} ({}): '/{member}' is read-only",
                     describe(op)
@@ -195,18 +230,21 @@ pub(super) fn reject_read_only(ops: &[PatchOperation]) -> Result<(), RelesysErro
 
 /// Applies `ops` to a copy of `before` and returns the patched user, valid
 /// and normalised, or the 400 that explains why not.
+/// `dropped` receives the custom-field keys dropped under
+/// `unknown_custom_fields: drop`.
 pub(super) fn apply(
     before: &User,
     ops: &[PatchOperation],
-    catalog: &Catalog,
+    references: &References,
     max_bytes: usize,
+    dropped: &mut Vec<String>,
 ) -> Result<User, RelesysError> {
     let user = match replaced_members(before, ops, max_bytes) {
         Some(user) => user,
-        None => patched_document(before, ops, max_bytes)?,
+        None => patched_document(before, ops, &USER, max_bytes)?,
     };
     let blame = |pointer: &str| blame(ops, pointer);
-    if let Some((pointer, message)) = catalog.problems(&user).into_iter().next() {
+    if let Some((pointer, message)) = references.problems(&user).into_iter().next() {
         return Err(RelesysError::invalid(format!(
             "{}{pointer}: {message}",
             blame(&pointer)
@@ -219,17 +257,19 @@ pub(super) fn apply(
         )));
     }
     let mut user = user;
-    catalog.normalise(&mut user);
+    dropped.extend(references.dropped_keys(&user));
+    references.normalise(&mut user);
     Ok(user)
 }
 
 /// `ops` applied one by one to `before` written out as a JSON document,
-/// read back as a [`User`]: any patch, with RFC 6902's semantics.
-fn patched_document(
-    before: &User,
+/// read back as its type: any patch, with RFC 6902's semantics.
+pub(super) fn patched_document<T: Serialize + DeserializeOwned>(
+    before: &T,
     ops: &[PatchOperation],
+    model: &Model,
     max_bytes: usize,
-) -> Result<User, RelesysError> {
+) -> Result<T, RelesysError> {
     let mut doc = serde_json::to_value(before).map_err(|_| internal())?;
     let mut size = json_size(&doc);
     for (i, op) in ops.iter().enumerate() {
@@ -241,8 +281,9 @@ fn patched_document(
             next = json_size(&doc).saturating_add_signed(grows);
             if next > max_bytes {
                 return Err(RelesysError::invalid(format!(
-                    "Operation {i} ({}): the user would grow beyond {max_bytes} bytes",
-                    describe(op)
+                    "Operation {i} ({}): the {} would grow beyond {max_bytes} bytes",
+                    describe(op),
+                    model.what
                 )));
             }
         }
@@ -254,11 +295,11 @@ fn patched_document(
         // member is still there and restoring them would change nothing.
         if matches!(op, PatchOperation::Remove(_) | PatchOperation::Move(_)) || op.path().is_root()
         {
-            keep_optional_members(&mut doc);
+            keep_optional_members(&mut doc, model);
         }
         size = next;
     }
-    typed(&doc, ops)
+    typed(&doc, ops, model)
 }
 
 /// The usual patch, one that only replaces top-level members, applied to
@@ -362,22 +403,44 @@ fn writable_member<'a>(user: &'a mut User, name: &str) -> Option<&'a mut dyn Mem
     })
 }
 
-/// The patched document as a [`User`], or the 400 naming what does not fit.
-fn typed(doc: &Value, ops: &[PatchOperation]) -> Result<User, RelesysError> {
+/// The patched document as its type, or the 400 naming what does not fit.
+fn typed<T: DeserializeOwned>(
+    doc: &Value,
+    ops: &[PatchOperation],
+    model: &Model,
+) -> Result<T, RelesysError> {
     if let Value::Object(members) = doc {
-        if let Some(unknown) = members.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+        if model.keep_required {
+            let gone = model
+                .members
+                .iter()
+                .find(|m| !model.optional.contains(m) && !members.contains_key(**m));
+            if let Some(gone) = gone {
+                let pointer = format!("/{gone}");
+                return Err(RelesysError::invalid(format!(
+                    "{}'{pointer}' cannot be removed from a {}",
+                    blame(ops, &pointer),
+                    model.what
+                )));
+            }
+        }
+        if let Some(unknown) = members
+            .keys()
+            .find(|k| !model.members.contains(&k.as_str()))
+        {
             let pointer = format!("/{unknown}");
             return Err(RelesysError::invalid(format!(
-                "{}'{pointer}' is not a member of a user",
-                blame(ops, &pointer)
+                "{}'{pointer}' is not a member of a {}",
+                blame(ops, &pointer),
+                model.what
             )));
         }
     }
     // Plain serde first: tracking the path costs an allocation per member
     // read. Only a failure needs the path, and the same document gives the
     // same failure again.
-    if let Ok(user) = User::deserialize(doc) {
-        return Ok(user);
+    if let Ok(record) = T::deserialize(doc) {
+        return Ok(record);
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let mut pointer = pointer_of(e.path());
@@ -394,9 +457,9 @@ fn typed(doc: &Value, ops: &[PatchOperation]) -> Result<User, RelesysError> {
 }
 
 /// A removed optional member of the .NET model is `null`, not gone.
-fn keep_optional_members(doc: &mut Value) {
+fn keep_optional_members(doc: &mut Value, model: &Model) {
     if let Value::Object(members) = doc {
-        for member in OPTIONAL_MEMBERS {
+        for member in model.optional {
             if !members.contains_key(*member) {
                 members.insert((*member).to_owned(), Value::Null);
             }
@@ -465,7 +528,7 @@ fn internal() -> RelesysError {
 }
 
 /// Which status changes a PATCH may make (inferred; docs/vendors/relesys.md).
-fn status_change_allowed(from: Status, to: Status) -> Result<(), String> {
+pub(super) fn status_change_allowed(from: Status, to: Status) -> Result<(), String> {
     use Status::*;
     match (from, to) {
         _ if from == to => Ok(()),
@@ -484,7 +547,7 @@ fn status_change_allowed(from: Status, to: Status) -> Result<(), String> {
 
 /// "Operation N (op /path): " for the last operation that wrote the
 /// top-level member of `pointer`; empty when none did.
-fn blame(ops: &[PatchOperation], pointer: &str) -> String {
+pub(super) fn blame(ops: &[PatchOperation], pointer: &str) -> String {
     let member = pointer
         .trim_start_matches('/')
         .split('/')
@@ -501,7 +564,7 @@ fn blame(ops: &[PatchOperation], pointer: &str) -> String {
         .unwrap_or_default()
 }
 
-fn describe(op: &PatchOperation) -> String {
+pub(super) fn describe(op: &PatchOperation) -> String {
     let name = match op {
         PatchOperation::Add(_) => "add",
         PatchOperation::Remove(_) => "remove",
@@ -587,11 +650,11 @@ mod tests {
                     json!({"op": op, "path": PATHS[path], "value": values[value].clone()})
                 })
                 .collect();
-            let ops = parse_ops(items).unwrap_or_else(|e| panic!("{e:?}"));
+            let ops = parse_ops(items, &USER).unwrap_or_else(|e| panic!("{e:?}"));
             let before = seed();
             let max_bytes = if roomy { 65536 } else { SEED.len() - 200 + slack };
             if let Some(user) = replaced_members(&before, &ops, max_bytes) {
-                proptest::prop_assert_eq!(patched_document(&before, &ops, max_bytes), Ok(user));
+                proptest::prop_assert_eq!(patched_document(&before, &ops, &USER, max_bytes), Ok(user));
             }
         }
     }
@@ -599,7 +662,7 @@ mod tests {
     #[test]
     fn the_typed_route_takes_the_usual_patch_and_only_replaces() {
         let ops = |items: Value| match items {
-            Value::Array(items) => parse_ops(items).unwrap_or_else(|e| panic!("{e:?}")),
+            Value::Array(items) => parse_ops(items, &USER).unwrap_or_else(|e| panic!("{e:?}")),
             _ => panic!("an array"),
         };
         let before = seed();
@@ -610,7 +673,7 @@ mod tests {
         ]));
         let typed = replaced_members(&before, &usual, 65536);
         assert!(typed.is_some());
-        assert_eq!(patched_document(&before, &usual, 65536).ok(), typed);
+        assert_eq!(patched_document(&before, &usual, &USER, 65536).ok(), typed);
         for other in [
             json!([{"op": "add", "path": "/name", "value": "N"}]),
             json!([{"op": "replace", "path": "/phoneNumber/number", "value": "1"}]),
@@ -634,7 +697,7 @@ mod tests {
         for max_bytes in SEED.len()..SEED.len() + 1000 {
             if let Some(user) = replaced_members(&before, &twice, max_bytes) {
                 assert_eq!(
-                    patched_document(&before, &twice, max_bytes),
+                    patched_document(&before, &twice, &USER, max_bytes),
                     Ok(user),
                     "{max_bytes}"
                 );
@@ -681,12 +744,16 @@ mod tests {
                 let text = format!("/{}{tail}", head.replace('~', "~0").replace('/', "~1"));
                 let pointer = PointerBuf::parse(text.clone()).unwrap_or_else(|e| panic!("{e}"));
                 let expected = rebuilt(&pointer);
-                assert_eq!(canonical_pointer(pointer.clone()), expected, "{text}");
+                assert_eq!(
+                    canonical_pointer(pointer.clone(), &USER),
+                    expected,
+                    "{text}"
+                );
                 checked += 1;
             }
         }
         let root = PointerBuf::new();
-        assert_eq!(canonical_pointer(root.clone()), rebuilt(&root));
+        assert_eq!(canonical_pointer(root.clone(), &USER), rebuilt(&root));
         assert!(checked > 1000);
     }
 }

@@ -168,6 +168,22 @@ pub(super) struct Selection {
     sort: Vec<SortKey>,
 }
 
+impl Selection {
+    /// About how many bytes it holds, for the cursor store's byte bound.
+    pub fn weight(&self) -> usize {
+        let filters = self.filters.iter().fold(0usize, |sum, f| {
+            let text = match &f.operand {
+                Operand::Text(text) => text.len(),
+                Operand::Null | Operand::Date(_) => 0,
+            };
+            sum.saturating_add(64).saturating_add(text)
+        });
+        filters
+            .saturating_add(self.sort.len().saturating_mul(16))
+            .saturating_add(64)
+    }
+}
+
 /// A parsed list request.
 #[derive(Debug)]
 pub(super) struct ListQuery {

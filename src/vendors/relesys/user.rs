@@ -1,17 +1,20 @@
 //! The Relesys user: its typed model and its validation against the
-//! tenant's catalogue (departments, user groups, custom fields).
+//! tenant's organisation (departments, user groups, custom fields).
 //!
 //! The user is stored exactly as the API shows it (the `data` object of
 //! the update-user response in Relesys' API reference; sources in
 //! `docs/vendors/relesys.md`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::contact::{looks_like_email, phone_problems, PhoneNumber};
 use super::dates;
+use super::organisation::{Department, Entries, UserGroup, Writable};
+use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, lowercase_id};
 
@@ -125,13 +128,6 @@ pub(super) const READ_ONLY: &[&str] = &[
     "lastModifiedDateTime",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PhoneNumber {
-    pub country_code: i32,
-    pub number: String,
-}
-
 /// A department or user-group membership. `dataSource` defaults to
 /// `RelesysAPI` when a patch adds one without it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -152,18 +148,44 @@ pub enum Status {
     LoginBlocked,
 }
 
-/// What the rest of the world holds that a user may point at.
-pub(super) struct Catalog {
-    /// Lower-cased department ids → canonical id.
-    pub departments: HashMap<String, String>,
-    pub user_groups: HashMap<String, String>,
+/// The ids and keys a user may refer to: the tenant's departments, user
+/// groups and custom fields.
+/// Departments and user groups are looked up as `state` sees them (a
+/// session may have created or deleted some); without a state, as the
+/// fixture has them.
+pub(super) struct References<'a> {
+    pub departments: &'a Entries<Department>,
+    pub user_groups: &'a Entries<UserGroup>,
+    pub state: Option<&'a State>,
     /// The `externalId`s of the tenant's custom fields of users.
-    pub custom_fields: HashSet<String>,
+    pub custom_fields: &'a HashSet<String>,
     /// Drop (opt-in) or reject (default) custom-field keys that are not defined.
     pub drop_unknown_custom_fields: bool,
 }
 
-impl Catalog {
+/// The canonical id of entry `id` (any case) when it exists; a stored
+/// entry that no longer reads counts as missing (the store logs it).
+fn canonical_id<T: Writable>(
+    entries: &Entries<T>,
+    state: Option<&State>,
+    id: &str,
+) -> Option<String> {
+    entries
+        .get(state, id)
+        .ok()
+        .flatten()
+        .map(|entry| entry.id().to_owned())
+}
+
+impl References<'_> {
+    fn department(&self, id: &str) -> Option<String> {
+        canonical_id(self.departments, self.state, id)
+    }
+
+    fn user_group(&self, id: &str) -> Option<String> {
+        canonical_id(self.user_groups, self.state, id)
+    }
+
     /// Everything wrong with `user` against this world, as (JSON pointer,
     /// message) pairs. Used for fixture users and for patched users alike.
     pub fn problems(&self, user: &User) -> Vec<(String, String)> {
@@ -175,33 +197,32 @@ impl Catalog {
     /// Departments, user groups and custom-field keys the user refers to.
     fn reference_problems(&self, user: &User, problems: &mut Vec<(String, String)>) {
         let mut bad = |pointer: String, message: String| problems.push((pointer, message));
-        if !self
-            .departments
-            .contains_key(lowercase_id(&user.primary_department_id).as_ref())
-        {
+        if self.department(&user.primary_department_id).is_none() {
             bad(
                 "/primaryDepartmentId".into(),
                 format!("no department has id '{}'", user.primary_department_id),
             );
         }
-        for (member, list, known, what) in [
+        type Lookup<'r> = fn(&References<'r>, &str) -> Option<String>;
+        let lists: [(&str, &Vec<Membership>, Lookup<'_>, &str); 2] = [
             (
                 "additionalDepartments",
                 &user.additional_departments,
-                &self.departments,
+                References::department,
                 "department",
             ),
             (
                 "userGroups",
                 &user.user_groups,
-                &self.user_groups,
+                References::user_group,
                 "user group",
             ),
-        ] {
+        ];
+        for (member, list, known, what) in lists {
             let mut seen = HashSet::new();
             for (i, membership) in list.iter().enumerate() {
                 let id = lowercase_id(&membership.id);
-                if !known.contains_key(id.as_ref()) {
+                if known(self, &id).is_none() {
                     bad(
                         format!("/{member}/{i}/id"),
                         format!("no {what} has id '{}'", membership.id),
@@ -229,22 +250,36 @@ impl Catalog {
         }
     }
 
+    /// The custom-field keys of `user` that [`References::normalise`] drops
+    /// (only with the opt-in `unknown_custom_fields: "drop"`).
+    pub fn dropped_keys(&self, user: &User) -> Vec<String> {
+        if !self.drop_unknown_custom_fields {
+            return Vec::new();
+        }
+        user.custom_fields
+            .keys()
+            .filter(|key| !self.custom_fields.contains(*key))
+            .cloned()
+            .collect()
+    }
+
     /// Brings a valid user to the form the API answers with: canonical ids,
     /// dates as .NET writes them, default data sources (and, only with the
     /// opt-in `unknown_custom_fields: "drop"`, only defined custom fields).
     pub fn normalise(&self, user: &mut User) {
-        let canonical = |map: &HashMap<String, String>, id: &mut String| {
-            if let Some(found) = map.get(lowercase_id(id).as_ref()) {
-                id.clone_from(found);
-            }
-        };
-        canonical(&self.departments, &mut user.primary_department_id);
+        if let Some(found) = self.department(&user.primary_department_id) {
+            user.primary_department_id = found;
+        }
         for m in &mut user.additional_departments {
-            canonical(&self.departments, &mut m.id);
+            if let Some(found) = self.department(&m.id) {
+                m.id = found;
+            }
             m.data_source.get_or_insert_with(|| "RelesysAPI".to_owned());
         }
         for m in &mut user.user_groups {
-            canonical(&self.user_groups, &mut m.id);
+            if let Some(found) = self.user_group(&m.id) {
+                m.id = found;
+            }
             m.data_source.get_or_insert_with(|| "RelesysAPI".to_owned());
         }
         if let Some(date) = user.birth_date.as_mut() {
@@ -310,30 +345,9 @@ fn format_problems(user: &User) -> Vec<(String, String)> {
         ("secondaryPhoneNumber", &user.secondary_phone_number),
     ] {
         let Some(phone) = phone else { continue };
-        if !(1..=999).contains(&phone.country_code) {
-            bad(
-                format!("/{member}/countryCode"),
-                format!("{} is not a country calling code", phone.country_code),
-            );
-        }
-        if phone.number.is_empty() || !phone.number.bytes().all(|b| b.is_ascii_digit()) {
-            bad(
-                format!("/{member}/number"),
-                format!("'{}' is not a phone number (digits only)", phone.number),
-            );
+        for (pointer, message) in phone_problems(phone) {
+            bad(format!("/{member}{pointer}"), message);
         }
     }
     problems
-}
-
-fn looks_like_email(text: &str) -> bool {
-    match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        }
-        None => false,
-    }
 }

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{FieldProblem, ReplayError};
+use super::fixture::{name_problem, TeamType};
 use crate::vendors::is_hyphenated_uuid;
 
 /// What a valid `PATCH /api/user/{userId}` body asks for.
@@ -29,7 +30,7 @@ impl Problems {
     /// Members the route does not read are refused, not ignored.
     pub fn unknown_members(&mut self, members: &Map<String, Value>, known: &[&str]) {
         for name in members.keys().filter(|k| !known.contains(&k.as_str())) {
-            self.add(name, format!("Unrecognized field '{name}'"));
+            self.0.push(FieldProblem::unrecognized(name));
         }
     }
 
@@ -145,6 +146,92 @@ pub(super) fn invite(body: &Value) -> Result<Invite, ReplayError> {
     }
 }
 
+/// What a valid `POST /api/user/invite` (Invite User) body asks for.
+#[derive(Debug)]
+pub(super) struct InviteUser {
+    pub email: String,
+    /// Lower-cased.
+    pub team_id: String,
+    pub role: String,
+    pub send_email: bool,
+}
+
+const INVITE_USER_MEMBERS: &[&str] = &["email", "teamId", "role", "sendEmail"];
+
+/// The body of Invite User: `email`, `teamId` and `role` required,
+/// `sendEmail` a boolean (default `false`).
+pub(super) fn invite_user(body: &Value) -> Result<InviteUser, ReplayError> {
+    let empty = Map::new();
+    let members = body.as_object().unwrap_or(&empty);
+    let mut problems = Problems::default();
+    problems.unknown_members(members, INVITE_USER_MEMBERS);
+    let email = problems.required(members, "email", Problems::email);
+    let team_id = problems.required(members, "teamId", |p, m| p.uuid(m, "teamId"));
+    let role = problems.required(members, "role", Problems::role);
+    let send_email = problems.boolean(members, "sendEmail").unwrap_or(false);
+    match (email, team_id, role) {
+        (Some(email), Some(team_id), Some(role)) => problems.into_result(InviteUser {
+            email,
+            team_id,
+            role,
+            send_email,
+        }),
+        _ => problems.into_result_never(),
+    }
+}
+
+/// What a valid `PATCH /api/team/{teamId}` body asks for; `None` leaves a
+/// member as it is (`description: Some(None)` clears it).
+#[derive(Debug, Default)]
+pub(super) struct TeamUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub kind: Option<TeamType>,
+    pub use_turn_connection: Option<bool>,
+}
+
+const TEAM_MEMBERS: &[&str] = &["name", "description", "type", "useTurnConnection"];
+
+/// The body of Update Team: "At least one field must be provided".
+pub(super) fn team_update(body: &Value) -> Result<TeamUpdate, ReplayError> {
+    let empty = Map::new();
+    let members = body.as_object().unwrap_or(&empty);
+    let mut problems = Problems::default();
+    problems.unknown_members(members, TEAM_MEMBERS);
+    if !TEAM_MEMBERS.iter().any(|m| members.contains_key(*m)) {
+        problems.add("body", "At least one field must be provided");
+    }
+    let description = match members.get("description") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(text)) => Some(Some(text.clone())),
+        Some(_) => {
+            problems.add("description", "Expected a string or null");
+            None
+        }
+    };
+    let kind = match members.get("type") {
+        None => None,
+        Some(Value::String(kind)) if kind == "Default" => Some(TeamType::Default),
+        Some(Value::String(kind)) if kind == "Integration" => Some(TeamType::Integration),
+        Some(Value::String(kind)) if kind == "LeadGen" => Some(TeamType::LeadGen),
+        Some(other) => {
+            problems.add(
+                "type",
+                format!("Invalid type {other}; expected 'Default', 'Integration' or 'LeadGen'"),
+            );
+            None
+        }
+    };
+    let update = TeamUpdate {
+        name: problems.name(members, "name"),
+        description,
+        kind,
+        use_turn_connection: problems.boolean(members, "useTurnConnection"),
+    };
+    problems.into_result(update)
+}
+
 /// What a valid `POST /api/company/child` body asks for.
 #[derive(Debug)]
 pub(super) struct ChildCompany {
@@ -190,6 +277,17 @@ impl Problems {
         } else {
             self.add(field, "Required");
             None
+        }
+    }
+
+    /// A JSON boolean, when present.
+    fn boolean(&mut self, members: &Map<String, Value>, field: &str) -> Option<bool> {
+        match members.get(field)? {
+            Value::Bool(value) => Some(*value),
+            _ => {
+                self.add(field, "Expected a boolean");
+                None
+            }
         }
     }
 
@@ -253,7 +351,7 @@ impl Problems {
 
     /// The error for a body that lacks a required member: there is always
     /// at least that problem.
-    fn into_result_never<T>(self) -> Result<T, ReplayError> {
+    pub fn into_result_never<T>(self) -> Result<T, ReplayError> {
         Err(ReplayError::InvalidFields(self.0))
     }
 }
@@ -286,18 +384,6 @@ fn is_uri(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         && !rest.is_empty()
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// Names are 1–255 characters (Unicode scalar values, not bytes).
-pub(super) fn name_problem(name: &str) -> Option<String> {
-    let length = name.chars().count();
-    if length == 0 {
-        Some("Must be at least 1 character".to_owned())
-    } else if length > 255 {
-        Some(format!("Must be at most 255 characters (got {length})"))
-    } else {
-        None
-    }
 }
 
 /// A path or query id: a hyphenated UUID, lower-cased, else a 400 naming

@@ -6,30 +6,17 @@
 use std::sync::Arc;
 
 use hyper::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::body;
+use super::body::{self, ChildCompany};
 use super::error::ReplayError;
+use super::fixture::{Company, RetryWithOtherMembers};
+use super::invite::{note_created, note_retry, note_retry_with_other_members};
 use super::{Replay, COMPANIES};
 use crate::http::Reply;
 use crate::store::{BrokenRecord, State};
 use crate::timestamps;
 use crate::vendors::Request;
-
-/// A company, from the fixture or created at runtime (then stored so).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct Company {
-    /// Lower-cased.
-    pub id: String,
-    pub name: String,
-    /// Lower-cased; `None` for a top-level company.
-    pub parent_company_id: Option<String>,
-    pub external_id: Option<String>,
-    pub created_at: String,
-    pub url: Option<String>,
-    pub summary: Option<String>,
-}
 
 /// `POST /api/company/child`'s answer.
 #[derive(Serialize)]
@@ -97,12 +84,15 @@ impl Replay {
     }
 
     /// `POST /api/company/child`: 201 with the new child, or 200 with the
-    /// existing one on a retry with the same `externalId` (and name).
+    /// existing one on a retry with the same `externalId` ("When externalId
+    /// is supplied, the call is idempotent").
     pub(super) fn create_child_company(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let parent = self.authenticate(request)?.to_owned();
         let wanted = body::child_company(&request.json(true)?)?;
-        // Check-then-insert must not interleave with another creation.
+        // Check-then-insert must not interleave with another creation (the
+        // vendor's creation lock first, then the state's, everywhere).
         let _creating = self.creating();
+        let _step = request.state.lock();
         let companies = self.all_companies(request.state);
         if let Some(external_id) = &wanted.external_id {
             let retried = companies.iter().find(|c| {
@@ -110,11 +100,15 @@ impl Replay {
                     && c.external_id.as_ref() == Some(external_id)
             });
             if let Some(existing) = retried {
-                return if existing.name.to_lowercase() == wanted.name.to_lowercase() {
-                    Ok(existing.reply(StatusCode::OK))
-                } else {
-                    Err(ReplayError::ChildExternalIdTaken)
-                };
+                let differing = differing_members(existing, &wanted);
+                if !differing.is_empty() {
+                    if self.settings.retry_with_other_members == RetryWithOtherMembers::Conflict {
+                        return Err(ReplayError::ChildExternalIdTaken);
+                    }
+                    note_retry_with_other_members(request, &differing);
+                }
+                note_retry(request);
+                return Ok(existing.reply(StatusCode::OK));
             }
         }
         let name = wanted.name.to_lowercase();
@@ -133,6 +127,25 @@ impl Replay {
         request
             .state
             .put_typed(COMPANIES, company.id.clone(), &company)?;
-        Ok(company.reply(StatusCode::CREATED))
+        let status = self.created_status();
+        note_created(request, status);
+        Ok(company.reply(status))
     }
+}
+
+/// The members of a retried create that differ from the existing child
+/// (names compared regardless of case; members the retry leaves out are
+/// not compared).
+fn differing_members(existing: &Company, wanted: &ChildCompany) -> Vec<&'static str> {
+    let mut differing = Vec::new();
+    if existing.name.to_lowercase() != wanted.name.to_lowercase() {
+        differing.push("name");
+    }
+    if wanted.url.is_some() && existing.url != wanted.url {
+        differing.push("url");
+    }
+    if wanted.summary.is_some() && existing.summary != wanted.summary {
+        differing.push("summary");
+    }
+    differing
 }

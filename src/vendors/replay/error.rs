@@ -8,8 +8,9 @@
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::http::Reply;
-use crate::store::BrokenRecord;
+use super::notes;
+use crate::http::{Note, Reply};
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::{BodyProblem, SharedError};
 
 /// Exactly the errors usermock's Replay answers, and the shared layer's.
@@ -25,8 +26,12 @@ pub(crate) enum ReplayError {
     NotDirectChild { company: String },
     /// No such user in the company the request is scoped to.
     UserNotFound,
-    /// "Disabled users cannot be updated via this endpoint".
-    UserDisabled,
+    /// No such team in the caller's company (`PATCH /api/team/{teamId}`,
+    /// Invite User's `teamId`).
+    TeamNotFound,
+    /// "Disabled users cannot be updated via this endpoint"; the status is
+    /// the fixture's `settings.disabled_update_status` (400 or 409).
+    UserDisabled { status: u16 },
     /// `POST /api/user` with an `email` some user or invitation has.
     EmailTaken,
     /// `POST /api/user` with the `externalId` of a record of the same
@@ -47,6 +52,8 @@ pub(crate) struct FieldProblem {
     /// The field as the client named it (`firstName`, `userId`).
     pub field: String,
     pub message: String,
+    /// A member the route's schema does not have (noted as such).
+    pub unrecognized: bool,
 }
 
 impl FieldProblem {
@@ -54,6 +61,14 @@ impl FieldProblem {
         FieldProblem {
             field: field.to_owned(),
             message: message.into(),
+            unrecognized: false,
+        }
+    }
+
+    pub fn unrecognized(field: &str) -> FieldProblem {
+        FieldProblem {
+            unrecognized: true,
+            ..FieldProblem::new(field, format!("Unrecognized field '{field}'"))
         }
     }
 }
@@ -70,20 +85,49 @@ impl From<BrokenRecord> for ReplayError {
     }
 }
 
-/// `error` in Replay's (inferred) format.
+impl From<StoreFull> for ReplayError {
+    fn from(full: StoreFull) -> ReplayError {
+        ReplayError::Shared(full.into())
+    }
+}
+
+/// `error` in Replay's (inferred) format. Every error answer is noted: its
+/// body, and except for the documented 403 its status, are usermock's.
 pub(super) fn render(error: &ReplayError) -> Reply {
-    if let ReplayError::InvalidFields(problems) = error {
+    let mut reply = if let ReplayError::InvalidFields(problems) = error {
         let details: Vec<_> = problems
             .iter()
             .map(|p| json!({ "field": p.field, "message": p.message }))
             .collect();
-        return Reply::json(
+        Reply::json(
             StatusCode::BAD_REQUEST,
             &json!({ "error": "Invalid request body", "details": details }),
-        );
+        )
+    } else {
+        let (status, message) = status_and_message(error);
+        Reply::json(status, &json!({ "error": message }))
+    };
+    reply.notes.push(Note {
+        rule: notes::ERROR_BODY,
+        message: format!(
+            "the {} answer's body is usermock's {{\"error\"}} format",
+            reply.status.as_u16()
+        ),
+        source: notes::NO_ERROR_BODY,
+    });
+    if let ReplayError::InvalidFields(problems) = error {
+        for problem in problems.iter().filter(|p| p.unrecognized) {
+            reply.notes.push(Note {
+                rule: notes::UNKNOWN_MEMBER,
+                message: format!(
+                    "the member '{}' is not in the route's schema: refused, where Replay might ignore it",
+                    problem.field
+                ),
+                source: notes::NO_UNKNOWN_MEMBERS,
+            });
+        }
     }
-    let (status, message) = status_and_message(error);
-    Reply::json(status, &json!({ "error": message }))
+    reply
 }
 
 fn status_and_message(error: &ReplayError) -> (StatusCode, String) {
@@ -97,9 +141,11 @@ fn status_and_message(error: &ReplayError) -> (StatusCode, String) {
             format!("Company '{company}' is not a direct child of your company"),
         ),
         ReplayError::UserNotFound => plain(StatusCode::NOT_FOUND, "User not found"),
-        ReplayError::UserDisabled => {
-            plain(StatusCode::BAD_REQUEST, "Disabled users cannot be updated")
-        }
+        ReplayError::TeamNotFound => plain(StatusCode::NOT_FOUND, "Team not found"),
+        ReplayError::UserDisabled { status } => plain(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+            "Disabled users cannot be updated",
+        ),
         ReplayError::EmailTaken => plain(
             StatusCode::CONFLICT,
             "A user or invitation with this email already exists",
@@ -121,6 +167,9 @@ fn status_and_message(error: &ReplayError) -> (StatusCode, String) {
 }
 
 fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
+    if let SharedError::StoreFull(full) = error {
+        return (StatusCode::INSUFFICIENT_STORAGE, full.message());
+    }
     let (status, message) = match error {
         SharedError::PayloadTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
@@ -147,7 +196,9 @@ fn shared_status_and_message(error: &SharedError) -> (StatusCode, String) {
             (StatusCode::BAD_REQUEST, "Request body could not be read")
         }
         SharedError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, "Request body timed out"),
-        SharedError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+        SharedError::Internal | SharedError::StoreFull(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        }
     };
     (status, message.to_owned())
 }

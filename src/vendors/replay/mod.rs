@@ -1,5 +1,6 @@
 //! Replay (`app.replay.sale`): the user resource (`GET|POST /api/user`,
-//! `GET|PATCH /api/user/{userId}`) and child companies
+//! `GET|PATCH /api/user/{userId}`, `POST /api/user/invite`), teams
+//! (`GET /api/team`, `PATCH /api/team/{teamId}`) and child companies
 //! (`POST /api/company/child`).
 //!
 //! Sources: Replay's public API reference at docs.replay.sale (its
@@ -12,8 +13,10 @@ mod companies;
 mod error;
 mod fixture;
 mod invite;
+mod notes;
 mod query;
 mod shapes;
+mod teams;
 mod users;
 
 use std::collections::HashMap;
@@ -22,14 +25,16 @@ use std::sync::{Mutex, MutexGuard};
 use hyper::Method;
 use serde_json::Value;
 
-use self::companies::Company;
+use self::fixture::Company;
 use self::error::{FieldProblem, ReplayError};
 use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
 use super::{
-    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Routes, SharedError,
-    VendorSpec,
+    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Restored, Routes,
+    SharedError, VendorSpec,
 };
+use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
+use crate::store::State;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -42,9 +47,14 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
 const NAME: &str = "replay";
 /// The store key of companies created at runtime.
 const COMPANIES: &str = "replay.companies";
+/// The store key of teams (loaded from the fixture, changed by PATCH).
+const TEAMS: &str = "replay.teams";
 
 const USERS_PATH: &str = "/api/user";
 const USER_PATH: &str = "/api/user/{userId}";
+const INVITE_PATH: &str = "/api/user/invite";
+const TEAMS_PATH: &str = "/api/team";
+const TEAM_PATH: &str = "/api/team/{teamId}";
 const CHILD_COMPANY_PATH: &str = "/api/company/child";
 
 pub(crate) struct Replay {
@@ -53,8 +63,11 @@ pub(crate) struct Replay {
     companies: HashMap<String, Company>,
     /// `x-api-key` → lower-cased company id.
     api_keys: HashMap<String, String>,
-    /// Lower-cased team id → its company's lower-cased id.
+    /// Lower-cased team id → its company's lower-cased id (teams never
+    /// move; the teams themselves are records of [`TEAMS`]).
     teams: HashMap<String, String>,
+    /// `--max-record-bytes`: a restored record may be no larger.
+    max_record_bytes: usize,
     /// Held while a create checks uniqueness and inserts, so two retries
     /// racing each other never make two records. Holds no data.
     creation: Mutex<()>,
@@ -67,12 +80,14 @@ impl Replay {
         companies: HashMap<String, Company>,
         api_keys: HashMap<String, String>,
         teams: HashMap<String, String>,
+        max_record_bytes: usize,
     ) -> Replay {
         Replay {
             settings,
             companies,
             api_keys,
             teams,
+            max_record_bytes,
             creation: Mutex::new(()),
             routes: Routes::new(&[
                 (Method::GET, USERS_PATH, BodyKind::None, Replay::list_users),
@@ -80,7 +95,20 @@ impl Replay {
                     Method::POST,
                     USERS_PATH,
                     BodyKind::JsonObject,
+                    Replay::create_user,
+                ),
+                (
+                    Method::POST,
+                    INVITE_PATH,
+                    BodyKind::JsonObject,
                     Replay::invite_user,
+                ),
+                (Method::GET, TEAMS_PATH, BodyKind::None, Replay::list_teams),
+                (
+                    Method::PATCH,
+                    TEAM_PATH,
+                    BodyKind::JsonObject,
+                    Replay::update_team,
                 ),
                 (Method::GET, USER_PATH, BodyKind::None, Replay::get_user),
                 (
@@ -149,6 +177,10 @@ impl Api for Replay {
             (400, None | Some("invalid_request")) => {
                 let (field, message) = if on(CHILD_COMPANY_PATH) {
                     ("name", "Required")
+                } else if on(TEAM_PATH) {
+                    ("body", "At least one field must be provided")
+                } else if on(INVITE_PATH) {
+                    ("teamId", "Required")
                 } else if on(USERS_PATH) && call.method == Method::GET {
                     ("limit", "Must be a whole number from 1 to 1000")
                 } else {
@@ -156,12 +188,14 @@ impl Api for Replay {
                 };
                 ReplayError::InvalidFields(vec![FieldProblem::new(field, message)])
             }
-            (400, Some("user_disabled")) => ReplayError::UserDisabled,
+            (status @ (400 | 409), Some("user_disabled")) => ReplayError::UserDisabled { status },
             (401, None) => ReplayError::InvalidApiKey,
             (403, None) => ReplayError::NotDirectChild {
                 company: named_child_company(call),
             },
-            (404, None) => ReplayError::UserNotFound,
+            (404, None) if on(TEAM_PATH) || on(INVITE_PATH) => ReplayError::TeamNotFound,
+            (404, None | Some("user_not_found")) => ReplayError::UserNotFound,
+            (404, Some("team_not_found")) => ReplayError::TeamNotFound,
             (409, None | Some("email_taken")) => ReplayError::EmailTaken,
             (409, Some("external_id_taken")) => ReplayError::InvitationExternalIdTaken,
             (409, Some("company_name_taken")) => ReplayError::CompanyNameTaken,
@@ -174,6 +208,14 @@ impl Api for Replay {
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
         let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
         stored(&with_legacy_role(user))
+    }
+
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        self.write_snapshot(state, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        self.read_snapshot(file, startup)
     }
 }
 

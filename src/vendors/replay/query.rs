@@ -1,11 +1,13 @@
 //! Query strings: `GET /api/user` (`child_company_id`, `offset`, `limit`)
 //! and `GET /api/user/{userId}` (`childCompanyId`, spelt as Replay's docs
-//! spell it on that page). Other parameters are ignored, as web APIs do;
-//! a documented one given twice is a 400 rather than a guess.
+//! spell it on that page; the list's `child_company_id` is taken too, and
+//! noted). Other parameters are ignored, as web APIs do, and noted; a
+//! documented one given twice is a 400 rather than a guess.
 
 use super::body::Problems;
 use super::error::ReplayError;
-use crate::vendors::is_hyphenated_uuid;
+use super::notes;
+use crate::vendors::{is_hyphenated_uuid, Request};
 
 /// The default and largest page (Replay's list page: 1–1000, default 100).
 const DEFAULT_LIMIT: usize = 100;
@@ -17,6 +19,8 @@ pub(super) struct ListQuery {
     pub child_company_id: Option<String>,
     pub offset: usize,
     pub limit: usize,
+    /// Whether `offset` or `limit` was given.
+    pub paged: bool,
 }
 
 pub(super) fn list(query: Option<&str>) -> Result<ListQuery, ReplayError> {
@@ -43,19 +47,61 @@ pub(super) fn list(query: Option<&str>) -> Result<ListQuery, ReplayError> {
         },
         None => DEFAULT_LIMIT,
     };
+    let paged = pairs.iter().any(|(k, _)| k == "offset" || k == "limit");
     problems.into_result(ListQuery {
         child_company_id,
         offset,
         limit,
+        paged,
     })
 }
 
-/// `childCompanyId` of `GET /api/user/{userId}`, lower-cased.
-pub(super) fn get_user(query: Option<&str>) -> Result<Option<String>, ReplayError> {
+/// The child company of `GET /api/user/{userId}`, lower-cased.
+#[derive(Debug, PartialEq)]
+pub(super) struct GetUserQuery {
+    pub child_company_id: Option<String>,
+    /// Named `child_company_id` (the list's spelling), not `childCompanyId`.
+    pub list_spelling: bool,
+}
+
+/// The page's description writes `?childCompanyId=`; the list route's
+/// parameter is `child_company_id`. Either is read (never both), so a
+/// client is not answered from the wrong company for its spelling.
+pub(super) fn get_user(query: Option<&str>) -> Result<GetUserQuery, ReplayError> {
     let pairs = pairs(query);
     let mut problems = Problems::default();
-    let child = uuid(&pairs, "childCompanyId", &mut problems);
-    problems.into_result(child)
+    let given = |name: &str| pairs.iter().any(|(k, _)| k == name);
+    let list_spelling = given("child_company_id") && !given("childCompanyId");
+    if given("child_company_id") && given("childCompanyId") {
+        problems.add("childCompanyId", "Must be given once");
+        return problems.into_result_never();
+    }
+    let name = if list_spelling {
+        "child_company_id"
+    } else {
+        "childCompanyId"
+    };
+    let child_company_id = uuid(&pairs, name, &mut problems);
+    problems.into_result(GetUserQuery {
+        child_company_id,
+        list_spelling,
+    })
+}
+
+/// Notes every query parameter of `request` that is not in `known`.
+pub(super) fn note_unknown(request: &Request<'_>, known: &[&str]) {
+    let pairs = pairs(request.call.query.as_deref());
+    let mut noted: Vec<&str> = Vec::new();
+    for (name, _) in &pairs {
+        if !known.contains(&name.as_str()) && !noted.contains(&name.as_str()) {
+            noted.push(name);
+            request.note(
+                notes::UNKNOWN_QUERY_PARAMETER,
+                format!("the query parameter '{name}' is not documented for this route: ignored"),
+                notes::NO_QUERY_PARAMETERS,
+            );
+        }
+    }
 }
 
 fn pairs(query: Option<&str>) -> Vec<(String, String)> {
@@ -118,5 +164,26 @@ mod tests {
         ] {
             assert!(list(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn get_user_reads_either_spelling_of_the_child_company_but_not_both() {
+        let child = "22222222-2222-4222-8222-222222222222";
+        let camel = get_user(Some(&format!("childCompanyId={child}"))).expect("valid");
+        assert_eq!(
+            (camel.child_company_id.as_deref(), camel.list_spelling),
+            (Some(child), false)
+        );
+        let snake = get_user(Some(&format!("child_company_id={child}"))).expect("valid");
+        assert_eq!(
+            (snake.child_company_id.as_deref(), snake.list_spelling),
+            (Some(child), true)
+        );
+        assert!(get_user(Some(&format!(
+            "childCompanyId={child}&child_company_id={child}"
+        )))
+        .is_err());
+        assert!(get_user(Some("child_company_id=nope")).is_err());
+        assert_eq!(get_user(None).expect("valid").child_company_id, None);
     }
 }

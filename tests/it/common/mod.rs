@@ -44,6 +44,16 @@ impl TestServer {
         }
     }
 
+    /// Speaks to a server already listening at `base` (e.g. a
+    /// [`BinaryServer`]) with the same helpers; it is not stopped on drop.
+    pub fn attach(base: &str) -> TestServer {
+        TestServer {
+            base: base.to_owned(),
+            client: reqwest::Client::new(),
+            stop: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -146,3 +146,80 @@ pub fn new_record_id_and_time(body: &Value, before: OffsetDateTime) -> (String, 
     );
     (id, created_at)
 }
+
+/// A server on the repository's fixtures with Replay's fixture text edited
+/// by `edits` (each `(from, to)` must occur); the folder lives as long as
+/// the returned guard.
+pub async fn server_with_edited_fixture(
+    tag: &str,
+    edits: &[(&str, &str)],
+) -> (crate::common::TempDir, TestServer) {
+    let dir = crate::common::TempDir::new(tag);
+    for vendor in usermock::vendor_names() {
+        let mut text =
+            std::fs::read_to_string(crate::common::repo_fixtures().join(format!("{vendor}.json")))
+                .expect("fixture");
+        if vendor == "replay" {
+            for (from, to) in edits {
+                assert!(text.contains(from), "the fixture has no {from}");
+                text = text.replace(from, to);
+            }
+        }
+        dir.write(&format!("{vendor}.json"), &text);
+    }
+    let server = TestServer::start_with(usermock::Options {
+        fixtures: Some(dir.0.clone()),
+        ..usermock::Options::default()
+    })
+    .await;
+    (dir, server)
+}
+
+/// The `notes` of the journal's newest Replay entry.
+pub async fn last_notes(server: &TestServer) -> Value {
+    let list = server
+        .send(server.request(Method::GET, "/__admin/requests?vendor=replay"))
+        .await
+        .json();
+    list["requests"]
+        .as_array()
+        .and_then(|entries| entries.last())
+        .map(|entry| entry["notes"].clone())
+        .expect("a journal entry")
+}
+
+/// The rule ids of `notes`, in order.
+pub fn rules(notes: &Value) -> Vec<String> {
+    notes
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n["rule"].as_str().expect("rule").to_owned())
+        .collect()
+}
+
+/// Freezes the server's clock at `now` (RFC 3339).
+pub async fn freeze_clock(server: &TestServer, now: &str) {
+    let answer = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/clock")
+                .header("content-type", "application/json")
+                .body(json!({ "now": now }).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+}
+
+/// Moves the server's clock on by `seconds`.
+pub async fn advance_clock(server: &TestServer, seconds: u64) {
+    let answer = server
+        .send(
+            server
+                .request(Method::POST, "/__admin/clock/advance")
+                .header("content-type", "application/json")
+                .body(json!({ "seconds": seconds }).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+}

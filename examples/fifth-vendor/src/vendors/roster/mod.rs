@@ -19,9 +19,11 @@ use serde_json::Value;
 
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, Reply};
+use crate::store::State;
+use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
 use crate::vendors::{
-    fixture_records, seeded_user, stored, Api, BodyKind, ErrorRequest, LoadOptions, Loaded,
-    RecordProblem, Request, Routes, StoredUser, VendorSpec,
+    fixture_records, restored_users, seeded_user, stored, Api, BodyKind, ErrorRequest,
+    LoadOptions, Loaded, RecordProblem, Request, Restored, Routes, StoredUser, VendorSpec,
 };
 use error::RosterError;
 
@@ -137,6 +139,32 @@ impl Api for Roster {
 
     fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
         stored(&seeded_user(id, record, person_problems)?)
+    }
+
+    // Its only state is its people: the snapshot is the startup fixture
+    // with `users` as stored now, and a restore reads them back.
+    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+        write_users_only::<Person>(state, Roster::NAME, startup, out)
+    }
+
+    fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
+        let Parsed {
+            value: fixture,
+            mut problems,
+            places,
+        } = file.parse_fixture::<RosterFixture>()?;
+        let mut bad = |pointer: String, message: String| {
+            problems.push(file.problem(places.original(&pointer), message))
+        };
+        check_fixed_members(file, startup, USERS_ONLY, &mut bad);
+        let users = restored_users(fixture.users, person_problems, usize::MAX, &mut bad);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Restored {
+            users: users.len(),
+            kinds: vec![(Roster::NAME, users)],
+        })
     }
 }
 
