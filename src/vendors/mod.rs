@@ -541,7 +541,21 @@ pub(crate) struct VendorSpec {
     pub load: fn(&SourceFile, &LoadOptions) -> Result<Loaded, Vec<FileProblem>>,
     /// JSON Schema of the fixture file, generated from the Rust types.
     pub fixture_schema: fn() -> schemars::schema::RootSchema,
+    /// One valid write through each write route of the embedded fixture's
+    /// world, in an order in which each succeeds (the snapshot test).
+    #[cfg(test)]
+    pub sample_writes: fn() -> Vec<SampleWrite>,
 }
+
+/// A write the snapshot test sends: method, path, credential header, body
+/// (`null` none, a string a form, else JSON; an array is a JSON Patch).
+#[cfg(test)]
+pub(crate) type SampleWrite = (
+    Method,
+    String,
+    (&'static str, &'static str),
+    serde_json::Value,
+);
 
 /// Declares each vendor's folder as a module and lists its `SPEC` in
 /// [`ALL`], so that registering a vendor is one line: its name below.

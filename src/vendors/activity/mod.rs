@@ -43,6 +43,8 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
     embedded_fixture: include_str!("../../../fixtures/activity.json"),
     load: fixture::load,
     fixture_schema: || schemars::schema_for!(fixture::ActivityFixture),
+    #[cfg(test)]
+    sample_writes,
 };
 
 const CLIENT: &str = "/v2/clients/{client_id}";
@@ -279,4 +281,26 @@ fn path_uuid(request: &Request<'_>, name: &str) -> Result<String, ActivityError>
             Some(Value::String(value.to_owned())),
         ))
     }
+}
+
+/// One valid write through each write route, in an order in which each
+/// succeeds: the snapshot test replays them and checks that every kind of
+/// record they touch is in this vendor's snapshot.
+#[cfg(test)]
+#[rustfmt::skip]
+fn sample_writes() -> Vec<crate::vendors::SampleWrite> {
+    use serde_json::{json, Value};
+    const CLIENT: &str = "/v2/clients/aa7cf840-9ca9-46a3-9778-9015d6580d50";
+    const DEPARTMENT: &str = "d1a2b3c4-e5f6-7890-abcd-ef1234567890";
+    const OTHER_DEPARTMENT: &str = "e2b3c4d5-f6a7-8901-bcde-f12345678901";
+    const USER: &str = "a1d97031-04e2-4907-a249-093f7436207b";
+    let activity = ("authorization", "Bearer activity-admin");
+    vec![
+        (Method::POST, format!("{CLIENT}/departments"), activity, json!({"name": "Kinds"})),
+        (Method::PATCH, format!("{CLIENT}/departments/{DEPARTMENT}"), activity, json!({"name": "Renamed"})),
+        (Method::PATCH, format!("{CLIENT}/users/{USER}"), activity, json!({"departments": [DEPARTMENT]})),
+        (Method::POST, format!("{CLIENT}/departments/{DEPARTMENT}/members"), activity, json!({"user_ids": [USER]})),
+        (Method::POST, format!("{CLIENT}/departments/{DEPARTMENT}/members/remove"), activity, json!({"user_ids": [USER]})),
+        (Method::DELETE, format!("{CLIENT}/departments/{OTHER_DEPARTMENT}"), activity, Value::Null),
+    ]
 }

@@ -53,6 +53,8 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
     embedded_fixture: include_str!("../../../fixtures/awork.json"),
     load: fixture::load,
     fixture_schema: || schemars::schema_for!(AworkFixture),
+    #[cfg(test)]
+    sample_writes,
 };
 
 const USERS_PATH: &str = "/api/v1/users";
@@ -493,4 +495,35 @@ fn path_user_id(call: &Call) -> String {
                 .and_then(|params| params.get(1).map(|p| p.to_ascii_lowercase()))
         })
         .unwrap_or_default()
+}
+
+/// One valid write through each write route, in an order in which each
+/// succeeds: the snapshot test replays them and checks that every kind of
+/// record they touch is in this vendor's snapshot.
+#[cfg(test)]
+#[rustfmt::skip]
+fn sample_writes() -> Vec<crate::vendors::SampleWrite> {
+    use serde_json::{json, Value};
+    let awork = ("authorization", "Bearer awork-admin");
+    let [member, archived, deleted] = [
+        "4e8d2a1b-7c6f-4d3e-9a8b-2c1d0e9f8a7b",
+        "7d6c5b4a-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
+        "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+    ];
+    vec![
+        (Method::PUT, format!("/api/v1/users/{member}"), awork, json!({"firstName": "Kinds"})),
+        (Method::POST, format!("/api/v1/users/{member}/deactivate"), awork, Value::Null),
+        (Method::POST, format!("/api/v1/users/{member}/activate"), awork, Value::Null),
+        (Method::POST, format!("/api/v1/users/{archived}/setarchived"), awork, json!({"isArchived": true})),
+        (Method::DELETE, format!("/api/v1/users/{deleted}"), awork, Value::Null),
+        (Method::POST, "/api/v1/invitations".into(), awork, json!({
+                "workspaceId": "0b6a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d", "invitationFlow": "invite",
+                "email": "kinds@example.com", "roleId": "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f",
+                "firstName": "Kinds", "skipSendingEmail": true,
+            })),
+        // `$invitationCode`: the code the invitation above answered.
+        (Method::POST, "/api/v1/invitations/accept".into(), awork, json!({"invitationCode": "$invitationCode"})),
+        (Method::POST, format!("/api/v1/roles/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f/users/{member}/deactivate"), awork, Value::Null),
+        (Method::POST, format!("/api/v1/roles/2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f/users/{member}/activate"), awork, Value::Null),
+    ]
 }

@@ -41,6 +41,8 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
     embedded_fixture: include_str!("../../../fixtures/replay.json"),
     load: fixture::load,
     fixture_schema: || schemars::schema_for!(ReplayFixture),
+    #[cfg(test)]
+    sample_writes,
 };
 
 /// The vendor key; also the store key of user and invitation records.
@@ -236,4 +238,21 @@ fn named_child_company(call: &Call) -> String {
         .or_else(from_query)
         .unwrap_or_default()
         .to_ascii_lowercase()
+}
+
+/// One valid write through each write route, in an order in which each
+/// succeeds: the snapshot test replays them and checks that every kind of
+/// record they touch is in this vendor's snapshot.
+#[cfg(test)]
+#[rustfmt::skip]
+fn sample_writes() -> Vec<crate::vendors::SampleWrite> {
+    use serde_json::json;
+    let replay = ("x-api-key", "replay-parent");
+    vec![
+        (Method::POST, "/api/company/child".into(), replay, json!({"name": "Kinds Child"})),
+        (Method::POST, "/api/user".into(), replay, json!({"email": "kinds@example.com", "firstName": "Kinds", "role": "User"})),
+        (Method::PATCH, "/api/user/c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f".into(), replay, json!({"firstName": "Kinds"})),
+        (Method::POST, "/api/user/invite".into(), replay, json!({"email": "kinds.invite@example.com", "teamId": "7e000001-0000-4000-8000-000000000001", "role": "User"})),
+        (Method::PATCH, "/api/team/7e000001-0000-4000-8000-000000000001".into(), replay, json!({"name": "Kinds", "description": null})),
+    ]
 }

@@ -6,7 +6,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::http::Reply;
-use crate::store::BrokenRecord;
+use crate::store::{BrokenRecord, StoreFull};
 use crate::vendors::SharedError;
 
 #[derive(Debug)]
@@ -23,6 +23,12 @@ pub(crate) enum RosterError {
 impl From<SharedError> for RosterError {
     fn from(error: SharedError) -> RosterError {
         RosterError::Shared(error)
+    }
+}
+
+impl From<StoreFull> for RosterError {
+    fn from(full: StoreFull) -> RosterError {
+        RosterError::Shared(full.into())
     }
 }
 
@@ -91,6 +97,12 @@ fn shared_error(shared: &SharedError) -> (StatusCode, &'static str, String) {
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
             "the body did not arrive in time".to_owned(),
+        ),
+        // Past a store cap (docs/limits.md): usermock's documented 507.
+        S::StoreFull(full) => (
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            full.message(),
         ),
         S::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,

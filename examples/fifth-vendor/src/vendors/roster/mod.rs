@@ -32,6 +32,8 @@ pub(crate) const SPEC: VendorSpec = VendorSpec {
     embedded_fixture: include_str!("../../../fixtures/roster.json"),
     load,
     fixture_schema: || schemars::schema_for!(RosterFixture),
+    #[cfg(test)]
+    sample_writes,
 };
 
 /// `fixtures/roster.json`: the tokens that may call, and the people.
@@ -98,6 +100,7 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
     Ok(Loaded {
         vendor: Arc::new(roster),
         records,
+        other_kinds: Vec::new(),
     })
 }
 
@@ -207,4 +210,16 @@ impl Roster {
             .ok_or_else(|| RosterError::NotFound(id.to_owned()))?;
         Ok(Reply::json(StatusCode::OK, &person))
     }
+}
+
+/// One valid write through each write route (the snapshot test).
+#[cfg(test)]
+fn sample_writes() -> Vec<crate::vendors::SampleWrite> {
+    let token = ("authorization", "Bearer roster-token");
+    vec![(
+        Method::PATCH,
+        "/v1/people/p1".to_owned(),
+        token,
+        serde_json::json!({"name": "Ada King"}),
+    )]
 }
