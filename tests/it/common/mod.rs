@@ -397,6 +397,22 @@ pub fn example_vendors() -> Vec<String> {
         .collect()
 }
 
+/// A restore's `users` counts: the shipped vendors' as given, plus each
+/// example vendor's from the snapshot restored (a restore covers every
+/// registered vendor the snapshot names).
+pub fn users_restored(
+    shipped: serde_json::Value,
+    snapshot: &serde_json::Value,
+) -> serde_json::Value {
+    let mut users = shipped;
+    for vendor in example_vendors() {
+        if let Some(list) = snapshot[&vendor]["users"].as_array() {
+            users[&vendor] = serde_json::json!(list.len());
+        }
+    }
+    users
+}
+
 /// A file of the repository, as text (panics naming it when unreadable).
 pub fn repo_file(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
