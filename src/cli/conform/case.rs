@@ -39,6 +39,10 @@ pub struct Case {
     /// for it (e.g. Replay invitations), said plainly.
     #[serde(default)]
     pub leaves: Option<String>,
+    /// Why the steps that name no documented `example` have none: `derive`
+    /// takes their expected answers from usermock and says so in the golden.
+    #[serde(default)]
+    pub no_example: Option<String>,
 }
 
 fn main_auth() -> String {
@@ -88,6 +92,24 @@ pub struct Step {
     /// Response headers recorded besides `content-type`.
     #[serde(default)]
     pub record_headers: Vec<String>,
+    /// The vendor's documented example this step's answer is derived from
+    /// (`conform derive`), and how the flow's own values fill it.
+    #[serde(default)]
+    pub example: Option<ExampleUse>,
+}
+
+/// A step's use of a documented example (`conformance/<vendor>/examples/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleUse {
+    /// The example's file name without `.json`.
+    pub name: String,
+    /// Pointers into the answer (`/body/id`) whose example value stands for
+    /// a value of this flow: `${user_id}`, `conform-${run}`, or
+    /// `"$json{ids}"` for a captured list. So "the id created in step 0 is
+    /// the id read in step 1" stays checked in a derived golden.
+    #[serde(default)]
+    pub bind: BTreeMap<String, Value>,
 }
 
 impl Step {
@@ -239,6 +261,7 @@ mod tests {
             shape: vec![],
             ignore: vec![],
             record_headers: vec![],
+            example: None,
         };
         assert_eq!(
             route_of(&step("/v2/clients/${client_id}/users/summary"), &routes),

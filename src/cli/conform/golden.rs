@@ -29,6 +29,22 @@ pub struct Golden {
     /// Where the recorded answers broke the vendor's published schema.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema_violations: Vec<String>,
+    /// For a golden made by `conform derive`: `examples` when at least one
+    /// step's expected answer is a vendor's documented example, `usermock`
+    /// when none has one. Absent for a golden recorded from a target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
+    /// Why the steps taken from usermock have no documented example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_example: Option<String>,
+    /// Per step, where its expected answer comes from: the example (name,
+    /// source, verbatim or transcribed) or usermock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derivation: Vec<Value>,
+    /// Per step, the pointers its documented example marks as tenant data:
+    /// `verify` compares them by shape, besides the case's own `shape`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub example_shape: Vec<Vec<String>>,
     pub steps: Vec<Value>,
 }
 

@@ -6,6 +6,7 @@
 
 mod case;
 mod creds;
+mod derive;
 mod golden;
 mod http;
 mod normalise;
@@ -39,6 +40,21 @@ pub enum Action {
         /// `https://api.awork.com` or `http://127.0.0.1:8080/awork`.
         #[arg(long, value_name = "URL")]
         target: String,
+        /// Where the goldens go (one `<case>.json` each).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Derive goldens from the vendors' documented examples
+    /// (`<EXAMPLES>/<vendor>/examples/*.json`): each case runs against a
+    /// usermock started here with the embedded fixtures (or `--fixtures`),
+    /// and every step that names an example gets the example as its
+    /// expected answer; the other steps keep usermock's, labelled so.
+    Derive {
+        #[command(flatten)]
+        common: Common,
+        /// The folder holding `<vendor>/examples/`.
+        #[arg(long, value_name = "DIR", default_value = "conformance")]
+        examples: PathBuf,
         /// Where the goldens go (one `<case>.json` each).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -139,6 +155,11 @@ pub fn run(action: Action, fixtures: Option<PathBuf>) -> ExitCode {
             target,
             format,
         } => runtime.block_on(verify(&common, &goldens, target, format, fixtures)),
+        Action::Derive {
+            common,
+            examples,
+            out,
+        } => runtime.block_on(derive::derive(&common, &examples, &out, fixtures)),
     };
     match result {
         Ok(code) => code,
@@ -282,19 +303,37 @@ fn run_id() -> String {
 
 /// The normalised steps of a transcript.
 fn normalised(case: &Case, transcript: &Transcript, ctx: &Context, run: &str) -> Vec<Value> {
+    normalised_with(case, transcript, ctx, run, &[])
+}
+
+/// The normalised steps of a transcript, with `extra_shape[n]` compared by
+/// shape in step `n` besides the case's own `shape` (a documented
+/// example's tenant data, for `derive`).
+fn normalised_with(
+    case: &Case,
+    transcript: &Transcript,
+    ctx: &Context,
+    run: &str,
+    extra_shape: &[Vec<String>],
+) -> Vec<Value> {
     let defs: Vec<&case::Step> = case.steps.iter().chain(&case.cleanup).collect();
+    let shapes: Vec<Vec<String>> = transcript
+        .defs
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let mut shape: Vec<String> = defs.get(*i).map(|s| s.shape.clone()).unwrap_or_default();
+            shape.extend(extra_shape.get(n).into_iter().flatten().cloned());
+            shape
+        })
+        .collect();
     let rules: Vec<StepRules<'_>> = transcript
         .defs
         .iter()
-        .map(|i| match defs.get(*i) {
-            Some(step) => StepRules {
-                shape: &step.shape,
-                ignore: &step.ignore,
-            },
-            None => StepRules {
-                shape: &[],
-                ignore: &[],
-            },
+        .zip(&shapes)
+        .map(|(i, shape)| StepRules {
+            shape,
+            ignore: defs.get(*i).map_or(&[][..], |s| &s.ignore),
         })
         .collect();
     let secrets = ctx.credentials.secrets();
@@ -412,6 +451,10 @@ async fn record(common: &Common, target: &str, out: &Path) -> Result<ExitCode, S
             usermock_version: version(),
             volatile,
             schema_violations: violations,
+            derived_from: None,
+            no_example: None,
+            derivation: Vec::new(),
+            example_shape: Vec::new(),
             steps: match steps {
                 Value::Array(steps) => steps,
                 _ => Vec::new(),
@@ -547,7 +590,13 @@ async fn verify(
         };
         let id = run_id();
         let transcript = ctx.run(case, &id).await;
-        let mut got = Value::Array(normalised(case, &transcript, &ctx, &id));
+        let mut got = Value::Array(normalised_with(
+            case,
+            &transcript,
+            &ctx,
+            &id,
+            &golden.example_shape,
+        ));
         normalise::mark_volatile(&mut got, &golden.volatile);
         let expected = Value::Array(golden.steps.clone());
         let mut found = Vec::new();

@@ -256,6 +256,9 @@ pub fn shape(value: &Value) -> Value {
                 None => Value::String(format!("{SHAPE_PREFIX}[]>")),
             }
         }
+        // Already a shape, or left out (a pointer both a case and an
+        // example name).
+        Value::String(text) if kinds(text).is_some() || text == IGNORED => value.clone(),
         leaf => Value::String(format!("{SHAPE_PREFIX}{}>", leaf_kind(leaf))),
     }
 }

@@ -29,6 +29,9 @@ pub struct Transcript {
     /// its cleanup steps (a failed step shifts the ones after it).
     pub defs: Vec<usize>,
     pub error: Option<String>,
+    /// The values the run resolved `${…}` with at its end (captures,
+    /// `run`, `new_uuid`, credentials): `derive` fills examples with them.
+    pub vars: BTreeMap<String, String>,
 }
 
 /// The value a credential-less `invalid` step sends.
@@ -170,6 +173,7 @@ impl Context {
             steps: Vec::new(),
             defs: Vec::new(),
             error: None,
+            vars: BTreeMap::new(),
         };
         for (i, step) in case.steps.iter().enumerate() {
             if let Err(err) = self
@@ -193,6 +197,7 @@ impl Context {
                 }
             }
         }
+        transcript.vars = vars;
         transcript
     }
 
@@ -418,7 +423,7 @@ fn resolve(text: &str, vars: &BTreeMap<String, String>, in_path: bool) -> Result
     Ok(out)
 }
 
-fn resolve_value(value: &Value, vars: &BTreeMap<String, String>) -> Result<Value, String> {
+pub fn resolve_value(value: &Value, vars: &BTreeMap<String, String>) -> Result<Value, String> {
     Ok(match value {
         // `$json{name}`: the captured value itself (a list, a number), not
         // its text.
