@@ -667,3 +667,222 @@ fn the_awork_openapi_subset_conform_embeds_is_the_one_the_tests_use() {
         "conformance/awork/openapi-subset.json differs from tests/it/data/awork-openapi-subset.json: copy the latter over"
     );
 }
+
+// ------------------------------------------------------ derived goldens --
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON")
+}
+
+/// `conform derive` for `vendor` into `out`, with the examples under
+/// `examples` (`<examples>/<vendor>/examples`).
+fn derive(vendor: &str, examples: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "conform",
+        "derive",
+        "--vendor",
+        vendor,
+        "--examples",
+        examples.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn the_committed_goldens_are_what_derive_makes_of_the_documented_examples() {
+    let fresh = TempDir::new("conform-derive-fresh");
+    for vendor in VENDORS {
+        let out = fresh.0.join(vendor);
+        let result = derive(vendor, &conformance(), &out, &[]);
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{vendor}:\n{}{}",
+            text(&result.stdout),
+            text(&result.stderr)
+        );
+        let committed_dir = conformance().join(vendor).join("goldens");
+        let names = |dir: &Path| -> BTreeSet<String> {
+            std::fs::read_dir(dir)
+                .expect("goldens")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "known-divergences.json")
+                .collect()
+        };
+        assert_eq!(names(&committed_dir), names(&out), "{vendor}: golden files");
+        for name in names(&out) {
+            let (mut made, mut committed) = (
+                read_json(&out.join(&name)),
+                read_json(&committed_dir.join(&name)),
+            );
+            // When and by which build: the rest must be the same.
+            for golden in [&mut made, &mut committed] {
+                let map = golden.as_object_mut().expect("object");
+                map.remove("recorded_at");
+                map.remove("usermock_version");
+            }
+            assert_eq!(
+                made, committed,
+                "{vendor}/{name} is not what derive makes: run conformance/derive-goldens"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_committed_golden_says_where_its_expected_answers_come_from() {
+    for vendor in VENDORS {
+        let examples = conformance().join(vendor).join("examples");
+        let dir = conformance().join(vendor).join("goldens");
+        for entry in std::fs::read_dir(&dir).expect("goldens") {
+            let path = entry.expect("entry").path();
+            if path.ends_with("known-divergences.json") {
+                continue;
+            }
+            let golden = read_json(&path);
+            let steps = golden["steps"].as_array().expect("steps").len();
+            let derivation = golden["derivation"].as_array().expect("derivation");
+            assert_eq!(derivation.len(), steps, "{}", path.display());
+            let mut from_usermock = 0;
+            for (n, step) in derivation.iter().enumerate() {
+                assert_eq!(step["step"], n, "{}", path.display());
+                match step["from"].as_str() {
+                    Some("usermock") => from_usermock += 1,
+                    Some("example") => {
+                        let name = step["example"].as_str().expect("example name");
+                        let example = read_json(&examples.join(format!("{name}.json")));
+                        assert_eq!(step["source"], example["source"], "{}", path.display());
+                        assert!(
+                            example["source"]
+                                .as_str()
+                                .is_some_and(|s| s.starts_with("https://")),
+                            "{name}: a public source"
+                        );
+                        assert!(
+                            matches!(step["copy"].as_str(), Some("verbatim" | "transcribed")),
+                            "{}",
+                            path.display()
+                        );
+                    }
+                    other => panic!("{}: step {n} from {other:?}", path.display()),
+                }
+            }
+            let expected = if from_usermock == steps {
+                "usermock"
+            } else {
+                "examples"
+            };
+            assert_eq!(golden["derived_from"], expected, "{}", path.display());
+            assert_eq!(
+                golden["no_example"].as_str().is_some_and(|r| r.len() > 20),
+                from_usermock > 0,
+                "{}: a step from usermock needs the reason it has no example",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A copy of a vendor's examples, `<dir>/<vendor>/examples/`.
+fn copy_examples(vendor: &str, dir: &TempDir) -> PathBuf {
+    let to = dir.0.join(vendor).join("examples");
+    std::fs::create_dir_all(&to).expect("examples folder");
+    for entry in std::fs::read_dir(conformance().join(vendor).join("examples")).expect("examples") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+    }
+    to
+}
+
+#[test]
+fn a_documented_constant_usermock_does_not_answer_fails_verify_at_its_pointer() {
+    // As if the page wrote another message and another status: the derived
+    // golden must hold both literally, so verify names exactly those two.
+    let dir = TempDir::new("conform-derive-drift");
+    let examples = copy_examples("activity", &dir);
+    let path = examples.join("departments-create-name-required.json");
+    let mut example = read_json(&path);
+    example["status"] = 422.into();
+    example["body"]["error"]["message"] = "A name is required".into();
+    std::fs::write(&path, example.to_string()).expect("write");
+    let goldens = dir.0.join("goldens");
+    let only = ["--only", "create-department-name-required"];
+    let result = derive("activity", &dir.0, &goldens, &only);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stdout));
+    assert!(
+        text(&result.stdout).contains("OK    create-department-name-required (examples)"),
+        "{}",
+        text(&result.stdout)
+    );
+    let (code, report) = verify_json(&[
+        "--vendor",
+        "activity",
+        "--goldens",
+        goldens.to_str().expect("utf-8"),
+        "--only",
+        "create-department-name-required",
+    ]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let differences: Vec<(Value, Value, Value)> = report["cases"][0]["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .map(|d| {
+            (
+                d["pointer"].clone(),
+                d["expected"].clone(),
+                d["got"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        differences,
+        vec![
+            ("/steps/0/status".into(), 422.into(), 400.into()),
+            (
+                "/steps/0/body/error/message".into(),
+                "A name is required".into(),
+                "Department name is required".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn derive_refuses_a_step_without_an_example_or_a_reason_and_an_unused_example() {
+    let dir = TempDir::new("conform-derive-unlabelled");
+    let examples = copy_examples("activity", &dir);
+    std::fs::write(
+        examples.join("never-used.json"),
+        r#"{"source": "https://api-docs.amm-scalepad.com/users/summary", "copy": "verbatim",
+            "note": "an example no case names", "route": "GET /v2/clients/{client_id}/users/summary",
+            "body": {}}"#,
+    )
+    .expect("write");
+    let cases = dir.0.join("activity").join("cases");
+    std::fs::create_dir_all(&cases).expect("cases folder");
+    std::fs::write(
+        cases.join("unlabelled.json"),
+        r#"{"rule": "a summary", "source": "https://api-docs.amm-scalepad.com/users/summary",
+            "steps": [{"method": "GET", "path": "/v2/clients/${cred.client_id}/users/summary"}]}"#,
+    )
+    .expect("write");
+    let out = dir.0.join("goldens");
+    let result = derive("activity", &dir.0, &out, &["--cases", dir.path()]);
+    let stdout = text(&result.stdout);
+    assert_eq!(result.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "ERROR unlabelled: steps [0] name no documented example: say why in the case's no_example"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("UNUSED example never-used: no case step names it"),
+        "{stdout}"
+    );
+    assert!(!out.join("unlabelled.json").exists());
+}

@@ -59,21 +59,24 @@ impl Client {
         }
     }
 
-    /// Sends `request`; on a 429 with `Retry-After`, waits and sends it once
-    /// more (the vendor's limit is respected, not fought).
+    /// Sends `request`; on a 429 that says how long to wait, waits and sends
+    /// it once more (the vendor's limit is respected, not fought). Relesys
+    /// documents `Retry-After` (concepts/throttling), awork `RateLimit-Reset`
+    /// (rate-limits.mdx), both in seconds.
     pub async fn send(&mut self, request: &Outgoing) -> Result<Answer, Error> {
         let answer = self.paced(request).await?;
         if answer.status != 429 {
             return Ok(answer);
         }
-        let Some(wait) = answer
-            .header("retry-after")
+        let Some(wait) = ["retry-after", "ratelimit-reset"]
+            .iter()
+            .find_map(|name| answer.header(name))
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|s| *s <= MAX_RETRY_AFTER)
         else {
             return Ok(answer);
         };
-        tracing::warn!(seconds = wait, "rate limited; waiting as Retry-After asks");
+        tracing::warn!(seconds = wait, "rate limited; waiting as the vendor asks");
         tokio::time::sleep(Duration::from_secs(wait)).await;
         self.paced(request).await
     }
@@ -162,4 +165,108 @@ where
         headers,
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on 127.0.0.1 that gives the `answers` in turn, one per
+    /// connection, and counts the requests it read.
+    async fn server(answers: Vec<&'static str>) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(AtomicUsize::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            for answer in answers {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                count.fetch_add(1, Ordering::SeqCst);
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        (format!("http://{addr}/x"), seen)
+    }
+
+    fn get(url: &str) -> Outgoing {
+        Outgoing {
+            method: Method::GET,
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+
+    #[tokio::test]
+    async fn a_429_with_retry_after_is_waited_out_and_sent_once_more() {
+        let (url, seen) = server(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            OK,
+        ])
+        .await;
+        let started = Instant::now();
+        let answer = Client::new(Duration::ZERO)
+            .send(&get(&url))
+            .await
+            .expect("answer");
+        assert_eq!((answer.status, seen.load(Ordering::SeqCst)), (200, 2));
+        assert!(started.elapsed() >= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn awork_s_ratelimit_reset_is_honoured_like_retry_after() {
+        let (url, seen) = server(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nratelimit-reset: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            OK,
+        ])
+        .await;
+        let started = Instant::now();
+        let answer = Client::new(Duration::ZERO)
+            .send(&get(&url))
+            .await
+            .expect("answer");
+        assert_eq!((answer.status, seen.load(Ordering::SeqCst)), (200, 2));
+        assert!(started.elapsed() >= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_429_that_says_no_wait_or_too_long_a_one_is_the_answer() {
+        let (url, seen) = server(vec![
+            "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 121\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            OK,
+        ])
+        .await;
+        let mut client = Client::new(Duration::ZERO);
+        let first = client.send(&get(&url)).await.expect("answer");
+        let second = client.send(&get(&url)).await.expect("answer");
+        assert_eq!(
+            (first.status, second.status, seen.load(Ordering::SeqCst)),
+            (429, 429, 2)
+        );
+    }
+
+    #[tokio::test]
+    async fn requests_are_spaced_by_the_documented_interval() {
+        let (url, seen) = server(vec![OK, OK, OK]).await;
+        let mut client = Client::new(Duration::from_millis(300));
+        let started = Instant::now();
+        for _ in 0..3 {
+            client.send(&get(&url)).await.expect("answer");
+        }
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        assert!(started.elapsed() >= Duration::from_millis(600));
+    }
 }

@@ -684,3 +684,18 @@ async fn verify(
         ExitCode::FAILURE
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_rate_limits_are_never_exceeded() {
+        // Relesys: 100 requests per minute per client id (concepts/throttling).
+        assert!(documented_interval("relesys") * 100 >= Duration::from_secs(60));
+        // awork: 1000 per minute and 50 per second on the smaller plans
+        // (rate-limits.mdx).
+        assert!(documented_interval("awork") * 1000 >= Duration::from_secs(60));
+        assert!(documented_interval("awork") * 50 >= Duration::from_secs(1));
+    }
+}
