@@ -185,6 +185,10 @@ fn the_committed_goldens_verify_against_the_default_usermock() {
                     .is_some_and(|d| d.len() >= 10),
                 "each case shows when its golden was recorded: {case}"
             );
+            assert!(
+                matches!(case["derived_from"].as_str(), Some("examples" | "usermock")),
+                "each case shows where its golden's answers come from: {case}"
+            );
         }
     }
 }

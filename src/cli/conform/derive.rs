@@ -349,3 +349,24 @@ async fn derive_case(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_is_the_same_whatever_its_parameters_are_called() {
+        assert!(same_route(
+            "PATCH /v2/clients/{client_id}/users/{user_id}",
+            "PATCH /v2/clients/{c}/users/{u}"
+        ));
+        assert!(!same_route(
+            "PATCH /v2/clients/{client_id}/users/{user_id}",
+            "GET /v2/clients/{client_id}/users/{user_id}"
+        ));
+        assert!(!same_route(
+            "GET /v2/clients/{client_id}/users/summary",
+            "GET /v2/clients/{client_id}/users/{user_id}"
+        ));
+    }
+}

@@ -569,6 +569,7 @@ async fn verify(
             source: case.source.clone(),
             last_validated: golden.as_ref().map(|g| g.recorded_at.clone()),
             recorded_against: golden.as_ref().map(|g| g.target.clone()),
+            derived_from: golden.as_ref().and_then(|g| g.derived_from.clone()),
             note: None,
             differences: Vec::new(),
         };

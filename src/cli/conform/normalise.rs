@@ -533,6 +533,17 @@ mod tests {
     }
 
     #[test]
+    fn a_value_shaped_twice_keeps_its_first_shape() {
+        // A pointer both a case and an example mark as tenant data.
+        let once = shape(&json!({"at": "2026-02-24T21:23:53.082Z", "n": 87, "x": IGNORED}));
+        assert_eq!(
+            once,
+            json!({"at": "<shape:timestamp>", "n": "<shape:integer>", "x": IGNORED})
+        );
+        assert_eq!(shape(&once), once);
+    }
+
+    #[test]
     fn shapes_ignore_nulls_and_empty_lists() {
         let expected = shape(&json!([{"a": "x", "b": null, "c": []}]));
         let got = shape(&json!([{"a": "y", "b": "z", "c": [{"id": 1}]}]));

@@ -41,6 +41,10 @@ pub struct CaseReport {
     pub last_validated: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded_against: Option<String>,
+    /// For a derived golden: `examples` (at least one expected answer is a
+    /// vendor's documented example) or `usermock` (none has one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
     /// Why it failed or was skipped, beyond its differences.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
