@@ -91,6 +91,20 @@ pub fn load(dir: &Path, vendor: &str) -> Result<BTreeMap<String, Example>, Strin
                 path.display()
             ));
         }
+        // A mistyped pointer would leave tenant data literal (a false
+        // failure) or compare what was meant to be left out.
+        let answer = json!({"body": example.body});
+        if let Some(missing) = example
+            .tenant
+            .iter()
+            .chain(&example.ignore)
+            .find(|p| answer.pointer(p).is_none())
+        {
+            return Err(format!(
+                "{}: '{missing}' is no member of the example's answer",
+                path.display()
+            ));
+        }
         examples.insert(name, example);
     }
     Ok(examples)
