@@ -142,7 +142,7 @@ impl App {
             (None, Err(err)) => (VendorReply::plain(admin_body_error(err)), None, false),
         };
         let status = answer.response.as_ref().ok().map(|r| r.status().as_u16());
-        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let duration = started.elapsed();
         if let Some(call) = call {
             self.journal.record(FinishedRequest {
                 vendor: vendor.as_ref().map(|v| v.name()),
@@ -152,7 +152,7 @@ impl App {
                 response: answer.reply.as_ref(),
                 rule: answer.scenario,
                 fault: answer.fault,
-                duration_ms,
+                duration,
                 session: session.id(),
             });
         }

@@ -19,6 +19,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
@@ -74,7 +75,10 @@ struct Entry {
     /// Where the answer relied on an inferred rule or ignored part of the
     /// request (see `Request::note`).
     notes: Vec<Note>,
-    duration_ms: u64,
+    /// From the request head to the answer handed over. Kept to the
+    /// microsecond: most answers take well under a millisecond, so whole
+    /// milliseconds would read 0 for nearly every request.
+    duration: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +116,8 @@ impl Entry {
             "fault": self.fault,
             "notes": self.notes,
             "response": self.response.as_ref().map(|r| r.to_json(credentials)),
-            "duration_ms": self.duration_ms,
+            "duration_ms": saturating_u64(self.duration.as_millis()),
+            "duration_us": saturating_u64(self.duration.as_micros()),
         });
         if self.call.body.len() == self.body_size {
             if let Ok(parsed) = serde_json::from_slice::<Value>(&self.call.body) {
@@ -124,6 +129,10 @@ impl Entry {
         }
         entry
     }
+}
+
+fn saturating_u64(n: u128) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 impl RecordedReply {
@@ -213,7 +222,7 @@ pub(crate) struct FinishedRequest<'a> {
     pub response: Option<&'a Reply>,
     pub rule: Option<(String, usize)>,
     pub fault: Option<&'static str>,
-    pub duration_ms: u64,
+    pub duration: Duration,
     pub session: Option<&'a str>,
 }
 
@@ -358,7 +367,7 @@ impl Journal {
                 .response
                 .map(|r| r.notes.clone())
                 .unwrap_or_default(),
-            duration_ms: outcome.duration_ms,
+            duration: outcome.duration,
         };
         inner.bytes = inner.bytes.saturating_add(entry.bytes());
         inner.entries.push_back(Arc::new(entry));
@@ -449,7 +458,7 @@ mod tests {
             response: Some(reply),
             rule: None,
             fault: None,
-            duration_ms: 0,
+            duration: Duration::ZERO,
             session: None,
         }
     }

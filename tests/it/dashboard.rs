@@ -90,6 +90,55 @@ async fn the_page_is_served_small_self_contained_and_without_the_token() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
 
+#[tokio::test]
+async fn the_journal_times_each_request_to_the_microsecond() {
+    let server = TestServer::start().await;
+    activity_user(&server, USER).await;
+    // A rule that answers 25 ms late: the precise member sees the delay,
+    // and the whole milliseconds are the microseconds rounded down.
+    let slow = json!({
+        "name": "activity-a-little-slow",
+        "rules": [{"answer": {"emulate": {"delay_ms": 25}}}]
+    });
+    let loaded = server
+        .send(
+            server
+                .request(Method::POST, "/__admin/scenarios")
+                .json(&slow),
+        )
+        .await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.text);
+    let answer = server
+        .send(
+            server
+                .request(
+                    Method::GET,
+                    &format!("/activity/v2/clients/{CLIENT}/users/{USER}"),
+                )
+                .bearer_auth("activity-admin")
+                .header("X-Usermock-Scenario", "activity-a-little-slow"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let journal = server
+        .send(server.request(Method::GET, "/__admin/requests"))
+        .await
+        .json();
+    let entries = journal["requests"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{journal}");
+    for entry in entries {
+        let us = entry["duration_us"].as_u64().expect("duration_us");
+        assert_eq!(entry["duration_ms"], json!(us / 1000), "{entry}");
+    }
+    let fast = entries[0]["duration_us"].as_u64().unwrap_or(0);
+    let slow = entries[1]["duration_us"].as_u64().unwrap_or(0);
+    assert!(fast < 25_000, "an emulated GET took {fast} µs");
+    assert!(
+        (25_000..5_000_000).contains(&slow),
+        "a 25 ms delay was journaled as {slow} µs"
+    );
+}
+
 // ---------------------------------------------------------- in the browser --
 
 #[tokio::test]
@@ -195,6 +244,16 @@ async fn requests_appear_live_with_their_status_and_open_to_the_response() {
     click(page, &format!("#users-body button[data-id=\"{USER}\"]")).await;
     wait_text(page, "#u-detail pre.json", |t| {
         t.contains("\"username\": \"mikechang\"")
+    })
+    .await;
+    // Every digit of awork's UTC-tick versions, past JavaScript's 2^53.
+    click(page, "#u-vendor-awork").await;
+    // (JSON.parse reads 638834283101234567 as 638834283101234600.)
+    let chloe = "c9d0e1f2-a3b4-4c5d-9e6f-7a8b9c0d1e2f";
+    wait_present(page, &format!("#users-body button[data-id=\"{chloe}\"]")).await;
+    click(page, &format!("#users-body button[data-id=\"{chloe}\"]")).await;
+    wait_text(page, "#u-detail pre.json", |t| {
+        t.contains("\"resourceVersion\": 638834283101234567,")
     })
     .await;
 
@@ -410,6 +469,324 @@ async fn requests_that_relied_on_a_guess_are_marked_noted_and_list_their_notes()
 }
 
 #[tokio::test]
+async fn durations_show_to_the_microsecond_in_milliseconds() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let page = &browser.client;
+    page.goto(&server.url("/__admin/ui")).await.expect("open");
+    wait_visible(page, "#app").await;
+    activity_user(&server, USER).await;
+    let rows = wait_rows(page, 1).await;
+    let journal = server
+        .send(server.request(Method::GET, "/__admin/requests"))
+        .await
+        .json();
+    let us = journal["requests"][0]["duration_us"]
+        .as_u64()
+        .expect("duration_us");
+    let shown = format!("{}.{:03}", us / 1000, us % 1000);
+    let cell = rows[0]
+        .find(Locator::Css("td.dur"))
+        .await
+        .expect("duration cell")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(cell.trim(), shown);
+    rows[0]
+        .find(Locator::Css("button.rowlink"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    wait_visible(page, "#req-detail").await;
+    let details = text_of(page, "#req-detail dl.kv").await;
+    assert!(
+        details.contains(&format!("{shown} ms ({us} µs)")),
+        "{details}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_active_scenarios_are_listed_without_a_filter_and_per_session() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let page = &browser.client;
+    page.goto(&server.url("/__admin/ui#scenarios"))
+        .await
+        .expect("open");
+    wait_visible(page, "#app").await;
+    wait_present(page, "#sw-activity-user-not-found").await;
+    wait_visible(page, "#active-none").await;
+    assert_eq!(active_items(page).await, Vec::<String>::new());
+
+    // Switched on elsewhere (a test's API call): the list follows with no
+    // filter typed and no click.
+    let on = server
+        .send(server.request(
+            Method::POST,
+            "/__admin/scenarios/relesys-rate-limited/activate",
+        ))
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    let in_session = server
+        .send(
+            server
+                .request(
+                    Method::POST,
+                    "/__admin/scenarios/awork-server-error/activate",
+                )
+                .header("X-Usermock-Session", "checkout"),
+        )
+        .await;
+    assert_eq!(in_session.status, StatusCode::OK, "{}", in_session.text);
+    wait_for(
+        page,
+        "the globally active scenario to be listed",
+        || async { active_items(page).await == ["relesys-rate-limited for everyone"] },
+    )
+    .await;
+    assert!(!is_displayed(page, "#active-none").await);
+    assert!(!is_checked(page, "#s-active").await, "no filter is needed");
+    assert_eq!(text_of(page, "#count-active").await, "1");
+
+    // With the session chosen, its own activations are listed too.
+    type_into(page, "#scope", "checkout\u{e007}").await;
+    wait_for(page, "the session's scenarios to be listed", || async {
+        active_items(page).await
+            == [
+                "awork-server-error in session checkout",
+                "relesys-rate-limited for everyone",
+            ]
+    })
+    .await;
+
+    // Deactivate from the list: only in the scope it names.
+    click(
+        page,
+        "#active-list li[data-name=\"awork-server-error\"] button",
+    )
+    .await;
+    wait_for(page, "the session's activation to go", || async {
+        active_items(page).await == ["relesys-rate-limited for everyone"]
+    })
+    .await;
+    let list = server
+        .send(
+            server
+                .request(Method::GET, "/__admin/scenarios")
+                .header("X-Usermock-Session", "checkout"),
+        )
+        .await
+        .json();
+    assert_eq!(
+        scenario(&list, "awork-server-error")["active_in_session"],
+        json!(false)
+    );
+    assert_eq!(
+        scenario(&list, "relesys-rate-limited")["active"],
+        json!(true)
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_scenario_file_uploaded_from_the_page_is_loaded_or_its_problems_are_shown() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let files = TempDir::new("dashboard-scenario-upload");
+    let good = files.write(
+        "teapot.json",
+        &json!({
+            "name": "activity-teapot",
+            "description": "Every activity request gets 418.",
+            "rules": [{"answer": {"respond": {"status": 418, "json": {"short": "and stout"}}}}]
+        })
+        .to_string(),
+    );
+    // A member no rule has, on line 4: the server names the place.
+    let broken_text =
+        "{\n  \"name\": \"activity-broken\",\n  \"rules\": [\n    {\"match\": {\"colour\": \"red\"}, \"answer\": {\"emulate\": {}}}\n  ]\n}\n";
+    let broken = files.write("broken.json", broken_text);
+    let page = &browser.client;
+    page.goto(&server.url("/__admin/ui#scenarios"))
+        .await
+        .expect("open");
+    wait_visible(page, "#app").await;
+    wait_present(page, "#sw-activity-user-not-found").await;
+
+    choose_file(page, "#s-file", &good).await;
+    click(page, "#s-upload").await;
+    wait_text(page, "#s-upload-result", |t| {
+        t == "teapot.json: loaded scenario activity-teapot"
+    })
+    .await;
+    wait_present(page, "#sw-activity-teapot").await;
+    let row = text_of(page, "tr[data-name=\"activity-teapot\"]").await;
+    assert!(row.contains("Every activity request gets 418."), "{row}");
+    let answer = activity_user_with(&server, USER, "activity-teapot").await;
+    assert_eq!(answer.status.as_u16(), 418);
+    assert_eq!(answer.json(), json!({"short": "and stout"}));
+
+    // The admin API's own answer to the broken file, shown as it says it.
+    let expected = server
+        .send(
+            server
+                .request(Method::POST, "/__admin/scenarios")
+                .header("content-type", "application/json")
+                .body(broken_text),
+        )
+        .await;
+    assert_eq!(expected.status, StatusCode::BAD_REQUEST);
+    let expected = expected.json();
+    let problem = &expected["problems"][0];
+    choose_file(page, "#s-file", &broken).await;
+    click(page, "#s-upload").await;
+    wait_text(page, "#s-upload-result", |t| t.starts_with("broken.json:")).await;
+    let shown = text_of(page, "#s-upload-result").await;
+    let message = expected["message"].as_str().expect("message");
+    assert!(
+        shown.contains(&format!("broken.json: {message} (400 invalid_scenario)")),
+        "{shown}"
+    );
+    let place = format!(
+        "{} line {}, column {}: {}",
+        problem["pointer"].as_str().expect("pointer"),
+        problem["line"],
+        problem["column"],
+        problem["message"].as_str().expect("problem message")
+    );
+    assert!(shown.contains(&place), "{place} not in {shown}");
+    let result_class = page
+        .execute(
+            "return document.getElementById('s-upload-result').className;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(result_class, json!("msg error"));
+    assert_contrast(page, "a refused scenario upload").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_downloaded_from_the_page_restores_the_state_from_its_file() {
+    let Some(browser) = Browser::launch().await else {
+        return;
+    };
+    let server = TestServer::start().await;
+    let page = &browser.client;
+    page.goto(&server.url("/__admin/ui#controls"))
+        .await
+        .expect("open");
+    wait_visible(page, "#app").await;
+    wait_visible(page, "#snapshot").await;
+
+    // Download: the file is the snapshot the admin API gives.
+    let downloads = browser.downloads();
+    click(page, "#snapshot").await;
+    let file = Path::new(&downloads).join("usermock-snapshot.json");
+    wait_for(page, "the snapshot file to be saved", || async {
+        std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .is_some()
+    })
+    .await;
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("saved")).expect("json");
+    let snapshot = server
+        .send(server.request(Method::GET, "/__admin/snapshot"))
+        .await
+        .json();
+    assert_eq!(saved, snapshot);
+
+    // The state changes; restoring the file brings it back.
+    let gone = server
+        .send(server.request(Method::DELETE, &format!("/__admin/activity/users/{USER}")))
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.text);
+    assert_eq!(
+        activity_user(&server, USER).await.status,
+        StatusCode::NOT_FOUND
+    );
+    choose_file(page, "#snap-file", &file).await;
+    click(page, "#snap-restore").await;
+    let restored = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/snapshot")
+                .json(&snapshot),
+        )
+        .await
+        .json();
+    let counts = restored["users"]
+        .as_object()
+        .expect("users per vendor")
+        .iter()
+        .map(|(vendor, n)| format!("{vendor} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    wait_text(page, "#snap-result", |t| {
+        t == format!("Restored usermock-snapshot.json into the shared state; users: {counts}")
+    })
+    .await;
+    assert_eq!(activity_user(&server, USER).await.status, StatusCode::OK);
+
+    // A broken file: nothing changes, and the page says what the admin API
+    // said, problem by problem.
+    let files = TempDir::new("dashboard-snapshot-broken");
+    let broken_text = r#"{"activity": {"users": "everyone"}, "nobody": {}}"#;
+    let broken = files.write("broken-snapshot.json", broken_text);
+    let expected = server
+        .send(
+            server
+                .request(Method::PUT, "/__admin/snapshot")
+                .header("content-type", "application/json")
+                .body(broken_text),
+        )
+        .await;
+    assert_eq!(
+        expected.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        expected.text
+    );
+    let expected = expected.json();
+    choose_file(page, "#snap-file", &broken).await;
+    click(page, "#snap-restore").await;
+    wait_text(page, "#snap-result", |t| {
+        t.starts_with("broken-snapshot.json was not restored")
+    })
+    .await;
+    let shown = text_of(page, "#snap-result").await;
+    let message = expected["message"].as_str().expect("message");
+    assert!(
+        shown.contains(&format!("{message} (400 invalid_snapshot)")),
+        "{shown}"
+    );
+    let problems = expected["problems"].as_array().expect("problems");
+    assert!(!problems.is_empty());
+    for problem in problems {
+        let text = problem["message"].as_str().expect("problem message");
+        assert!(shown.contains(text), "{text} not in {shown}");
+        if let Some(vendor) = problem["vendor"].as_str() {
+            assert!(shown.contains(vendor), "{vendor} not in {shown}");
+        }
+    }
+    assert_eq!(activity_user(&server, USER).await.status, StatusCode::OK);
+    browser.close().await;
+}
+
+#[tokio::test]
 async fn reset_empties_the_list() {
     let Some(browser) = Browser::launch().await else {
         return;
@@ -499,6 +876,51 @@ async fn activity_user(server: &TestServer, user: &str) -> common::Reply {
                 .bearer_auth("activity-admin"),
         )
         .await
+}
+
+async fn activity_user_with(server: &TestServer, user: &str, scenario: &str) -> common::Reply {
+    server
+        .send(
+            server
+                .request(
+                    Method::GET,
+                    &format!("/activity/v2/clients/{CLIENT}/users/{user}"),
+                )
+                .bearer_auth("activity-admin")
+                .header("X-Usermock-Scenario", scenario),
+        )
+        .await
+}
+
+/// The "Active now" list as `name where` lines.
+async fn active_items(page: &Client) -> Vec<String> {
+    let items = page
+        .execute(
+            "return Array.prototype.map.call(document.querySelectorAll('#active-list li'), \
+             function (li) { return li.querySelector('.mono').textContent + ' ' + li.querySelector('.note').textContent; });",
+            vec![],
+        )
+        .await
+        .expect("script");
+    serde_json::from_value(items).expect("strings")
+}
+
+/// Chooses a file in a file input, as a user picking it would.
+async fn choose_file(page: &Client, css: &str, path: &Path) {
+    let input = page
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    page.execute(
+        "document.querySelector(arguments[0]).value = '';",
+        vec![json!(css)],
+    )
+    .await
+    .expect("script");
+    input
+        .send_keys(path.to_str().expect("utf-8 path"))
+        .await
+        .expect("choose the file");
 }
 
 fn scenario<'a>(list: &'a Value, name: &str) -> &'a Value {
@@ -807,9 +1229,17 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path()));
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".to_owned(), json!("chrome"));
+        let downloads = format!("{}/downloads", profile.path());
         caps.insert(
             "goog:chromeOptions".to_owned(),
-            json!({ "binary": chromium, "args": args }),
+            json!({
+                "binary": chromium,
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false
+                }
+            }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = match ClientBuilder::new(connector)
@@ -830,6 +1260,11 @@ impl Browser {
             _profile: profile,
             _turn: turn,
         })
+    }
+
+    /// Where the page's downloads are saved.
+    fn downloads(&self) -> String {
+        format!("{}/downloads", self._profile.path())
     }
 
     async fn close(self) {
