@@ -14,6 +14,7 @@ mod activity_sources;
 mod activity_support;
 mod admin;
 mod admin_bounds;
+mod admin_docs;
 mod awork;
 mod awork_conformance;
 mod awork_filters;
