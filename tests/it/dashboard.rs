@@ -8,8 +8,8 @@
 //! serving (status, type, size, redirects, no token needed) is checked
 //! without a browser.
 //!
-//! `USERMOCK_DASHBOARD_SCREENSHOT=docs/dashboard.png cargo test --test
-//! dashboard` also writes the README's screenshot (1280×800).
+//! `USERMOCK_DASHBOARD_SCREENSHOT=docs/dashboard.png cargo test --test it
+//! dashboard::requests_appear` also writes the README's screenshot (1280×800).
 
 use crate::common;
 
