@@ -102,6 +102,14 @@ impl Pipeline<'_> {
         session: &Session,
         connection: &Connection,
     ) -> VendorReply {
+        // A session the store dropped (idle, or past the session cap while
+        // another request made a new one) takes its activations and
+        // counters with it before they could answer this request.
+        if let Some(id) = session.id() {
+            if self.scenarios.holds_session(session) && !self.store.has_session(id) {
+                self.scenarios.forget_session(session);
+            }
+        }
         let decision = match self.scenarios.decide(vendor.name(), call, session) {
             Ok(decision) => decision,
             Err(problem) => return VendorReply::plain(unknown_scenario(&problem, self.scenarios)),
@@ -121,6 +129,12 @@ impl Pipeline<'_> {
         let Some(decision) = decision else {
             return VendorReply::plain(emulate());
         };
+        // A rule that fired counted its call in the session's counters:
+        // the session exists from then on, so idle expiry and the session
+        // cap drop those counters with it.
+        if session.id().is_some() {
+            self.store.state(session);
+        }
         tracing::debug!(scenario = %decision.scenario, rule = decision.rule, "scenario rule fired");
         let fault = decision.answer.fault_name();
         let (response, reply) =

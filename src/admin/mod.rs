@@ -154,6 +154,7 @@ fn delete_scenario(app: &Context<'_>, name: &str) -> Result<Reply, AdminError> {
 }
 
 fn activate(app: &Context<'_>, name: &str) -> Result<Reply, AdminError> {
+    touch_session(app);
     if !app.scenarios.activate(name, app.session) {
         return Err(no_such_scenario(name));
     }
@@ -167,6 +168,7 @@ fn deactivate(app: &Context<'_>, name: &str) -> Result<Reply, AdminError> {
     if !app.scenarios.exists(name) {
         return Err(no_such_scenario(name));
     }
+    touch_session(app);
     app.scenarios.deactivate(name, app.session);
     Ok(Reply::json(
         StatusCode::OK,
@@ -271,6 +273,7 @@ fn switch_scenarios(
         return Err(no_such_scenario(unknown));
     }
     let session = app.session.id();
+    touch_session(app);
     for name in &activate {
         app.scenarios.activate(name, app.session);
     }
@@ -294,6 +297,15 @@ fn upload_scenario(app: &Context<'_>, call: &Call) -> Result<Reply, AdminError> 
         Err(UploadError::Invalid(problems)) => Err(AdminError::InvalidScenario(problems)),
         Err(UploadError::TooMany { limit }) => Err(AdminError::TooManyScenarios { limit }),
         Err(UploadError::TooManyBytes { limit }) => Err(AdminError::ScenarioStorageFull { limit }),
+    }
+}
+
+/// A session's scenario activations are session state: the session comes
+/// to exist (listed, idle expiry and the session cap drop the activations
+/// with it) as with its first write.
+fn touch_session(app: &Context<'_>) {
+    if app.session.id().is_some() {
+        app.store.state(app.session);
     }
 }
 

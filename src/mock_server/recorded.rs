@@ -57,8 +57,11 @@ pub struct RecordedRequest {
     pub fault: Option<String>,
     /// What was sent back; `None` exactly when [`status`](Self::status) is.
     pub response: Option<RecordedResponse>,
-    /// From the request head to the answer handed over, delays included.
+    /// From the request head to the answer handed over, delays included,
+    /// in whole milliseconds (most answers take less than one).
     pub duration_ms: u64,
+    /// The same duration in whole microseconds.
+    pub duration_us: u64,
     /// Where the answer relied on a rule usermock inferred rather than the
     /// vendor's documentation, or ignored part of the request.
     pub notes: Vec<RecordedNote>,
@@ -192,6 +195,8 @@ struct RawEntry {
     #[serde(default)]
     duration_ms: u64,
     #[serde(default)]
+    duration_us: u64,
+    #[serde(default)]
     notes: Vec<RecordedNote>,
 }
 
@@ -226,6 +231,7 @@ impl TryFrom<RawEntry> for RecordedRequest {
             fault: raw.fault,
             response: raw.response,
             duration_ms: raw.duration_ms,
+            duration_us: raw.duration_us,
             notes: raw.notes,
         })
     }
@@ -266,9 +272,11 @@ mod tests {
                 "truncated": false,
                 "json": {}
             },
-            "duration_ms": 1
+            "duration_ms": 1,
+            "duration_us": 1234
         }))
         .expect("entry");
+        assert_eq!((entry.duration_ms, entry.duration_us), (1, 1234));
         assert_eq!(entry.header("Authorization"), Some("Bearer activity-admin"));
         assert_eq!(entry.scenario.as_deref(), Some("activity-user-not-found"));
         assert_eq!(entry.response.as_ref().map(|r| r.status), Some(404));

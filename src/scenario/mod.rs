@@ -90,6 +90,9 @@ pub(crate) struct Scenarios {
     /// Activated for one session.
     sessions: DashMap<Session, Vec<String>>,
     counters: DashMap<CounterKey, u64>,
+    /// The sessions that have a counter, so that knowing whether a
+    /// session holds anything here never scans the counters.
+    counted: DashMap<Session, ()>,
 }
 
 impl Scenarios {
@@ -187,13 +190,21 @@ impl Scenarios {
         }
         self.sessions.clear();
         self.counters.clear();
+        self.counted.clear();
         self.uploaded_bytes.clear();
     }
 
     /// Forgets a session's activations and counters (its reset or expiry).
     pub fn forget_session(&self, session: &Session) {
         self.sessions.remove(session);
-        self.counters.retain(|(s, _, _), _| s != session);
+        if self.counted.remove(session).is_some() {
+            self.counters.retain(|(s, _, _), _| s != session);
+        }
+    }
+
+    /// Whether a session has activations or counters here.
+    pub fn holds_session(&self, session: &Session) -> bool {
+        self.sessions.contains_key(session) || self.counted.contains_key(session)
     }
 
     /// Adds or replaces a scenario sent to the admin API.
@@ -378,6 +389,9 @@ impl Scenarios {
             for (index, rule) in scenario.rules.iter().enumerate() {
                 if !rule.matcher.matches(vendor, call) {
                     continue;
+                }
+                if session.id().is_some() {
+                    self.counted.insert(session.clone(), ());
                 }
                 let count = {
                     let mut counter = self

@@ -206,6 +206,11 @@ impl Store {
         dropped
     }
 
+    /// Whether a session of this id lives now.
+    pub fn has_session(&self, id: &str) -> bool {
+        self.sessions.contains_key(id)
+    }
+
     /// The live sessions, oldest first.
     pub fn sessions(&self) -> Vec<SessionInfo> {
         let now = self.now_ms();

@@ -369,6 +369,69 @@ async fn sessions_beyond_the_cap_drop_the_least_recently_used() {
 }
 
 #[tokio::test]
+async fn a_session_that_only_switches_scenarios_exists_and_the_session_cap_covers_it() {
+    let server = TestServer::start_with(usermock::Options {
+        max_sessions: 2,
+        ..usermock::Options::default()
+    })
+    .await;
+    // An activation through the admin API, in its own session.
+    let activated = server
+        .send(
+            server
+                .request(
+                    Method::POST,
+                    "/__admin/scenarios/activity-forbidden/activate",
+                )
+                .header("x-usermock-session", "switched"),
+        )
+        .await;
+    assert_eq!(activated.status, 200);
+    // A vendor request answered by a scenario it names, in another.
+    let named = server
+        .send(
+            server
+                .request(Method::GET, &user_path())
+                .bearer_auth("activity-admin")
+                .header("x-usermock-session", "named")
+                .header("x-usermock-scenario", "activity-forbidden"),
+        )
+        .await;
+    assert_eq!(named.status, 403);
+    let listed = admin(&server, Method::GET, "/__admin/sessions", None).await;
+    let ids: Vec<&str> = listed["sessions"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|e| e["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["switched", "named"]);
+
+    // A third session passes the cap of two: the least recently used one
+    // goes, and its activation with it.
+    patch(&server, Some("third"), json!([])).await;
+    let scenarios = server
+        .send(
+            server
+                .request(Method::GET, "/__admin/scenarios/activity-forbidden")
+                .header("x-usermock-session", "switched"),
+        )
+        .await;
+    assert_eq!(scenarios.status, 200);
+    let user = server
+        .send(
+            server
+                .request(Method::GET, &user_path())
+                .bearer_auth("activity-admin")
+                .header("x-usermock-session", "switched"),
+        )
+        .await;
+    assert_eq!(
+        user.status, 200,
+        "the dropped session's activation went with it: {}",
+        user.text
+    );
+}
+
+#[tokio::test]
 async fn the_served_openapi_document_lists_exactly_the_registered_vendors() {
     let server = TestServer::start().await;
     let served = admin(&server, Method::GET, "/__admin/openapi.json", None).await;

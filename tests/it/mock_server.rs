@@ -102,6 +102,10 @@ async fn requests_are_typed_journal_entries_of_what_was_sent() {
     let request = &requests[0];
     assert_eq!(request.method, "PATCH");
     assert_eq!(request.vendor.as_deref(), Some("activity"));
+    // Timed to the microsecond: an answer takes some, and the millisecond
+    // figure is the same duration, truncated.
+    assert!(request.duration_us > 0, "{request:?}");
+    assert_eq!(request.duration_ms, request.duration_us / 1000);
     assert_eq!(
         request.path,
         format!("/activity/v2/clients/{CLIENT}/users/{USER}")
