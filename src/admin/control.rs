@@ -179,20 +179,23 @@ pub(super) fn restore(app: &Context<'_>, call: &Call) -> Reply {
             &json!({"error": "invalid_snapshot", "message": "nothing was restored", "problems": problems}),
         );
     }
-    let state = app.store.state(app.session);
+    // Every vendor at once: the vendors the body names get their records,
+    // the others their fixture, and the caps count the whole restore, so a
+    // later vendor that does not fit leaves the earlier ones as they were.
     let mut users = serde_json::Map::new();
     for vendor in app.vendors {
-        let name = vendor.name();
-        match restored.iter().position(|(v, _)| *v == name) {
-            Some(at) => {
-                let (_, vendor_state) = restored.swap_remove(at);
-                users.insert(name.to_owned(), json!(vendor_state.users));
-                if let Err(full) = app.store.replace_vendor(&state, name, vendor_state.kinds) {
-                    return store_full(&full).reply();
-                }
-            }
-            None => app.store.reset_vendor(&state, name),
+        if let Some((_, restored)) = restored.iter().find(|(v, _)| *v == vendor.name()) {
+            users.insert(vendor.name().to_owned(), json!(restored.users));
         }
+    }
+    let names: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
+    let restored = restored
+        .into_iter()
+        .map(|(name, restored)| (name, restored.kinds))
+        .collect();
+    let state = app.store.state(app.session);
+    if let Err(full) = app.store.replace_vendors(&state, &names, restored) {
+        return store_full(&full).reply();
     }
     Reply::json(
         StatusCode::OK,

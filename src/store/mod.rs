@@ -268,45 +268,56 @@ impl Store {
     }
 
     /// Replaces every record of every kind of `vendor` (its name, and each
-    /// `vendor.<kind>`) in one state with `kinds` (a snapshot restore): the
-    /// baseline's are hidden, the state's earlier changes dropped, the given
-    /// ones put. A kind of the vendor that `kinds` does not name is left
-    /// empty, so a vendor whose snapshot misses a kind loses it visibly
-    /// instead of keeping records the snapshot never held. Each kind is
-    /// built aside and swapped in whole, in one step under the state's write
-    /// lock and within the caps: past one, nothing changes.
+    /// `vendor.<kind>`) in one state with `kinds`; see
+    /// [`Store::replace_vendors`].
+    #[cfg(test)]
     pub fn replace_vendor(
         &self,
         state: &State,
-        vendor: &str,
+        vendor: &'static str,
         kinds: Vec<(&'static str, Vec<(String, Record)>)>,
     ) -> Result<(), StoreFull> {
+        self.replace_vendors(state, &[vendor], vec![(vendor, kinds)])
+    }
+
+    /// A snapshot restore: every kind of every vendor in `vendors` (its
+    /// name, and each `vendor.<kind>`) loses this state's changes; each
+    /// vendor in `restored` then gets its kinds as given, the baseline's
+    /// records hidden, while a vendor of `vendors` that `restored` leaves
+    /// out is back at its fixture. A kind of a restored vendor that its
+    /// entry does not name is left empty, so a vendor whose snapshot misses
+    /// a kind loses it visibly instead of keeping records the snapshot
+    /// never held. All of it is one step under the state's write lock and
+    /// counted against the caps once, as a whole: past a cap, no vendor
+    /// changes (a restore is all or nothing, whichever vendor the room ran
+    /// out in).
+    pub fn replace_vendors(
+        &self,
+        state: &State,
+        vendors: &[&str],
+        restored: Vec<(&str, Vec<(&'static str, Vec<(String, Record)>)>)>,
+    ) -> Result<(), StoreFull> {
         let mut replaced: HashMap<&'static str, Changes> = HashMap::new();
-        for (kind, ids) in self.baseline.kinds.iter() {
-            if belongs_to(kind, vendor) {
-                let hidden = replaced.entry(kind).or_default();
-                for id in ids.keys() {
-                    hidden.insert(id.clone(), None);
+        for (vendor, kinds) in restored {
+            for (kind, ids) in self.baseline.kinds.iter() {
+                if belongs_to(kind, vendor) {
+                    let hidden = replaced.entry(kind).or_default();
+                    for id in ids.keys() {
+                        hidden.insert(id.clone(), None);
+                    }
+                }
+            }
+            for (kind, records) in kinds {
+                let changes = replaced.entry(kind).or_default();
+                for (id, record) in records {
+                    changes.insert(id, Some(Arc::new(record)));
                 }
             }
         }
-        for (kind, records) in kinds {
-            let changes = replaced.entry(kind).or_default();
-            for (id, record) in records {
-                changes.insert(id, Some(Arc::new(record)));
-            }
-        }
         state.replace_kinds(
-            |kind| belongs_to(kind, vendor),
+            |kind| vendors.iter().any(|vendor| belongs_to(kind, vendor)),
             replaced.into_iter().collect(),
         )
-    }
-
-    /// Back to the fixtures for one vendor in one state: every change to
-    /// any of its kinds is dropped (a snapshot restore that leaves it out).
-    pub fn reset_vendor(&self, state: &State, vendor: &str) {
-        // Dropping changes only frees room: no cap can refuse it.
-        let _ = state.replace_kinds(|kind| belongs_to(kind, vendor), Vec::new());
     }
 
     /// Back to the fixtures for one session only.
