@@ -47,6 +47,9 @@ pub(crate) use record::Record;
 /// or listing one never walks another's records.
 type Kind = HashMap<String, Arc<Record>>;
 
+/// Whole kinds of records by kind name, as a snapshot restores them.
+pub(crate) type KindRecords = Vec<(&'static str, Vec<(String, Record)>)>;
+
 /// A state's changes to one kind: `Some` = changed here, `None` = deleted.
 type Changes = DashMap<String, Option<Arc<Record>>>;
 
@@ -275,7 +278,7 @@ impl Store {
         &self,
         state: &State,
         vendor: &'static str,
-        kinds: Vec<(&'static str, Vec<(String, Record)>)>,
+        kinds: KindRecords,
     ) -> Result<(), StoreFull> {
         self.replace_vendors(state, &[vendor], vec![(vendor, kinds)])
     }
@@ -295,7 +298,7 @@ impl Store {
         &self,
         state: &State,
         vendors: &[&str],
-        restored: Vec<(&str, Vec<(&'static str, Vec<(String, Record)>)>)>,
+        restored: Vec<(&str, KindRecords)>,
     ) -> Result<(), StoreFull> {
         let mut replaced: HashMap<&'static str, Changes> = HashMap::new();
         for (vendor, kinds) in restored {
