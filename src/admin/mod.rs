@@ -25,7 +25,7 @@ use crate::journal::{Filter, Journal, Page, MAX_PAGE};
 use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
-use crate::vendors::Vendor;
+use crate::vendors::{SeedRefused, Vendor};
 
 use error::problems_json;
 pub(crate) use error::AdminError;
@@ -348,13 +348,11 @@ fn put_user(
 ) -> Result<Reply, AdminError> {
     let record: Value = serde_json::from_slice(&call.body)
         .map_err(|err| AdminError::InvalidJson(err.to_string()))?;
-    let record = vendor
-        .check_record(id, &record)
-        .map_err(|problem| AdminError::InvalidRecord(problem.to_string()))?;
     let state = app.store.state(app.session);
-    state
-        .put(vendor.name(), id.to_ascii_lowercase(), record.clone())
-        .map_err(|full| store_full(&full))?;
+    let record = vendor.seed(&state, id, &record).map_err(|refused| match refused {
+        SeedRefused::Invalid(problem) => AdminError::InvalidRecord(problem.to_string()),
+        SeedRefused::Full(full) => store_full(&full),
+    })?;
     Ok(Reply::json(StatusCode::OK, &record))
 }
 

@@ -125,3 +125,248 @@ async fn a_restore_whose_second_vendor_passes_the_cap_restores_no_vendor_at_all(
     .await;
     assert_eq!(user["username"], "restored");
 }
+
+// ------------------------------------------------- seeding against the state --
+
+/// A vendor call with its credential; answers status and JSON body.
+async fn vendor(
+    server: &TestServer,
+    method: Method,
+    path: &str,
+    credential: (&str, &str),
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = server
+        .request(method, path)
+        .header(credential.0, credential.1);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let answer = server.send(request).await;
+    let body = if answer.text.is_empty() {
+        Value::Null
+    } else {
+        answer.json()
+    };
+    (answer.status, body)
+}
+
+/// A copy of the fixture user `from` under the id `id`, with `changes`.
+async fn seed_body(
+    server: &TestServer,
+    vendor: &str,
+    from: &str,
+    id: &str,
+    changes: Value,
+) -> Value {
+    let path = format!("/__admin/{vendor}/users/{from}");
+    let mut user = admin(server, Method::GET, &path, None).await;
+    user["id"] = json!(id);
+    for (member, value) in changes.as_object().expect("an object") {
+        user[member] = value.clone();
+    }
+    user
+}
+
+async fn seed(server: &TestServer, vendor: &str, user: &Value) -> (StatusCode, Value) {
+    let id = user["id"].as_str().expect("an id");
+    admin_status(
+        server,
+        Method::PUT,
+        &format!("/__admin/{vendor}/users/{id}"),
+        Some(user),
+    )
+    .await
+}
+
+const SEEDED: &str = "0e5eed00-0000-4000-8000-000000000001";
+const ACTIVITY_ADMIN: (&str, &str) = ("authorization", "Bearer activity-admin");
+
+#[tokio::test]
+async fn an_activity_user_is_seeded_into_a_department_created_through_the_api() {
+    let server = TestServer::start().await;
+    let (status, created) = vendor(
+        &server,
+        Method::POST,
+        &format!("/activity/v2/clients/{CLIENT}/departments"),
+        ACTIVITY_ADMIN,
+        Some(json!({"name": "Made at runtime"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let department = created["id"].as_str().expect("an id").to_owned();
+    let user = seed_body(
+        &server,
+        "activity",
+        ACTIVITY_USER,
+        SEEDED,
+        json!({"username": "seeded", "user_key": "seeded", "departments": [department]}),
+    )
+    .await;
+    assert_eq!(
+        seed(&server, "activity", &user).await,
+        (StatusCode::OK, user.clone())
+    );
+    assert_eq!(
+        admin(
+            &server,
+            Method::GET,
+            &format!("/__admin/activity/users/{SEEDED}"),
+            None
+        )
+        .await,
+        user
+    );
+    // The vendor's own answer lists the department as the user's.
+    let (status, members) = vendor(
+        &server,
+        Method::GET,
+        &format!("/activity/v2/clients/{CLIENT}/users/{SEEDED}"),
+        ACTIVITY_ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    assert_eq!(
+        members["departments"],
+        json!([{"id": department, "name": "Made at runtime", "description": null}])
+    );
+}
+
+#[tokio::test]
+async fn an_activity_user_is_not_seeded_into_a_department_deleted_through_the_api() {
+    let server = TestServer::start().await;
+    let (status, body) = vendor(
+        &server,
+        Method::DELETE,
+        &format!("/activity/v2/clients/{CLIENT}/departments/{OTHER_DEPARTMENT}"),
+        ACTIVITY_ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let user = seed_body(
+        &server,
+        "activity",
+        ACTIVITY_USER,
+        SEEDED,
+        json!({"departments": [OTHER_DEPARTMENT]}),
+    )
+    .await;
+    assert_eq!(
+        seed(&server, "activity", &user).await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid_record", "message": format!("/departments/0: no department has id '{OTHER_DEPARTMENT}'")})
+        )
+    );
+    let (status, _) = admin_status(
+        &server,
+        Method::GET,
+        &format!("/__admin/activity/users/{SEEDED}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_relesys_user_is_seeded_into_a_department_created_through_the_api_and_not_a_deleted_one()
+{
+    let server = TestServer::start().await;
+    let relesys = ("authorization", "Bearer relesys-admin");
+    let (status, created) = vendor(
+        &server,
+        Method::POST,
+        "/relesys/api/v1.3/departments",
+        relesys,
+        Some(json!({"name": "Made at runtime"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let department = created["data"]["id"].as_str().expect("an id").to_owned();
+    let user = seed_body(
+        &server,
+        "relesys",
+        "6cd99267-5adf-462d-88a2-6f86b7b2a164",
+        SEEDED,
+        json!({"externalId": "SEEDED", "userName": "Seeded", "primaryDepartmentId": department, "additionalDepartments": []}),
+    )
+    .await;
+    assert_eq!(
+        seed(&server, "relesys", &user).await,
+        (StatusCode::OK, user.clone())
+    );
+
+    let deleted = "c0ffee00-0d5e-4a1b-9c2d-0de05e000001";
+    let (status, body) = vendor(
+        &server,
+        Method::DELETE,
+        &format!("/relesys/api/v1.3/departments/{deleted}"),
+        relesys,
+        None,
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    let mut moved = user.clone();
+    moved["primaryDepartmentId"] = json!(deleted);
+    assert_eq!(
+        seed(&server, "relesys", &moved).await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid_record", "message": format!("/primaryDepartmentId: no department has id '{deleted}'")})
+        )
+    );
+    assert_eq!(
+        admin(
+            &server,
+            Method::GET,
+            &format!("/__admin/relesys/users/{SEEDED}"),
+            None
+        )
+        .await,
+        user,
+        "the user is as first seeded"
+    );
+}
+
+#[tokio::test]
+async fn a_replay_user_is_seeded_into_a_child_company_created_through_the_api() {
+    let server = TestServer::start().await;
+    let (status, created) = vendor(
+        &server,
+        Method::POST,
+        "/replay/api/company/child",
+        ("x-api-key", "replay-parent"),
+        Some(json!({"name": "Made at runtime"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let company = created["id"].as_str().expect("an id").to_owned();
+    let user = seed_body(
+        &server,
+        "replay",
+        "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+        SEEDED,
+        json!({
+            "email": "seeded@example.com",
+            "externalId": null,
+            "companyId": company,
+            "invitationUrl": format!("https://app.replay.sale/onboard/link?invitationId={SEEDED}"),
+        }),
+    )
+    .await;
+    assert_eq!(
+        seed(&server, "replay", &user).await,
+        (StatusCode::OK, user.clone())
+    );
+    // A reset drops the child company, and with it the ground to seed on.
+    admin(&server, Method::POST, "/__admin/reset", None).await;
+    assert_eq!(
+        seed(&server, "replay", &user).await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "invalid_record", "message": format!("/companyId: no company has id '{company}'")})
+        )
+    );
+}

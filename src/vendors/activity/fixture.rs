@@ -550,6 +550,22 @@ impl Activity {
         self.user_problems_in(user, &self.departments)
     }
 
+    /// [`Activity::user_problems`] against the departments `state` holds
+    /// now: the fixture's as changed, those created, less those deleted
+    /// (admin seeding).
+    pub(super) fn user_problems_now(
+        &self,
+        state: &State,
+        user: &UserRecord,
+    ) -> Vec<(String, String)> {
+        let mut departments = self.departments.clone();
+        for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
+            departments.insert(record.id.to_ascii_lowercase(), record);
+        }
+        departments.retain(|_, d| d.deleted_at.is_none());
+        self.user_problems_in(user, &departments)
+    }
+
     /// [`Activity::user_problems`] against `departments` rather than the
     /// fixture's (a snapshot brings its own).
     fn user_problems_in<D: Borrow<DepartmentRecord>>(

@@ -589,7 +589,7 @@ impl Replay {
 
     /// [`Replay::record_problems`] with `is_company` saying which companies
     /// exist (a snapshot brings the ones created at runtime).
-    fn record_problems_in(
+    pub(super) fn record_problems_in(
         &self,
         user: &UserRecord,
         is_company: &dyn Fn(&str) -> bool,
