@@ -27,7 +27,7 @@ use crate::store::{BrokenRecord, Record, State, StoreFull};
 
 pub(crate) mod snapshot;
 
-pub(crate) use snapshot::Restored;
+pub(crate) use snapshot::{Document, Restored, SnapshotWriter};
 
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
@@ -85,11 +85,13 @@ pub(crate) trait Vendor: Send + Sync {
     /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
 
-    /// Writes the vendor's fixture document as `state` holds it now: every
-    /// store kind the vendor keeps (users, departments, companies, …) as
-    /// its fixture member, the other members copied from `startup` (the
-    /// document it was loaded from). `false` when a record is broken.
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+    /// The vendor's fixture document as `state` holds it now: every store
+    /// kind the vendor keeps (users, departments, companies, …) as its
+    /// fixture member, the other members copied from `startup` (the
+    /// document it was loaded from). The records are collected now (the
+    /// caller holds the state's lock, so every kind is of one instant) and
+    /// written later, a batch at a time.
+    fn snapshot(&self, state: &State, startup: &Value) -> Document;
 
     /// Reads a snapshot's document for this vendor into the records of
     /// every store kind it keeps, with the checks its fixture file gets
@@ -270,7 +272,7 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
     fn reset_counters(&self) {}
 
     /// See [`Vendor::snapshot`].
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+    fn snapshot(&self, state: &State, startup: &Value) -> Document;
 
     /// See [`Vendor::restore`].
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
@@ -528,8 +530,8 @@ impl<V: Api> Vendor for V {
         Api::reset_counters(self)
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        Api::snapshot(self, state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        Api::snapshot(self, state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

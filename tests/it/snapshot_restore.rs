@@ -370,3 +370,157 @@ async fn a_replay_user_is_seeded_into_a_child_company_created_through_the_api() 
         )
     );
 }
+
+// ------------------------------------------------------ a streamed snapshot --
+
+/// A state of `count` ScalePad users more than the fixture: the fixture's
+/// first user again under new ids.
+fn many_users(snapshot: &Value, count: usize) -> Value {
+    let mut document = snapshot["activity"].clone();
+    let model = document["users"][0].clone();
+    let users = document["users"].as_array_mut().expect("users");
+    for i in 0..count {
+        let mut user = model.clone();
+        user["id"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+        users.push(user);
+    }
+    users.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    document
+}
+
+/// An answer read off the socket as sent: its head, and each chunk of its
+/// chunked body.
+struct Raw {
+    head: String,
+    chunks: Vec<Vec<u8>>,
+}
+
+/// `GET path` on a socket of its own; `meanwhile` runs once the answer has
+/// begun to arrive, before the rest is read.
+async fn get_raw(
+    server: &TestServer,
+    path: &str,
+    meanwhile: impl std::future::Future<Output = ()>,
+) -> Raw {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut bytes = vec![0; 1024];
+    stream
+        .read_exact(&mut bytes)
+        .await
+        .expect("the answer begins");
+    meanwhile.await;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        stream.read_to_end(&mut bytes),
+    )
+    .await
+    .expect("the answer ends within a minute")
+    .expect("read");
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&bytes[..split]).to_ascii_lowercase();
+    let mut rest = &bytes[split + 4..];
+    let mut chunks = Vec::new();
+    if head.contains("transfer-encoding: chunked") {
+        loop {
+            let line_end = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("a chunk size line");
+            let size = usize::from_str_radix(
+                std::str::from_utf8(&rest[..line_end])
+                    .expect("ASCII")
+                    .trim(),
+                16,
+            )
+            .expect("a hex size");
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            chunks.push(rest[..size].to_vec());
+            rest = &rest[size + 2..];
+        }
+    } else {
+        chunks.push(rest.to_vec());
+    }
+    Raw { head, chunks }
+}
+
+#[tokio::test]
+async fn a_large_snapshot_is_streamed_in_chunks_of_whole_records_and_reads_as_one_instant() {
+    let server = TestServer::start_with(usermock::Options {
+        max_body: 16 * 1024 * 1024,
+        ..usermock::Options::default()
+    })
+    .await;
+    let fixture = admin(&server, Method::GET, "/__admin/snapshot", None).await;
+    let activity = many_users(&fixture, 8000);
+    let restored = admin(
+        &server,
+        Method::PUT,
+        "/__admin/snapshot",
+        Some(&json!({"activity": activity})),
+    )
+    .await;
+    assert_eq!(
+        restored,
+        json!({"status": "replaced", "session": null, "users": {"activity": 8014}})
+    );
+    let mut expected = fixture.clone();
+    expected["activity"] = activity;
+    let expected = expected.to_string();
+
+    // The last user in the answer is deleted while the answer is being
+    // sent: the answer is the state of the moment it was asked for.
+    let last = "00000000-0000-4000-8000-000000007999";
+    let delete = async {
+        let path = format!("/__admin/activity/users/{last}");
+        let deleted = admin(&server, Method::DELETE, &path, None).await;
+        assert_eq!(deleted, json!({"deleted": last}));
+    };
+    let raw = get_raw(&server, "/__admin/snapshot", delete).await;
+    assert!(raw.head.starts_with("http/1.1 200"), "{}", raw.head);
+    assert!(
+        raw.head.contains("transfer-encoding: chunked") && !raw.head.contains("content-length"),
+        "streamed, not sent as one body of known length: {}",
+        raw.head
+    );
+    let body: Vec<u8> = raw.chunks.concat();
+    assert_eq!(String::from_utf8_lossy(&body), expected, "the whole answer");
+    // Chunks of about 64 KiB: each ends at the record that reaches the
+    // size (no record here is near 1 KiB), so the answer was written a
+    // batch at a time and never held whole.
+    let largest = raw.chunks.iter().map(Vec::len).max().unwrap_or(0);
+    assert!(
+        largest <= 64 * 1024 + 1024,
+        "a chunk of {largest} bytes of {}",
+        body.len()
+    );
+    assert!(
+        raw.chunks.len() >= body.len() / (64 * 1024 + 1024),
+        "{} chunks for {} bytes",
+        raw.chunks.len(),
+        body.len()
+    );
+    assert!(raw.chunks.len() > 20, "{} chunks", raw.chunks.len());
+    let (status, _) = admin_status(
+        &server,
+        Method::GET,
+        &format!("/__admin/activity/users/{last}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the delete went through");
+}

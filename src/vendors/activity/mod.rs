@@ -22,8 +22,8 @@ use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Reply};
 use crate::store::State;
 use crate::vendors::{
-    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, ErrorRequest, Request,
-    Restored, Routes, SeedRefused, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 
 mod clients;
@@ -240,8 +240,8 @@ impl Api for Activity {
         })
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

@@ -39,8 +39,8 @@ use self::rate::with_rate_limit_headers;
 use self::form::{user_problems, ValueRule};
 use self::user::User;
 use super::{
-    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, ErrorRequest, Request,
-    Restored, Routes, SeedRefused, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, Call, Reply};
@@ -233,8 +233,8 @@ impl Api for Awork {
         }
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

@@ -52,8 +52,8 @@ use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{
-    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, ErrorRequest, Request,
-    Restored, Routes, SeedRefused, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -289,8 +289,8 @@ impl Api for Relesys {
         self.cursors.reset();
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

@@ -29,7 +29,7 @@ use self::fixture::Company;
 use self::error::{FieldProblem, ReplayError};
 use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
 use super::{
-    seed_in, seeded_user, stored, Api, BodyKind, ErrorRequest, Request, Restored, Routes,
+    seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest, Request, Restored, Routes,
     SeedRefused, SharedError, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
@@ -218,8 +218,8 @@ impl Api for Replay {
         })
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
