@@ -559,32 +559,46 @@ impl State {
     }
 
     /// Every record of a vendor, in no particular order.
+    #[cfg(test)]
     fn records(&self, vendor: &'static str) -> Vec<(String, Arc<Record>)> {
-        let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
+        self.each_record(vendor, |id, record| {
+            out.push((id.to_owned(), Arc::clone(record)));
+        });
+        out
+    }
+
+    /// Visits every record of a vendor, in no particular order, copying
+    /// no id: a snapshot or a list of a large state holds a pointer per
+    /// record, not its id as well. `visit` must not write to the store.
+    fn each_record(&self, vendor: &'static str, mut visit: impl FnMut(&str, &Arc<Record>)) {
+        let baseline = self.baseline.kinds.get(vendor);
+        // The baseline's ids this state changed or deleted, kept as they
+        // were met (a write meanwhile cannot make one show twice or not
+        // at all).
+        let mut shadowed = std::collections::HashSet::new();
         if let Some(changes) = self.overlay.get(vendor) {
             for entry in changes.iter() {
-                seen.insert(entry.key().clone());
+                if baseline.is_some_and(|kind| kind.contains_key(entry.key())) {
+                    shadowed.insert(entry.key().clone());
+                }
                 if let Some(record) = entry.value() {
-                    out.push((entry.key().clone(), Arc::clone(record)));
+                    visit(entry.key(), record);
                 }
             }
         }
-        let baseline = self.baseline.kinds.get(vendor).into_iter().flatten();
-        for (id, record) in baseline {
-            if !seen.contains(id) {
-                out.push((id.clone(), Arc::clone(record)));
+        for (id, record) in baseline.into_iter().flatten() {
+            if !shadowed.contains(id) {
+                visit(id, record);
             }
         }
-        out
     }
 
     /// Every record of a vendor as JSON, in no particular order.
     pub fn all(&self, vendor: &'static str) -> Vec<Arc<Value>> {
-        self.records(vendor)
-            .into_iter()
-            .filter_map(|(_, r)| r.as_json().ok())
-            .collect()
+        let mut all = Vec::new();
+        self.each_record(vendor, |_, record| all.extend(record.as_json().ok()));
+        all
     }
 
     /// Back to the fixtures, after any write or transaction under way.
@@ -674,10 +688,11 @@ impl State {
     where
         U: DeserializeOwned + Send + Sync + 'static,
     {
-        self.records(vendor)
-            .iter()
-            .filter_map(|(id, r)| r.as_typed::<U>(vendor, id).ok())
-            .collect()
+        let mut all = Vec::new();
+        self.each_record(vendor, |id, record| {
+            all.extend(record.as_typed::<U>(vendor, id).ok());
+        });
+        all
     }
 }
 
