@@ -597,3 +597,72 @@ async fn a_restore_takes_a_bounded_multiple_of_the_snapshot_and_reading_it_back_
         peak.saturating_sub(before)
     );
 }
+
+// ------------------------------------------------------------ a seeding race --
+
+/// A user seeded into a department while the department is deleted: the
+/// seed's check and write are one step, so either the seed came first (and
+/// the delete took the membership away) or it was refused (the department
+/// was gone). Never a user left in a deleted department. 1,000 trials, each
+/// in a fresh session, as `races.rs` holds the API's own races.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_seeded_while_its_department_is_deleted_is_never_left_in_it() {
+    let server = TestServer::start().await;
+    let model = seed_body(&server, "activity", ACTIVITY_USER, SEEDED, json!({})).await;
+    for trial in 0..1000 {
+        let session = format!("seeding-{trial}");
+        let created = server
+            .send(
+                server
+                    .request(
+                        Method::POST,
+                        &format!("/activity/v2/clients/{CLIENT}/departments"),
+                    )
+                    .header(ACTIVITY_ADMIN.0, ACTIVITY_ADMIN.1)
+                    .header("x-usermock-session", &session)
+                    .json(&json!({"name": "Short-lived"})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        let department = created.json()["id"].as_str().expect("an id").to_owned();
+        let mut user = model.clone();
+        user["departments"] = json!([department]);
+        let seed = server
+            .request(Method::PUT, &format!("/__admin/activity/users/{SEEDED}"))
+            .header("x-usermock-session", &session)
+            .json(&user);
+        let delete = server
+            .request(
+                Method::DELETE,
+                &format!("/activity/v2/clients/{CLIENT}/departments/{department}"),
+            )
+            .header(ACTIVITY_ADMIN.0, ACTIVITY_ADMIN.1)
+            .header("x-usermock-session", &session);
+        let (seeded, deleted) = tokio::join!(server.send(seed), server.send(delete));
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "trial {trial}");
+        match seeded.status {
+            StatusCode::OK => assert_eq!(seeded.json(), user, "trial {trial}"),
+            StatusCode::BAD_REQUEST => assert_eq!(
+                seeded.json(),
+                json!({"error": "invalid_record", "message": format!("/departments/0: no department has id '{department}'")}),
+                "trial {trial}"
+            ),
+            other => panic!("trial {trial}: {other} {}", seeded.text),
+        }
+        let stored = server
+            .send(
+                server
+                    .request(Method::GET, &format!("/__admin/activity/users/{SEEDED}"))
+                    .header("x-usermock-session", &session),
+            )
+            .await;
+        match seeded.status {
+            StatusCode::OK => assert_eq!(
+                stored.json()["departments"],
+                json!([]),
+                "trial {trial}: the delete took the membership away"
+            ),
+            _ => assert_eq!(stored.status, StatusCode::NOT_FOUND, "trial {trial}"),
+        }
+    }
+}
