@@ -121,7 +121,7 @@ pub(super) fn take_snapshot(app: &Context<'_>) -> Reply {
 
 /// About how much of a snapshot answer is written at a time (a chunk ends
 /// after the record that reaches it).
-pub(crate) const SNAPSHOT_CHUNK: usize = 64 * 1024;
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
 
 /// A snapshot answer as an HTTP body: each frame is written when hyper
 /// asks for it, so a client that reads slowly holds one chunk, not a
