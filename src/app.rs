@@ -53,6 +53,7 @@ impl App {
         &'a self,
         local_addr: Option<std::net::SocketAddr>,
         session: &'a Session,
+        streamed: &'a admin::Streamed,
     ) -> admin::Context<'a> {
         admin::Context {
             vendors: &self.vendors,
@@ -65,6 +66,7 @@ impl App {
             fixtures: &self.fixtures,
             startup_clock: self.startup_clock,
             session,
+            streamed,
         }
     }
 
@@ -100,15 +102,14 @@ impl App {
         let (vendor, path) = match target {
             Target::Admin => {
                 let path = uri.path().to_owned();
-                let reply = match self.read(req, path).await {
+                return Ok(match self.read(req, path).await {
                     Ok(call) => {
                         Arc::clone(&self)
                             .admin_call(call, session, &connection)
                             .await
                     }
-                    Err(err) => admin_body_error(err),
-                };
-                return Ok(reply.into_response());
+                    Err(err) => admin_body_error(err).into_response(),
+                });
             }
             Target::Vendor(vendor, path) => (Some(Arc::clone(vendor)), path),
             Target::Nowhere => (None, uri.path().to_owned()),
@@ -176,21 +177,30 @@ impl App {
         call: Call,
         session: Session,
         connection: &Connection,
-    ) -> Reply {
+    ) -> Response<Body> {
         let local = connection.local_addr();
+        let streamed = admin::Streamed::default();
         if call.path == "/__admin/health" || call.path == "/__admin/live" {
-            return admin::handle(&self.admin(local, &session), call);
+            return admin::handle(&self.admin(local, &session, &streamed), call).into_response();
         }
         // The semaphore is never closed, so the permit always comes.
         let _permit = self.admin_work.acquire().await.ok();
         let app = Arc::clone(&self);
-        let work =
-            tokio::task::spawn_blocking(move || admin::handle(&app.admin(local, &session), call));
+        let work = tokio::task::spawn_blocking(move || {
+            let reply = admin::handle(&app.admin(local, &session, &streamed), call);
+            (reply, streamed.take())
+        });
+        // A streamed body is written as the client reads it, a batch at a
+        // time, after the permit is given back: the heavy part (collecting
+        // the records) is done.
         match work.await {
-            Ok(reply) => reply,
+            Ok((reply, Some(body))) => reply.into_response_with(body),
+            Ok((reply, None)) => reply.into_response(),
             Err(err) => {
                 tracing::error!(%err, "an admin call failed");
-                AdminError::Internal("the admin call failed; see usermock's log".to_owned()).reply()
+                AdminError::Internal("the admin call failed; see usermock's log".to_owned())
+                    .reply()
+                    .into_response()
             }
         }
     }

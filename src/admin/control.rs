@@ -11,7 +11,7 @@ use crate::diagnostics::SourceFile;
 use crate::http::{Call, Reply};
 use crate::journal::{Filter, Page};
 use crate::timestamps;
-use crate::vendors::Vendor;
+use crate::vendors::{SnapshotWriter, Vendor};
 
 /// `GET /__admin/clock`: the request's session's clock or (without one)
 /// everyone's.
@@ -91,34 +91,62 @@ fn body_field(call: &Call, name: &str, usage: &str) -> Result<Option<Value>, Adm
 
 /// `GET /__admin/snapshot`: each vendor's fixture document as the
 /// request's state holds it now, every kind of record it keeps included.
+/// Streamed: the records of every vendor are collected in one step of the
+/// state (so a user and the department it names are of one instant), then
+/// written as the client reads the answer, a chunk of whole records at a
+/// time; a large state is never held as one answer.
 pub(super) fn take_snapshot(app: &Context<'_>) -> Reply {
     let state = app.store.peek_state(app.session);
-    let mut out = Vec::new();
-    out.push(b'{');
-    for (i, (name, startup)) in app.fixtures.iter().enumerate() {
-        let Some(vendor) = app.vendors.iter().find(|v| v.name() == *name) else {
-            continue;
-        };
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"\":");
-        if !vendor.snapshot(&state, startup, &mut out) {
-            return AdminError::Internal(format!("a stored {name} record is broken; see the log"))
-                .reply();
-        }
-    }
-    out.push(b'}');
+    let documents = state.transaction(|| {
+        app.fixtures
+            .iter()
+            .filter_map(|(name, startup)| {
+                let vendor = app.vendors.iter().find(|v| v.name() == *name)?;
+                Some((*name, vendor.snapshot(&state, startup)))
+            })
+            .collect()
+    });
+    let body = SnapshotBody(SnapshotWriter::new(documents));
+    app.streamed.put(http_body_util::BodyExt::boxed(body));
     Reply {
         status: StatusCode::OK,
         headers: vec![(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("application/json"),
         )],
-        body: bytes::Bytes::from(out),
+        body: bytes::Bytes::new(),
         notes: Vec::new(),
+    }
+}
+
+/// About how much of a snapshot answer is written at a time (a chunk ends
+/// after the record that reaches it).
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
+
+/// A snapshot answer as an HTTP body: each frame is written when hyper
+/// asks for it, so a client that reads slowly holds one chunk, not a
+/// thread or the whole answer.
+struct SnapshotBody(SnapshotWriter);
+
+impl hyper::body::Body for SnapshotBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>>> {
+        let next = match self.get_mut().0.next_chunk(SNAPSHOT_CHUNK) {
+            Ok(Some(chunk)) => Some(Ok(hyper::body::Frame::data(bytes::Bytes::from(chunk)))),
+            Ok(None) => None,
+            Err(err) => {
+                // The status line is sent: all that is left is to break
+                // the answer off, which the client sees as a short body.
+                tracing::error!(%err, "a stored record does not serialise: snapshot answer broken off");
+                Some(Err(std::io::Error::other(err)))
+            }
+        };
+        std::task::Poll::Ready(next)
     }
 }
 
@@ -179,20 +207,23 @@ pub(super) fn restore(app: &Context<'_>, call: &Call) -> Reply {
             &json!({"error": "invalid_snapshot", "message": "nothing was restored", "problems": problems}),
         );
     }
-    let state = app.store.state(app.session);
+    // Every vendor at once: the vendors the body names get their records,
+    // the others their fixture, and the caps count the whole restore, so a
+    // later vendor that does not fit leaves the earlier ones as they were.
     let mut users = serde_json::Map::new();
     for vendor in app.vendors {
-        let name = vendor.name();
-        match restored.iter().position(|(v, _)| *v == name) {
-            Some(at) => {
-                let (_, vendor_state) = restored.swap_remove(at);
-                users.insert(name.to_owned(), json!(vendor_state.users));
-                if let Err(full) = app.store.replace_vendor(&state, name, vendor_state.kinds) {
-                    return store_full(&full).reply();
-                }
-            }
-            None => app.store.reset_vendor(&state, name),
+        if let Some((_, restored)) = restored.iter().find(|(v, _)| *v == vendor.name()) {
+            users.insert(vendor.name().to_owned(), json!(restored.users));
         }
+    }
+    let names: Vec<&str> = app.vendors.iter().map(|v| v.name()).collect();
+    let restored = restored
+        .into_iter()
+        .map(|(name, restored)| (name, restored.kinds))
+        .collect();
+    let state = app.store.state(app.session);
+    if let Err(full) = app.store.replace_vendors(&state, &names, restored) {
+        return store_full(&full).reply();
     }
     Reply::json(
         StatusCode::OK,

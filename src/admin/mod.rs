@@ -14,7 +14,7 @@ use hyper::header::HeaderValue;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use crate::clock::Setting;
 
@@ -25,7 +25,7 @@ use crate::journal::{Filter, Journal, Page, MAX_PAGE};
 use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
-use crate::vendors::Vendor;
+use crate::vendors::{SeedRefused, Vendor};
 
 use error::problems_json;
 pub(crate) use error::AdminError;
@@ -49,6 +49,24 @@ pub(crate) struct Context<'a> {
     pub startup_clock: Setting,
     /// The calling request's session.
     pub session: &'a Session,
+    /// Where a call whose answer is streamed leaves its body.
+    pub streamed: &'a Streamed,
+}
+
+/// Where a handler leaves a body it streams instead of returning it whole
+/// (a snapshot): the caller sends it after the reply's status and headers.
+#[derive(Default)]
+pub(crate) struct Streamed(std::sync::Mutex<Option<crate::server::Body>>);
+
+impl Streamed {
+    fn put(&self, body: crate::server::Body) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(body);
+    }
+
+    /// The streamed body, when the call left one.
+    pub fn take(&self) -> Option<crate::server::Body> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
 }
 
 /// The admin API's OpenAPI document as served (vendor keys filled in).
@@ -360,13 +378,13 @@ fn put_user(
 ) -> Result<Reply, AdminError> {
     let record: Value = serde_json::from_slice(&call.body)
         .map_err(|err| AdminError::InvalidJson(err.to_string()))?;
-    let record = vendor
-        .check_record(id, &record)
-        .map_err(|problem| AdminError::InvalidRecord(problem.to_string()))?;
     let state = app.store.state(app.session);
-    state
-        .put(vendor.name(), id.to_ascii_lowercase(), record.clone())
-        .map_err(|full| store_full(&full))?;
+    let record = vendor
+        .seed(&state, id, &record)
+        .map_err(|refused| match refused {
+            SeedRefused::Invalid(problem) => AdminError::InvalidRecord(problem.to_string()),
+            SeedRefused::Full(full) => store_full(&full),
+        })?;
     Ok(Reply::json(StatusCode::OK, &record))
 }
 

@@ -164,8 +164,16 @@ impl Reply {
         self
     }
 
-    pub fn into_response(self) -> Response<Body> {
-        let body = Full::new(self.body).map_err(|never| match never {}).boxed();
+    pub fn into_response(mut self) -> Response<Body> {
+        let body = Full::new(std::mem::take(&mut self.body))
+            .map_err(|never| match never {})
+            .boxed();
+        self.into_response_with(body)
+    }
+
+    /// The reply's status and headers with `body` instead of its own (a
+    /// body streamed as it is written).
+    pub fn into_response_with(self, body: Body) -> Response<Body> {
         let mut response = Response::new(body);
         *response.status_mut() = self.status;
         let headers = response.headers_mut();

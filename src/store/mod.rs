@@ -47,6 +47,9 @@ pub(crate) use record::Record;
 /// or listing one never walks another's records.
 type Kind = HashMap<String, Arc<Record>>;
 
+/// Whole kinds of records by kind name, as a snapshot restores them.
+pub(crate) type KindRecords = Vec<(&'static str, Vec<(String, Record)>)>;
+
 /// A state's changes to one kind: `Some` = changed here, `None` = deleted.
 type Changes = DashMap<String, Option<Arc<Record>>>;
 
@@ -273,45 +276,56 @@ impl Store {
     }
 
     /// Replaces every record of every kind of `vendor` (its name, and each
-    /// `vendor.<kind>`) in one state with `kinds` (a snapshot restore): the
-    /// baseline's are hidden, the state's earlier changes dropped, the given
-    /// ones put. A kind of the vendor that `kinds` does not name is left
-    /// empty, so a vendor whose snapshot misses a kind loses it visibly
-    /// instead of keeping records the snapshot never held. Each kind is
-    /// built aside and swapped in whole, in one step under the state's write
-    /// lock and within the caps: past one, nothing changes.
+    /// `vendor.<kind>`) in one state with `kinds`; see
+    /// [`Store::replace_vendors`].
+    #[cfg(test)]
     pub fn replace_vendor(
         &self,
         state: &State,
-        vendor: &str,
-        kinds: Vec<(&'static str, Vec<(String, Record)>)>,
+        vendor: &'static str,
+        kinds: KindRecords,
+    ) -> Result<(), StoreFull> {
+        self.replace_vendors(state, &[vendor], vec![(vendor, kinds)])
+    }
+
+    /// A snapshot restore: every kind of every vendor in `vendors` (its
+    /// name, and each `vendor.<kind>`) loses this state's changes; each
+    /// vendor in `restored` then gets its kinds as given, the baseline's
+    /// records hidden, while a vendor of `vendors` that `restored` leaves
+    /// out is back at its fixture. A kind of a restored vendor that its
+    /// entry does not name is left empty, so a vendor whose snapshot misses
+    /// a kind loses it visibly instead of keeping records the snapshot
+    /// never held. All of it is one step under the state's write lock and
+    /// counted against the caps once, as a whole: past a cap, no vendor
+    /// changes (a restore is all or nothing, whichever vendor the room ran
+    /// out in).
+    pub fn replace_vendors(
+        &self,
+        state: &State,
+        vendors: &[&str],
+        restored: Vec<(&str, KindRecords)>,
     ) -> Result<(), StoreFull> {
         let mut replaced: HashMap<&'static str, Changes> = HashMap::new();
-        for (kind, ids) in self.baseline.kinds.iter() {
-            if belongs_to(kind, vendor) {
-                let hidden = replaced.entry(kind).or_default();
-                for id in ids.keys() {
-                    hidden.insert(id.clone(), None);
+        for (vendor, kinds) in restored {
+            for (kind, ids) in self.baseline.kinds.iter() {
+                if belongs_to(kind, vendor) {
+                    let hidden = replaced.entry(kind).or_default();
+                    for id in ids.keys() {
+                        hidden.insert(id.clone(), None);
+                    }
+                }
+            }
+            for (kind, records) in kinds {
+                let changes = replaced.entry(kind).or_default();
+                for (id, record) in records {
+                    changes.insert(id, Some(Arc::new(record)));
                 }
             }
         }
-        for (kind, records) in kinds {
-            let changes = replaced.entry(kind).or_default();
-            for (id, record) in records {
-                changes.insert(id, Some(Arc::new(record)));
-            }
-        }
         state.replace_kinds(
-            |kind| belongs_to(kind, vendor),
+            |kind| vendors.iter().any(|vendor| belongs_to(kind, vendor)),
             replaced.into_iter().collect(),
         )
-    }
-
-    /// Back to the fixtures for one vendor in one state: every change to
-    /// any of its kinds is dropped (a snapshot restore that leaves it out).
-    pub fn reset_vendor(&self, state: &State, vendor: &str) {
-        // Dropping changes only frees room: no cap can refuse it.
-        let _ = state.replace_kinds(|kind| belongs_to(kind, vendor), Vec::new());
     }
 
     /// Back to the fixtures for one session only.
@@ -550,32 +564,46 @@ impl State {
     }
 
     /// Every record of a vendor, in no particular order.
+    #[cfg(test)]
     fn records(&self, vendor: &'static str) -> Vec<(String, Arc<Record>)> {
-        let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
+        self.each_record(vendor, |id, record| {
+            out.push((id.to_owned(), Arc::clone(record)));
+        });
+        out
+    }
+
+    /// Visits every record of a vendor, in no particular order, copying
+    /// no id: a snapshot or a list of a large state holds a pointer per
+    /// record, not its id as well. `visit` must not write to the store.
+    fn each_record(&self, vendor: &'static str, mut visit: impl FnMut(&str, &Arc<Record>)) {
+        let baseline = self.baseline.kinds.get(vendor);
+        // The baseline's ids this state changed or deleted, kept as they
+        // were met (a write meanwhile cannot make one show twice or not
+        // at all).
+        let mut shadowed = std::collections::HashSet::new();
         if let Some(changes) = self.overlay.get(vendor) {
             for entry in changes.iter() {
-                seen.insert(entry.key().clone());
+                if baseline.is_some_and(|kind| kind.contains_key(entry.key())) {
+                    shadowed.insert(entry.key().clone());
+                }
                 if let Some(record) = entry.value() {
-                    out.push((entry.key().clone(), Arc::clone(record)));
+                    visit(entry.key(), record);
                 }
             }
         }
-        let baseline = self.baseline.kinds.get(vendor).into_iter().flatten();
-        for (id, record) in baseline {
-            if !seen.contains(id) {
-                out.push((id.clone(), Arc::clone(record)));
+        for (id, record) in baseline.into_iter().flatten() {
+            if !shadowed.contains(id) {
+                visit(id, record);
             }
         }
-        out
     }
 
     /// Every record of a vendor as JSON, in no particular order.
     pub fn all(&self, vendor: &'static str) -> Vec<Arc<Value>> {
-        self.records(vendor)
-            .into_iter()
-            .filter_map(|(_, r)| r.as_json().ok())
-            .collect()
+        let mut all = Vec::new();
+        self.each_record(vendor, |_, record| all.extend(record.as_json().ok()));
+        all
     }
 
     /// Back to the fixtures, after any write or transaction under way.
@@ -665,10 +693,11 @@ impl State {
     where
         U: DeserializeOwned + Send + Sync + 'static,
     {
-        self.records(vendor)
-            .iter()
-            .filter_map(|(id, r)| r.as_typed::<U>(vendor, id).ok())
-            .collect()
+        let mut all = Vec::new();
+        self.each_record(vendor, |id, record| {
+            all.extend(record.as_typed::<U>(vendor, id).ok());
+        });
+        all
     }
 }
 

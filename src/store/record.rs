@@ -24,6 +24,9 @@ pub(crate) struct Record {
     typed: OnceLock<Typed>,
     /// Turns `typed` back into JSON (set by [`Record::typed`]).
     to_json: Option<fn(&(dyn Any + Send + Sync)) -> Option<Value>>,
+    /// Measures `typed` as compact JSON without building it (set by
+    /// [`Record::typed`]).
+    json_len: Option<fn(&(dyn Any + Send + Sync)) -> Option<usize>>,
     /// Its size as compact JSON, what the store's caps count: set when a
     /// state stores it, measured on first use otherwise.
     bytes: OnceLock<usize>,
@@ -45,6 +48,7 @@ impl Record {
             json: OnceLock::from(Arc::new(value)),
             typed: OnceLock::new(),
             to_json: None,
+            json_len: None,
             bytes: OnceLock::new(),
         }
     }
@@ -60,11 +64,15 @@ impl Record {
             any.downcast_ref::<U>()
                 .and_then(|u| serde_json::to_value(u).ok())
         }
+        fn json_len<U: Serialize + 'static>(any: &(dyn Any + Send + Sync)) -> Option<usize> {
+            any.downcast_ref::<U>().map(super::budget::json_len)
+        }
         let typed: Typed = record;
         Record {
             json: OnceLock::new(),
             typed: OnceLock::from(typed),
             to_json: Some(to_json::<U>),
+            json_len: Some(json_len::<U>),
             bytes: OnceLock::new(),
         }
     }
@@ -75,11 +83,21 @@ impl Record {
         self
     }
 
-    /// Its size as compact JSON (0 when it does not serialise).
+    /// Its size as compact JSON (0 when it does not serialise). A typed
+    /// record is measured as it is: turning it into JSON to measure it
+    /// would keep a JSON tree of it as well (a restored snapshot's records
+    /// once took several times their size so).
     pub(super) fn bytes(&self) -> usize {
-        *self.bytes.get_or_init(|| match self.as_json() {
-            Ok(json) => super::budget::json_len(&*json),
-            Err(_) => 0,
+        *self.bytes.get_or_init(|| {
+            if let (Some(typed), Some(json_len)) = (self.typed.get(), self.json_len) {
+                if let Some(len) = json_len(typed.as_ref()) {
+                    return len;
+                }
+            }
+            match self.as_json() {
+                Ok(json) => super::budget::json_len(&*json),
+                Err(_) => 0,
+            }
         })
     }
 
@@ -149,6 +167,22 @@ mod tests {
         });
         assert_eq!(*typed.as_json().expect("json"), json!({"id": "u", "n": 2}));
         assert_eq!(typed.as_typed::<User>("v", "u").expect("typed").n, 2);
+    }
+
+    #[test]
+    fn a_typed_record_is_measured_without_keeping_a_json_copy() {
+        let user = User {
+            id: "u".into(),
+            n: 12,
+        };
+        let typed = Record::typed(user.clone());
+        assert_eq!(
+            typed.bytes(),
+            serde_json::to_string(&user).map_or(0, |t| t.len())
+        );
+        assert!(typed.json.get().is_none(), "no JSON tree kept beside it");
+        let from_json = Record::json(json!({"id": "u", "n": 12}));
+        assert_eq!(from_json.bytes(), typed.bytes());
     }
 
     #[test]

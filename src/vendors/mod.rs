@@ -27,7 +27,7 @@ use crate::store::{BrokenRecord, Record, State, StoreFull};
 
 pub(crate) mod snapshot;
 
-pub(crate) use snapshot::Restored;
+pub(crate) use snapshot::{Document, Restored, SnapshotWriter};
 
 /// One emulated vendor API, built from its fixture, as the shared layer
 /// (router, scenarios, admin API) sees it. Implemented for every [`Api`].
@@ -73,19 +73,25 @@ pub(crate) trait Vendor: Send + Sync {
     /// the vendor's format.
     fn render_shared(&self, error: &SharedError) -> Reply;
 
-    /// Validates a record that the admin API seeds under `id` (the fixture's
-    /// user format) and returns it as it will be stored.
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem>;
+    /// Seeds a user under `id` for the admin API (the fixture's user
+    /// format): checks it as a fixture's user is checked, but against
+    /// `state` as it is now (a department, company or group created or
+    /// deleted through the API counts), and stores it in the same step, so
+    /// no write in between can take away what it refers to. Returns it as
+    /// stored.
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused>;
 
     /// Forgets runtime counters (rate-limit windows, issued tokens) on a full
     /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
 
-    /// Writes the vendor's fixture document as `state` holds it now: every
-    /// store kind the vendor keeps (users, departments, companies, …) as
-    /// its fixture member, the other members copied from `startup` (the
-    /// document it was loaded from). `false` when a record is broken.
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+    /// The vendor's fixture document as `state` holds it now: every store
+    /// kind the vendor keeps (users, departments, companies, …) as its
+    /// fixture member, the other members copied from `startup` (the
+    /// document it was loaded from). The records are collected now (the
+    /// caller holds the state's lock, so every kind is of one instant) and
+    /// written later, a batch at a time.
+    fn snapshot(&self, state: &State, startup: &Value) -> Document;
 
     /// Reads a snapshot's document for this vendor into the records of
     /// every store kind it keeps, with the checks its fixture file gets
@@ -182,6 +188,44 @@ impl std::fmt::Display for RecordProblem {
     }
 }
 
+/// Why the admin API did not seed a record.
+#[derive(Debug)]
+pub(crate) enum SeedRefused {
+    /// The vendor's checks refuse it.
+    Invalid(RecordProblem),
+    /// The store's caps refuse it.
+    Full(StoreFull),
+}
+
+impl From<RecordProblem> for SeedRefused {
+    fn from(problem: RecordProblem) -> SeedRefused {
+        SeedRefused::Invalid(problem)
+    }
+}
+
+impl From<StoreFull> for SeedRefused {
+    fn from(full: StoreFull) -> SeedRefused {
+        SeedRefused::Full(full)
+    }
+}
+
+/// The step behind every [`Vendor::seed`]: `check` (which may read
+/// `state`) and the write of the record it returns under `id` of `kind`
+/// happen in one [`State::transaction`], so a rule that spans records (the
+/// user's department exists) still holds when the record is stored.
+pub(crate) fn seed_in(
+    state: &State,
+    kind: &'static str,
+    id: &str,
+    check: impl FnOnce() -> Result<Value, RecordProblem>,
+) -> Result<Value, SeedRefused> {
+    state.transaction(|| {
+        let record = check()?;
+        state.put(kind, id.to_ascii_lowercase(), record.clone())?;
+        Ok(record)
+    })
+}
+
 /// A scenario's request for a vendor error: the status, and which error of
 /// that status where the vendor has several.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,14 +265,14 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
     /// vendor documents no error of that status and kind.
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<Self::Error>;
 
-    /// See [`Vendor::check_record`].
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem>;
+    /// See [`Vendor::seed`] ([`seed_in`] does the step for it).
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused>;
 
     /// See [`Vendor::reset_counters`].
     fn reset_counters(&self) {}
 
     /// See [`Vendor::snapshot`].
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool;
+    fn snapshot(&self, state: &State, startup: &Value) -> Document;
 
     /// See [`Vendor::restore`].
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>>;
@@ -478,16 +522,16 @@ impl<V: Api> Vendor for V {
         }
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        Api::check_record(self, id, record)
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        Api::seed(self, state, id, record)
     }
 
     fn reset_counters(&self) {
         Api::reset_counters(self)
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        Api::snapshot(self, state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        Api::snapshot(self, state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

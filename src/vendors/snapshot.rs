@@ -6,6 +6,11 @@
 //! changes and a snapshot cannot either, since the vendor serving it is
 //! shared by every session.
 //!
+//! A snapshot is taken as a [`Document`] per vendor: the fixed members as
+//! text, and each state member as the handles of its records, collected in
+//! one step and written later a record at a time ([`SnapshotWriter`]), so
+//! the answer streams out in batches instead of being built whole.
+//!
 //! A restore reads the document straight into the vendor's typed records,
 //! with the checks a fixture file gets plus the limits the API applies (the
 //! record size), and returns the records of every store kind the vendor
@@ -14,11 +19,9 @@
 //! round-trip tests rather than keep stale records.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::StoredUser;
@@ -36,8 +39,7 @@ pub(crate) struct Restored {
 
 /// The members of the running fixture document that a snapshot copies
 /// verbatim: all but `state` (and `$schema`, which only tells editors
-/// which schema a file follows). Serialises as the map's entries, so a
-/// vendor's snapshot struct flattens it beside its state members.
+/// which schema a file follows), in the fixture's order.
 pub(crate) struct FixedMembers<'a> {
     startup: &'a Value,
     state: &'a [&'a str],
@@ -58,29 +60,167 @@ impl<'a> FixedMembers<'a> {
     }
 }
 
-impl Serialize for FixedMembers<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        for (name, value) in self.entries() {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
-    }
-}
-
 fn is_state_member(name: &str, state: &[&str]) -> bool {
     name == "$schema" || state.contains(&name)
 }
 
-/// Writes a vendor's snapshot document (a `Serialize` struct of its fixed
-/// and state members) as JSON.
-pub(crate) fn write_document(out: &mut Vec<u8>, document: &impl Serialize) -> bool {
-    match serde_json::to_writer(out, document) {
-        Ok(()) => true,
-        Err(err) => {
-            tracing::error!(%err, "a snapshot document does not serialise");
-            false
+/// A vendor's snapshot document, ready to be written a part at a time:
+/// what [`crate::vendors::Vendor::snapshot`] collects. Its JSON is what
+/// `serde_json` writes for a struct of the fixed members (flattened)
+/// followed by each state member, compact.
+pub(crate) struct Document {
+    parts: Vec<Part>,
+    /// Whether a member has been written (the next one needs a comma).
+    members: bool,
+}
+
+/// A piece of a snapshot answer.
+enum Part {
+    /// Written as it is: braces, the fixed members, a member's name.
+    Text(Vec<u8>),
+    /// A state member's records, written as a JSON array a record at a
+    /// time.
+    Array(Box<dyn Records>),
+}
+
+/// Records that can be written one by one (a vendor's record handles).
+trait Records: Send + Sync {
+    fn count(&self) -> usize;
+    fn write(&self, at: usize, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+}
+
+impl<T: Serialize + Send + Sync> Records for Vec<T> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn write(&self, at: usize, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        match self.get(at) {
+            Some(record) => serde_json::to_writer(out, record),
+            None => Ok(()),
         }
+    }
+}
+
+impl Document {
+    /// A document that starts with the running fixture's fixed members.
+    pub fn new(fixed: FixedMembers<'_>) -> Document {
+        let mut document = Document {
+            parts: vec![Part::Text(b"{".to_vec())],
+            members: false,
+        };
+        for (name, value) in fixed.entries() {
+            let mut text = document.member_name(name);
+            // A `Value` always serialises.
+            let _ = serde_json::to_writer(&mut text, value);
+            document.parts.push(Part::Text(text));
+        }
+        document
+    }
+
+    /// Adds a state member: `records` in the order given.
+    pub fn member<T: Serialize + Send + Sync + 'static>(
+        mut self,
+        name: &str,
+        records: Vec<T>,
+    ) -> Document {
+        let mut text = self.member_name(name);
+        text.push(b'[');
+        self.parts.push(Part::Text(text));
+        self.parts.push(Part::Array(Box::new(records)));
+        self.parts.push(Part::Text(b"]".to_vec()));
+        self
+    }
+
+    /// `"name":`, after a comma when a member came before.
+    fn member_name(&mut self, name: &str) -> Vec<u8> {
+        let mut text = Vec::new();
+        if self.members {
+            text.push(b',');
+        }
+        self.members = true;
+        // A `str` always serialises.
+        let _ = serde_json::to_writer(&mut text, name);
+        text.push(b':');
+        text
+    }
+
+    /// The whole document as one buffer (tests; the admin API streams it).
+    #[cfg(test)]
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut writer = SnapshotWriter::new(vec![("", self)]);
+        let mut out = Vec::new();
+        while let Ok(Some(chunk)) = writer.next_chunk(usize::MAX) {
+            out.extend_from_slice(&chunk);
+        }
+        // Only the document: without the `{"":` and `}` around it.
+        out.get(4..out.len().saturating_sub(1))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    }
+}
+
+/// The snapshot answer, `{"<vendor>": <document>, …}`, written a chunk at
+/// a time: each chunk holds whole records up to about the size asked, so
+/// what is held at once is one chunk, not the answer (plus the record
+/// handles, which share the records with the state).
+pub(crate) struct SnapshotWriter {
+    parts: Vec<Part>,
+    /// The part being written, and within an array the next record.
+    part: usize,
+    record: usize,
+}
+
+impl SnapshotWriter {
+    pub fn new(documents: Vec<(&str, Document)>) -> SnapshotWriter {
+        let mut parts = vec![Part::Text(b"{".to_vec())];
+        for (i, (name, document)) in documents.into_iter().enumerate() {
+            let mut text = Vec::new();
+            if i > 0 {
+                text.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut text, name);
+            text.push(b':');
+            parts.push(Part::Text(text));
+            parts.extend(document.parts);
+            parts.push(Part::Text(b"}".to_vec()));
+        }
+        parts.push(Part::Text(b"}".to_vec()));
+        SnapshotWriter {
+            parts,
+            part: 0,
+            record: 0,
+        }
+    }
+
+    /// The next chunk: at least `size` bytes unless the answer ends first,
+    /// and at most `size` plus one record. `None` at the end; `Err` when a
+    /// record does not serialise (the answer cannot be finished).
+    pub fn next_chunk(&mut self, size: usize) -> Result<Option<Vec<u8>>, serde_json::Error> {
+        let mut out = Vec::new();
+        while out.len() < size {
+            let Some(part) = self.parts.get_mut(self.part) else {
+                break;
+            };
+            match part {
+                Part::Text(text) => out.append(text),
+                Part::Array(records) if self.record < records.count() => {
+                    if self.record > 0 {
+                        out.push(b',');
+                    }
+                    records.write(self.record, &mut out)?;
+                    self.record = self.record.saturating_add(1);
+                    continue;
+                }
+                Part::Array(_) => {}
+            }
+            // Done with this part: its record handles go now, so records
+            // the state dropped meanwhile are freed before the answer ends.
+            *part = Part::Text(Vec::new());
+            self.part = self.part.saturating_add(1);
+            self.record = 0;
+        }
+        Ok((!out.is_empty()).then_some(out))
     }
 }
 
@@ -196,28 +336,13 @@ pub(crate) fn check_record_size(
 
 /// The snapshot of a vendor whose only state is its users (stored under
 /// `kind`, its fixture member `users`), sorted by id.
-pub(crate) fn write_users_only<U>(
-    state: &State,
-    kind: &'static str,
-    startup: &Value,
-    out: &mut Vec<u8>,
-) -> bool
+pub(crate) fn users_only<U>(state: &State, kind: &'static str, startup: &Value) -> Document
 where
-    U: StoredUser + DeserializeOwned + Send + Sync + 'static,
+    U: StoredUser + Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    #[derive(Serialize)]
-    struct Document<'a, U: Serialize> {
-        #[serde(flatten)]
-        fixed: FixedMembers<'a>,
-        users: Vec<Arc<U>>,
-    }
     let mut users = state.all_typed::<U>(kind);
     users.sort_by(|a, b| a.id().cmp(b.id()));
-    let document = Document {
-        fixed: FixedMembers::of(startup, USERS_ONLY),
-        users,
-    };
-    write_document(out, &document)
+    Document::new(FixedMembers::of(startup, USERS_ONLY)).member("users", users)
 }
 
 /// The state members of a vendor whose only state is its users.
@@ -233,6 +358,57 @@ mod tests {
     use crate::vendors::{LoadOptions, Vendor, ALL};
     use hyper::header::{HeaderName, HeaderValue};
     use hyper::Method;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_document_streams_in_bounded_chunks_the_bytes_serde_writes_for_the_whole() {
+        let startup = json!({"$schema": "x", "settings": {"a": "é\"q"}, "clients": [1, 2], "users": [], "departments": []});
+        let users: Vec<Arc<Value>> = (0..1000)
+            .map(|i| Arc::new(json!({"id": format!("u{i:04}"), "name": "n".repeat(i % 50)})))
+            .collect();
+        let departments: Vec<Value> = Vec::new();
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            #[serde(flatten)]
+            fixed: Map<String, Value>,
+            departments: &'a [Value],
+            users: &'a [Arc<Value>],
+        }
+        let fixed: Map<String, Value> = FixedMembers::of(&startup, &["departments", "users"])
+            .entries()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let whole = serde_json::to_vec(&Whole {
+            fixed,
+            departments: &departments,
+            users: &users,
+        })
+        .expect("serialises");
+        let document = || {
+            Document::new(FixedMembers::of(&startup, &["departments", "users"]))
+                .member("departments", departments.clone())
+                .member("users", users.clone())
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&document().into_bytes()),
+            String::from_utf8_lossy(&whole)
+        );
+
+        let mut writer = SnapshotWriter::new(vec![("v", document()), ("w", document())]);
+        let mut chunks = Vec::new();
+        while let Some(chunk) = writer.next_chunk(512).expect("serialises") {
+            chunks.push(chunk);
+        }
+        let largest_record = users.iter().map(|u| u.to_string().len()).max().unwrap_or(0);
+        assert!(chunks.iter().all(|c| c.len() <= 512 + largest_record + 1));
+        assert!(chunks.len() >= 2 * whole.len() / (512 + largest_record + 1));
+        let whole = String::from_utf8_lossy(&whole);
+        assert_eq!(
+            String::from_utf8_lossy(&chunks.concat()),
+            format!("{{\"v\":{whole},\"w\":{whole}}}")
+        );
+    }
 
     fn call(method: Method, path: &str, credential: (&str, &str), body: &Value) -> Call {
         let mut call = Call::empty();
@@ -337,8 +513,16 @@ mod tests {
                 );
             }
 
-            let mut snapshot = Vec::new();
-            assert!(vendor.snapshot(&state, &startup, &mut snapshot));
+            let snapshot = vendor.snapshot(&state, &startup).into_bytes();
+            std::fs::write(
+                format!(
+                    "/tmp/restore-snap-{}-{}.json",
+                    std::env::var("SNAPTAG").unwrap_or_default(),
+                    spec.name
+                ),
+                &snapshot,
+            )
+            .ok();
             let document = SourceFile {
                 label: format!("snapshot/{}.json", spec.name),
                 text: String::from_utf8(snapshot.clone()).expect("UTF-8").into(),
@@ -359,8 +543,7 @@ mod tests {
             store
                 .replace_vendor(&fresh, spec.name, restored.kinds)
                 .expect("within the caps");
-            let mut again = Vec::new();
-            assert!(vendor.snapshot(&fresh, &startup, &mut again));
+            let again = vendor.snapshot(&fresh, &startup).into_bytes();
             assert_eq!(
                 String::from_utf8_lossy(&again),
                 String::from_utf8_lossy(&snapshot),

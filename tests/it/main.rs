@@ -51,6 +51,7 @@ mod robustness;
 mod rust_api;
 mod scenario_docs;
 mod scenarios;
+mod snapshot_restore;
 mod snapshots;
 mod store_limits;
 mod websafety;

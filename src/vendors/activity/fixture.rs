@@ -12,9 +12,7 @@ use super::{Access, Activity};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::store::{Record, State};
 use crate::timestamps;
-use crate::vendors::snapshot::{
-    check_fixed_members, check_record_size, write_document, FixedMembers,
-};
+use crate::vendors::snapshot::{check_fixed_members, check_record_size, Document, FixedMembers};
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
     Loaded, Restored, StoredUser,
@@ -297,27 +295,12 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 /// others (settings, clients, credentials) only a restart does.
 const STATE_MEMBERS: &[&str] = &["departments", "users"];
 
-/// A snapshot of the vendor: the running fixture's fixed members, and the
-/// live departments and users of one state.
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    #[serde(flatten)]
-    fixed: FixedMembers<'a>,
-    departments: Vec<Arc<DepartmentRecord>>,
-    users: Vec<Arc<UserRecord>>,
-}
-
 impl Activity {
     /// See [`crate::vendors::Vendor::snapshot`]. Departments are the
     /// fixture's as the state changed them, plus those it created, less
     /// those it deleted (a soft-deleted department answers as one that never
     /// existed, so leaving it out serves the same).
-    pub(super) fn write_snapshot(
-        &self,
-        state: &State,
-        startup: &serde_json::Value,
-        out: &mut Vec<u8>,
-    ) -> bool {
+    pub(super) fn snapshot_document(&self, state: &State, startup: &serde_json::Value) -> Document {
         let mut departments = self.departments.clone();
         for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
             departments.insert(record.id.to_ascii_lowercase(), record);
@@ -329,12 +312,9 @@ impl Activity {
         departments.sort_by(|a, b| a.id.cmp(&b.id));
         let mut users = state.all_typed::<UserRecord>(Activity::NAME);
         users.sort_by(|a, b| a.id.cmp(&b.id));
-        let snapshot = Snapshot {
-            fixed: FixedMembers::of(startup, STATE_MEMBERS),
-            departments,
-            users,
-        };
-        write_document(out, &snapshot)
+        Document::new(FixedMembers::of(startup, STATE_MEMBERS))
+            .member("departments", departments)
+            .member("users", users)
     }
 
     /// See [`crate::vendors::Vendor::restore`]: the departments and users
@@ -548,6 +528,22 @@ impl Activity {
     /// (JSON pointer below the user, message) pairs.
     pub(super) fn user_problems(&self, user: &UserRecord) -> Vec<(String, String)> {
         self.user_problems_in(user, &self.departments)
+    }
+
+    /// [`Activity::user_problems`] against the departments `state` holds
+    /// now: the fixture's as changed, those created, less those deleted
+    /// (admin seeding).
+    pub(super) fn user_problems_now(
+        &self,
+        state: &State,
+        user: &UserRecord,
+    ) -> Vec<(String, String)> {
+        let mut departments = self.departments.clone();
+        for record in state.all_typed::<DepartmentRecord>(DEPARTMENTS) {
+            departments.insert(record.id.to_ascii_lowercase(), record);
+        }
+        departments.retain(|_, d| d.deleted_at.is_none());
+        self.user_problems_in(user, &departments)
     }
 
     /// [`Activity::user_problems`] against `departments` rather than the

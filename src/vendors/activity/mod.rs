@@ -22,8 +22,8 @@ use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Reply};
 use crate::store::State;
 use crate::vendors::{
-    is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Restored, Routes, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 
 mod clients;
@@ -232,13 +232,16 @@ impl Api for Activity {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let user: UserRecord = seeded_user(id, record, |u| self.user_problems(u))?;
-        stored(&user)
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        // Department deletes and membership writes hold the same lock.
+        seed_in(state, Activity::NAME, id, || {
+            let user: UserRecord = seeded_user(id, record, |u| self.user_problems_now(state, u))?;
+            stored(&user)
+        })
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

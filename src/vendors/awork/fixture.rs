@@ -18,7 +18,7 @@ pub(super) const MAX_PAGE_SIZE: u32 = 1000;
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::State;
-use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::snapshot::{check_fixed_members, users_only, Document, USERS_ONLY};
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
     Loaded, Restored,
@@ -295,13 +295,8 @@ const STATE_MEMBERS: &[&str] = USERS_ONLY;
 
 impl Awork {
     /// See [`crate::vendors::Vendor::snapshot`].
-    pub(super) fn write_snapshot(
-        &self,
-        state: &State,
-        startup: &serde_json::Value,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        write_users_only::<User>(state, Awork::NAME, startup, out)
+    pub(super) fn snapshot_document(&self, state: &State, startup: &serde_json::Value) -> Document {
+        users_only::<User>(state, Awork::NAME, startup)
     }
 
     /// See [`crate::vendors::Vendor::restore`]: the users checked as the

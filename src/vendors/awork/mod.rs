@@ -39,8 +39,8 @@ use self::rate::with_rate_limit_headers;
 use self::form::{user_problems, ValueRule};
 use self::user::User;
 use super::{
-    is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Restored, Routes, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, Call, Reply};
@@ -217,10 +217,13 @@ impl Api for Awork {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        // An awork user refers to no other record: the fixture's checks.
         let (gender, language) = (self.world.gender_values, self.world.language_values);
-        let user: User = seeded_user(id, record, |user| user_problems(user, gender, language))?;
-        stored(&user)
+        seed_in(state, Awork::NAME, id, || {
+            let user: User = seeded_user(id, record, |user| user_problems(user, gender, language))?;
+            stored(&user)
+        })
     }
 
     fn reset_counters(&self) {
@@ -230,8 +233,8 @@ impl Api for Awork {
         }
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

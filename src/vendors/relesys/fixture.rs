@@ -18,9 +18,7 @@ use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::Record;
 use crate::store::State;
-use crate::vendors::snapshot::{
-    check_fixed_members, check_record_size, write_document, FixedMembers,
-};
+use crate::vendors::snapshot::{check_fixed_members, check_record_size, Document, FixedMembers};
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, restored_users, Api, LoadOptions,
     Loaded, Restored,
@@ -267,20 +265,10 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 /// clock). A test that restores a snapshot keeps its token working.
 const STATE_MEMBERS: &[&str] = &["departments", "user_groups", "users"];
 
-/// A snapshot: the fixed members as they started, and the state.
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    #[serde(flatten)]
-    fixed: FixedMembers<'a>,
-    departments: Vec<Arc<Department>>,
-    user_groups: Vec<Arc<UserGroup>>,
-    users: Vec<Arc<User>>,
-}
-
 impl Relesys {
     /// See [`crate::vendors::Vendor::snapshot`]: the departments and user
     /// groups as `state` sees them, and its users, each sorted by id.
-    pub(super) fn write_snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
+    pub(super) fn snapshot_document(&self, state: &State, startup: &Value) -> Document {
         let organisation = &self.tenant.organisation;
         let mut departments = organisation.departments.all(state);
         departments.sort_by(|a, b| a.id.cmp(&b.id));
@@ -288,13 +276,10 @@ impl Relesys {
         user_groups.sort_by(|a, b| a.id.cmp(&b.id));
         let mut users = state.all_typed::<User>(Relesys::NAME);
         users.sort_by(|a, b| a.id.cmp(&b.id));
-        let snapshot = Snapshot {
-            fixed: FixedMembers::of(startup, STATE_MEMBERS),
-            departments,
-            user_groups,
-            users,
-        };
-        write_document(out, &snapshot)
+        Document::new(FixedMembers::of(startup, STATE_MEMBERS))
+            .member("departments", departments)
+            .member("user_groups", user_groups)
+            .member("users", users)
     }
 
     /// See [`crate::vendors::Vendor::restore`]: departments, user groups

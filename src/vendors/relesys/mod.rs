@@ -52,8 +52,8 @@ use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{
-    is_hyphenated_uuid, seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request,
-    Restored, Routes, VendorSpec,
+    is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
+    Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -267,12 +267,18 @@ impl Api for Relesys {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        // The admin API seeds against the fixture's organisation.
-        let references = self.tenant.references(None);
-        let mut user: User = seeded_user(id, record, |u| references.problems(u))?;
-        references.normalise(&mut user);
-        stored(&user)
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        // Against the organisation as `state` holds it, the references
+        // lock first and then the state's, as the user routes take them: a
+        // department or group deleted at the same time is gone either
+        // before the check or after the user is stored.
+        let _adding = self.adding_references();
+        let references = self.tenant.references(Some(state));
+        seed_in(state, Relesys::NAME, id, || {
+            let mut user: User = seeded_user(id, record, |u| references.problems(u))?;
+            references.normalise(&mut user);
+            stored(&user)
+        })
     }
 
     fn reset_counters(&self) {
@@ -283,8 +289,8 @@ impl Api for Relesys {
         self.cursors.reset();
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

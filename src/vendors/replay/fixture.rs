@@ -11,9 +11,7 @@ use super::{Replay, COMPANIES, NAME, TEAMS};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::store::{Record, State};
 use crate::timestamps;
-use crate::vendors::snapshot::{
-    check_fixed_members, check_record_size, write_document, FixedMembers,
-};
+use crate::vendors::snapshot::{check_fixed_members, check_record_size, Document, FixedMembers};
 use crate::vendors::{
     check_credential, fixture_records, is_hyphenated_uuid, restored_users, LoadOptions, Loaded,
     Restored, StoredUser,
@@ -283,23 +281,12 @@ pub(super) fn legacy_role_for<'a>(role: &str, previous: Option<&'a str>) -> &'a 
 /// settings only a restart does.
 const STATE_MEMBERS: &[&str] = &["companies", "teams", "users"];
 
-/// A snapshot of the vendor: the running fixture's fixed members, its
-/// companies followed by those one state created, and that state's users.
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    #[serde(flatten)]
-    fixed: FixedMembers<'a>,
-    companies: Vec<CompanyEntry<'a>>,
-    teams: Vec<Arc<TeamRecord>>,
-    users: Vec<Arc<UserRecord>>,
-}
-
 /// A company of a snapshot: the fixture's as written there, or one created
 /// at runtime in the fixture's format (it has no API keys).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum CompanyEntry<'a> {
-    Fixture(&'a serde_json::Value),
+enum CompanyEntry {
+    Fixture(serde_json::Value),
     Created(CreatedCompany),
 }
 
@@ -320,16 +307,12 @@ struct CreatedCompany {
 
 impl Replay {
     /// See [`crate::vendors::Vendor::snapshot`].
-    pub(super) fn write_snapshot(
-        &self,
-        state: &State,
-        startup: &serde_json::Value,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        let mut companies: Vec<CompanyEntry<'_>> = startup["companies"]
+    pub(super) fn snapshot_document(&self, state: &State, startup: &serde_json::Value) -> Document {
+        let mut companies: Vec<CompanyEntry> = startup["companies"]
             .as_array()
             .into_iter()
             .flatten()
+            .cloned()
             .map(CompanyEntry::Fixture)
             .collect();
         let mut created = state.all_typed::<Company>(COMPANIES);
@@ -350,13 +333,10 @@ impl Replay {
         teams.sort_by(|a, b| a.id.cmp(&b.id));
         let mut users = state.all_typed::<UserRecord>(NAME);
         users.sort_by(|a, b| a.id.cmp(&b.id));
-        let snapshot = Snapshot {
-            fixed: FixedMembers::of(startup, STATE_MEMBERS),
-            companies,
-            teams,
-            users,
-        };
-        write_document(out, &snapshot)
+        Document::new(FixedMembers::of(startup, STATE_MEMBERS))
+            .member("companies", companies)
+            .member("teams", teams)
+            .member("users", users)
     }
 
     /// See [`crate::vendors::Vendor::restore`]: the fixture's companies
@@ -589,7 +569,7 @@ impl Replay {
 
     /// [`Replay::record_problems`] with `is_company` saying which companies
     /// exist (a snapshot brings the ones created at runtime).
-    fn record_problems_in(
+    pub(super) fn record_problems_in(
         &self,
         user: &UserRecord,
         is_company: &dyn Fn(&str) -> bool,

@@ -29,8 +29,8 @@ use self::fixture::Company;
 use self::error::{FieldProblem, ReplayError};
 use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
 use super::{
-    seeded_user, stored, Api, BodyKind, ErrorRequest, RecordProblem, Request, Restored, Routes,
-    SharedError, VendorSpec,
+    seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest, Request, Restored, Routes,
+    SeedRefused, SharedError, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, PathPattern, Reply};
@@ -207,13 +207,19 @@ impl Api for Replay {
         })
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        let user: UserRecord = seeded_user(id, record, |u| self.record_problems(u))?;
-        stored(&with_legacy_role(user))
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        // A child company created through the API counts; a reset, which
+        // drops it, takes the same lock.
+        seed_in(state, NAME, id, || {
+            let exists = |company: &str| matches!(self.company(state, company), Ok(Some(_)));
+            let user: UserRecord =
+                seeded_user(id, record, |u| self.record_problems_in(u, &exists))?;
+            stored(&with_legacy_role(user))
+        })
     }
 
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        self.write_snapshot(state, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        self.snapshot_document(state, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {

@@ -20,10 +20,11 @@ use serde_json::Value;
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
 use crate::http::{Call, Reply};
 use crate::store::State;
-use crate::vendors::snapshot::{check_fixed_members, write_users_only, USERS_ONLY};
+use crate::vendors::snapshot::{check_fixed_members, users_only, USERS_ONLY};
 use crate::vendors::{
-    fixture_records, restored_users, seeded_user, stored, Api, BodyKind, ErrorRequest,
-    LoadOptions, Loaded, RecordProblem, Request, Restored, Routes, StoredUser, VendorSpec,
+    fixture_records, restored_users, seed_in, seeded_user, stored, Api, BodyKind, Document,
+    ErrorRequest, LoadOptions, Loaded, Request, Restored, Routes, SeedRefused, StoredUser,
+    VendorSpec,
 };
 use error::RosterError;
 
@@ -140,14 +141,18 @@ impl Api for Roster {
         }
     }
 
-    fn check_record(&self, id: &str, record: &Value) -> Result<Value, RecordProblem> {
-        stored(&seeded_user(id, record, person_problems)?)
+    // A person refers to no other record: the fixture's checks, and the
+    // write, in one step of the state.
+    fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
+        seed_in(state, Roster::NAME, id, || {
+            stored(&seeded_user(id, record, person_problems)?)
+        })
     }
 
     // Its only state is its people: the snapshot is the startup fixture
     // with `users` as stored now, and a restore reads them back.
-    fn snapshot(&self, state: &State, startup: &Value, out: &mut Vec<u8>) -> bool {
-        write_users_only::<Person>(state, Roster::NAME, startup, out)
+    fn snapshot(&self, state: &State, startup: &Value) -> Document {
+        users_only::<Person>(state, Roster::NAME, startup)
     }
 
     fn restore(&self, file: &SourceFile, startup: &Value) -> Result<Restored, Vec<FileProblem>> {
