@@ -7,6 +7,7 @@
 //!
 //!   python3 bench/bench.py requests DIR      # the request files
 //!   cargo run --example alloc -- DIR [--json] [--server usermock|stateful]
+//!   cargo run --example alloc -- DIR --sites ROUTE   # where they come from
 //!
 //! The counting allocator wraps `System` and counts only on threads marked
 //! as server threads: the server runs on its own tokio runtime whose threads
@@ -23,13 +24,23 @@
 //! long-running server. Counters are read only once the server has gone
 //! quiet (no allocation for QUIET), so work done after an answer was sent
 //! (the journal entry, drops) belongs to its own request.
+//!
+//! `--sites ROUTE` answers where a route's allocations come from: for
+//! SITE_REQUESTS requests (after the same warm-up) the allocator captures a
+//! backtrace of every counted allocation, and the report groups them by the
+//! innermost usermock frame (function and line) and the call it made there,
+//! most allocations first. Slow (every backtrace is resolved), so for
+//! looking, never for the budgets.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::backtrace::Backtrace;
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[path = "../stateful/server.rs"]
@@ -51,6 +62,32 @@ thread_local! {
 
 fn counted() -> bool {
     SERVER_THREAD.try_with(Cell::get).unwrap_or(false)
+        && !IN_SAMPLE.try_with(Cell::get).unwrap_or(true)
+}
+
+/// Whether counted allocations also capture a backtrace (`--sites`).
+static SAMPLING: AtomicBool = AtomicBool::new(false);
+static SAMPLES: Mutex<Vec<Backtrace>> = Mutex::new(Vec::new());
+
+thread_local! {
+    // Set while a backtrace is captured and stored, whose own allocations
+    // are neither counted nor sampled.
+    static IN_SAMPLE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn sample() {
+    if !SAMPLING.load(Ordering::Relaxed) {
+        return;
+    }
+    let entered = IN_SAMPLE.try_with(|inside| !inside.replace(true));
+    if entered != Ok(true) {
+        return;
+    }
+    let trace = Backtrace::force_capture();
+    if let Ok(mut samples) = SAMPLES.lock() {
+        samples.push(trace);
+    }
+    let _ = IN_SAMPLE.try_with(|inside| inside.set(false));
 }
 
 fn mark_server_thread() {
@@ -62,6 +99,7 @@ fn mark_server_thread() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if counted() {
+            sample();
             ALLOCS.fetch_add(1, Ordering::Relaxed);
             BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         }
@@ -70,6 +108,7 @@ unsafe impl GlobalAlloc for Counting {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if counted() {
+            sample();
             ALLOCS.fetch_add(1, Ordering::Relaxed);
             BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         }
@@ -81,6 +120,7 @@ unsafe impl GlobalAlloc for Counting {
             // A reallocation is counted on its own, and its bytes as the
             // growth it asked for (a shrink adds none).
             REALLOCS.fetch_add(1, Ordering::Relaxed);
+            sample();
             BYTES.fetch_add(
                 new_size.saturating_sub(layout.size()) as u64,
                 Ordering::Relaxed,
@@ -350,7 +390,119 @@ fn measure(addr: SocketAddr, dir: &Path, routes: &[&'static str]) -> Result<Vec<
     Ok(rows)
 }
 
+/// Requests whose allocations `--sites` traces.
+const SITE_REQUESTS: usize = 20;
+
+/// One frame of a resolved backtrace: function, and `file:line` if known.
+fn frames(trace: &Backtrace) -> Vec<(String, String)> {
+    let text = trace.to_string();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(at) = line.strip_prefix("at ") {
+            if let Some(last) = out.last_mut() {
+                last.1 = at.to_owned();
+            }
+        } else if let Some((index, function)) = line.split_once(": ") {
+            if index.bytes().all(|b| b.is_ascii_digit()) {
+                // Drop the hash suffix `::h0123…`.
+                let function = match function.rsplit_once("::h") {
+                    Some((name, hash)) if hash.len() == 16 => name,
+                    _ => function,
+                };
+                out.push((function.to_owned(), String::new()));
+            }
+        }
+    }
+    out
+}
+
+/// Where an allocation was made: the innermost frame in usermock's own
+/// `src/` and the call it made there, or, when no usermock frame is on the
+/// stack (hyper's and tokio's own work), the first frame outside the
+/// standard library and this counter.
+fn site(frames: &[(String, String)]) -> String {
+    let ours = |file: &str| {
+        file.contains("/src/") && !file.contains("/.cargo/") && !file.contains("/rustc/")
+    };
+    let plumbing = |function: &str| {
+        [
+            "std::",
+            "core::",
+            "alloc::",
+            "<alloc::",
+            "<core::",
+            "<std::",
+            "alloc::main",
+            "__rust",
+            "<alloc::Counting",
+        ]
+        .iter()
+        .any(|p| function.starts_with(p))
+            || function.contains("Counting")
+            || function.starts_with("alloc::sample")
+    };
+    let short = |file: &str| match file.find("/src/") {
+        Some(at) => file[at + 1..]
+            .rsplitn(2, ':')
+            .nth(1)
+            .unwrap_or(&file[at + 1..])
+            .to_owned(),
+        None => file.to_owned(),
+    };
+    if let Some(at) = frames.iter().position(|(_, file)| ours(file)) {
+        let (function, file) = &frames[at];
+        let callee = at
+            .checked_sub(1)
+            .and_then(|i| frames.get(i))
+            .map(|(f, _)| f.as_str())
+            .unwrap_or("?");
+        return format!("{function} ({}) -> {callee}", short(file));
+    }
+    match frames.iter().find(|(function, _)| !plumbing(function)) {
+        Some((function, _)) => format!("[not usermock] {function}"),
+        None => "[unknown]".to_owned(),
+    }
+}
+
+fn sites(addr: SocketAddr, dir: &Path, route: &str) -> Result<(), String> {
+    let fill = read_requests(&dir.join("get-activity.txt"))?;
+    Connection::open(addr)?.run(&fill, JOURNAL_FILL, "journal fill")?;
+    let requests = read_requests(&dir.join(format!("{route}.txt")))?;
+    let mut connection = Connection::open(addr)?;
+    connection.run(
+        &requests,
+        requests.len() * WARMUP.div_ceil(requests.len()),
+        route,
+    )?;
+    settled();
+    SAMPLING.store(true, Ordering::Relaxed);
+    connection.run(&requests, SITE_REQUESTS, route)?;
+    settled();
+    SAMPLING.store(false, Ordering::Relaxed);
+    let samples = std::mem::take(&mut *SAMPLES.lock().map_err(|e| e.to_string())?);
+    let mut by_site: HashMap<String, usize> = HashMap::new();
+    for trace in &samples {
+        *by_site.entry(site(&frames(trace))).or_default() += 1;
+    }
+    let mut rows: Vec<_> = by_site.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    println!(
+        "{route}: {} allocations and reallocations over {SITE_REQUESTS} requests ({:.1} per request), by site",
+        samples.len(),
+        samples.len() as f64 / SITE_REQUESTS as f64
+    );
+    println!();
+    println!("| per request | site -> call made there |");
+    println!("|---|---|");
+    for (site, n) in rows {
+        println!("| {:.2} | {site} |", n as f64 / SITE_REQUESTS as f64);
+    }
+    Ok(())
+}
+
 fn main() {
+    let mut sites_of = None;
     let mut dir = None;
     let mut json = false;
     let mut server = "usermock".to_owned();
@@ -359,15 +511,16 @@ fn main() {
         match arg.as_str() {
             "--json" => json = true,
             "--server" => server = args.next().unwrap_or_default(),
+            "--sites" => sites_of = args.next(),
             _ if !arg.starts_with('-') && dir.is_none() => dir = Some(PathBuf::from(arg)),
             _ => {
-                eprintln!("usage: alloc REQUEST_DIR [--json] [--server usermock|stateful]");
+                eprintln!("usage: alloc REQUEST_DIR [--json] [--server usermock|stateful] [--sites ROUTE]");
                 std::process::exit(2);
             }
         }
     }
     let Some(dir) = dir else {
-        eprintln!("usage: alloc REQUEST_DIR [--json] [--server usermock|stateful] (REQUEST_DIR from `python3 bench/bench.py requests REQUEST_DIR`)");
+        eprintln!("usage: alloc REQUEST_DIR [--json] [--server usermock|stateful] [--sites ROUTE] (REQUEST_DIR from `python3 bench/bench.py requests REQUEST_DIR`)");
         std::process::exit(2);
     };
     let routes = match server.as_str() {
@@ -378,6 +531,13 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(route) = sites_of {
+        if let Err(e) = start(&server).and_then(|addr| sites(addr, &dir, &route)) {
+            eprintln!("alloc: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let rows = match start(&server).and_then(|addr| measure(addr, &dir, routes)) {
         Ok(rows) => rows,
         Err(e) => {
