@@ -206,10 +206,8 @@ impl Activity {
             })
             .collect();
         let page = paging::page(items, order, page_size, after.as_ref(), fingerprint);
-        Ok(Reply::json(
-            StatusCode::OK,
-            &page.render(|d| d.render(count_of(d))),
-        ))
+        let reply = Reply::json(StatusCode::OK, &page.render(|d| d.render(count_of(d))));
+        Ok(reply)
     }
 
     pub(super) fn get_department(&self, request: &Request<'_>) -> Result<Reply, ActivityError> {

@@ -73,8 +73,12 @@ impl Activity {
         let items: Vec<Keyed<Arc<UserRecord>>> = self
             .client_users(request.state, &client_id)
             .into_iter()
+            // Every name contains the empty search (the usual list), so the
+            // lower-cased copies are made only for a search.
             .filter(|u| {
-                u.username.to_lowercase().contains(&q) || u.user_key.to_lowercase().contains(&q)
+                q.is_empty()
+                    || u.username.to_lowercase().contains(&q)
+                    || u.user_key.to_lowercase().contains(&q)
             })
             .filter(|u| match &department {
                 Some(id) => u.departments.iter().any(|d| d.eq_ignore_ascii_case(id)),

@@ -10,7 +10,7 @@
 //! query or client, is a 400 rather than a silently different page.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::error::ActivityError;
 use super::fixture::FieldPolicy;
@@ -168,13 +168,46 @@ pub(super) struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// `{data, total_count, next_cursor}` with each item rendered.
-    pub fn render(&self, item: impl Fn(&T) -> Value) -> Value {
-        json!({
-            "data": self.items.iter().map(item).collect::<Vec<_>>(),
-            "total_count": self.total_count,
-            "next_cursor": self.next_cursor,
-        })
+    /// `{data, total_count, next_cursor}` with each item rendered as it is
+    /// written: serialised straight into the answer, without a JSON tree
+    /// per item (a page of 100 users was 1,300 allocations that way).
+    pub fn render<'a, V: Serialize>(
+        &'a self,
+        item: impl Fn(&'a T) -> V + 'a,
+    ) -> impl Serialize + 'a {
+        Rendered { page: self, item }
+    }
+}
+
+/// A [`Page`] as it serialises.
+struct Rendered<'a, T, F> {
+    page: &'a Page<T>,
+    item: F,
+}
+
+impl<'a, T, V: Serialize, F: Fn(&'a T) -> V> Serialize for Rendered<'a, T, F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Items<'a, 'f, T, F> {
+            items: &'a [T],
+            item: &'f F,
+        }
+        impl<'a, T, V: Serialize, F: Fn(&'a T) -> V> Serialize for Items<'a, '_, T, F> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.items.iter().map(self.item))
+            }
+        }
+        let mut page = serializer.serialize_struct("Page", 3)?;
+        page.serialize_field(
+            "data",
+            &Items {
+                items: &self.page.items,
+                item: &self.item,
+            },
+        )?;
+        page.serialize_field("total_count", &self.page.total_count)?;
+        page.serialize_field("next_cursor", &self.page.next_cursor)?;
+        page.end()
     }
 }
 

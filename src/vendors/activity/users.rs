@@ -189,18 +189,18 @@ pub(super) fn user_view(
     }
 }
 
-/// [`user_view`] as a JSON value (for pages of users), with the client's
-/// live departments at hand.
-pub(super) fn render_user(
-    user: &UserRecord,
+/// [`user_view`] for a page of users, with the client's live departments
+/// at hand; written straight into the page's answer.
+pub(super) fn render_user<'a>(
+    user: &'a UserRecord,
     departments: &HashMap<String, Arc<DepartmentRecord>>,
-) -> Value {
+) -> UserView<'a> {
     let live = user
         .departments
         .iter()
         .filter_map(|id| departments.get(lowercase_id(id).as_ref()).cloned())
         .collect();
-    serde_json::to_value(user_view(user, live)).unwrap_or(Value::Null)
+    user_view(user, live)
 }
 
 #[derive(serde::Serialize)]
