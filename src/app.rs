@@ -150,7 +150,7 @@ impl App {
                 matched,
                 full_path: uri.path(),
                 call,
-                response: answer.reply.as_ref(),
+                response: answer.reply,
                 rule: answer.scenario,
                 fault: answer.fault,
                 duration,

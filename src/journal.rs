@@ -54,13 +54,15 @@ pub(crate) const MAX_PAGE: usize = 1000;
 struct Entry {
     id: u64,
     at: OffsetDateTime,
-    session: Option<String>,
+    /// The session id, in the entry's own block (see [`detach`]).
+    session: Option<Bytes>,
     /// `None` for a request that matched no vendor.
     vendor: Option<&'static str>,
     /// Whether the path is one of the vendor's routes.
     matched: bool,
-    /// The path as received (with usermock's `/vendor` prefix, if any).
-    path: String,
+    /// The path as received (with usermock's `/vendor` prefix, if any), in
+    /// the entry's own block.
+    path: Bytes,
     /// The request, its path as on the vendor's real host; the body cut at
     /// [`MAX_KEPT_BODY`].
     call: Call,
@@ -89,7 +91,20 @@ struct RecordedReply {
     body_size: usize,
 }
 
+/// Text [`detach`] copied from a `&str`, so always UTF-8.
+fn text(bytes: &Bytes) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 impl Entry {
+    fn path(&self) -> &str {
+        text(&self.path)
+    }
+
+    fn session(&self) -> Option<&str> {
+        self.session.as_ref().map(text)
+    }
+
     fn bytes(&self) -> usize {
         self.call.body.len() + self.response.as_ref().map_or(0, |r| r.body.len())
     }
@@ -99,11 +114,11 @@ impl Entry {
             "id": self.id,
             "at": timestamps::format_millis(self.at),
             "received_at": timestamps::format_millis(self.at),
-            "session": self.session,
+            "session": self.session(),
             "vendor": self.vendor,
             "matched": self.matched,
             "method": self.call.method.as_str(),
-            "path": self.path,
+            "path": self.path(),
             "vendor_path": self.vendor.map(|_| self.call.path.as_str()),
             "query": self.call.query,
             "headers": headers_json(&self.call.headers, credentials),
@@ -191,16 +206,28 @@ fn kept(body: &Bytes) -> Bytes {
 /// the entry's own. As received, they are slices of that buffer: an entry
 /// holding them would pin a whole buffer (8 KiB or more) for as long as it
 /// is journaled, and hyper would allocate a fresh one for every request.
-fn detach(call: &mut Call) {
+/// The block also holds the texts given (the full path, the session id),
+/// returned in order as slices of it: one allocation for all of them.
+fn detach<const N: usize>(call: &mut Call, texts: [&str; N]) -> [Bytes; N] {
     let body = &call.body[..call.body.len().min(MAX_KEPT_BODY)];
     let values: usize = call.headers.values().map(HeaderValue::len).sum();
-    let mut block = Vec::with_capacity(values.saturating_add(body.len()));
+    let texts_len: usize = texts.iter().map(|t| t.len()).sum();
+    let mut block = Vec::with_capacity(values.saturating_add(body.len()).saturating_add(texts_len));
+    for text in texts {
+        block.extend_from_slice(text.as_bytes());
+    }
     for value in call.headers.values() {
         block.extend_from_slice(value.as_bytes());
     }
     block.extend_from_slice(body);
     let block = Bytes::from(block);
     let mut at: usize = 0;
+    let texts = texts.map(|text| {
+        let end = at.saturating_add(text.len());
+        let slice = block.slice(at..end);
+        at = end;
+        slice
+    });
     for value in call.headers.values_mut() {
         let end = at.saturating_add(value.len());
         // The same bytes were a valid header value a moment ago.
@@ -211,6 +238,7 @@ fn detach(call: &mut Call) {
         at = end;
     }
     call.body = block.slice(at..);
+    texts
 }
 
 /// What the handler knows about a finished request.
@@ -219,7 +247,8 @@ pub(crate) struct FinishedRequest<'a> {
     pub matched: bool,
     pub full_path: &'a str,
     pub call: Call,
-    pub response: Option<&'a Reply>,
+    /// Moved into the entry: the client's response was built from a copy.
+    pub response: Option<Reply>,
     pub rule: Option<(String, usize)>,
     pub fault: Option<&'static str>,
     pub duration: Duration,
@@ -281,13 +310,13 @@ impl Filter {
             && self
                 .session
                 .as_deref()
-                .is_none_or(|s| e.session.as_deref() == Some(s))
+                .is_none_or(|s| e.session() == Some(s))
             && (!self.unmatched_only || !e.matched)
             && self.noted.is_none_or(|noted| noted != e.notes.is_empty())
             && self
                 .path
                 .as_ref()
-                .is_none_or(|p| p.matches(&e.path) || p.matches(&e.call.path))
+                .is_none_or(|p| p.matches(e.path()) || p.matches(&e.call.path))
             && self
                 .matcher
                 .as_ref()
@@ -340,13 +369,22 @@ impl Journal {
         }
         let mut call = outcome.call;
         let body_size = call.body.len();
-        detach(&mut call);
-        let response = outcome.response.map(|reply| RecordedReply {
-            status: reply.status.as_u16(),
-            headers: reply.headers.clone(),
-            body: kept(&reply.body),
-            body_size: reply.body.len(),
-        });
+        let [path, session] = detach(
+            &mut call,
+            [outcome.full_path, outcome.session.unwrap_or_default()],
+        );
+        let (response, notes) = match outcome.response {
+            Some(reply) => (
+                Some(RecordedReply {
+                    status: reply.status.as_u16(),
+                    body: kept(&reply.body),
+                    body_size: reply.body.len(),
+                    headers: reply.headers,
+                }),
+                reply.notes,
+            ),
+            None => (None, Vec::new()),
+        };
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -354,19 +392,16 @@ impl Journal {
         let entry = Entry {
             id: inner.next_id,
             at: OffsetDateTime::now_utc(),
-            session: outcome.session.map(str::to_owned),
+            session: outcome.session.map(|_| session),
             vendor: outcome.vendor,
             matched: outcome.matched,
-            path: outcome.full_path.to_owned(),
+            path,
             call,
             body_size,
             response,
             rule: outcome.rule,
             fault: outcome.fault,
-            notes: outcome
-                .response
-                .map(|r| r.notes.clone())
-                .unwrap_or_default(),
+            notes,
             duration: outcome.duration,
         };
         inner.bytes = inner.bytes.saturating_add(entry.bytes());
@@ -426,7 +461,7 @@ impl Journal {
         };
         let before = inner.entries.len();
         match session {
-            Some(s) => inner.entries.retain(|e| e.session.as_deref() != Some(s)),
+            Some(s) => inner.entries.retain(|e| e.session() != Some(s)),
             None => inner.entries.clear(),
         }
         inner.bytes = inner.entries.iter().map(|e| e.bytes()).sum();
@@ -449,13 +484,13 @@ mod tests {
         }
     }
 
-    fn outcome(body: Vec<u8>, reply: &Reply) -> FinishedRequest<'_> {
+    fn outcome(body: Vec<u8>, reply: &Reply) -> FinishedRequest<'static> {
         FinishedRequest {
             vendor: Some("v"),
             matched: true,
             full_path: "/v/x",
             call: call(body),
-            response: Some(reply),
+            response: Some(reply.clone()),
             rule: None,
             fault: None,
             duration: Duration::ZERO,
@@ -521,7 +556,8 @@ mod tests {
             body: buffer.slice(18..),
             ..call(Vec::new())
         };
-        detach(&mut kept);
+        let [path] = detach(&mut kept, ["/v/x"]);
+        assert_eq!(&path[..], b"/v/x");
         assert_eq!(kept.header("authorization"), Some("bearer tok"));
         assert!(kept.headers["authorization"].is_sensitive());
         let many: Vec<_> = kept.headers.get_all("x-many").iter().collect();

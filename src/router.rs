@@ -58,7 +58,13 @@ pub(crate) fn target<'a>(
     let rest = path.trim_start_matches('/');
     let (first, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
     match vendors.iter().find(|v| v.name() == first) {
-        Some(vendor) => Target::Vendor(vendor, format!("/{tail}")),
+        Some(vendor) => {
+            // Sized once: `format!` guesses short and grows the string.
+            let mut path = String::with_capacity(tail.len().saturating_add(1));
+            path.push('/');
+            path.push_str(tail);
+            Target::Vendor(vendor, path)
+        }
         None => Target::Nowhere,
     }
 }
@@ -85,7 +91,7 @@ impl VendorReply {
     /// A reply given as it is: no scenario, no fault.
     pub(crate) fn plain(reply: Reply) -> VendorReply {
         VendorReply {
-            response: Ok(reply.clone().into_response()),
+            response: Ok(reply.to_response()),
             reply: Some(reply),
             scenario: None,
             fault: None,
@@ -168,7 +174,7 @@ async fn carry_out(
         // No lock is held here: the decision is an owned value.
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let whole = |reply: Reply| (Ok(reply.clone().into_response()), Some(reply));
+    let whole = |reply: Reply| (Ok(reply.to_response()), Some(reply));
     match answer.action {
         Action::Respond {
             status,
@@ -227,7 +233,9 @@ async fn carry_out(
 /// body that stops after `first` (or at once) and breaks the connection.
 fn broken(reply: Reply, first: Option<Bytes>) -> Response<Body> {
     let length = reply.body.len();
-    let mut response = Response::new(BrokenBody::new(first).boxed());
+    let mut response = Response::new(http_body_util::Either::Right(
+        BrokenBody::new(first).boxed(),
+    ));
     *response.status_mut() = reply.status;
     for (name, value) in reply.headers {
         response.headers_mut().append(name, value);

@@ -107,7 +107,9 @@ pub(super) fn take_snapshot(app: &Context<'_>) -> Reply {
             .collect()
     });
     let body = SnapshotBody(SnapshotWriter::new(documents));
-    app.streamed.put(http_body_util::BodyExt::boxed(body));
+    app.streamed.put(http_body_util::Either::Right(
+        http_body_util::BodyExt::boxed(body),
+    ));
     Reply {
         status: StatusCode::OK,
         headers: vec![(

@@ -217,6 +217,37 @@ impl PathPattern {
     }
 }
 
+/// Whether `path` matches the pattern written `pattern`, exactly as
+/// `PathPattern::parse(pattern)` then `matches(path)` would answer (false
+/// for a pattern that does not parse), without building the parsed form:
+/// for code that asks about a constant pattern on every request.
+pub(crate) fn pattern_matches(pattern: &str, path: &str) -> bool {
+    if pattern.contains("**") {
+        return PathPattern::parse(pattern).is_ok_and(|p| p.matches(path));
+    }
+    let Some(rest) = pattern.strip_prefix('/') else {
+        return false;
+    };
+    if rest.split('/').count() > MAX_PATTERN_SEGMENTS {
+        return false;
+    }
+    let mut have = trim_slashes(path).split('/');
+    for segment in rest.split('/') {
+        let fits = |got: &str| match segment {
+            "*" => Some(!got.is_empty()),
+            s if s.starts_with('{') && s.ends_with('}') && s.len() > 2 => Some(!got.is_empty()),
+            s if s.contains(['{', '}', '*']) => None,
+            s => Some(s == got),
+        };
+        match have.next().map(fits) {
+            Some(Some(true)) => {}
+            // A mixed segment is a pattern that does not parse: no match.
+            _ => return false,
+        }
+    }
+    have.next().is_none()
+}
+
 /// `get(i, j)`: pattern segments `i..` match path segments `j..`.
 struct Table {
     width: usize,
@@ -263,6 +294,53 @@ mod tests {
 
     fn p(text: &str) -> PathPattern {
         PathPattern::parse(text).expect("valid pattern")
+    }
+
+    #[test]
+    fn pattern_matches_answers_as_the_parsed_pattern_does() {
+        let patterns = [
+            "/users/{userId}/deactivate",
+            "/users/{userId}",
+            "/users",
+            "/users/*",
+            "/users/*/x",
+            "/",
+            "/users/me",
+            "/users/a{b}",
+            "/users/{}",
+            "users/{id}",
+            "/a/**/b",
+            "/**",
+            "/users//x",
+            "/users/",
+        ];
+        let paths = [
+            "/users/abc/deactivate",
+            "/users/abc/deactivate/",
+            "/users/abc",
+            "/users/abc/",
+            "/users",
+            "/users/",
+            "/users//deactivate",
+            "/users/me",
+            "/",
+            "",
+            "/users/a{b}",
+            "/users/{}",
+            "/a/x/y/b",
+            "/users//x",
+            "users/abc",
+        ];
+        for pattern in patterns {
+            for path in paths {
+                let parsed = PathPattern::parse(pattern).is_ok_and(|p| p.matches(path));
+                assert_eq!(
+                    pattern_matches(pattern, path),
+                    parsed,
+                    "{pattern} against {path}"
+                );
+            }
+        }
     }
 
     #[test]

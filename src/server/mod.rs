@@ -24,8 +24,12 @@ mod io;
 pub(crate) use io::Connection;
 
 /// Response bodies: usually a whole buffer, sometimes a scenario fault that
-/// breaks off mid-way.
-pub(crate) type Body = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+/// breaks off mid-way. The whole buffer is not boxed: that would be one
+/// more allocation on every answer.
+pub(crate) type Body = http_body_util::Either<
+    http_body_util::Full<bytes::Bytes>,
+    http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>,
+>;
 
 /// Returned by a request handler to make hyper drop the connection without
 /// an answer (a scenario's reset or timeout fault).

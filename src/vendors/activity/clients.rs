@@ -16,9 +16,9 @@ impl Activity {
         self.authorise(access, &client_id)?;
         let client = self
             .clients
-            .get(&client_id)
+            .get(client_id.as_ref())
             .ok_or_else(|| ActivityError::ClientNotFound {
-                client_id: client_id.clone(),
+                client_id: client_id.to_string(),
             })?;
         Ok(Reply::json(
             StatusCode::OK,

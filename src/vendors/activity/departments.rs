@@ -230,7 +230,7 @@ impl Activity {
             let now = timestamps::next_write_millis(None, request.now());
             let record = DepartmentRecord {
                 id: uuid::Uuid::new_v4().to_string(),
-                client_id: client_id.clone(),
+                client_id: client_id.to_string(),
                 name,
                 description: change.description.flatten(),
                 created_at: now.clone(),
@@ -264,7 +264,7 @@ impl Activity {
                 timestamps::next_write_millis(Some(&record.updated_at), request.now());
             request
                 .state
-                .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+                .put_typed(DEPARTMENTS, department_id.to_string(), &record)?;
             Ok::<_, ActivityError>(record)
         })?;
         Ok(self.department_reply(request.state, &client_id, &department, StatusCode::OK))
@@ -287,7 +287,7 @@ impl Activity {
             record.updated_at = now;
             request
                 .state
-                .put_typed(DEPARTMENTS, department_id.clone(), &record)?;
+                .put_typed(DEPARTMENTS, department_id.to_string(), &record)?;
             for user in self.client_users(request.state, &client_id) {
                 if user
                     .departments

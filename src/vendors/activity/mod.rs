@@ -12,6 +12,7 @@
 //! summary), `departments`, `clients`, `paging` (query strings, cursors),
 //! this file (authentication, the route table, scenarios).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -273,10 +274,10 @@ fn query_value(call: &Call, name: &str) -> Option<String> {
 }
 
 /// A path id must be a UUID (400 otherwise); returned lower-cased.
-fn path_uuid(request: &Request<'_>, name: &str) -> Result<String, ActivityError> {
+fn path_uuid<'r>(request: &Request<'r>, name: &str) -> Result<Cow<'r, str>, ActivityError> {
     let value = request.param(name);
     if is_hyphenated_uuid(value) {
-        Ok(value.to_ascii_lowercase())
+        Ok(crate::vendors::lowercase_id(value))
     } else {
         Err(ActivityError::invalid_field(
             format!("Path parameter '{name}' is not a valid UUID"),

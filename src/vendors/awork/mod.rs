@@ -23,6 +23,7 @@ mod roles;
 mod update;
 mod user;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use std::collections::{HashMap, HashSet};
@@ -43,7 +44,7 @@ use super::{
     Request, Restored, Routes, SeedRefused, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
-use crate::http::{headers, match_path, Call, Reply};
+use crate::http::{headers, match_path, pattern_matches, Call, Reply};
 use crate::rate_limit::Quota;
 use crate::rate_limit::RateLimiter as Limiter;
 use crate::store::State;
@@ -384,7 +385,7 @@ impl Awork {
 fn known_parameters(path: &str) -> &'static [&'static str] {
     if path == USERS_PATH {
         list::LIST_PARAMETERS
-    } else if match_path(DEACTIVATE_PATH, path).is_some() {
+    } else if pattern_matches(DEACTIVATE_PATH, path) {
         &["includeSummary"]
     } else {
         &[]
@@ -395,7 +396,7 @@ fn known_parameters(path: &str) -> &'static [&'static str] {
 /// are in `docs/vendors/awork.md`).
 fn note_refusal(request: &Request<'_>, error: &AworkError) {
     let path = request.call.path.as_str();
-    let on = |pattern: &str| match_path(pattern, path).is_some();
+    let on = |pattern: &str| pattern_matches(pattern, path);
     let (rule, source) = match error {
         AworkError::DeactivatedUser { .. } | AworkError::EntityArchived { .. } => (
             "awork-inactive-target",
@@ -454,7 +455,7 @@ fn error_code(error: &AworkError) -> String {
 /// request is for.
 fn action_of(call: &Call) -> error::Action {
     use error::Action;
-    let on = |pattern: &str| match_path(pattern, &call.path).is_some();
+    let on = |pattern: &str| pattern_matches(pattern, &call.path);
     if on(ROLE_DEACTIVATE_PATH) || on(ROLE_ACTIVATE_PATH) {
         Action::RoleActivation
     } else if on(DEACTIVATE_PATH) || on(ACTIVATE_PATH) {
@@ -471,9 +472,9 @@ fn action_of(call: &Call) -> error::Action {
 }
 
 /// The `{userId}` of a path, lower-cased, a GUID, or awork's 400.
-fn path_guid(user_id: &str) -> Result<String, AworkError> {
+fn path_guid(user_id: &str) -> Result<Cow<'_, str>, AworkError> {
     if is_hyphenated_uuid(user_id) {
-        Ok(user_id.to_ascii_lowercase())
+        Ok(crate::vendors::lowercase_id(user_id))
     } else {
         Err(AworkError::ValidationFailed(vec![PropertyError::new(
             "UserId",

@@ -9,6 +9,7 @@
 //! reads these as the user routes' deactivation and activation (inferred,
 //! noted), with the same rules.
 
+use std::borrow::Cow;
 use bytes::Bytes;
 use hyper::StatusCode;
 
@@ -90,7 +91,7 @@ impl Awork {
 
 /// A path GUID other than `userId`, lower-cased, or awork's 400.
 fn path_guid_named(value: &str, property: &str) -> Result<String, AworkError> {
-    path_guid(value).map_err(|_| {
+    path_guid(value).map(Cow::into_owned).map_err(|_| {
         AworkError::ValidationFailed(vec![super::error::PropertyError::new(
             property,
             format!("'{value}' is not a valid GUID."),

@@ -57,7 +57,9 @@ impl Awork {
             return Err(AworkError::Unauthorized(Action::Update));
         }
         if target.is_none() {
-            return Err(AworkError::UserNotFound { id: user_id });
+            return Err(AworkError::UserNotFound {
+                id: user_id.into_owned(),
+            });
         }
         let updated_by = self.canonical_id(request, &caller.user_id)?;
         let updated = self.write(request, &user_id, |user| {

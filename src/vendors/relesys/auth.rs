@@ -10,7 +10,7 @@
 //! accepted ones.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
@@ -97,7 +97,7 @@ pub(super) struct OAuthClient {
 /// expired ones are pruned from the front: O(1) amortised per issue.
 #[derive(Debug, Default)]
 struct Issued {
-    grants: HashMap<String, Grant>,
+    grants: HashMap<String, Arc<Grant>>,
     order: VecDeque<String>,
 }
 
@@ -113,14 +113,15 @@ impl Issued {
             }
         }
         self.order.push_back(token.clone());
-        self.grants.insert(token, grant);
+        self.grants.insert(token, Arc::new(grant));
     }
 }
 
 pub(super) struct Tokens {
     /// By lower-cased client id.
     clients: HashMap<String, OAuthClient>,
-    fixed: HashMap<String, Grant>,
+    /// Shared, not copied, with every request that shows the token.
+    fixed: HashMap<String, Arc<Grant>>,
     issued: Mutex<Issued>,
     lifetime: Duration,
     cap: usize,
@@ -138,7 +139,10 @@ impl Tokens {
                 .into_iter()
                 .map(|c| (c.client_id.to_ascii_lowercase(), c))
                 .collect(),
-            fixed,
+            fixed: fixed
+                .into_iter()
+                .map(|(token, grant)| (token, Arc::new(grant)))
+                .collect(),
             issued: Mutex::new(Issued::default()),
             lifetime,
             cap: cap.max(1),
@@ -147,12 +151,16 @@ impl Tokens {
 
     /// The grant of the call's bearer token at `now`; 401 when there is
     /// none, it is unknown, or it has expired.
-    pub fn authenticate(&self, call: &Call, now: OffsetDateTime) -> Result<Grant, RelesysError> {
+    pub fn authenticate(
+        &self,
+        call: &Call,
+        now: OffsetDateTime,
+    ) -> Result<Arc<Grant>, RelesysError> {
         let token = call
             .bearer_token()
             .ok_or(RelesysError::Unauthenticated(TokenProblem::Missing))?;
         if let Some(grant) = self.fixed.get(token) {
-            return Ok(grant.clone());
+            return Ok(Arc::clone(grant));
         }
         let grant = self
             .issued

@@ -108,7 +108,7 @@ impl Relesys {
                 }
                 Ok::<_, RelesysError>(())
             })?
-            .ok_or(RelesysError::UserNotFound(user_id))?;
+            .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         Ok(no_content())
     }
 
@@ -129,7 +129,7 @@ impl Relesys {
             .read::<User>(Relesys::NAME, &user_id)?
             .is_none()
         {
-            return Err(RelesysError::UserNotFound(user_id));
+            return Err(RelesysError::UserNotFound(user_id.into_owned()));
         }
         let departments = &self.tenant.organisation.departments;
         let now = request.now();

@@ -34,6 +34,7 @@ mod patch;
 mod query;
 mod user;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -329,11 +330,11 @@ impl Relesys {
 
     /// 401, then the per-client quota (429), in that order: throttling
     /// counts per client id, which only a valid token reveals.
-    fn admit(&self, request: &Request<'_>) -> Result<Grant, RelesysError> {
+    fn admit(&self, request: &Request<'_>) -> Result<Arc<Grant>, RelesysError> {
         let now = request.now();
         let grant = self.tenant.tokens.authenticate(request.call, now)?;
         if let Some(limiter) = &self.tenant.limiter {
-            let quota = limiter.check(&grant.client_id.to_ascii_lowercase(), now);
+            let quota = limiter.check(&crate::vendors::lowercase_id(&grant.client_id), now);
             if !quota.allowed {
                 return Err(RelesysError::RateLimited(Throttled {
                     limit: quota.limit,
@@ -408,7 +409,7 @@ impl Relesys {
         let user: Arc<User> = request
             .state
             .read(Relesys::NAME, &user_id)?
-            .ok_or(RelesysError::UserNotFound(user_id))?;
+            .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         Ok(Reply::json(StatusCode::OK, &Data { data: &user }))
     }
 
@@ -451,7 +452,7 @@ impl Relesys {
                 *user = patched;
                 Ok::<_, RelesysError>(())
             })?
-            .ok_or(RelesysError::UserNotFound(user_id))?;
+            .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         note_dropped(request, &dropped);
         Ok(Reply::json(StatusCode::OK, &Data { data: &updated }))
     }
@@ -466,10 +467,10 @@ struct Data<'a, T> {
 
 /// The path parameter `name` (`userId`, `departmentId`, …), documented as
 /// `string / guid`; returned lower-cased.
-fn path_guid(request: &Request<'_>, name: &str) -> Result<String, RelesysError> {
+fn path_guid<'r>(request: &Request<'r>, name: &str) -> Result<Cow<'r, str>, RelesysError> {
     let value = request.param(name);
     if is_hyphenated_uuid(value) {
-        Ok(value.to_ascii_lowercase())
+        Ok(crate::vendors::lowercase_id(value))
     } else {
         Err(RelesysError::invalid(format!(
             "The value '{value}' is not a valid GUID for {name}"

@@ -1,6 +1,7 @@
 //! The shapes and formats of request bodies and path values: every problem
 //! is collected, so one 400 lists them all.
 
+use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::error::{FieldProblem, ReplayError};
@@ -388,9 +389,9 @@ fn is_uri(text: &str) -> bool {
 
 /// A path or query id: a hyphenated UUID, lower-cased, else a 400 naming
 /// `field`.
-pub(super) fn uuid_value(field: &str, value: &str) -> Result<String, ReplayError> {
+pub(super) fn uuid_value<'v>(field: &str, value: &'v str) -> Result<Cow<'v, str>, ReplayError> {
     if is_hyphenated_uuid(value) {
-        Ok(value.to_ascii_lowercase())
+        Ok(crate::vendors::lowercase_id(value))
     } else {
         Err(ReplayError::InvalidFields(vec![FieldProblem::new(
             field,

@@ -33,7 +33,7 @@ use super::{
     SeedRefused, SharedError, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
-use crate::http::{Call, PathPattern, Reply};
+use crate::http::{Call, Reply};
 use crate::store::State;
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -174,7 +174,7 @@ impl Api for Replay {
     }
 
     fn scenario_error(&self, request: &ErrorRequest, call: &Call) -> Option<ReplayError> {
-        let on = |pattern: &str| PathPattern::parse(pattern).is_ok_and(|p| p.matches(&call.path));
+        let on = |pattern: &str| crate::http::pattern_matches(pattern, &call.path);
         Some(match (request.status, request.kind.as_deref()) {
             (400, None | Some("invalid_request")) => {
                 let (field, message) = if on(CHILD_COMPANY_PATH) {
