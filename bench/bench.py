@@ -7,7 +7,8 @@ then every workload, RUNS times) so that a slow patch of machine time hurts
 all of them alike. Each run gets a fresh server. Loopback only; the whole run
 stops by itself (MAX_SECONDS).
 
-Environment: QUICK=1 (short runs, no 1M fixture), RUNS, DURATION (seconds per
+Environment: QUICK=1 (short runs, no 1M fixture), PEERS=1 (also time
+httpmock standalone, which bench/run installs: see HTTPMOCK below), RUNS, DURATION (seconds per
 timed run), WARMUP, CONNECTIONS, FIXTURE_SIZES (comma-separated user counts,
 "" for none), COLD_RUNS, SERVER_CPU / LOAD_CPU (taskset cores), MAX_SECONDS,
 USERMOCK_BENCH_LOG (usermock's --log, default its own default: info),
@@ -36,6 +37,13 @@ BASELINE = os.path.join(TARGET, "release", "examples", "baseline")
 # The minimal stateful server (bench/stateful/): hyper + serde_json, a body
 # parsed and merged into a user in a DashMap, serialised back.
 STATEFUL = os.path.join(TARGET, "release", "examples", "stateful")
+# PEERS=1: httpmock's standalone server (bench/run installs the pinned
+# version under $CARGO_TARGET_DIR/peers/), given one fixed answer per route:
+# the body usermock answers, so it sends the same bytes.
+PEERS = os.environ.get("PEERS") == "1"
+HTTPMOCK_VERSION = "0.9.0"
+HTTPMOCK = os.environ.get("HTTPMOCK_BIN") or os.path.join(
+    TARGET, "peers", f"httpmock-{HTTPMOCK_VERSION}", "bin", "httpmock")
 LUA = os.path.join(ROOT, "bench", "wrk", "requests.lua")
 OUT = os.path.abspath(os.environ.get("BENCH_OUT") or os.path.join(TARGET, "bench"))
 
@@ -161,6 +169,9 @@ class Server:
     """A server process on a free loopback port, pinned to SERVER_CPU."""
 
     def __init__(self, kind, args=(), timeout=30.0, binary=None):
+        if kind == "httpmock":
+            self._start_httpmock(timeout)
+            return
         if kind == "baseline":
             cmd = [BASELINE, "127.0.0.1:0"]
         elif kind == "stateful":
@@ -182,6 +193,32 @@ class Server:
         self.url = line.strip().rsplit(" ", 1)[1]
         self.host, port = self.url[len("http://"):].rsplit(":", 1)
         self.port = int(port)
+
+    def _start_httpmock(self, timeout):
+        """httpmock prints no listening line: it gets a free port and is
+        ready once its mock answers (it binds 127.0.0.1 unless --expose)."""
+        port = free_port()
+        cmd = [HTTPMOCK, "--port", str(port), "--mock-files-dir", PEER_MOCKS,
+               "--disable-access-log"]
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(SERVER_PIN + cmd, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "RUST_LOG": "error"})
+        self.url, self.host, self.port = f"http://127.0.0.1:{port}", "127.0.0.1", port
+        method, path, headers, body = PEER_PROBE
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            try:
+                if self.request(method, path, headers, body)[0] == 200:
+                    self.ready_after = time.perf_counter() - self.started
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"httpmock did not answer within {timeout:.0f} s")
 
     @property
     def pid(self):
@@ -357,14 +394,17 @@ class Workload:
     and which baseline figure it is compared with."""
 
     def __init__(self, name, requests, compare, expect="2xx", server_args=(),
-                 optional=False, description="", server="usermock", anchor=None):
+                 optional=False, description="", server="usermock", anchor=None,
+                 peer=None):
         self.name = name
         self.requests = requests
         self.compare = compare  # "baseline-read" / "baseline-write" / a workload name
         # The second comparison: the minimal stateful server doing the same
         # kind of request (issue 25's targets are ratios to it).
         self.anchor = anchor
-        self.server = server  # "usermock", "baseline" or "stateful"
+        # With PEERS=1, the httpmock workload it is compared with too.
+        self.peer = peer if PEERS else None
+        self.server = server  # "usermock", "baseline", "stateful" or "httpmock"
         self.expect = expect  # "2xx" or an int status every request must get
         self.server_args = list(server_args)
         self.optional = optional
@@ -396,21 +436,39 @@ def workloads():
         Workload("stateful-write", activity_requests(), "baseline-write", server="stateful",
                  description="minimal stateful server: the activity PATCH bodies merged into a user"),
         Workload("update-activity", activity_requests(), "baseline-write", anchor="stateful-write",
-                 description="PATCH departments, 5 users × 8 bodies"),
+                 peer="httpmock-write", description="PATCH departments, 5 users × 8 bodies"),
         Workload("update-relesys", relesys_requests(), "baseline-write", anchor="stateful-write",
+                 peer="httpmock-write",
                  description="PATCH, 3-operation JSON Patch, 5 users × 8 bodies"),
         Workload("update-relesys-add", relesys_requests(first_op="add"), "update-relesys",
                  anchor="stateful-write",
                  description="update-relesys with its first operation an `add` (the documented example's)"),
         Workload("update-awork", awork_requests(), "baseline-write", anchor="stateful-write",
+                 peer="httpmock-write",
                  description="PUT, 6 updatable users × 8 bodies"),
         Workload("update-replay", replay_requests(), "baseline-write", anchor="stateful-write",
+                 peer="httpmock-write",
                  description="PATCH as the parent company, 5 users × 8 bodies"),
-        Workload("get-activity", activity_requests("GET"), "baseline-read", anchor="stateful-read"),
-        Workload("get-relesys", relesys_requests("GET"), "baseline-read", anchor="stateful-read"),
-        Workload("get-awork", awork_requests("GET"), "baseline-read", anchor="stateful-read"),
-        Workload("get-replay", replay_requests("GET"), "baseline-read", anchor="stateful-read"),
+        Workload("get-activity", activity_requests("GET"), "baseline-read", anchor="stateful-read",
+                 peer="httpmock-read"),
+        Workload("get-relesys", relesys_requests("GET"), "baseline-read", anchor="stateful-read",
+                 peer="httpmock-read"),
+        Workload("get-awork", awork_requests("GET"), "baseline-read", anchor="stateful-read",
+                 peer="httpmock-read"),
+        Workload("get-replay", replay_requests("GET"), "baseline-read", anchor="stateful-read",
+                 peer="httpmock-read"),
     ]
+    if PEERS:
+        # After the baselines, so that the report has their figures first.
+        out[4:4] = [
+            Workload("httpmock-read", activity_requests("GET"), "baseline-read",
+                     server="httpmock",
+                     description=f"httpmock {HTTPMOCK_VERSION} standalone: the activity GETs, "
+                                 "usermock's answer to the first as its fixed answer"),
+            Workload("httpmock-write", activity_requests(), "baseline-write", server="httpmock",
+                     description=f"httpmock {HTTPMOCK_VERSION} standalone: the activity PATCHes, "
+                                 "usermock's answer to the first as its fixed answer"),
+        ]
     for vendor, requests in lists.items():
         out.append(Workload(f"list-{vendor}", requests, "baseline-read", optional=True,
                             description=f"{requests[0][0]} {requests[0][1]}"))
@@ -424,6 +482,60 @@ def workloads():
                  description="update-activity with --scenario relesys-rate-limited (never matches)"),
     ]
     return out
+
+
+PEER_MOCKS = os.path.join(OUT, "httpmock")
+PEER_PROBE = None  # a request httpmock answers once it is ready
+PEER_BODIES = {}   # workload name -> the fixed answer httpmock sends
+
+
+def yaml_string(text):
+    """A JSON string is a valid YAML double-quoted scalar."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def prepare_peers():
+    """Writes httpmock's mock files: for the activity GET and PATCH route,
+    usermock's own answer to the first request of each workload."""
+    global PEER_PROBE
+    os.makedirs(PEER_MOCKS, exist_ok=True)
+    for name in os.listdir(PEER_MOCKS):
+        os.remove(os.path.join(PEER_MOCKS, name))
+    pattern = "^/activity/v2/clients/[^/]+/users/[^/]+$"
+    server = Server("usermock")
+    try:
+        for workload, method, requests in (("httpmock-read", "GET", activity_requests("GET")),
+                                           ("httpmock-write", "PATCH", activity_requests())):
+            _, path, headers, body = requests[0]
+            status, answer = server.request(method, path, headers, body)
+            if status != 200:
+                raise RuntimeError(f"usermock answered {status} to {method} {path}")
+            text = answer.decode()
+            PEER_BODIES[workload] = answer
+            with open(os.path.join(PEER_MOCKS, f"{workload}.yaml"), "w", encoding="utf-8") as f:
+                f.write("when:\n"
+                        f"  method: {method}\n"
+                        "  path_matches:\n"
+                        f"    - '{pattern}'\n"
+                        "then:\n"
+                        "  status: 200\n"
+                        "  header:\n"
+                        "    - name: content-type\n"
+                        "      value: application/json; charset=utf-8\n"
+                        f"  body: {yaml_string(text)}\n")
+            if method == "GET":
+                PEER_PROBE = ("GET", path, headers, body)
+    finally:
+        server.stop()
+
+
+def verify_peer(server, workload):
+    """httpmock answers every distinct request with usermock's body."""
+    for method, path, headers, body in workload.requests[:64]:
+        status, answer = server.request(method, path, headers, body)
+        if status != 200 or answer != PEER_BODIES.get(workload.name):
+            return f"{method} {path} answered {status}: {answer[:200].decode(errors='replace')}"
+    return None
 
 
 def verify(server, workload):
@@ -594,16 +706,16 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
     add("")
     add("| workload | compared with | req/s | ratio | p50 ms | p99 ms | p99.9 ms | p99 ratio "
         "| server CPU µs/req | CPU ratio | peak RSS MB | req/s min–max | non-2xx | socket errors "
-        "| req/s ÷ stateful | CPU ÷ stateful |")
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        "| req/s ÷ stateful | CPU ÷ stateful | req/s ÷ httpmock |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for w in all_workloads:
         runs = results.get(w.name, [])
         if w.skipped:
-            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | | | |")
+            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | | | | |")
             continue
         if not runs:
-            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | | | |")
+            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | | | | |")
             continue
         s = {k: med([r[k] for r in runs]) for k in
              ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "hwm_kb")}
@@ -615,6 +727,8 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
         ratio = lambda k: f"{s[k] / base[k]:.2f}" if base and base.get(k) else "–"
         anchor = summary.get(w.anchor) if w.anchor else None
         anchored = lambda k: f"{s[k] / anchor[k]:.2f}" if anchor and anchor.get(k) else "–"
+        peer = summary.get(w.peer) if w.peer else None
+        peered = f"{s['rps'] / peer['rps']:.2f}" if peer and peer.get("rps") else "–"
         non2xx = f"{s['non2xx']:.0f} of {s['requests']:.0f}"
         if w.expect != "2xx":
             non2xx += f" (all {w.expect} expected)"
@@ -623,7 +737,8 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
             f"{ratio('p99_us')} | {s['cpu_us_per_req']:.1f} | {ratio('cpu_us_per_req')} | "
             f"{s['hwm_kb'] / 1024:.1f} | "
             f"{min(r['rps'] for r in runs):,.0f}–{max(r['rps'] for r in runs):,.0f} | "
-            f"{non2xx} | {s['errors']:.0f} | {anchored('rps')} | {anchored('cpu_us_per_req')} |")
+            f"{non2xx} | {s['errors']:.0f} | {anchored('rps')} | {anchored('cpu_us_per_req')} "
+            f"| {peered} |")
     add("")
     if cold:
         b, u = med(cold.get("baseline", [])), med(cold.get("usermock", []))
@@ -680,10 +795,25 @@ def main():
         wanted = set(ONLY)
         for _ in range(2):  # what they compare with, and what that compares with
             wanted |= {c for w in all_workloads if w.name in wanted
-                       for c in (w.compare, w.anchor) if c}
+                       for c in (w.compare, w.anchor, w.peer) if c}
         all_workloads = [w for w in all_workloads if w.name in wanted]
     for w in all_workloads:
         w.write(os.path.join(OUT, "requests"))
+    if PEERS and any(w.server == "httpmock" for w in all_workloads):
+        if not os.access(HTTPMOCK, os.X_OK):
+            sys.exit(f"bench: PEERS=1 needs {HTTPMOCK}; run PEERS=1 bench/run (it installs it)")
+        prepare_peers()
+        for w in all_workloads:
+            if w.server != "httpmock":
+                continue
+            server = Server("httpmock")
+            try:
+                problem = verify_peer(server, w)
+            finally:
+                server.stop()
+            if problem:
+                w.skipped = problem
+                note(f"{w.name} NOT TIMED, httpmock does not answer as set up: {problem}")
     # Check every workload once against a fresh usermock before timing it.
     for w in all_workloads:
         if w.server != "usermock":
