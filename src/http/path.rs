@@ -62,19 +62,42 @@ fn trim_slashes(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-/// The `{name}` values a match captured, in pattern order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Captures<'p, 'a>(Vec<(&'p str, &'a str)>);
+/// Captures kept without a heap allocation; vendor routes have at most
+/// three `{params}`.
+const INLINE_CAPTURES: usize = 4;
 
-impl<'a> Captures<'_, 'a> {
+/// The `{name}` values a match captured, in pattern order. Every vendor
+/// request is matched, so the first few are held inline, not in a `Vec`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Captures<'p, 'a> {
+    inline: [(&'p str, &'a str); INLINE_CAPTURES],
+    len: usize,
+    more: Vec<(&'p str, &'a str)>,
+}
+
+impl<'p, 'a> Captures<'p, 'a> {
+    fn push(&mut self, name: &'p str, value: &'a str) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (name, value);
+                self.len += 1;
+            }
+            None => self.more.push((name, value)),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &(&'p str, &'a str)> + '_ {
+        self.inline.iter().take(self.len).chain(self.more.iter())
+    }
+
     /// The value captured for `{name}`.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.all().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     /// The captured values in pattern order.
     pub fn values(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.0.iter().map(|(_, v)| *v)
+        self.all().map(|(_, v)| *v)
     }
 }
 
@@ -148,21 +171,21 @@ impl PathPattern {
             (_, got) => !got.is_empty(),
         };
         let table = Table::fill(&self.segments, have.len(), fits)?;
-        let mut captured = Vec::new();
+        let mut captured = Captures::default();
         let (mut i, mut j) = (0, 0);
         while i < self.segments.len() {
             match &self.segments[i] {
                 // The shortest stretch after which the rest still matches.
                 Segment::Any => j = (j..=have.len()).find(|&k| table.get(i + 1, k))?,
                 Segment::Param(name) => {
-                    captured.push((name.as_str(), have[j]));
+                    captured.push(name.as_str(), have[j]);
                     j += 1;
                 }
                 _ => j += 1,
             }
             i += 1;
         }
-        Some(Captures(captured))
+        Some(captured)
     }
 
     /// Without `**` every segment lines up with one path segment: a single
@@ -174,16 +197,13 @@ impl PathPattern {
         if !self.fits_in_one_pass(path) {
             return None;
         }
-        let captured = self
-            .segments
-            .iter()
-            .zip(path.split('/'))
-            .filter_map(|(segment, got)| match segment {
-                Segment::Param(name) => Some((name.as_str(), got)),
-                _ => None,
-            })
-            .collect();
-        Some(Captures(captured))
+        let mut captured = Captures::default();
+        for (segment, got) in self.segments.iter().zip(path.split('/')) {
+            if let Segment::Param(name) = segment {
+                captured.push(name.as_str(), got);
+            }
+        }
+        Some(captured)
     }
 
     /// Whether `path` (slashes trimmed) matches a pattern without `**`.
@@ -294,6 +314,24 @@ mod tests {
 
     fn p(text: &str) -> PathPattern {
         PathPattern::parse(text).expect("valid pattern")
+    }
+
+    #[test]
+    fn captures_beyond_the_inline_ones_keep_their_order() {
+        let pattern = p("/{a}/{b}/{c}/{d}/{e}/{f}");
+        let got = pattern.captures("/1/2/3/4/5/6").expect("matches");
+        assert_eq!(
+            got.values().collect::<Vec<_>>(),
+            ["1", "2", "3", "4", "5", "6"]
+        );
+        assert_eq!(
+            (got.get("d"), got.get("e"), got.get("f")),
+            (Some("4"), Some("5"), Some("6"))
+        );
+        assert_eq!(got.get("g"), None);
+        let any = p("/{a}/**/{b}/{c}/{d}/{e}");
+        let got = any.captures("/1/x/y/2/3/4/5").expect("matches");
+        assert_eq!(got.values().collect::<Vec<_>>(), ["1", "2", "3", "4", "5"]);
     }
 
     #[test]
