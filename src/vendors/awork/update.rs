@@ -32,8 +32,25 @@ const UPDATABLE: &[&str] = &[
 struct Form {
     texts: Vec<(&'static str, Option<String>)>,
     birth_date: Option<Option<Timestamp>>,
-    /// The members the body left out that the write sets to null.
-    cleared: Vec<String>,
+    /// The members the body left out that the write sets to null (named
+    /// in the note; quoted only there, so a body that leaves out none
+    /// formats nothing).
+    cleared: Vec<&'static str>,
+}
+
+/// `'a', 'b'`: the names quoted, joined with ", ".
+fn quoted_list(names: &[&str]) -> String {
+    let size = names.iter().map(|n| n.len().saturating_add(4)).sum();
+    let mut out = String::with_capacity(size);
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('\'');
+        out.push_str(name);
+        out.push('\'');
+    }
+    out
 }
 
 pub(super) fn birth_date_in_future() -> AworkError {
@@ -70,7 +87,7 @@ impl Awork {
                 NOTE_OMITTED_CLEARED,
                 format!(
                     "{} left out of the body, so set to null",
-                    form.cleared.join(", ")
+                    quoted_list(&form.cleared)
                 ),
                 "inferred: awork's docs do not say whether PUT keeps or clears a field the body leaves out (settings.omitted_fields)",
             );
@@ -133,7 +150,7 @@ impl Awork {
             let value = match members.get(member) {
                 None if self.world.omitted_fields == OmittedFields::Keep => continue,
                 None => {
-                    cleared.push(format!("'{member}'"));
+                    cleared.push(member);
                     None
                 }
                 Some(Value::Null) => None,
