@@ -68,8 +68,8 @@ pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.fffZ` with `fraction` written in `digits` digits,
-/// for a UTC instant in the years 0001–9999 (`None` otherwise: the
+/// `YYYY-MM-DDTHH:MM:SS.fffZ` with `fraction` written in `digits` digits
+/// (no `.` and no fraction when `digits` is 0), for a UTC instant in the years 0001–9999 (`None` otherwise: the
 /// callers fall back to `time`'s formatter). Written digit by digit: every
 /// write formats a timestamp, and `time`'s format descriptions cost
 /// several times as much (docs/performance.md).
@@ -89,8 +89,10 @@ fn format_digits(at: OffsetDateTime, fraction: u32, digits: u32) -> Option<Strin
     push_digits(&mut out, at.minute().into(), 2);
     out.push(':');
     push_digits(&mut out, at.second().into(), 2);
-    out.push('.');
-    push_digits(&mut out, fraction, digits);
+    if digits > 0 {
+        out.push('.');
+        push_digits(&mut out, fraction, digits);
+    }
     out.push('Z');
     Some(out)
 }
@@ -118,6 +120,18 @@ pub(crate) fn next_write_ticks(previous: Option<&str>, now: OffsetDateTime) -> S
 /// `2018-12-30T13:30:00Z`, `2018-12-30T13:30:00.5Z`.
 pub(crate) fn format_dotnet_utc(at: OffsetDateTime) -> String {
     let at = utc(at);
+    // Written digit by digit like the other formats (Relesys renders its
+    // dates on every user answer); `time`'s formatter is the fallback.
+    let (mut ticks, mut digits) = (at.nanosecond() / 100, 7);
+    while digits > 0 && ticks % 10 == 0 {
+        ticks /= 10;
+        digits -= 1;
+    }
+    format_digits(at, ticks, digits).unwrap_or_else(|| format_dotnet_utc_by_time(at))
+}
+
+/// [`format_dotnet_utc`] through `time`'s format descriptions.
+fn format_dotnet_utc_by_time(at: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let base = at
         .format(&fmt)
@@ -181,6 +195,9 @@ mod tests {
             );
             let at = utc(at);
             if in_range(&at) {
+                proptest::prop_assert_eq!(format_dotnet_utc(at), format_dotnet_utc_by_time(at));
+                let whole = at.replace_nanosecond(0).expect("valid");
+                proptest::prop_assert_eq!(format_dotnet_utc(whole), format_dotnet_utc_by_time(whole));
                 proptest::prop_assert_eq!(format_millis(at), at.format(&millis).expect("formats"));
                 proptest::prop_assert_eq!(format_ticks(at), at.format(&ticks).expect("formats"));
             }
