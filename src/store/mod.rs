@@ -672,6 +672,32 @@ impl State {
         Ok(Some(record))
     }
 
+    /// Like [`State::update_typed`], for a change that builds the new
+    /// record from the current one (a patch applied to a copy it makes
+    /// itself): the current record is lent, not copied first, so the
+    /// update makes one copy, not two.
+    pub fn replace_typed<U, E>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+        change: impl FnOnce(&U) -> Result<U, E>,
+    ) -> Result<Option<Arc<U>>, E>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+        E: From<BrokenRecord> + From<StoreFull>,
+    {
+        let _writing = self.writes.hold();
+        let Some(current) = self.record(vendor, id) else {
+            return Ok(None);
+        };
+        let record = change(&*current.as_typed::<U>(vendor, id)?)?;
+        let bytes = json_len(&record);
+        let record = Arc::new(record);
+        let stored = Record::shared(Arc::clone(&record)).measured(bytes);
+        self.set(vendor, id.to_owned(), Some(Arc::new(stored)))?;
+        Ok(Some(record))
+    }
+
     /// Creates or replaces a record from the vendor's type, within the caps.
     pub fn put_typed<U>(
         &self,

@@ -439,7 +439,7 @@ impl Relesys {
         // the store), so this never waits on the locked entry.
         let updated = request
             .state
-            .update_typed(Relesys::NAME, &user_id, |user: &mut User| {
+            .replace_typed(Relesys::NAME, &user_id, |user: &User| {
                 let mut patched = patch::apply(
                     user,
                     &ops,
@@ -449,8 +449,7 @@ impl Relesys {
                 )?;
                 patched.last_modified_date_time =
                     timestamps::next_write_ticks(Some(&user.last_modified_date_time), now);
-                *user = patched;
-                Ok::<_, RelesysError>(())
+                Ok::<_, RelesysError>(patched)
             })?
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         note_dropped(request, &dropped);
