@@ -66,14 +66,21 @@ impl Activity {
             // The user may have been deleted (admin API) since `find_user`;
             // the update itself is the authority and answers 404 then.
             let now = request.now();
+            // Built from the stored user rather than copied and then
+            // changed: the two members written are not copied in vain.
             let user = request
                 .state
-                .update_typed(Activity::NAME, &user_id, |user: &mut UserRecord| {
-                    if let Some(ids) = ids {
-                        user.departments = ids;
-                    }
-                    user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
-                    Ok::<_, ActivityError>(())
+                .replace_typed(Activity::NAME, &user_id, |user: &UserRecord| {
+                    Ok::<_, ActivityError>(UserRecord {
+                        id: user.id.clone(),
+                        client_id: user.client_id.clone(),
+                        username: user.username.clone(),
+                        user_key: user.user_key.clone(),
+                        last_activity: user.last_activity.clone(),
+                        departments: ids.unwrap_or_else(|| user.departments.clone()),
+                        created_at: user.created_at.clone(),
+                        updated_at: timestamps::next_write_millis(Some(&user.updated_at), now),
+                    })
                 })?
                 .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
             Ok::<_, ActivityError>((user, departments))
