@@ -80,11 +80,14 @@ impl Replay {
         let company = self.authenticate(request)?;
         let user_id = body::uuid_value("userId", request.param("userId"))?;
         let update = body::update(&request.json(true)?)?;
-        let scope = match &update.child_company_id {
-            Some(child) => self.direct_child(request.state, company, child)?,
-            None => company.to_owned(),
+        let scope: std::borrow::Cow<'_, str> = match &update.child_company_id {
+            Some(child) => self.direct_child(request.state, company, child)?.into(),
+            None => company.into(),
         };
         let disabled_status = self.settings.disabled_update_status;
+        let changes_role = update.role.is_some();
+        let changes_nothing =
+            update.first_name.is_none() && update.last_name.is_none() && !changes_role;
         let updated = request
             .state
             .update_typed(NAME, &user_id, |user: &mut UserRecord| {
@@ -101,19 +104,20 @@ impl Replay {
                     user.role.clone_from(role);
                     user.legacy_role = Some(legacy);
                 }
-                if let Some(name) = &update.first_name {
-                    user.first_name = Some(name.clone());
+                // Moved, not copied: the body's names are not needed after.
+                if let Some(name) = update.first_name {
+                    user.first_name = Some(name);
                 }
-                if let Some(name) = &update.last_name {
-                    user.last_name = Some(name.clone());
+                if let Some(name) = update.last_name {
+                    user.last_name = Some(name);
                 }
                 Ok(())
             })?
             .ok_or(ReplayError::UserNotFound)?;
-        if update.role.is_some() {
+        if changes_role {
             note_legacy_role(request, &updated);
         }
-        if update.first_name.is_none() && update.last_name.is_none() && update.role.is_none() {
+        if changes_nothing {
             request.note(
                 notes::EMPTY_USER_UPDATE,
                 "no firstName, lastName or role to change: 200 with the record unchanged",
