@@ -442,12 +442,14 @@ fn site(frames: &[(String, String)]) -> String {
             || function.contains("Counting")
             || function.starts_with("alloc::sample")
     };
+    // `…/src/x.rs:LINE:COLUMN` → `src/x.rs:LINE`.
     let short = |file: &str| match file.find("/src/") {
-        Some(at) => file[at + 1..]
-            .rsplitn(2, ':')
-            .nth(1)
-            .unwrap_or(&file[at + 1..])
-            .to_owned(),
+        Some(at) => {
+            let tail = &file[at + 1..];
+            tail.rsplit_once(':')
+                .map_or(tail, |(place, _)| place)
+                .to_owned()
+        }
         None => file.to_owned(),
     };
     if let Some(at) = frames.iter().position(|(_, file)| ours(file)) {
