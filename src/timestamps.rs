@@ -1,5 +1,7 @@
 //! RFC 3339 timestamps as the vendors write them.
 
+use std::fmt;
+
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -69,39 +71,66 @@ pub(crate) fn format_ticks(at: OffsetDateTime) -> String {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.fffZ` with `fraction` written in `digits` digits
-/// (no `.` and no fraction when `digits` is 0), for a UTC instant in the years 0001–9999 (`None` otherwise: the
-/// callers fall back to `time`'s formatter). Written digit by digit: every
-/// write formats a timestamp, and `time`'s format descriptions cost
-/// several times as much (docs/performance.md).
+/// (no `.` and no fraction when `digits` is 0), for a UTC instant in the
+/// years 0001–9999 (`None` otherwise: the callers fall back to `time`'s
+/// formatter). Written digit by digit: every write formats a timestamp,
+/// and `time`'s format descriptions cost several times as much
+/// (docs/performance.md).
 fn format_digits(at: OffsetDateTime, fraction: u32, digits: u32) -> Option<String> {
-    let year = u32::try_from(at.year())
-        .ok()
-        .filter(|y| (1..=9999).contains(y))?;
     let mut out = String::with_capacity(28);
-    push_digits(&mut out, year, 4);
-    out.push('-');
-    push_digits(&mut out, u8::from(at.month()).into(), 2);
-    out.push('-');
-    push_digits(&mut out, at.day().into(), 2);
-    out.push('T');
-    push_digits(&mut out, at.hour().into(), 2);
-    out.push(':');
-    push_digits(&mut out, at.minute().into(), 2);
-    out.push(':');
-    push_digits(&mut out, at.second().into(), 2);
-    if digits > 0 {
-        out.push('.');
-        push_digits(&mut out, fraction, digits);
-    }
-    out.push('Z');
+    // Writing into a `String` cannot fail.
+    write_digits(&mut out, at, fraction, digits)?.ok()?;
     Some(out)
 }
 
+/// [`format_digits`] written into `out`.
+fn write_digits<W: fmt::Write>(
+    out: &mut W,
+    at: OffsetDateTime,
+    fraction: u32,
+    digits: u32,
+) -> Option<fmt::Result> {
+    let year = u32::try_from(at.year())
+        .ok()
+        .filter(|y| (1..=9999).contains(y))?;
+    let mut write = || -> fmt::Result {
+        push_digits(out, year, 4)?;
+        out.write_char('-')?;
+        push_digits(out, u8::from(at.month()).into(), 2)?;
+        out.write_char('-')?;
+        push_digits(out, at.day().into(), 2)?;
+        out.write_char('T')?;
+        push_digits(out, at.hour().into(), 2)?;
+        out.write_char(':')?;
+        push_digits(out, at.minute().into(), 2)?;
+        out.write_char(':')?;
+        push_digits(out, at.second().into(), 2)?;
+        if digits > 0 {
+            out.write_char('.')?;
+            push_digits(out, fraction, digits)?;
+        }
+        out.write_char('Z')
+    };
+    Some(write())
+}
+
 /// `value`'s last `width` decimal digits, zero-padded.
-fn push_digits(out: &mut String, value: u32, width: u32) {
+fn push_digits<W: fmt::Write>(out: &mut W, value: u32, width: u32) -> fmt::Result {
     for place in (0..width).rev() {
         let digit = value / 10u32.pow(place) % 10;
-        out.push(char::from(b'0' + digit as u8));
+        out.write_char(char::from(b'0' + digit as u8))?;
+    }
+    Ok(())
+}
+
+/// [`format_ticks`] written straight into `out` (a serialiser's buffer,
+/// through `Display`): no string of its own, unless the instant is outside
+/// the years 0001–9999.
+pub(crate) fn write_ticks<W: fmt::Write>(out: &mut W, at: OffsetDateTime) -> fmt::Result {
+    let at = utc(at);
+    match write_digits(out, at, at.nanosecond() / 100, 7) {
+        Some(written) => written,
+        None => out.write_str(&format_ticks(at)),
     }
 }
 
@@ -200,6 +229,9 @@ mod tests {
                 proptest::prop_assert_eq!(format_dotnet_utc(whole), format_dotnet_utc_by_time(whole));
                 proptest::prop_assert_eq!(format_millis(at), at.format(&millis).expect("formats"));
                 proptest::prop_assert_eq!(format_ticks(at), at.format(&ticks).expect("formats"));
+                let mut written = String::new();
+                proptest::prop_assert!(write_ticks(&mut written, at).is_ok());
+                proptest::prop_assert_eq!(written, format_ticks(at));
             }
         }
     }

@@ -116,7 +116,8 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&timestamps::format_ticks(self.0))
+        // Straight into the serialiser's buffer (`collect_str`).
+        timestamps::write_ticks(f, self.0)
     }
 }
 
