@@ -547,7 +547,10 @@ fn proc_status(pid: u32, field: &str) -> usize {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_restore_takes_a_bounded_multiple_of_the_snapshot_and_reading_it_back_almost_nothing() {
-    let binary = crate::common::BinaryServer::start(&["--max-body", "67108864"]);
+    // A generous body timeout: this measures memory, and a loaded CI
+    // machine may take longer than the default to send tens of MiB.
+    let binary =
+        crate::common::BinaryServer::start(&["--max-body", "67108864", "--body-timeout", "300"]);
     let pid = binary.child.id();
     let server = TestServer::attach(&binary.base);
     let fixture = admin(&server, Method::GET, "/__admin/snapshot", None).await;
