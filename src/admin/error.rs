@@ -44,6 +44,15 @@ pub(crate) enum AdminError {
     InvalidRecord(String),
     /// The vendor has no user with this id (404).
     NoSuchUser { vendor: &'static str, id: String },
+    /// A user delete refused: records no API call changes still name the
+    /// user (409); each one described.
+    UserReferenced {
+        vendor: &'static str,
+        id: String,
+        by: Vec<String>,
+    },
+    /// A user write refused: it would leave no active admin (409).
+    LastAdmin { vendor: &'static str, id: String },
     /// A journal filter that cannot be used (400).
     InvalidFilter(String),
     /// A clock body that does not say a time or a number of seconds (400).
@@ -74,7 +83,9 @@ impl AdminError {
             E::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             E::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             E::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            E::TooManyScenarios { .. } => StatusCode::CONFLICT,
+            E::TooManyScenarios { .. } | E::UserReferenced { .. } | E::LastAdmin { .. } => {
+                StatusCode::CONFLICT
+            }
             E::HostRefused { .. } | E::CrossSite(_) => StatusCode::FORBIDDEN,
             E::JsonRequired { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::ScenarioStorageFull { .. } | E::StoreFull(_) => StatusCode::INSUFFICIENT_STORAGE,
@@ -110,6 +121,8 @@ impl AdminError {
             E::InvalidJson(_) => "invalid_json",
             E::InvalidRecord(_) => "invalid_record",
             E::NoSuchUser { .. } => "no_such_user",
+            E::UserReferenced { .. } => "user_referenced",
+            E::LastAdmin { .. } => "last_admin",
             E::InvalidFilter(_) => "invalid_filter",
             E::InvalidClock(_) => "invalid_clock",
             E::HostRefused { .. } => "admin_host_refused",
@@ -146,6 +159,13 @@ impl AdminError {
             E::InvalidMatcher(_) => "the matcher was not understood".to_owned(),
             E::UnknownVendor { name } => format!("no vendor named '{name}'"),
             E::NoSuchUser { vendor, id } => format!("{vendor} has no user '{id}'"),
+            E::UserReferenced { vendor, id, by } => format!(
+                "{vendor} user '{id}' is still referred to by {}, which no {vendor} call changes; the user was not deleted",
+                by.join(", ")
+            ),
+            E::LastAdmin { vendor, id } => format!(
+                "{vendor} user '{id}' is the last active admin: the record would leave none (the vendor refuses that too); the user was not changed"
+            ),
             E::InvalidClock(message) | E::StoreFull(message) | E::Internal(message) => {
                 message.clone()
             }

@@ -25,7 +25,7 @@ use crate::journal::{Filter, Journal, Page, MAX_PAGE};
 use crate::scenario::{Scenarios, UploadError};
 use crate::session::Session;
 use crate::store::Store;
-use crate::vendors::{SeedRefused, Vendor};
+use crate::vendors::{SeedRefused, UnseedRefused, Vendor};
 
 use error::problems_json;
 pub(crate) use error::AdminError;
@@ -383,18 +383,40 @@ fn put_user(
         .seed(&state, id, &record)
         .map_err(|refused| match refused {
             SeedRefused::Invalid(problem) => AdminError::InvalidRecord(problem.to_string()),
+            SeedRefused::LastAdmin { id } => AdminError::LastAdmin {
+                vendor: vendor.name(),
+                id,
+            },
+            SeedRefused::Broken(_) => broken_record(vendor, id),
             SeedRefused::Full(full) => store_full(&full),
         })?;
     Ok(Reply::json(StatusCode::OK, &record))
 }
 
+/// Deletes a user as the vendor's rules allow ([`Vendor::unseed`]): what
+/// refers to it is cleared or the delete is refused, in one step.
 fn delete_user(app: &Context<'_>, vendor: &dyn Vendor, id: &str) -> Result<Reply, AdminError> {
     let state = app.store.state(app.session);
-    if state.delete(vendor.name(), &id.to_ascii_lowercase()) {
-        Ok(Reply::json(StatusCode::OK, &json!({ "deleted": id })))
-    } else {
-        Err(no_such_user(vendor, id))
-    }
+    vendor.unseed(&state, id).map_err(|refused| match refused {
+        UnseedRefused::NoSuchUser => no_such_user(vendor, id),
+        UnseedRefused::Referenced(by) => AdminError::UserReferenced {
+            vendor: vendor.name(),
+            id: id.to_owned(),
+            by,
+        },
+        UnseedRefused::Broken(_) => broken_record(vendor, id),
+        UnseedRefused::Full(full) => store_full(&full),
+    })?;
+    Ok(Reply::json(StatusCode::OK, &json!({ "deleted": id })))
+}
+
+/// A stored record that no longer reads as the vendor's type: a bug in
+/// usermock, logged where found.
+fn broken_record(vendor: &dyn Vendor, id: &str) -> AdminError {
+    AdminError::Internal(format!(
+        "a {} record the write reads is broken (user '{id}'); see the log",
+        vendor.name()
+    ))
 }
 
 fn no_such_user(vendor: &dyn Vendor, id: &str) -> AdminError {

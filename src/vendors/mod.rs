@@ -81,6 +81,13 @@ pub(crate) trait Vendor: Send + Sync {
     /// stored.
     fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused>;
 
+    /// Deletes user `id` for the admin API, leaving the records around it
+    /// as the vendor's own rules allow: a reference the vendor's own delete
+    /// clears is cleared, one it cannot clear refuses the delete. The check,
+    /// the clearing and the delete are one step of `state`, so no state a
+    /// vendor forbids is ever visible, nor left for a snapshot.
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused>;
+
     /// Forgets runtime counters (rate-limit windows, issued tokens) on a full
     /// reset. Users are reset by the store, not here.
     fn reset_counters(&self) {}
@@ -193,8 +200,48 @@ impl std::fmt::Display for RecordProblem {
 pub(crate) enum SeedRefused {
     /// The vendor's checks refuse it.
     Invalid(RecordProblem),
+    /// It would take away the last active admin (the user it replaces),
+    /// which the vendor's own routes never do.
+    LastAdmin { id: String },
+    /// A record the check reads is stored but no longer reads as the
+    /// vendor's type.
+    Broken(BrokenRecord),
     /// The store's caps refuse it.
     Full(StoreFull),
+}
+
+impl From<BrokenRecord> for SeedRefused {
+    fn from(broken: BrokenRecord) -> SeedRefused {
+        SeedRefused::Broken(broken)
+    }
+}
+
+/// Why the admin API did not delete a user.
+#[derive(Debug)]
+pub(crate) enum UnseedRefused {
+    /// No user has this id.
+    NoSuchUser,
+    /// Records that no API call changes still name the user, so no vendor
+    /// call could clear them either: each one described with its place in
+    /// the fixture (`roles[0].user_ids`).
+    Referenced(Vec<String>),
+    /// A record is stored but no longer reads as the vendor's type.
+    Broken(BrokenRecord),
+    /// The store's caps refuse a write the delete makes (a reference
+    /// cleared); the user is not deleted.
+    Full(StoreFull),
+}
+
+impl From<StoreFull> for UnseedRefused {
+    fn from(full: StoreFull) -> UnseedRefused {
+        UnseedRefused::Full(full)
+    }
+}
+
+impl From<BrokenRecord> for UnseedRefused {
+    fn from(broken: BrokenRecord) -> UnseedRefused {
+        UnseedRefused::Broken(broken)
+    }
 }
 
 impl From<RecordProblem> for SeedRefused {
@@ -223,6 +270,31 @@ pub(crate) fn seed_in(
         let record = check()?;
         state.put(kind, id.to_ascii_lowercase(), record.clone())?;
         Ok(record)
+    })
+}
+
+/// The step behind every [`Vendor::unseed`]: the user `id` of `kind` must
+/// exist, then `references` (which may read `state`, refuse, and clear what
+/// refers to the user) runs and the user is deleted, all in one
+/// [`State::transaction`], so nothing can come to refer to the user in
+/// between and no reader sees a reference to a deleted user.
+pub(crate) fn unseed_in(
+    state: &State,
+    kind: &'static str,
+    id: &str,
+    references: impl FnOnce(&str) -> Result<(), UnseedRefused>,
+) -> Result<(), UnseedRefused> {
+    let id = id.to_ascii_lowercase();
+    state.transaction(|| {
+        if state.get(kind, &id).is_none() {
+            return Err(UnseedRefused::NoSuchUser);
+        }
+        references(&id)?;
+        if state.delete(kind, &id) {
+            Ok(())
+        } else {
+            Err(UnseedRefused::NoSuchUser)
+        }
     })
 }
 
@@ -267,6 +339,9 @@ pub(crate) trait Api: Send + Sync + Sized + 'static {
 
     /// See [`Vendor::seed`] ([`seed_in`] does the step for it).
     fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused>;
+
+    /// See [`Vendor::unseed`] ([`unseed_in`] does the step for it).
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused>;
 
     /// See [`Vendor::reset_counters`].
     fn reset_counters(&self) {}
@@ -524,6 +599,10 @@ impl<V: Api> Vendor for V {
 
     fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
         Api::seed(self, state, id, record)
+    }
+
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        Api::unseed(self, state, id)
     }
 
     fn reset_counters(&self) {

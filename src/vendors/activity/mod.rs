@@ -24,7 +24,7 @@ use crate::http::{Call, Reply};
 use crate::store::State;
 use crate::vendors::{
     is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
-    Request, Restored, Routes, SeedRefused, VendorSpec,
+    Request, Restored, Routes, SeedRefused, UnseedRefused, unseed_in, VendorSpec,
 };
 
 mod clients;
@@ -239,6 +239,14 @@ impl Api for Activity {
             let user: UserRecord = seeded_user(id, record, |u| self.user_problems_now(state, u))?;
             stored(&user)
         })
+    }
+
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        // ScalePad has no user delete. Nothing refers to a user: a
+        // department's members are the users whose `departments` name it,
+        // so the memberships go with the user and `member_count` drops
+        // (inferred, as a department delete takes its memberships away).
+        unseed_in(state, Activity::NAME, id, |_| Ok(()))
     }
 
     fn snapshot(&self, state: &State, startup: &Value) -> Document {

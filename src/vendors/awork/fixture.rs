@@ -72,8 +72,8 @@ impl Default for WorkspaceFixture {
 pub struct RoleFixture {
     /// A GUID.
     pub id: String,
-    /// For people reading the fixture; awork's user answers do not show roles.
-    #[allow(dead_code)]
+    /// For people reading the fixture (and the admin API's refusal to
+    /// delete a member); awork's user answers do not show roles.
     pub name: String,
     /// Whether this is an admin role.
     #[serde(default)]

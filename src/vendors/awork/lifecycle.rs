@@ -15,6 +15,7 @@ use super::update::{refuse_inactive, touch};
 use super::user::{Timestamp, User};
 use super::{path_guid, permission, Awork, Caller};
 use crate::http::Reply;
+use crate::store::{BrokenRecord, State};
 use crate::vendors::{Api, Request};
 
 /// Refusal to leave the workspace without an active admin.
@@ -216,13 +217,26 @@ impl Awork {
         if !self.world.admins.contains(&id) || !is_active(target) {
             return Ok(());
         }
-        for other in self.world.admins.iter().filter(|a| **a != id) {
-            let user: Option<Arc<User>> = request.state.read(Awork::NAME, other)?;
-            if user.is_some_and(|u| is_active(&u)) {
-                return Ok(());
-            }
+        if self.another_active_admin(request.state, &id)? {
+            return Ok(());
         }
         Err(last_admin(&target.id))
+    }
+
+    /// Whether a member of an admin role other than `id` (lower-cased) is
+    /// active in `state`.
+    pub(super) fn another_active_admin(
+        &self,
+        state: &State,
+        id: &str,
+    ) -> Result<bool, BrokenRecord> {
+        for other in self.world.admins.iter().filter(|a| *a != id) {
+            let user: Option<Arc<User>> = state.read(Awork::NAME, other)?;
+            if user.is_some_and(|u| is_active(&u)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// `ArchivedForm`: `{"isArchived": bool}`.
@@ -267,7 +281,7 @@ impl Awork {
 
 /// Signed in and usable: invited and accepted, not deactivated, archived
 /// or deleted.
-fn is_active(user: &User) -> bool {
+pub(super) fn is_active(user: &User) -> bool {
     user.status.invitation_accepted
         && !user.is_deactivated
         && !user.is_archived

@@ -41,7 +41,7 @@ use self::form::{user_problems, ValueRule};
 use self::user::User;
 use super::{
     is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
-    Request, Restored, Routes, SeedRefused, VendorSpec,
+    Request, Restored, Routes, SeedRefused, UnseedRefused, VendorSpec, unseed_in,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, pattern_matches, Call, Reply};
@@ -220,10 +220,53 @@ impl Api for Awork {
 
     fn seed(&self, state: &State, id: &str, record: &Value) -> Result<Value, SeedRefused> {
         // An awork user refers to no other record: the fixture's checks.
+        // But it may replace an admin: like every route that archives,
+        // deactivates or deletes one, it may not take the last active admin
+        // away (the admin's token would answer 401 from then on). The check
+        // and the write are one step, so two admins replaced at once cannot
+        // both go.
         let (gender, language) = (self.world.gender_values, self.world.language_values);
-        seed_in(state, Awork::NAME, id, || {
+        state.transaction(|| {
             let user: User = seeded_user(id, record, |user| user_problems(user, gender, language))?;
-            stored(&user)
+            let id = user.id.to_ascii_lowercase();
+            let current: Option<Arc<User>> = state.read(Awork::NAME, &id)?;
+            let leaves = current.is_some_and(|c| lifecycle::is_active(&c))
+                && !lifecycle::is_active(&user);
+            if leaves
+                && self.world.admins.contains(&id)
+                && !self.another_active_admin(state, &id)?
+            {
+                return Err(SeedRefused::LastAdmin { id: user.id });
+            }
+            seed_in(state, Awork::NAME, &id, || stored(&user))
+        })
+    }
+
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        // awork's own delete only marks a user deleted (`deletedOn`), so
+        // the roles and credentials naming it, which no API call changes,
+        // stay valid. Removing the record would leave them naming no user
+        // (a snapshot of that would not restore): refused while any does.
+        unseed_in(state, Awork::NAME, id, |id| {
+            let mut by: Vec<String> = Vec::new();
+            for (i, role) in self.world.roles.iter().enumerate() {
+                for (j, member) in role.user_ids.iter().enumerate() {
+                    if member.eq_ignore_ascii_case(id) {
+                        by.push(format!("role '{}' (roles[{i}].user_ids[{j}])", role.name));
+                    }
+                }
+            }
+            let mut tokens: Vec<&String> = (self.world.credentials.iter())
+                .filter(|(_, caller)| caller.user_id == id)
+                .map(|(token, _)| token)
+                .collect();
+            tokens.sort();
+            by.extend(tokens.into_iter().map(|t| format!("credential '{t}'")));
+            if by.is_empty() {
+                Ok(())
+            } else {
+                Err(UnseedRefused::Referenced(by))
+            }
         })
     }
 

@@ -20,6 +20,7 @@ use super::user::{Status, User};
 use super::{no_content, path_guid, Relesys, THIRD_PARTY_ROUTE, THIRD_PARTY_SOURCE};
 use crate::http::Reply;
 use crate::timestamps;
+use crate::store::{State, StoreFull};
 use crate::vendors::{Api, Request};
 
 /// The note on a user PATCH that wrote `/status` with `patch_status: allow`.
@@ -123,38 +124,59 @@ impl Relesys {
         let grant = self.admit(request)?;
         let user_id = path_guid(request, "userId")?;
         grant.require_any(WRITE_SCOPES)?;
-        let _removing = self.removing_references();
-        if request
-            .state
-            .read::<User>(Relesys::NAME, &user_id)?
-            .is_none()
-        {
+        let now = request.now();
+        let found = self.remove_user(request.state, &user_id, now, |department| {
+            request.note(
+                "relesys-manager-cleared",
+                format!(
+                    "the department '{department}' lost its manager with the deleted user"
+                ),
+                "inferred: no source says what becomes of a deleted user's departments",
+            );
+        })?;
+        if !found {
             return Err(RelesysError::UserNotFound(user_id.into_owned()));
         }
-        let departments = &self.tenant.organisation.departments;
-        let now = request.now();
-        for department in departments.all(request.state) {
-            let manages = department
-                .manager_user_id
-                .as_deref()
-                .is_some_and(|m| m.eq_ignore_ascii_case(&user_id));
-            if manages {
-                let mut department: Department = (*department).clone();
-                department.manager_user_id = None;
-                let stamp = timestamps::next_write_ticks(Some(department.last_modified()), now);
-                department.set_last_modified(stamp);
-                request.note(
-                    "relesys-manager-cleared",
-                    format!(
-                        "the department '{}' lost its manager with the deleted user",
-                        department.id
-                    ),
-                    "inferred: no source says what becomes of a deleted user's departments",
-                );
-                departments.put(request.state, department)?;
-            }
-        }
-        request.state.delete(Relesys::NAME, &user_id);
         Ok(no_content())
+    }
+
+    /// Deletes user `id` (lower-cased) as `DELETE /users/{userId}` does:
+    /// a department it managed gets `managerUserId: null` and a new
+    /// `lastModifiedDateTime` (`cleared` is told each department's id).
+    /// One step: the references lock first, then the state's, as the user
+    /// routes take them, so no department can come to name the user in
+    /// between. False when there is no such user. Past a store cap the
+    /// user stays, and the departments cleared so far stay cleared (each
+    /// is valid without a manager).
+    pub(super) fn remove_user(
+        &self,
+        state: &State,
+        id: &str,
+        now: time::OffsetDateTime,
+        mut cleared: impl FnMut(&str),
+    ) -> Result<bool, StoreFull> {
+        let _removing = self.removing_references();
+        let departments = &self.tenant.organisation.departments;
+        let id = id.to_ascii_lowercase();
+        state.transaction(|| {
+            if state.get(Relesys::NAME, &id).is_none() {
+                return Ok(false);
+            }
+            for department in departments.all(state) {
+                let manages = department
+                    .manager_user_id
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(&id));
+                if manages {
+                    let mut department: Department = (*department).clone();
+                    department.manager_user_id = None;
+                    let stamp = timestamps::next_write_ticks(Some(department.last_modified()), now);
+                    department.set_last_modified(stamp);
+                    cleared(&department.id);
+                    departments.put(state, department)?;
+                }
+            }
+            Ok(state.delete(Relesys::NAME, &id))
+        })
     }
 }

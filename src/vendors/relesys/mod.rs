@@ -54,7 +54,7 @@ use crate::store::State;
 use crate::timestamps;
 use crate::vendors::{
     is_hyphenated_uuid, seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest,
-    Request, Restored, Routes, SeedRefused, VendorSpec,
+    Request, Restored, Routes, SeedRefused, UnseedRefused, VendorSpec,
 };
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
@@ -280,6 +280,16 @@ impl Api for Relesys {
             references.normalise(&mut user);
             stored(&user)
         })
+    }
+
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        // As `DELETE /users/{userId}` does: the departments it managed lose
+        // their manager (inferred, `relesys-manager-cleared`).
+        match self.remove_user(state, id, state.now(), |_| {}) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(UnseedRefused::NoSuchUser),
+            Err(full) => Err(UnseedRefused::Full(full)),
+        }
     }
 
     fn reset_counters(&self) {

@@ -30,7 +30,7 @@ use self::error::{FieldProblem, ReplayError};
 use self::fixture::{with_legacy_role, ReplayFixture, Settings, UserRecord};
 use super::{
     seed_in, seeded_user, stored, Api, BodyKind, Document, ErrorRequest, Request, Restored, Routes,
-    SeedRefused, SharedError, VendorSpec,
+    SeedRefused, UnseedRefused, unseed_in, SharedError, VendorSpec,
 };
 use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{Call, Reply};
@@ -216,6 +216,13 @@ impl Api for Replay {
                 seeded_user(id, record, |u| self.record_problems_in(u, &exists))?;
             stored(&with_legacy_role(user))
         })
+    }
+
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        // Replay documents no user delete. Nothing refers to a user: a
+        // team's members are the users whose `teamId` names it, so the
+        // membership goes with the user (inferred).
+        unseed_in(state, NAME, id, |_| Ok(()))
     }
 
     fn snapshot(&self, state: &State, startup: &Value) -> Document {

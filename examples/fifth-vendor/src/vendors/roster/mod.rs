@@ -24,7 +24,7 @@ use crate::vendors::snapshot::{check_fixed_members, users_only, USERS_ONLY};
 use crate::vendors::{
     fixture_records, restored_users, seed_in, seeded_user, stored, Api, BodyKind, Document,
     ErrorRequest, LoadOptions, Loaded, Request, Restored, Routes, SeedRefused, StoredUser,
-    VendorSpec,
+    UnseedRefused, VendorSpec, unseed_in,
 };
 use error::RosterError;
 
@@ -147,6 +147,11 @@ impl Api for Roster {
         seed_in(state, Roster::NAME, id, || {
             stored(&seeded_user(id, record, person_problems)?)
         })
+    }
+
+    // Nothing refers to a person: the admin API's delete removes it alone.
+    fn unseed(&self, state: &State, id: &str) -> Result<(), UnseedRefused> {
+        unseed_in(state, Roster::NAME, id, |_| Ok(()))
     }
 
     // Its only state is its people: the snapshot is the startup fixture
