@@ -15,6 +15,7 @@ mod activity_support;
 mod admin;
 mod admin_bounds;
 mod admin_docs;
+mod admin_users;
 mod awork;
 mod awork_conformance;
 mod awork_filters;
