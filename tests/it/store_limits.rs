@@ -280,12 +280,25 @@ async fn department_names_and_descriptions_are_bounded() {
 }
 
 #[tokio::test]
-async fn a_token_whose_awork_user_was_removed_through_the_admin_api_gets_401() {
+async fn a_token_whose_awork_user_was_deleted_through_the_admin_api_gets_401() {
     let server = TestServer::start().await;
-    let removed = server
-        .send(server.request(Method::DELETE, &format!("/__admin/awork/users/{MEMBER}")))
+    // The admin API does not remove a user a credential names (the
+    // credential would name no user: 409 `user_referenced`); it marks the
+    // user deleted, as awork's own delete does.
+    let path = format!("/__admin/awork/users/{MEMBER}");
+    let removed = server.send(server.request(Method::DELETE, &path)).await;
+    assert_eq!(removed.status, StatusCode::CONFLICT, "{}", removed.text);
+    let mut record = server.send(server.request(Method::GET, &path)).await.json();
+    record["deletedOn"] = json!("2026-01-05T10:00:00.0000000Z");
+    let deleted = server
+        .send(
+            server
+                .request(Method::PUT, &path)
+                .header("content-type", "application/json")
+                .body(record.to_string()),
+        )
         .await;
-    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
     let me = awork_support::call(
         &server,
         Method::GET,
