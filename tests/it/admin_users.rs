@@ -128,6 +128,20 @@ async fn an_admin_delete_of_a_relesys_manager_clears_the_department_s_manager_as
         gone.json(),
         json!({"error": "no_such_user", "message": format!("relesys has no user '{RELESYS_MANAGER}'")})
     );
+    // The state is one Relesys allows: its snapshot restores.
+    let snapshot = admin(&server, Method::GET, "/__admin/snapshot", None, None).await;
+    assert_eq!(snapshot.status, StatusCode::OK);
+    let restored = admin(
+        &server,
+        Method::PUT,
+        "/__admin/snapshot",
+        None,
+        Some(&snapshot.json()),
+    )
+    .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
+    let after = vendor_get(&server, &department, "relesys-admin").await;
+    assert_eq!(after.json(), expected);
 }
 
 #[tokio::test]
