@@ -369,8 +369,9 @@ impl Awork {
     }
 
     /// The caller behind the bearer token; a deactivated user's token no
-    /// longer works, a deleted user's is unknown, and so is that of a user
-    /// removed altogether (admin API, snapshot): a token names a user.
+    /// longer works, a deleted user's is unknown, and so would be that of a
+    /// user removed altogether (the admin delete and a restore refuse to
+    /// leave a credential naming no user): a token names a user.
     fn authenticate(&self, request: &Request<'_>) -> Result<&Caller, AworkError> {
         let token = request
             .call
