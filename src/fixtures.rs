@@ -158,9 +158,7 @@ fn build(
         match (spec.load)(file, &options) {
             Ok(loaded) => {
                 tracing::info!(vendor = spec.name, file = %file.label, records = loaded.records.len(), "fixture loaded");
-                for (id, record) in loaded.records {
-                    world.baseline.insert(spec.name, id, record);
-                }
+                world.baseline.extend(spec.name, loaded.records);
                 for (kind, id, record) in loaded.other_kinds {
                     world.baseline.insert(kind, id, record);
                 }

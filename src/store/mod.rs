@@ -61,10 +61,21 @@ pub(crate) struct Baseline {
 
 impl Baseline {
     pub fn insert(&mut self, vendor: &'static str, id: String, record: Record) {
-        self.kinds
-            .entry(vendor)
-            .or_default()
-            .insert(id, Arc::new(record));
+        self.extend(vendor, [(id, record)]);
+    }
+
+    /// Adds records of one kind, its map grown once for all of them (a
+    /// fixture may hold a million users; growing by doubling rehashes
+    /// every key each time).
+    pub fn extend(
+        &mut self,
+        vendor: &'static str,
+        records: impl IntoIterator<Item = (String, Record), IntoIter: ExactSizeIterator>,
+    ) {
+        let records = records.into_iter();
+        let kind = self.kinds.entry(vendor).or_default();
+        kind.reserve(records.len());
+        kind.extend(records.map(|(id, record)| (id, Arc::new(record))));
     }
 
     fn get(&self, vendor: &str, id: &str) -> Option<&Arc<Record>> {

@@ -743,38 +743,21 @@ pub(crate) trait StoredUser: Serialize + DeserializeOwned {
 
 /// Fixture users as store records, keyed by lower-cased id. Duplicate ids
 /// and every problem `check` finds (pointers below the user) are reported
-/// at `/users/{i}…`.
+/// at `/users/{i}…`. Each user is moved into its record, not copied.
 pub(crate) fn fixture_records<U>(
-    users: &[U],
+    users: Vec<U>,
     check: impl Fn(&U) -> Vec<(String, String)>,
     bad: &mut dyn FnMut(String, String),
 ) -> Vec<(String, Record)>
 where
-    U: StoredUser + Clone + Send + Sync + 'static,
+    U: StoredUser + Send + Sync + 'static,
 {
-    let mut seen = HashSet::new();
-    let mut records = Vec::new();
-    for (i, user) in users.iter().enumerate() {
-        if !seen.insert(user.id().to_ascii_lowercase()) {
-            bad(
-                format!("/users/{i}/id"),
-                format!("duplicate user id '{}'", user.id()),
-            );
-        }
-        for (pointer, message) in check(user) {
-            bad(format!("/users/{i}{pointer}"), message);
-        }
-        // Stored typed: no JSON tree per user (the memory of a large
-        // fixture), and no decoding on its first read.
-        records.push((user.id().to_ascii_lowercase(), Record::typed(user.clone())));
-    }
-    records
+    user_records(users, check, None, bad)
 }
 
-/// Users read from a snapshot as store records, keyed by lower-cased id:
-/// as [`fixture_records`], but each user is moved into its record rather
-/// than copied (a large snapshot is held once), and each must fit
-/// `max_record_bytes` as a record written through the API must.
+/// Users read from a snapshot as store records: as [`fixture_records`],
+/// and each must fit `max_record_bytes` as a record written through the
+/// API must.
 pub(crate) fn restored_users<U>(
     users: Vec<U>,
     check: impl Fn(&U) -> Vec<(String, String)>,
@@ -784,11 +767,29 @@ pub(crate) fn restored_users<U>(
 where
     U: StoredUser + Send + Sync + 'static,
 {
-    let mut seen = HashSet::new();
+    user_records(users, check, Some(max_record_bytes), bad)
+}
+
+/// The step behind [`fixture_records`] and [`restored_users`]. A fixture
+/// may hold a million users, so each id is lower-cased once (the record's
+/// key) and the duplicate check borrows those keys from a set sized up
+/// front; problems are reported user by user, in file order.
+fn user_records<U>(
+    users: Vec<U>,
+    check: impl Fn(&U) -> Vec<(String, String)>,
+    max_record_bytes: Option<usize>,
+    bad: &mut dyn FnMut(String, String),
+) -> Vec<(String, Record)>
+where
+    U: StoredUser + Send + Sync + 'static,
+{
+    let ids: Vec<String> = users.iter().map(|u| u.id().to_ascii_lowercase()).collect();
+    let mut seen = HashSet::with_capacity(ids.len());
+    let repeated: Vec<bool> = ids.iter().map(|id| !seen.insert(id.as_str())).collect();
+    drop(seen);
     let mut records = Vec::with_capacity(users.len());
-    for (i, user) in users.into_iter().enumerate() {
-        let id = user.id().to_ascii_lowercase();
-        if !seen.insert(id.clone()) {
+    for (i, ((user, id), repeated)) in users.into_iter().zip(ids).zip(repeated).enumerate() {
+        if repeated {
             bad(
                 format!("/users/{i}/id"),
                 format!("duplicate user id '{}'", user.id()),
@@ -797,7 +798,9 @@ where
         for (pointer, message) in check(&user) {
             bad(format!("/users/{i}{pointer}"), message);
         }
-        snapshot::check_record_size(format!("/users/{i}"), &user, max_record_bytes, bad);
+        if let Some(max) = max_record_bytes {
+            snapshot::check_record_size(format!("/users/{i}"), &user, max, bad);
+        }
         records.push((id, Record::typed(user)));
     }
     records

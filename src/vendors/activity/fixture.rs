@@ -279,7 +279,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         credentials,
         options.max_record_bytes,
     );
-    let records = fixture_records(&fixture.users, |u| activity.user_problems(u), &mut bad);
+    let records = fixture_records(fixture.users, |u| activity.user_problems(u), &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);

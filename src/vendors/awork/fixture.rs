@@ -224,7 +224,7 @@ pub struct CredentialFixture {
 
 pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> {
     let Parsed {
-        value: fixture,
+        value: mut fixture,
         mut problems,
         places,
     } = file.parse_fixture::<AworkFixture>()?;
@@ -236,16 +236,16 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         fixture.settings.gender_values,
         fixture.settings.language_values,
     );
-    let records = fixture_records(
-        &fixture.users,
-        |user| user_problems(user, gender, language),
-        &mut bad,
-    );
     let user_ids: HashSet<String> = fixture
         .users
         .iter()
         .map(|u| u.id.to_ascii_lowercase())
         .collect();
+    let records = fixture_records(
+        std::mem::take(&mut fixture.users),
+        |user| user_problems(user, gender, language),
+        &mut bad,
+    );
     let credentials = credentials(&fixture, &user_ids, &mut bad);
     check_workspace(&fixture, &user_ids, &mut bad);
     if !problems.is_empty() {

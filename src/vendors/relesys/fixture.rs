@@ -412,7 +412,7 @@ fn user_records(
             user
         })
         .collect();
-    fixture_records(&normalised, |u| references.problems(u), bad)
+    fixture_records(normalised, |u| references.problems(u), bad)
 }
 
 fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {

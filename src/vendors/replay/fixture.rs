@@ -245,7 +245,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         options.max_record_bytes,
     );
     let users: Vec<UserRecord> = fixture.users.into_iter().map(with_legacy_role).collect();
-    let records = fixture_records(&users, |u| replay.record_problems(u), &mut bad);
+    let records = fixture_records(users, |u| replay.record_problems(u), &mut bad);
     if !problems.is_empty() {
         return Err(problems);
     }
