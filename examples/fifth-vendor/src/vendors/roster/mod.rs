@@ -75,7 +75,7 @@ fn load(file: &SourceFile, _: &LoadOptions) -> Result<Loaded, Vec<FileProblem>> 
         mut problems,
         places,
     } = file.parse_fixture::<RosterFixture>()?;
-    let records = fixture_records(&fixture.users, person_problems, &mut |pointer, message| {
+    let records = fixture_records(fixture.users, person_problems, &mut |pointer, message| {
         problems.push(file.problem(places.original(&pointer), message))
     });
     if !problems.is_empty() {
