@@ -123,6 +123,39 @@ fn push_digits<W: fmt::Write>(out: &mut W, value: u32, width: u32) -> fmt::Resul
     Ok(())
 }
 
+/// A short text built on the stack: a timestamp [`write_ticks`] writes
+/// (at most 28 bytes, `2026-12-07T12:34:56.1234567Z`, in the years
+/// 0001–9999), handed to a serialiser as one string. Writing past its
+/// room fails rather than cutting the text.
+pub(crate) struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackText {
+    pub(crate) fn new() -> StackText {
+        StackText {
+            bytes: [0; 32],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this is always UTF-8.
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let end = self.len.checked_add(text.len()).ok_or(fmt::Error)?;
+        let room = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// [`format_ticks`] written straight into `out` (a serialiser's buffer,
 /// through `Display`): no string of its own, unless the instant is outside
 /// the years 0001–9999.
@@ -231,9 +264,24 @@ mod tests {
                 proptest::prop_assert_eq!(format_ticks(at), at.format(&ticks).expect("formats"));
                 let mut written = String::new();
                 proptest::prop_assert!(write_ticks(&mut written, at).is_ok());
-                proptest::prop_assert_eq!(written, format_ticks(at));
+                proptest::prop_assert_eq!(&written, &format_ticks(at));
+                let mut on_stack = StackText::new();
+                proptest::prop_assert!(write_ticks(&mut on_stack, at).is_ok());
+                proptest::prop_assert_eq!(on_stack.as_str(), written);
             }
         }
+    }
+
+    #[test]
+    fn stack_text_refuses_what_does_not_fit_and_keeps_what_did() {
+        use std::fmt::Write;
+        let mut text = StackText::new();
+        assert!(text.write_str(&"9".repeat(30)).is_ok());
+        assert!(text.write_str("abc").is_err());
+        assert_eq!(text.as_str(), "9".repeat(30));
+        assert!(text.write_str("é").is_ok());
+        assert_eq!(text.as_str().chars().count(), 31);
+        assert!(text.write_char('é').is_err());
     }
 
     #[test]

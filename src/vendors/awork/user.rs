@@ -116,14 +116,21 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Straight into the serialiser's buffer (`collect_str`).
         timestamps::write_ticks(f, self.0)
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        // Built on the stack and handed over as one string: through
+        // `collect_str`, serde_json escapes every character as its own
+        // write (a fifth of an awork list's time). Years outside
+        // 0001–9999 do not fit and take that slower way.
+        let mut text = timestamps::StackText::new();
+        match timestamps::write_ticks(&mut text, self.0) {
+            Ok(()) => serializer.serialize_str(text.as_str()),
+            Err(_) => serializer.collect_str(self),
+        }
     }
 }
 
