@@ -752,7 +752,7 @@ pub(crate) fn fixture_records<U>(
 where
     U: StoredUser + Send + Sync + 'static,
 {
-    user_records(users, check, None, bad)
+    records_of_users(users, check, None, bad)
 }
 
 /// Users read from a snapshot as store records: as [`fixture_records`],
@@ -767,14 +767,14 @@ pub(crate) fn restored_users<U>(
 where
     U: StoredUser + Send + Sync + 'static,
 {
-    user_records(users, check, Some(max_record_bytes), bad)
+    records_of_users(users, check, Some(max_record_bytes), bad)
 }
 
 /// The step behind [`fixture_records`] and [`restored_users`]. A fixture
 /// may hold a million users, so each id is lower-cased once (the record's
 /// key) and the duplicate check borrows those keys from a set sized up
 /// front; problems are reported user by user, in file order.
-fn user_records<U>(
+fn records_of_users<U>(
     users: Vec<U>,
     check: impl Fn(&U) -> Vec<(String, String)>,
     max_record_bytes: Option<usize>,
@@ -786,7 +786,6 @@ where
     let ids: Vec<String> = users.iter().map(|u| u.id().to_ascii_lowercase()).collect();
     let mut seen = HashSet::with_capacity(ids.len());
     let repeated: Vec<bool> = ids.iter().map(|id| !seen.insert(id.as_str())).collect();
-    drop(seen);
     let mut records = Vec::with_capacity(users.len());
     for (i, ((user, id), repeated)) in users.into_iter().zip(ids).zip(repeated).enumerate() {
         if repeated {

@@ -218,7 +218,8 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
         custom_fields: &organisation.custom_field_keys,
         drop_unknown_custom_fields,
     };
-    let records = user_records(&fixture.users, &references, &mut bad);
+    let users = normalised_users(fixture.users, &references, &mut bad);
+    let records = fixture_records(users, |u| references.problems(u), &mut bad);
 
     if !problems.is_empty() {
         return Err(problems);
@@ -323,15 +324,7 @@ impl Relesys {
             custom_fields: &self.tenant.organisation.custom_field_keys,
             drop_unknown_custom_fields: self.tenant.drop_unknown_custom_fields,
         };
-        unknown_custom_fields(&fixture.users, &references, &mut bad);
-        let users: Vec<User> = fixture
-            .users
-            .into_iter()
-            .map(|mut user| {
-                references.normalise(&mut user);
-                user
-            })
-            .collect();
+        let users = normalised_users(fixture.users, &references, &mut bad);
         let users = restored_users(users, |u| references.problems(u), max, &mut bad);
         if !problems.is_empty() {
             return Err(problems);
@@ -395,24 +388,19 @@ fn unknown_custom_fields(users: &[User], references: &References, bad: &mut Bad<
     }
 }
 
-/// The fixture's users, normalised, as store records. They must define
-/// only known custom fields, whatever the policy for requests: a silently
-/// dropped fixture value is a mistake.
-fn user_records(
-    users: &[User],
-    references: &References,
-    bad: &mut Bad<'_>,
-) -> Vec<(String, crate::store::Record)> {
-    unknown_custom_fields(users, references, bad);
-    let normalised: Vec<User> = users
-        .iter()
-        .map(|user| {
-            let mut user = user.clone();
+/// A fixture's or snapshot's users, normalised in place (no copy: a
+/// fixture may hold a million). They must define only known custom
+/// fields, whatever the policy for requests: a silently dropped fixture
+/// value is a mistake.
+fn normalised_users(users: Vec<User>, references: &References, bad: &mut Bad<'_>) -> Vec<User> {
+    unknown_custom_fields(&users, references, bad);
+    users
+        .into_iter()
+        .map(|mut user| {
             references.normalise(&mut user);
             user
         })
-        .collect();
-    fixture_records(normalised, |u| references.problems(u), bad)
+        .collect()
 }
 
 fn check_settings(settings: &Settings, bad: &mut Bad<'_>) {
