@@ -11,11 +11,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::error::RelesysError;
-use super::query::{ListQuery, Resource, Selection, DEFAULT_LIMIT};
+use super::query::{ListQuery, Listed, Resource, Selection, DEFAULT_LIMIT};
 use crate::http::Call;
 
 /// How long a cursor stays valid (documented: 6 hours).
@@ -112,17 +112,31 @@ impl Cursors {
     }
 }
 
+/// A list answer: `{count, data}`, then `nextUrl` and `previousUrl` when
+/// there is one (`Some(Some(url))`) or `list_links: always` asks for them
+/// as `null` (`Some(None)`). Serialised straight from the records.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Page<T> {
+    count: usize,
+    data: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_url: Option<Option<String>>,
+}
+
 /// One page of `records` (the resource's records, unfiltered) as the query
 /// asks, with its paging links.
-pub(super) fn page(
+pub(super) fn page<T: Listed>(
     cursors: &Cursors,
     query: ListQuery,
     resource: &'static Resource,
-    records: Vec<Value>,
+    records: Vec<T>,
     call: &Call,
     now: OffsetDateTime,
     always_links: bool,
-) -> Result<Value, RelesysError> {
+) -> Result<Page<T>, RelesysError> {
     let (selection, offset, from_cursor) = match (&query.cursor, query.selection) {
         (Some(id), _) => {
             let cursor = cursors.find(id, resource, now)?;
@@ -135,9 +149,8 @@ pub(super) fn page(
     let matching = selection.apply(records);
     let total = matching.len();
     let end = offset.saturating_add(limit).min(total);
-    // The page's records are moved out, not copied: each is a whole JSON
-    // tree (a user is about 55 allocations).
-    let data: Vec<Value> = matching
+    // The page's records are moved out, not copied.
+    let data: Vec<T> = matching
         .into_iter()
         .skip(offset)
         .take(end.saturating_sub(offset))
@@ -153,20 +166,16 @@ pub(super) fn page(
     let paged = query.limit.is_some() || from_cursor;
     let next = (paged && end < total && end > offset).then(|| link(end));
     let previous = from_cursor.then(|| link(offset.saturating_sub(limit)));
-    // Built member by member: `json!` would copy `data` whole once more.
-    let mut page = Map::new();
-    page.insert("count".to_owned(), Value::from(data.len()));
-    page.insert("data".to_owned(), Value::Array(data));
-    let mut page = Value::Object(page);
     // The user-groups example answers `{"count", "data"}` alone, and the
     // pagination page has the links appear only when there is one; with
     // `list_links: always` they are `null` members instead.
-    for (member, link) in [("nextUrl", next), ("previousUrl", previous)] {
-        if link.is_some() || always_links {
-            page[member] = json!(link);
-        }
-    }
-    Ok(page)
+    let member = |link: Option<String>| (link.is_some() || always_links).then_some(link);
+    Ok(Page {
+        count: data.len(),
+        data,
+        next_url: member(next),
+        previous_url: member(previous),
+    })
 }
 
 /// Where the client reached usermock: `http://HOST` plus `/relesys`

@@ -489,12 +489,9 @@ fn path_guid<'r>(request: &Request<'r>, name: &str) -> Result<Cow<'r, str>, Rele
 
 impl Relesys {
     fn list_users(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        let records = request
-            .state
-            .all_typed::<User>(Relesys::NAME)
-            .iter()
-            .filter_map(|user| serde_json::to_value(user).ok())
-            .collect();
+        // Filtered, sorted and written out as the typed users: only the
+        // page's users are serialised, once, straight into the answer.
+        let records = request.state.all_typed::<User>(Relesys::NAME);
         self.list(request, &query::USERS, records)
     }
 
@@ -514,11 +511,11 @@ impl Relesys {
     }
 
     /// 401/429, then the query (400), then the read scopes (403).
-    fn list(
+    fn list<T: query::Listed + serde::Serialize>(
         &self,
         request: &Request<'_>,
         resource: &'static Resource,
-        records: Vec<Value>,
+        records: Vec<T>,
     ) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
         let query = query::parse(resource, request.call.query.as_deref())?;

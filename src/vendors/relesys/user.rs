@@ -74,6 +74,33 @@ impl crate::vendors::StoredUser for User {
     }
 }
 
+impl super::query::Listed for User {
+    fn text(&self, member: &str) -> Option<&str> {
+        match member {
+            "id" => Some(&self.id),
+            "url" => self.url.as_deref(),
+            "departmentUrl" => self.department_url.as_deref(),
+            "status" => Some(self.status.as_str()),
+            "creationDateTime" => Some(&self.creation_date_time),
+            "lastModifiedDateTime" => Some(&self.last_modified_date_time),
+            "externalId" => self.external_id.as_deref(),
+            "name" => Some(&self.name),
+            "userName" => self.user_name.as_deref(),
+            "title" => self.title.as_deref(),
+            "dataSource" => self.data_source.as_deref(),
+            "email" => self.email.as_deref(),
+            "secondaryEmail" => self.secondary_email.as_deref(),
+            "birthDate" => self.birth_date.as_deref(),
+            "primaryDepartmentId" => Some(&self.primary_department_id),
+            "employmentDate" => self.employment_date.as_deref(),
+            "employmentEndDate" => self.employment_end_date.as_deref(),
+            "employmentType" => self.employment_type.as_deref(),
+            // Objects and lists: no text, as in the JSON.
+            _ => None,
+        }
+    }
+}
+
 /// Every member of a user, in wire names.
 pub(super) const MEMBERS: &[&str] = &[
     "id",
@@ -146,6 +173,18 @@ pub enum Status {
     Disabled,
     Pending,
     LoginBlocked,
+}
+
+impl Status {
+    /// The name as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Activated => "Activated",
+            Status::Disabled => "Disabled",
+            Status::Pending => "Pending",
+            Status::LoginBlocked => "LoginBlocked",
+        }
+    }
 }
 
 /// The ids and keys a user may refer to: the tenant's departments, user
