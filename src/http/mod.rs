@@ -137,15 +137,7 @@ impl Reply {
         // (serde_json's own `to_vec` starts empty and doubles).
         let mut body = Vec::with_capacity(1024);
         match serde_json::to_writer(&mut body, value) {
-            Ok(()) => Reply {
-                status,
-                headers: vec![(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                )],
-                body: Bytes::from(body),
-                notes: Vec::new(),
-            },
+            Ok(()) => Reply::json_text(status, Bytes::from(body)),
             Err(err) => {
                 tracing::error!(%err, "could not serialise a response body");
                 Reply {
@@ -155,6 +147,20 @@ impl Reply {
                     notes: Vec::new(),
                 }
             }
+        }
+    }
+
+    /// A JSON body already written out (by [`serde_json`], as
+    /// [`Reply::json`] would write it).
+    pub fn json_text(status: StatusCode, body: Bytes) -> Reply {
+        Reply {
+            status,
+            headers: vec![(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            body,
+            notes: Vec::new(),
         }
     }
 

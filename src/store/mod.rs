@@ -26,6 +26,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use dashmap::DashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -668,19 +669,27 @@ impl State {
         U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: From<BrokenRecord> + From<StoreFull>,
     {
-        let _writing = self.writes.hold();
-        let Some(current) = self.record(vendor, id) else {
-            return Ok(None);
-        };
-        // One copy per update: the edited record is stored and returned as
-        // the same `Arc`.
-        let mut record = (*current.as_typed::<U>(vendor, id)?).clone();
-        change(&mut record)?;
-        let bytes = json_len(&record);
-        let record = Arc::new(record);
-        let stored = Record::shared(Arc::clone(&record)).measured(bytes);
-        self.set(vendor, id.to_owned(), Some(Arc::new(stored)))?;
-        Ok(Some(record))
+        let stored = self.write_typed(vendor, id, edited(change), None)?;
+        Ok(stored.map(|(record, _)| record))
+    }
+
+    /// [`State::update_typed`] for an answer that shows the record as
+    /// stored: also gives the record's compact JSON (the text its size was
+    /// measured on) inside `frame`'s two texts, so the answer's body is
+    /// written out once instead of the record twice.
+    pub fn update_typed_json<U, E>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+        frame: Frame,
+        change: impl FnOnce(&mut U) -> Result<(), E>,
+    ) -> Result<Option<(Arc<U>, Bytes)>, E>
+    where
+        U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        E: From<BrokenRecord> + From<StoreFull>,
+    {
+        let stored = self.write_typed(vendor, id, edited(change), Some(frame))?;
+        Ok(stored.and_then(|(record, json)| Some((record, json?))))
     }
 
     /// Like [`State::update_typed`], for a change that builds the new
@@ -697,16 +706,66 @@ impl State {
         U: Serialize + DeserializeOwned + Send + Sync + 'static,
         E: From<BrokenRecord> + From<StoreFull>,
     {
+        let stored = self.write_typed(vendor, id, change, None)?;
+        Ok(stored.map(|(record, _)| record))
+    }
+
+    /// [`State::replace_typed`] that also gives the record's compact JSON
+    /// inside `frame` (see [`State::update_typed_json`]).
+    pub fn replace_typed_json<U, E>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+        frame: Frame,
+        change: impl FnOnce(&U) -> Result<U, E>,
+    ) -> Result<Option<(Arc<U>, Bytes)>, E>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+        E: From<BrokenRecord> + From<StoreFull>,
+    {
+        let stored = self.write_typed(vendor, id, change, Some(frame))?;
+        Ok(stored.and_then(|(record, json)| Some((record, json?))))
+    }
+
+    /// The write behind the typed updates: under the write lock, the new
+    /// record built from the current one, measured and stored. With a
+    /// frame, it is written out as compact JSON inside the frame, and that
+    /// text (less the frame) is its measure.
+    fn write_typed<U, E>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+        change: impl FnOnce(&U) -> Result<U, E>,
+        frame: Option<Frame>,
+    ) -> Result<Option<Written<U>>, E>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+        E: From<BrokenRecord> + From<StoreFull>,
+    {
         let _writing = self.writes.hold();
         let Some(current) = self.record(vendor, id) else {
             return Ok(None);
         };
         let record = change(&*current.as_typed::<U>(vendor, id)?)?;
-        let bytes = json_len(&record);
+        let (bytes, json) = match frame {
+            Some(Frame(open, close)) => {
+                // A user is a few hundred bytes to a few KiB (as Reply::json).
+                let mut text = Vec::with_capacity(1024);
+                text.extend_from_slice(open);
+                serde_json::to_writer(&mut text, &record).map_err(|err| {
+                    tracing::error!(vendor, id, %err, "an updated record does not serialise");
+                    BrokenRecord
+                })?;
+                let bytes = text.len().saturating_sub(open.len());
+                text.extend_from_slice(close);
+                (bytes, Some(Bytes::from(text)))
+            }
+            None => (json_len(&record), None),
+        };
         let record = Arc::new(record);
         let stored = Record::shared(Arc::clone(&record)).measured(bytes);
         self.set(vendor, id.to_owned(), Some(Arc::new(stored)))?;
-        Ok(Some(record))
+        Ok(Some((record, json)))
     }
 
     /// Creates or replaces a record from the vendor's type, within the caps.
@@ -735,6 +794,31 @@ impl State {
             all.extend(record.as_typed::<U>(vendor, id).ok());
         });
         all
+    }
+}
+
+/// A record a typed update stored, with its framed JSON when asked for.
+type Written<U> = (Arc<U>, Option<Bytes>);
+
+/// What goes before and after a record's JSON in an answer that shows it
+/// (`{"data":` and `}`, or nothing).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame(pub &'static [u8], pub &'static [u8]);
+
+impl Frame {
+    /// The record's JSON alone.
+    pub const BARE: Frame = Frame(b"", b"");
+}
+
+/// An in-place edit as a change that builds the new record: one copy of
+/// the current record, edited.
+fn edited<U: Clone, E>(
+    change: impl FnOnce(&mut U) -> Result<(), E>,
+) -> impl FnOnce(&U) -> Result<U, E> {
+    |current| {
+        let mut record = current.clone();
+        change(&mut record)?;
+        Ok(record)
     }
 }
 
@@ -800,6 +884,38 @@ mod tests {
     fn n(state: &State) -> Option<i64> {
         let read: Result<Option<Arc<Counter>>, BrokenRecord> = state.read("v", "u1");
         read.ok().flatten().map(|c| c.n)
+    }
+
+    /// The text an update hands back is the stored record's JSON and its
+    /// measure: the state holds the same bytes as after a plain update.
+    #[test]
+    fn an_update_that_keeps_its_json_gives_the_record_as_stored_and_measured() {
+        let (plain, kept) = (store(), store());
+        bump(&plain.state(&Session::Shared));
+        let state = kept.state(&Session::Shared);
+        let written: Result<_, Refused> =
+            state.update_typed_json("v", "u1", Frame::BARE, |c: &mut Counter| {
+                c.n += 1;
+                Ok(())
+            });
+        let (record, json) = written.ok().flatten().expect("updated");
+        assert_eq!(*record, Counter { n: 2 });
+        assert_eq!(&json[..], br#"{"n":2}"#);
+        assert_eq!(n(&state), Some(2));
+        assert_eq!(state.held(), plain.state(&Session::Shared).held());
+        let framed = Frame(b"{\"data\":", b"}");
+        let replaced: Result<_, Refused> =
+            state.replace_typed_json("v", "u1", framed, |c: &Counter| Ok(Counter { n: c.n * 10 }));
+        let (_, json) = replaced.ok().flatten().expect("replaced");
+        assert_eq!(&json[..], br#"{"data":{"n":20}}"#);
+        // The frame is not part of the record's measure.
+        let measured = state.held();
+        bump(&state);
+        let (_, bytes) = state.held();
+        assert_eq!(bytes, measured.1, "{{n:20}} and {{n:21}} are as long");
+        let missing: Result<_, Refused> =
+            state.replace_typed_json("v", "u9", Frame::BARE, |c: &Counter| Ok(c.clone()));
+        assert_eq!(missing, Ok(None));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use hyper::StatusCode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -13,6 +14,7 @@ use super::form::ValueRule;
 use super::user::{Timestamp, User};
 use super::{form, path_guid, permission, Awork};
 use crate::http::Reply;
+use crate::store::Frame;
 use crate::timestamps;
 use crate::vendors::{capitalised, Api, Request};
 
@@ -79,7 +81,7 @@ impl Awork {
             });
         }
         let updated_by = self.canonical_id(request, &caller.user_id)?;
-        let updated = self.write(request, &user_id, |user| {
+        let updated = self.write_shown(request, &user_id, |user| {
             apply(user, &form, &updated_by, request.now())
         })?;
         if !form.cleared.is_empty() {
@@ -92,7 +94,7 @@ impl Awork {
                 "inferred: awork's docs do not say whether PUT keeps or clears a field the body leaves out (settings.omitted_fields)",
             );
         }
-        Ok(Reply::json(StatusCode::OK, &updated))
+        Ok(Reply::json_text(StatusCode::OK, updated))
     }
 
     /// The caller's id as its user record spells it.
@@ -115,13 +117,23 @@ impl Awork {
     ) -> Result<Arc<User>, AworkError> {
         request
             .state
-            .update_typed(Awork::NAME, id, |user: &mut User| {
-                if user.is_deleted() {
-                    return Err(AworkError::UserNotFound { id: id.to_owned() });
-                }
-                change(user)
-            })?
+            .update_typed(Awork::NAME, id, visible(id, change))?
             .ok_or_else(|| AworkError::UserNotFound { id: id.to_owned() })
+    }
+
+    /// [`Awork::write`] for an answer that is the user: its JSON as stored
+    /// is the answer's body.
+    fn write_shown(
+        &self,
+        request: &Request<'_>,
+        id: &str,
+        change: impl FnOnce(&mut User) -> Result<(), AworkError>,
+    ) -> Result<Bytes, AworkError> {
+        let (_, json) = request
+            .state
+            .update_typed_json(Awork::NAME, id, Frame::BARE, visible(id, change))?
+            .ok_or_else(|| AworkError::UserNotFound { id: id.to_owned() })?;
+        Ok(json)
     }
 
     /// The PUT body: a JSON object whose `UserForm` members are strings (or
@@ -360,5 +372,18 @@ pub(super) fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// `change` for a user that is not soft-deleted; such a user is not found.
+fn visible<'a>(
+    id: &'a str,
+    change: impl FnOnce(&mut User) -> Result<(), AworkError> + 'a,
+) -> impl FnOnce(&mut User) -> Result<(), AworkError> + 'a {
+    move |user| {
+        if user.is_deleted() {
+            return Err(AworkError::UserNotFound { id: id.to_owned() });
+        }
+        change(user)
     }
 }

@@ -447,9 +447,9 @@ impl Relesys {
         // The patch reads departments and user groups while the user's
         // entry is locked: they are other kinds of record (other maps of
         // the store), so this never waits on the locked entry.
-        let updated = request
+        let (_, updated) = request
             .state
-            .replace_typed(Relesys::NAME, &user_id, |user: &User| {
+            .replace_typed_json(Relesys::NAME, &user_id, DATA, |user: &User| {
                 let mut patched = patch::apply(
                     user,
                     &ops,
@@ -463,7 +463,7 @@ impl Relesys {
             })?
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         note_dropped(request, &dropped);
-        Ok(Reply::json(StatusCode::OK, &Data { data: &updated }))
+        Ok(Reply::json_text(StatusCode::OK, updated))
     }
 }
 
@@ -473,6 +473,9 @@ impl Relesys {
 struct Data<'a, T> {
     data: &'a T,
 }
+
+/// [`Data`] around a record's JSON as the store writes it out.
+const DATA: crate::store::Frame = crate::store::Frame(br#"{"data":"#, b"}");
 
 /// The path parameter `name` (`userId`, `departmentId`, …), documented as
 /// `string / guid`; returned lower-cased.
@@ -630,4 +633,17 @@ fn sample_writes() -> Vec<crate::vendors::SampleWrite> {
         (Method::DELETE, "/api/v1.3/userGroups/a1b2c3d4-0a1b-4c2d-8e3f-a1d1e2a3b4c5".into(), relesys, Value::Null),
         (Method::POST, "/login/oauth/authorize".into(), ("content-type", "application/x-www-form-urlencoded"), Value::String("grant_type=client_credentials&client_id=0f8fad5b-d9cb-469f-a165-70867728950e&client_secret=relesys-admin-secret&scope=relesys.api".into())),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_frame_is_what_data_writes_around_a_record() {
+        let record = serde_json::json!({"id": "a\"b", "n": [1, {"é": null}]});
+        let text = serde_json::to_vec(&record).unwrap_or_else(|e| panic!("{e}"));
+        let written = serde_json::to_vec(&Data { data: &record }).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!([DATA.0, &text, DATA.1].concat(), written);
+    }
 }
