@@ -652,6 +652,36 @@ impl State {
         }
     }
 
+    /// A record as the vendor's type with its compact JSON as the type
+    /// writes it (kept with the record, so showing it again costs a copy,
+    /// not a serialisation).
+    pub fn read_text<U>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+    ) -> Result<Option<(Arc<U>, Bytes)>, BrokenRecord>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        match self.record(vendor, id) {
+            Some(record) => Ok(Some(record.as_text::<U>(vendor, id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`State::all_typed`] with each record's text (see
+    /// [`State::read_text`]).
+    pub fn all_text<U>(&self, vendor: &'static str) -> Vec<(Arc<U>, Bytes)>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let mut all = Vec::new();
+        self.each_record(vendor, |id, record| {
+            all.extend(record.as_text::<U>(vendor, id).ok());
+        });
+        all
+    }
+
     /// Changes a record atomically: `change` edits a copy of it as the
     /// vendor's type and may refuse with the vendor's error, leaving it
     /// untouched. The state's write lock is held while `change` runs, so
@@ -763,7 +793,12 @@ impl State {
             None => (json_len(&record), None),
         };
         let record = Arc::new(record);
-        let stored = Record::shared(Arc::clone(&record)).measured(bytes);
+        let mut stored = Record::shared(Arc::clone(&record)).measured(bytes);
+        if let (Some(Frame(open, _)), Some(json)) = (frame, &json) {
+            // The record's own text, a slice of the answer's: no copy.
+            let end = open.len().saturating_add(bytes);
+            stored = stored.with_text::<U>(json.slice(open.len()..end));
+        }
         self.set(vendor, id.to_owned(), Some(Arc::new(stored)))?;
         Ok(Some((record, json)))
     }

@@ -8,8 +8,10 @@
 //! a vendor writes are stored typed and turned into JSON only when the admin
 //! API asks for them.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -30,6 +32,12 @@ pub(crate) struct Record {
     /// Its size as compact JSON, what the store's caps count: set when a
     /// state stores it, measured on first use otherwise.
     bytes: OnceLock<usize>,
+    /// Its compact JSON as the type named writes it (what an answer that
+    /// shows it holds): kept by the write that had it, or written on first
+    /// use. A record never changes (a write stores a new one), so the text
+    /// is never stale. Boxed: most records are never shown, and every one
+    /// carries this member (16 bytes rather than 56).
+    text: OnceLock<Box<(TypeId, Bytes)>>,
 }
 
 impl std::fmt::Debug for Record {
@@ -50,6 +58,7 @@ impl Record {
             to_json: None,
             json_len: None,
             bytes: OnceLock::new(),
+            text: OnceLock::new(),
         }
     }
 
@@ -74,6 +83,7 @@ impl Record {
             to_json: Some(to_json::<U>),
             json_len: Some(json_len::<U>),
             bytes: OnceLock::new(),
+            text: OnceLock::new(),
         }
     }
 
@@ -81,6 +91,35 @@ impl Record {
     pub(super) fn measured(self, bytes: usize) -> Record {
         let _ = self.bytes.set(bytes);
         self
+    }
+
+    /// The record with its compact JSON as `U` writes it (the writer had it).
+    pub(super) fn with_text<U: 'static>(self, text: Bytes) -> Record {
+        let _ = self.text.set(Box::new((TypeId::of::<U>(), text)));
+        self
+    }
+
+    /// The record as `U` and its compact JSON as `U` writes it, written
+    /// once and then kept.
+    pub fn as_text<U>(&self, vendor: &str, id: &str) -> Result<(Arc<U>, Bytes), BrokenRecord>
+    where
+        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let record = self.as_typed::<U>(vendor, id)?;
+        if let Some((kind, text)) = self.text.get().map(Box::as_ref) {
+            if *kind == TypeId::of::<U>() {
+                return Ok((record, text.clone()));
+            }
+        }
+        let mut text = Vec::with_capacity(self.bytes.get().copied().unwrap_or(1024));
+        serde_json::to_writer(&mut text, &*record).map_err(|err| {
+            tracing::error!(vendor, id, %err, "a stored record does not serialise");
+            BrokenRecord
+        })?;
+        let text = Bytes::from(text);
+        // A concurrent reader may have set it already; either is equal.
+        let _ = self.text.set(Box::new((TypeId::of::<U>(), text.clone())));
+        Ok((record, text))
     }
 
     /// Its size as compact JSON (0 when it does not serialise). A typed
@@ -183,6 +222,21 @@ mod tests {
         assert!(typed.json.get().is_none(), "no JSON tree kept beside it");
         let from_json = Record::json(json!({"id": "u", "n": 12}));
         assert_eq!(from_json.bytes(), typed.bytes());
+    }
+
+    #[test]
+    fn a_record_s_text_is_its_typed_json_written_once() {
+        // Keys out of the type's order, as a fixture may have them.
+        let from_json = Record::json(json!({"n": 3, "id": "u"}));
+        let (user, text) = from_json.as_text::<User>("v", "u").expect("text");
+        assert_eq!(&text[..], br#"{"id":"u","n":3}"#);
+        assert_eq!(user.n, 3);
+        let (_, again) = from_json.as_text::<User>("v", "u").expect("text");
+        assert_eq!(again.as_ptr(), text.as_ptr(), "written once, then kept");
+        // A text kept under another type is not taken for this one's.
+        let other = Record::json(json!({"id": "u", "n": 4})).with_text::<String>(Bytes::from("x"));
+        let (_, text) = other.as_text::<User>("v", "u").expect("text");
+        assert_eq!(&text[..], br#"{"id":"u","n":4}"#);
     }
 
     #[test]

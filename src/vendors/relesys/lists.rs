@@ -11,7 +11,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use super::error::RelesysError;
@@ -114,16 +117,80 @@ impl Cursors {
 
 /// A list answer: `{count, data}`, then `nextUrl` and `previousUrl` when
 /// there is one (`Some(Some(url))`) or `list_links: always` asks for them
-/// as `null` (`Some(None)`). Serialised straight from the records.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// as `null` (`Some(None)`). Written by [`Page::text`].
+#[derive(Debug)]
 pub(super) struct Page<T> {
     count: usize,
     data: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<Option<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     previous_url: Option<Option<String>>,
+}
+
+/// A record in a list page, as its JSON is written into the page.
+pub(super) trait Item {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+    /// Its text's length when known beforehand, else 0.
+    fn known_len(&self) -> usize {
+        0
+    }
+}
+
+impl Item for Value {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+/// A typed record with its JSON as stored ([`crate::store::State::all_text`]):
+/// filtered and sorted as the record, written as the text (a copy, no
+/// serialisation).
+impl<U> Item for (Arc<U>, Bytes) {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(&self.1);
+        Ok(())
+    }
+
+    fn known_len(&self) -> usize {
+        self.1.len()
+    }
+}
+
+impl<U: Listed> Listed for (Arc<U>, Bytes) {
+    fn text(&self, member: &str) -> Option<&str> {
+        self.0.text(member)
+    }
+}
+
+impl<T: Item> Page<T> {
+    /// The page as compact JSON, members in the order above (what
+    /// serde_json writes for the same object).
+    pub fn text(&self) -> serde_json::Result<Vec<u8>> {
+        let known = self
+            .data
+            .iter()
+            .fold(0usize, |sum, item| sum.saturating_add(item.known_len()));
+        let mut out = Vec::with_capacity(known.saturating_add(1024));
+        out.extend_from_slice(b"{\"count\":");
+        serde_json::to_writer(&mut out, &self.count)?;
+        out.extend_from_slice(b",\"data\":[");
+        for (i, item) in self.data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            item.write(&mut out)?;
+        }
+        out.push(b']');
+        for (name, link) in [("nextUrl", &self.next_url), ("previousUrl", &self.previous_url)] {
+            if let Some(link) = link {
+                out.push(b',');
+                serde_json::to_writer(&mut out, name)?;
+                out.push(b':');
+                serde_json::to_writer(&mut out, link)?;
+            }
+        }
+        out.push(b'}');
+        Ok(out)
+    }
 }
 
 /// One page of `records` (the resource's records, unfiltered) as the query
@@ -194,6 +261,54 @@ fn base_url(call: &Call) -> String {
 mod tests {
     use super::*;
     use crate::vendors::relesys::query::{parse, USERS};
+
+    /// Every shape a page takes (no links, one, both, `null` links; no
+    /// records, several), from JSON trees and from stored texts alike, is
+    /// what serde_json writes for the same object.
+    #[test]
+    fn a_page_is_written_as_serde_json_writes_the_object() {
+        let records = vec![
+            serde_json::json!({"id": "a", "name": "Å \"quoted\"", "n": [1, null]}),
+            serde_json::json!({"id": "b", "customFields": {}}),
+        ];
+        let url = Some("http://h/relesys/api/v1.3/users?limit=1&cursor=x\u{1}".to_owned());
+        let links = [None, Some(url.clone()), Some(None)];
+        for data in [Vec::new(), records.clone()] {
+            for next_url in &links {
+                for previous_url in &links {
+                    let mut object = serde_json::Map::new();
+                    object.insert("count".into(), data.len().into());
+                    object.insert("data".into(), Value::Array(data.clone()));
+                    for (name, link) in [("nextUrl", next_url), ("previousUrl", previous_url)] {
+                        if let Some(link) = link {
+                            object.insert(name.into(), serde_json::json!(link));
+                        }
+                    }
+                    let expected = serde_json::to_vec(&object).expect("written");
+                    let links = (next_url.clone(), previous_url.clone());
+                    let from_values = page(data.clone(), links.clone()).text();
+                    assert_eq!(from_values.expect("written"), expected);
+                    let texts: Vec<(Arc<()>, Bytes)> = data
+                        .iter()
+                        .map(|r| (Arc::new(()), Bytes::from(r.to_string())))
+                        .collect();
+                    let from_texts = page(texts, links).text();
+                    assert_eq!(from_texts.expect("written"), expected);
+                }
+            }
+        }
+    }
+
+    type Link = Option<Option<String>>;
+
+    fn page<T>(data: Vec<T>, (next_url, previous_url): (Link, Link)) -> Page<T> {
+        Page {
+            count: data.len(),
+            data,
+            next_url,
+            previous_url,
+        }
+    }
 
     #[test]
     fn cursors_are_bounded_in_bytes_as_well_as_in_number() {

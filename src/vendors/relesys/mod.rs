@@ -416,11 +416,11 @@ impl Relesys {
         let grant = self.admit(request)?;
         let user_id = path_guid(request, "userId")?;
         grant.require_any(READ_SCOPES)?;
-        let user: Arc<User> = request
+        let (_, user) = request
             .state
-            .read(Relesys::NAME, &user_id)?
+            .read_text::<User>(Relesys::NAME, &user_id)?
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
-        Ok(Reply::json(StatusCode::OK, &Data { data: &user }))
+        Ok(Reply::json_text(StatusCode::OK, framed(DATA, &user)))
     }
 
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
@@ -474,6 +474,17 @@ struct Data<'a, T> {
     data: &'a T,
 }
 
+/// A record's JSON text inside `frame`.
+fn framed(frame: crate::store::Frame, text: &[u8]) -> bytes::Bytes {
+    let crate::store::Frame(open, close) = frame;
+    let size = open.len().saturating_add(text.len()).saturating_add(close.len());
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(open);
+    body.extend_from_slice(text);
+    body.extend_from_slice(close);
+    bytes::Bytes::from(body)
+}
+
 /// [`Data`] around a record's JSON as the store writes it out.
 const DATA: crate::store::Frame = crate::store::Frame(br#"{"data":"#, b"}");
 
@@ -492,9 +503,9 @@ fn path_guid<'r>(request: &Request<'r>, name: &str) -> Result<Cow<'r, str>, Rele
 
 impl Relesys {
     fn list_users(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        // Filtered, sorted and written out as the typed users: only the
-        // page's users are serialised, once, straight into the answer.
-        let records = request.state.all_typed::<User>(Relesys::NAME);
+        // Filtered and sorted as the typed users, written as their JSON
+        // as stored: no user is serialised to answer a list.
+        let records = request.state.all_text::<User>(Relesys::NAME);
         self.list(request, &query::USERS, records)
     }
 
@@ -514,7 +525,7 @@ impl Relesys {
     }
 
     /// 401/429, then the query (400), then the read scopes (403).
-    fn list<T: query::Listed + serde::Serialize>(
+    fn list<T: query::Listed + lists::Item>(
         &self,
         request: &Request<'_>,
         resource: &'static Resource,
@@ -532,7 +543,11 @@ impl Relesys {
             request.now(),
             self.tenant.always_list_links,
         )?;
-        Ok(Reply::json(StatusCode::OK, &page))
+        let text = page.text().map_err(|err| {
+            tracing::error!(%err, "could not write a list page");
+            RelesysError::Shared(crate::vendors::SharedError::Internal)
+        })?;
+        Ok(Reply::json_text(StatusCode::OK, bytes::Bytes::from(text)))
     }
 
     /// 401/429, the body's shape and types (415/400), the write scopes
@@ -644,6 +659,6 @@ mod tests {
         let record = serde_json::json!({"id": "a\"b", "n": [1, {"é": null}]});
         let text = serde_json::to_vec(&record).unwrap_or_else(|e| panic!("{e}"));
         let written = serde_json::to_vec(&Data { data: &record }).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!([DATA.0, &text, DATA.1].concat(), written);
+        assert_eq!(&framed(DATA, &text)[..], &written[..]);
     }
 }

@@ -398,10 +398,10 @@ impl Selection {
             .filter(|r| self.filters.iter().all(|f| f.accepts(r)))
             .collect();
         // Record i's keys are values[i * keys.len()..][..keys.len()].
-        let values: Vec<Operand> = kept
-            .iter()
-            .flat_map(|r| keys.iter().map(move |(p, _)| value_of(p, r)))
-            .collect();
+        let mut values = Vec::with_capacity(kept.len().saturating_mul(keys.len()));
+        for record in &kept {
+            values.extend(keys.iter().map(|(p, _)| value_of(p, record)));
+        }
         let ids: Vec<Cow<'_, str>> = kept
             .iter()
             .map(|r| lowercase_id(r.text("id").unwrap_or_default()))
