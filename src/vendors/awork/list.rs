@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::cmp::Ordering;
 
+use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 
@@ -125,8 +126,29 @@ fn parse_order(text: &str) -> Result<Vec<SortKey>, AworkError> {
 
 /// Ordered by the keys, then by `createdOn` and `id` (inferred), so that
 /// every order is total and pages never overlap.
-fn sort(users: &mut [Arc<User>], keys: &[SortKey]) {
-    users.sort_by(|a, b| {
+/// A user with its JSON as stored.
+type Shown = (Arc<User>, Bytes);
+
+/// The users' texts as one JSON array (what serde_json writes for the
+/// users themselves).
+fn json_array(users: &[Shown]) -> Bytes {
+    let size = users.iter().fold(2usize, |sum, (_, text)| {
+        sum.saturating_add(text.len()).saturating_add(1)
+    });
+    let mut out = Vec::with_capacity(size);
+    out.push(b'[');
+    for (i, (_, text)) in users.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(text);
+    }
+    out.push(b']');
+    Bytes::from(out)
+}
+
+fn sort(users: &mut [Shown], keys: &[SortKey]) {
+    users.sort_by(|(a, _), (b, _)| {
         keys.iter()
             .map(|key| {
                 let order = compare(
@@ -171,22 +193,24 @@ impl Awork {
             .transpose()?
             .unwrap_or_default();
 
-        let mut users: Vec<Arc<User>> = request.state.all_typed(Awork::NAME);
-        users.retain(|u| !u.is_deleted() && (show_archived || !u.is_archived));
+        // Filtered and sorted as the typed users, written as their JSON as
+        // stored: no user is serialised to answer a list.
+        let mut users: Vec<Shown> = request.state.all_text(Awork::NAME);
+        users.retain(|(u, _)| !u.is_deleted() && (show_archived || !u.is_archived));
         // "Returns all users if the user has read permissions on the
         // feature user-master-data, otherwise returns only his own user."
         if !caller.may_read_master_data() {
-            users.retain(|u| u.id.eq_ignore_ascii_case(&caller.user_id));
+            users.retain(|(u, _)| u.id.eq_ignore_ascii_case(&caller.user_id));
         }
         if let Some(filter) = &filter {
-            users.retain(|u| filter.matches(u, &caller.user_id));
+            users.retain(|(u, _)| filter.matches(u, &caller.user_id));
         }
         sort(&mut users, &order);
 
         let total = users.len();
         let skip = usize::try_from(u64::from(page - 1).saturating_mul(u64::from(page_size)))
             .unwrap_or(usize::MAX);
-        let page_users: Vec<Arc<User>> = users
+        let page_users: Vec<Shown> = users
             .into_iter()
             .skip(skip)
             .take(usize::try_from(page_size).unwrap_or(usize::MAX))
@@ -197,7 +221,7 @@ impl Awork {
             ("aw-items", page_users.len()),
             ("aw-totalitems", total),
         ];
-        let mut reply = Reply::json(StatusCode::OK, &page_users);
+        let mut reply = Reply::json_text(StatusCode::OK, json_array(&page_users));
         for (name, value) in headers {
             reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
         }
@@ -230,6 +254,28 @@ pub(super) fn bool_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The array of stored texts is what serde_json writes for the users.
+    #[test]
+    fn the_users_texts_make_the_array_serde_json_writes() {
+        let text = include_str!("../../../fixtures/awork.json");
+        let fixture: serde_json::Value = serde_json::from_str(text).expect("fixture");
+        let users: Vec<User> =
+            serde_json::from_value(fixture["users"].clone()).expect("the fixture's users");
+        assert!(users.len() > 2);
+        for count in [0, 1, users.len()] {
+            let some = &users[..count];
+            let shown: Vec<Shown> = some
+                .iter()
+                .map(|u| {
+                    let text = serde_json::to_vec(u).expect("written");
+                    (Arc::new(u.clone()), Bytes::from(text))
+                })
+                .collect();
+            let expected = serde_json::to_vec(some).expect("written");
+            assert_eq!(json_array(&shown), expected);
+        }
+    }
 
     #[test]
     fn sort_statements_follow_the_ordering_guide() {
