@@ -111,7 +111,9 @@ impl Record {
                 return Ok((record, text.clone()));
             }
         }
-        let mut text = Vec::with_capacity(self.bytes.get().copied().unwrap_or(1024));
+        // Sized to the record's measure, so the text kept takes no more
+        // than the size the caps count (docs/limits.md).
+        let mut text = Vec::with_capacity(self.bytes());
         serde_json::to_writer(&mut text, &*record).map_err(|err| {
             tracing::error!(vendor, id, %err, "a stored record does not serialise");
             BrokenRecord
