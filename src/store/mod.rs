@@ -669,15 +669,17 @@ impl State {
         }
     }
 
-    /// [`State::all_typed`] with each record's text (see
-    /// [`State::read_text`]).
-    pub fn all_text<U>(&self, vendor: &'static str) -> Vec<(Arc<U>, Bytes)>
+    /// [`State::all_typed`], each with the stored record behind it, whose
+    /// text is written (and kept) only for those an answer shows.
+    pub fn all_shown<U>(&self, vendor: &'static str) -> Vec<Shown<U>>
     where
-        U: Serialize + DeserializeOwned + Send + Sync + 'static,
+        U: DeserializeOwned + Send + Sync + 'static,
     {
         let mut all = Vec::new();
         self.each_record(vendor, |id, record| {
-            all.extend(record.as_text::<U>(vendor, id).ok());
+            if let Ok(typed) = record.as_typed::<U>(vendor, id) {
+                all.push(Shown::new(typed, Arc::clone(record)));
+            }
         });
         all
     }
@@ -835,6 +837,33 @@ impl State {
 /// A record a typed update stored, with its framed JSON when asked for.
 type Written<U> = (Arc<U>, Option<Bytes>);
 
+/// A record as the vendor's type, with the stored record behind it: its
+/// compact JSON ([`Shown::text`]) is written once, when an answer first
+/// shows it, and kept with the record.
+pub(crate) struct Shown<U> {
+    pub record: Arc<U>,
+    stored: Arc<Record>,
+}
+
+impl<U> Shown<U> {
+    pub fn new(record: Arc<U>, stored: Arc<Record>) -> Shown<U> {
+        Shown { record, stored }
+    }
+}
+
+impl<U: Serialize + Send + Sync + 'static> Shown<U> {
+    /// The record's compact JSON.
+    pub fn text(&self) -> Result<Bytes, BrokenRecord> {
+        self.stored.text_of(&*self.record)
+    }
+
+    /// The length of [`Shown::text`] (the record's measure), known before
+    /// it is written.
+    pub fn text_len(&self) -> usize {
+        self.stored.bytes()
+    }
+}
+
 /// What goes before and after a record's JSON in an answer that shows it
 /// (`{"data":` and `}`, or nothing).
 #[derive(Debug, Clone, Copy)]
@@ -843,6 +872,20 @@ pub(crate) struct Frame(pub &'static [u8], pub &'static [u8]);
 impl Frame {
     /// The record's JSON alone.
     pub const BARE: Frame = Frame(b"", b"");
+
+    /// `text` (a record's JSON) inside the frame.
+    pub fn around(self, text: &[u8]) -> Bytes {
+        let Frame(open, close) = self;
+        let size = open
+            .len()
+            .saturating_add(text.len())
+            .saturating_add(close.len());
+        let mut body = Vec::with_capacity(size);
+        body.extend_from_slice(open);
+        body.extend_from_slice(text);
+        body.extend_from_slice(close);
+        Bytes::from(body)
+    }
 }
 
 /// An in-place edit as a change that builds the new record: one copy of
@@ -951,6 +994,35 @@ mod tests {
         let missing: Result<_, Refused> =
             state.replace_typed_json("v", "u9", Frame::BARE, |c: &Counter| Ok(c.clone()));
         assert_eq!(missing, Ok(None));
+    }
+
+    /// A listing reads the records typed; only those it shows get their
+    /// text written and kept (docs/limits.md counts that memory against
+    /// shown records only).
+    #[test]
+    fn only_the_records_a_listing_shows_keep_their_text() {
+        let mut baseline = Baseline::default();
+        for (id, n) in [("u1", 1), ("u2", 2)] {
+            baseline.insert("v", id.into(), Record::json(json!({"n": n})));
+        }
+        let store = Store::new(
+            baseline,
+            Clock::global(crate::clock::Setting::Real),
+            SessionBounds::default(),
+            StoreBounds::default(),
+        );
+        let state = store.state(&Session::Shared);
+        let listed = state.all_shown::<Counter>("v");
+        assert_eq!(listed.len(), 2);
+        let kept = |id: &str| state.record("v", id).is_some_and(|r| r.has_text());
+        assert!(
+            !kept("u1") && !kept("u2"),
+            "nothing written before it is shown"
+        );
+        let shown = listed.iter().find(|s| s.record.n == 2).expect("u2 listed");
+        assert_eq!(&shown.text().expect("text")[..], br#"{"n":2}"#);
+        assert_eq!(shown.text_len(), 7);
+        assert!(kept("u2") && !kept("u1"));
     }
 
     #[test]

@@ -106,22 +106,38 @@ impl Record {
         U: Serialize + DeserializeOwned + Send + Sync + 'static,
     {
         let record = self.as_typed::<U>(vendor, id)?;
+        let text = self.text_of(&*record)?;
+        Ok((record, text))
+    }
+
+    /// The compact JSON of `record`, this record read as `U`: kept from the
+    /// first time it is asked for (or from the write that had it).
+    pub(super) fn text_of<U: Serialize + 'static>(
+        &self,
+        record: &U,
+    ) -> Result<Bytes, BrokenRecord> {
         if let Some((kind, text)) = self.text.get().map(Box::as_ref) {
             if *kind == TypeId::of::<U>() {
-                return Ok((record, text.clone()));
+                return Ok(text.clone());
             }
         }
         // Sized to the record's measure, so the text kept takes no more
         // than the size the caps count (docs/limits.md).
         let mut text = Vec::with_capacity(self.bytes());
-        serde_json::to_writer(&mut text, &*record).map_err(|err| {
-            tracing::error!(vendor, id, %err, "a stored record does not serialise");
+        serde_json::to_writer(&mut text, record).map_err(|err| {
+            tracing::error!(%err, "a stored record does not serialise");
             BrokenRecord
         })?;
         let text = Bytes::from(text);
         // A concurrent reader may have set it already; either is equal.
         let _ = self.text.set(Box::new((TypeId::of::<U>(), text.clone())));
-        Ok((record, text))
+        Ok(text)
+    }
+
+    /// Whether its text has been written (for tests of when it is).
+    #[cfg(test)]
+    pub(super) fn has_text(&self) -> bool {
+        self.text.get().is_some()
     }
 
     /// Its size as compact JSON (0 when it does not serialise). A typed

@@ -2,7 +2,6 @@
 //! `showArchived`, `filterby` and `orderby` (developers.awork.com
 //! pagination, filtering and ordering pages; the spec's `GetUsers`).
 
-use std::sync::Arc;
 
 use std::cmp::Ordering;
 
@@ -16,6 +15,7 @@ use super::fixture::MAX_PAGE_SIZE;
 use super::user::User;
 use super::Awork;
 use crate::http::Reply;
+use crate::store::{BrokenRecord, Shown};
 use crate::vendors::{Api, Request};
 
 /// The values of query parameter `name` (matched case-insensitively, as
@@ -126,29 +126,26 @@ fn parse_order(text: &str) -> Result<Vec<SortKey>, AworkError> {
 
 /// Ordered by the keys, then by `createdOn` and `id` (inferred), so that
 /// every order is total and pages never overlap.
-/// A user with its JSON as stored.
-type Shown = (Arc<User>, Bytes);
-
 /// The users' texts as one JSON array (what serde_json writes for the
 /// users themselves).
-fn json_array(users: &[Shown]) -> Bytes {
-    let size = users.iter().fold(2usize, |sum, (_, text)| {
-        sum.saturating_add(text.len()).saturating_add(1)
+fn json_array(users: &[Shown<User>]) -> Result<Bytes, BrokenRecord> {
+    let size = users.iter().fold(2usize, |sum, user| {
+        sum.saturating_add(user.text_len()).saturating_add(1)
     });
     let mut out = Vec::with_capacity(size);
     out.push(b'[');
-    for (i, (_, text)) in users.iter().enumerate() {
+    for (i, user) in users.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(text);
+        out.extend_from_slice(&user.text()?);
     }
     out.push(b']');
-    Bytes::from(out)
+    Ok(Bytes::from(out))
 }
 
-fn sort(users: &mut [Shown], keys: &[SortKey]) {
-    users.sort_by(|(a, _), (b, _)| {
+fn sort(users: &mut [Shown<User>], keys: &[SortKey]) {
+    users.sort_by(|Shown { record: a, .. }, Shown { record: b, .. }| {
         keys.iter()
             .map(|key| {
                 let order = compare(
@@ -193,24 +190,24 @@ impl Awork {
             .transpose()?
             .unwrap_or_default();
 
-        // Filtered and sorted as the typed users, written as their JSON as
-        // stored: no user is serialised to answer a list.
-        let mut users: Vec<Shown> = request.state.all_text(Awork::NAME);
-        users.retain(|(u, _)| !u.is_deleted() && (show_archived || !u.is_archived));
+        // Filtered and sorted as the typed users; the page's users are
+        // written as their JSON as stored (serialised once, then kept).
+        let mut users: Vec<Shown<User>> = request.state.all_shown(Awork::NAME);
+        users.retain(|s| !s.record.is_deleted() && (show_archived || !s.record.is_archived));
         // "Returns all users if the user has read permissions on the
         // feature user-master-data, otherwise returns only his own user."
         if !caller.may_read_master_data() {
-            users.retain(|(u, _)| u.id.eq_ignore_ascii_case(&caller.user_id));
+            users.retain(|s| s.record.id.eq_ignore_ascii_case(&caller.user_id));
         }
         if let Some(filter) = &filter {
-            users.retain(|(u, _)| filter.matches(u, &caller.user_id));
+            users.retain(|s| filter.matches(&s.record, &caller.user_id));
         }
         sort(&mut users, &order);
 
         let total = users.len();
         let skip = usize::try_from(u64::from(page - 1).saturating_mul(u64::from(page_size)))
             .unwrap_or(usize::MAX);
-        let page_users: Vec<Shown> = users
+        let page_users: Vec<Shown<User>> = users
             .into_iter()
             .skip(skip)
             .take(usize::try_from(page_size).unwrap_or(usize::MAX))
@@ -221,7 +218,7 @@ impl Awork {
             ("aw-items", page_users.len()),
             ("aw-totalitems", total),
         ];
-        let mut reply = Reply::json_text(StatusCode::OK, json_array(&page_users));
+        let mut reply = Reply::json_text(StatusCode::OK, json_array(&page_users)?);
         for (name, value) in headers {
             reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
         }
@@ -254,6 +251,8 @@ pub(super) fn bool_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Record;
+    use std::sync::Arc;
 
     /// The array of stored texts is what serde_json writes for the users.
     #[test]
@@ -265,15 +264,12 @@ mod tests {
         assert!(users.len() > 2);
         for count in [0, 1, users.len()] {
             let some = &users[..count];
-            let shown: Vec<Shown> = some
+            let shown: Vec<Shown<User>> = some
                 .iter()
-                .map(|u| {
-                    let text = serde_json::to_vec(u).expect("written");
-                    (Arc::new(u.clone()), Bytes::from(text))
-                })
+                .map(|u| Shown::new(Arc::new(u.clone()), Arc::new(Record::typed(u.clone()))))
                 .collect();
             let expected = serde_json::to_vec(some).expect("written");
-            assert_eq!(json_array(&shown), expected);
+            assert_eq!(json_array(&shown).expect("written"), expected);
         }
     }
 

@@ -11,15 +11,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use std::sync::Arc;
-
-use bytes::Bytes;
+use serde::Serialize;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use super::error::RelesysError;
 use super::query::{ListQuery, Listed, Resource, Selection, DEFAULT_LIMIT};
 use crate::http::Call;
+use crate::store::Shown;
 
 /// How long a cursor stays valid (documented: 6 hours).
 const CURSOR_LIFETIME: Duration = Duration::hours(6);
@@ -141,23 +140,25 @@ impl Item for Value {
     }
 }
 
-/// A typed record with its JSON as stored ([`crate::store::State::all_text`]):
-/// filtered and sorted as the record, written as the text (a copy, no
-/// serialisation).
-impl<U> Item for (Arc<U>, Bytes) {
+/// A stored record, written as its JSON as stored (a copy once the record
+/// has been shown; see [`Shown`]).
+impl<U: Serialize + Send + Sync + 'static> Item for Shown<U> {
     fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        out.extend_from_slice(&self.1);
+        let text = self
+            .text()
+            .map_err(|_| serde::ser::Error::custom("a stored record does not serialise"))?;
+        out.extend_from_slice(&text);
         Ok(())
     }
 
     fn known_len(&self) -> usize {
-        self.1.len()
+        self.text_len()
     }
 }
 
-impl<U: Listed> Listed for (Arc<U>, Bytes) {
+impl<U: Listed> Listed for Shown<U> {
     fn text(&self, member: &str) -> Option<&str> {
-        self.0.text(member)
+        self.record.text(member)
     }
 }
 
@@ -260,7 +261,9 @@ fn base_url(call: &Call) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Record;
     use crate::vendors::relesys::query::{parse, USERS};
+    use std::sync::Arc;
 
     /// Every shape a page takes (no links, one, both, `null` links; no
     /// records, several), from JSON trees and from stored texts alike, is
@@ -288,9 +291,9 @@ mod tests {
                     let links = (next_url.clone(), previous_url.clone());
                     let from_values = page(data.clone(), links.clone()).text();
                     assert_eq!(from_values.expect("written"), expected);
-                    let texts: Vec<(Arc<()>, Bytes)> = data
+                    let texts: Vec<Shown<Value>> = data
                         .iter()
-                        .map(|r| (Arc::new(()), Bytes::from(r.to_string())))
+                        .map(|r| Shown::new(Arc::new(r.clone()), Arc::new(Record::typed(r.clone()))))
                         .collect();
                     let from_texts = page(texts, links).text();
                     assert_eq!(from_texts.expect("written"), expected);

@@ -420,7 +420,7 @@ impl Relesys {
             .state
             .read_text::<User>(Relesys::NAME, &user_id)?
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
-        Ok(Reply::json_text(StatusCode::OK, framed(DATA, &user)))
+        Ok(Reply::json_text(StatusCode::OK, DATA.around(&user)))
     }
 
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
@@ -474,17 +474,6 @@ struct Data<'a, T> {
     data: &'a T,
 }
 
-/// A record's JSON text inside `frame`.
-fn framed(frame: crate::store::Frame, text: &[u8]) -> bytes::Bytes {
-    let crate::store::Frame(open, close) = frame;
-    let size = open.len().saturating_add(text.len()).saturating_add(close.len());
-    let mut body = Vec::with_capacity(size);
-    body.extend_from_slice(open);
-    body.extend_from_slice(text);
-    body.extend_from_slice(close);
-    bytes::Bytes::from(body)
-}
-
 /// [`Data`] around a record's JSON as the store writes it out.
 const DATA: crate::store::Frame = crate::store::Frame(br#"{"data":"#, b"}");
 
@@ -503,9 +492,9 @@ fn path_guid<'r>(request: &Request<'r>, name: &str) -> Result<Cow<'r, str>, Rele
 
 impl Relesys {
     fn list_users(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
-        // Filtered and sorted as the typed users, written as their JSON
-        // as stored: no user is serialised to answer a list.
-        let records = request.state.all_text::<User>(Relesys::NAME);
+        // Filtered and sorted as the typed users; the page's users are
+        // written as their JSON as stored (serialised once, then kept).
+        let records = request.state.all_shown::<User>(Relesys::NAME);
         self.list(request, &query::USERS, records)
     }
 
@@ -659,6 +648,6 @@ mod tests {
         let record = serde_json::json!({"id": "a\"b", "n": [1, {"é": null}]});
         let text = serde_json::to_vec(&record).unwrap_or_else(|e| panic!("{e}"));
         let written = serde_json::to_vec(&Data { data: &record }).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(&framed(DATA, &text)[..], &written[..]);
+        assert_eq!(&DATA.around(&text)[..], &written[..]);
     }
 }
