@@ -41,7 +41,7 @@ mod record;
 
 pub use budget::StoreBounds;
 pub(crate) use budget::{json_len, Budget, StoreFull};
-pub(crate) use record::Record;
+pub(crate) use record::{Record, View};
 
 /// One kind of record (a vendor's users, or another kind under its own key
 /// such as `activity.departments`), by id. Kinds are kept apart so reading
@@ -652,6 +652,22 @@ impl State {
         }
     }
 
+    /// A record as the vendor's type with the stored record behind it (to
+    /// show it through a [`View`]).
+    pub fn read_shown<U>(
+        &self,
+        vendor: &'static str,
+        id: &str,
+    ) -> Result<Option<Shown<U>>, BrokenRecord>
+    where
+        U: DeserializeOwned + Send + Sync + 'static,
+    {
+        match self.record(vendor, id) {
+            Some(record) => Ok(Some(Shown::new(record.as_typed::<U>(vendor, id)?, record))),
+            None => Ok(None),
+        }
+    }
+
     /// A record as the vendor's type with its compact JSON as the type
     /// writes it (kept with the record, so showing it again costs a copy,
     /// not a serialisation).
@@ -861,6 +877,13 @@ impl<U: Serialize + Send + Sync + 'static> Shown<U> {
     /// it is written.
     pub fn text_len(&self) -> usize {
         self.stored.bytes()
+    }
+}
+
+impl<U> Shown<U> {
+    /// The record as the view `V` writes it (kept like [`Shown::text`]).
+    pub fn view_text<V: View<Of = U>>(&self) -> Result<Bytes, BrokenRecord> {
+        self.stored.view_text::<V>(&self.record)
     }
 }
 

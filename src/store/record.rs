@@ -21,6 +21,17 @@ use super::BrokenRecord;
 
 type Typed = Arc<dyn Any + Send + Sync>;
 
+/// A way an answer shows a stored record other than as the record's own
+/// JSON (a vendor's view of its stored type). The text it writes is kept
+/// with the record like that JSON would be, so it must be no larger than
+/// the record's own JSON: docs/limits.md counts a shown record's text at
+/// most its counted size again.
+pub(crate) trait View: 'static {
+    /// The stored type it shows.
+    type Of;
+    fn write(record: &Self::Of, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
 pub(crate) struct Record {
     json: OnceLock<Arc<Value>>,
     typed: OnceLock<Typed>,
@@ -116,21 +127,38 @@ impl Record {
         &self,
         record: &U,
     ) -> Result<Bytes, BrokenRecord> {
-        if let Some((kind, text)) = self.text.get().map(Box::as_ref) {
-            if *kind == TypeId::of::<U>() {
+        self.kept_text(TypeId::of::<U>(), |out| serde_json::to_writer(out, record))
+    }
+
+    /// `record` (this record read as `V::Of`) as the view `V` writes it,
+    /// kept like [`Record::text_of`]'s text and in its place.
+    pub(super) fn view_text<V: View>(&self, record: &V::Of) -> Result<Bytes, BrokenRecord> {
+        self.kept_text(TypeId::of::<V>(), |out| V::write(record, out))
+    }
+
+    /// The text kept under `kind`, or the one `write` writes, then kept
+    /// (one text per record: a record shown two ways keeps the first).
+    fn kept_text(
+        &self,
+        kind: TypeId,
+        write: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+    ) -> Result<Bytes, BrokenRecord> {
+        if let Some((kept, text)) = self.text.get().map(Box::as_ref) {
+            if *kept == kind {
                 return Ok(text.clone());
             }
         }
         // Sized to the record's measure, so the text kept takes no more
-        // than the size the caps count (docs/limits.md).
+        // than the size the caps count (docs/limits.md; a view is never
+        // larger than the record it shows).
         let mut text = Vec::with_capacity(self.bytes());
-        serde_json::to_writer(&mut text, record).map_err(|err| {
+        write(&mut text).map_err(|err| {
             tracing::error!(%err, "a stored record does not serialise");
             BrokenRecord
         })?;
         let text = Bytes::from(text);
         // A concurrent reader may have set it already; either is equal.
-        let _ = self.text.set(Box::new((TypeId::of::<U>(), text.clone())));
+        let _ = self.text.set(Box::new((kind, text.clone())));
         Ok(text)
     }
 
@@ -255,6 +283,33 @@ mod tests {
         let other = Record::json(json!({"id": "u", "n": 4})).with_text::<String>(Bytes::from("x"));
         let (_, text) = other.as_text::<User>("v", "u").expect("text");
         assert_eq!(&text[..], br#"{"id":"u","n":4}"#);
+    }
+
+    /// A view of `User` that leaves `n` out.
+    struct IdOnly;
+
+    impl View for IdOnly {
+        type Of = User;
+        fn write(user: &User, out: &mut Vec<u8>) -> serde_json::Result<()> {
+            serde_json::to_writer(out, &json!({ "id": user.id }))
+        }
+    }
+
+    #[test]
+    fn a_view_s_text_is_kept_in_place_of_the_record_s_own() {
+        let record = Record::json(json!({"id": "u", "n": 5}));
+        let user = record.as_typed::<User>("v", "u").expect("reads");
+        let view = record.view_text::<IdOnly>(&user).expect("text");
+        assert_eq!(&view[..], br#"{"id":"u"}"#);
+        let again = record.view_text::<IdOnly>(&user).expect("text");
+        assert_eq!(again.as_ptr(), view.as_ptr(), "written once, then kept");
+        // The record's own text is not the view's, nor the other way round.
+        let (_, own) = record.as_text::<User>("v", "u").expect("text");
+        assert_eq!(&own[..], br#"{"id":"u","n":5}"#);
+        let shown_first = Record::json(json!({"id": "u", "n": 6}));
+        let (user, _) = shown_first.as_text::<User>("v", "u").expect("text");
+        let view = shown_first.view_text::<IdOnly>(&user).expect("text");
+        assert_eq!(&view[..], br#"{"id":"u"}"#);
     }
 
     #[test]

@@ -657,6 +657,34 @@ async fn create_checks_run_in_order_auth_shape_permission_existence_conflict() {
 async fn update_changes_name_and_description_and_null_clears_it() {
     let server = TestServer::start().await;
     let path = department_path(CLIENT, ENGINEERING);
+    // Shown before the change (a shown user keeps its text), and after it
+    // showing the department as it is then.
+    let engineering_of = |user: &Value| {
+        user["departments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["id"] == ENGINEERING)
+            .cloned()
+    };
+    let users = format!("/activity/v2/clients/{CLIENT}/users");
+    let mike = call(&server, Method::GET, &user_path(MIKE), None)
+        .await
+        .json();
+    assert_eq!(
+        engineering_of(&mike).map(|d| d["name"].clone()),
+        Some(json!("Engineering"))
+    );
+    let listed = call(&server, Method::GET, &users, None).await.json();
+    let members_listed = |page: &Value| {
+        page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(engineering_of)
+            .collect::<Vec<Value>>()
+    };
+    assert_eq!(members_listed(&listed).len(), 6);
     let answer = call(
         &server,
         Method::PATCH,
@@ -700,6 +728,11 @@ async fn update_changes_name_and_description_and_null_clears_it() {
     assert_eq!(
         mike["departments"],
         json!([{"id": ENGINEERING, "name": "Engineering & DevOps", "description": null}])
+    );
+    let listed = call(&server, Method::GET, &users, None).await.json();
+    assert_eq!(
+        members_listed(&listed),
+        vec![json!({"id": ENGINEERING, "name": "Engineering & DevOps", "description": null}); 6]
     );
 }
 
@@ -764,6 +797,13 @@ async fn update_refuses_a_name_another_department_has_but_not_its_own() {
 async fn delete_is_a_204_and_hides_the_department_everywhere() {
     let server = TestServer::start().await;
     let path = department_path(CLIENT, ENGINEERING);
+    // Shown before the delete (a shown user keeps its text).
+    let users = format!("/activity/v2/clients/{CLIENT}/users");
+    let before = call(&server, Method::GET, &users, None).await.json();
+    let mike = call(&server, Method::GET, &user_path(MIKE), None)
+        .await
+        .json();
+    assert_eq!(mike["departments"].as_array().map(Vec::len), Some(1));
     let answer = call(&server, Method::DELETE, &path, None).await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
     assert_eq!(answer.text, "");
@@ -794,6 +834,22 @@ async fn delete_is_a_204_and_hides_the_department_everywhere() {
     .await
     .json();
     assert_eq!(lucia["departments"].as_array().map(Vec::len), Some(1));
+    // The list shows every user as before, less the department (its
+    // former members with the delete's write stamp).
+    let after = call(&server, Method::GET, &users, None).await.json();
+    let mut expected = before.clone();
+    let data = expected["data"].as_array_mut().into_iter().flatten();
+    for (i, user) in data.enumerate() {
+        if let Some(departments) = user["departments"].as_array_mut() {
+            let count = departments.len();
+            departments.retain(|d| d["id"] != ENGINEERING);
+            if departments.len() < count {
+                user["updated_at"] = after["data"][i]["updated_at"].clone();
+            }
+        }
+    }
+    assert_ne!(before, expected, "the department was listed before");
+    assert_eq!(after, expected);
     // Its id is now unknown to a user PATCH and to the users filter.
     let answer = call(
         &server,

@@ -8,6 +8,7 @@
 //! are the users' `departments` lists, so `member_count` and every user's
 //! `departments` always agree.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -199,9 +200,9 @@ impl Activity {
                         SortKey::Count(u64::try_from(count_of(&d)).unwrap_or(u64::MAX))
                     }
                     "created_at" => SortKey::Time(instant(&d.created_at)),
-                    _ => SortKey::Text(d.name.to_lowercase()),
+                    _ => SortKey::Text(Cow::Owned(d.name.to_lowercase())),
                 },
-                id: d.id.to_ascii_lowercase(),
+                id: Cow::Owned(d.id.to_ascii_lowercase()),
                 item: d,
             })
             .collect();

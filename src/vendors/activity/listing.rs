@@ -2,9 +2,11 @@
 //! sort, cursor pages) and `GET /clients/{client_id}/users/summary`
 //! (https://api-docs.amm-scalepad.com/users/list, /users/summary).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use hyper::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
@@ -13,10 +15,12 @@ use super::departments::instant;
 use super::fixture::DepartmentRecord;
 use super::error::ActivityError;
 use super::fixture::UserRecord;
-use super::paging::{self, Keyed, Order, Query, SortKey};
-use super::users::{department_ref_bytes, render_user};
+use super::paging::{self, Keyed, Order, Page, Query, SortKey};
+use super::users::{write_user, DepartmentRef, Shell};
 use super::{path_uuid, Activity};
+use crate::vendors::Api;
 use crate::http::Reply;
+use crate::store::{BrokenRecord, Shown};
 use crate::vendors::{is_hyphenated_uuid, lowercase_id, Request};
 
 /// "A user is considered stale if their last activity is older than
@@ -70,36 +74,37 @@ impl Activity {
             }
         }
 
-        let items: Vec<Keyed<Arc<UserRecord>>> = self
-            .client_users(request.state, &client_id)
-            .into_iter()
-            // Every name contains the empty search (the usual list), so the
-            // lower-cased copies are made only for a search.
-            .filter(|u| {
-                q.is_empty()
-                    || u.username.to_lowercase().contains(&q)
-                    || u.user_key.to_lowercase().contains(&q)
-            })
-            .filter(|u| match &department {
-                Some(id) => u.departments.iter().any(|d| d.eq_ignore_ascii_case(id)),
-                None => true,
-            })
+        let mut users: Vec<Shown<UserRecord>> = request.state.all_shown(Activity::NAME);
+        users.retain(|u| {
+            let user = &u.record;
+            user.client_id.eq_ignore_ascii_case(&client_id)
+                // Every name contains the empty search (the usual list), so
+                // the lower-cased copies are made only for a search.
+                && (q.is_empty()
+                    || user.username.to_lowercase().contains(&q)
+                    || user.user_key.to_lowercase().contains(&q))
+                && match &department {
+                    Some(id) => user.departments.iter().any(|d| d.eq_ignore_ascii_case(id)),
+                    None => true,
+                }
+        });
+        let items: Vec<Keyed<&Shown<UserRecord>>> = users
+            .iter()
             .map(|u| Keyed {
                 key: match sort_by {
                     "last_activity" => {
-                        SortKey::Time(u.last_activity.at.as_deref().and_then(instant))
+                        SortKey::Time(u.record.last_activity.at.as_deref().and_then(instant))
                     }
-                    "created_at" => SortKey::Time(instant(&u.created_at)),
-                    _ => SortKey::Text(u.username.to_lowercase()),
+                    "created_at" => SortKey::Time(instant(&u.record.created_at)),
+                    _ => SortKey::Text(paging::lowercase(&u.record.username)),
                 },
-                id: u.id.to_ascii_lowercase(),
+                id: lowercase_id(&u.record.id),
                 item: u,
             })
             .collect();
         let page = paging::page(items, order, page_size, after.as_ref(), fingerprint);
-        embedded_within_bounds(&page.items, &departments)?;
-        let body = page.render(|u| render_user(u, &departments));
-        Ok(Reply::json(StatusCode::OK, &body))
+        let refs = department_refs(page.items.iter().map(|u| &*u.record), &departments)?;
+        Ok(Reply::json_text(StatusCode::OK, page_text(&page, &refs)?))
     }
 
     /// Active vs stale users at the request's clock: stale when the last
@@ -151,24 +156,33 @@ impl Activity {
 /// `page_size` gets the same users.
 pub(super) const MAX_EMBEDDED_BYTES: usize = 32 * 1024 * 1024;
 
-/// 507 when the page's users would embed more than [`MAX_EMBEDDED_BYTES`]
-/// of departments, counted before anything is built.
-fn embedded_within_bounds(
-    users: &[Arc<UserRecord>],
-    departments: &HashMap<String, Arc<DepartmentRecord>>,
-) -> Result<(), ActivityError> {
-    let mut sizes: HashMap<&str, usize> = HashMap::with_capacity(departments.len());
+/// The page's departments, each as a user embeds it (its `DepartmentRef`
+/// JSON), by lower-cased id: written once for the page, however many of its
+/// users embed it. 507 when the page's users would embed more than
+/// [`MAX_EMBEDDED_BYTES`] of them, counted before the page is built.
+fn department_refs<'d, 'u>(
+    users: impl Iterator<Item = &'u UserRecord>,
+    departments: &'d HashMap<String, Arc<DepartmentRecord>>,
+) -> Result<HashMap<&'d str, Vec<u8>>, ActivityError> {
+    let mut refs: HashMap<&str, Vec<u8>> = HashMap::new();
     let mut total: usize = 0;
     for user in users {
         for id in &user.departments {
             let lower = lowercase_id(id);
-            let Some(department) = departments.get(lower.as_ref()) else {
+            let Some((key, department)) = departments.get_key_value(lower.as_ref()) else {
                 continue;
             };
-            let size = *sizes
-                .entry(department.id.as_str())
-                .or_insert_with(|| department_ref_bytes(department));
-            total = total.saturating_add(size);
+            let text = match refs.entry(key.as_str()) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(serde_json::to_vec(&DepartmentRef::of(
+                    department,
+                ))
+                .map_err(|err| {
+                    tracing::error!(%err, "a department does not serialise");
+                    BrokenRecord
+                })?),
+            };
+            total = total.saturating_add(text.len());
             if total > MAX_EMBEDDED_BYTES {
                 return Err(ActivityError::AnswerTooLarge {
                     limit: MAX_EMBEDDED_BYTES,
@@ -176,7 +190,62 @@ fn embedded_within_bounds(
             }
         }
     }
-    Ok(())
+    Ok(refs)
+}
+
+/// The page as the vendor answers it, `{data, total_count, next_cursor}`:
+/// each user's kept [`Shell`] with its live departments from `refs` copied
+/// in, so a listed user is not serialised again (a tests holds the bytes to
+/// serde_json's).
+fn page_text(
+    page: &Page<&Shown<UserRecord>>,
+    refs: &HashMap<&str, Vec<u8>>,
+) -> Result<Bytes, ActivityError> {
+    let shells = page
+        .items
+        .iter()
+        .map(|u| u.view_text::<Shell>())
+        .collect::<Result<Vec<Bytes>, BrokenRecord>>()?;
+    let embedded: usize = page
+        .items
+        .iter()
+        .flat_map(|u| &u.record.departments)
+        .filter_map(|id| refs.get(lowercase_id(id).as_ref()))
+        .fold(0, |size, text| size.saturating_add(text.len()).saturating_add(1));
+    let size = shells
+        .iter()
+        .fold(embedded, |size, shell| size.saturating_add(shell.len()).saturating_add(1))
+        .saturating_add(128);
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(b"{\"data\":[");
+    for (i, (user, shell)) in page.items.iter().zip(&shells).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_user(&mut out, shell, |out| {
+            let live = user
+                .record
+                .departments
+                .iter()
+                .filter_map(|id| refs.get(lowercase_id(id).as_ref()));
+            for (i, text) in live.enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(text);
+            }
+            Ok(())
+        })?;
+    }
+    out.extend_from_slice(b"],\"total_count\":");
+    out.extend_from_slice(page.total_count.to_string().as_bytes());
+    out.extend_from_slice(b",\"next_cursor\":");
+    serde_json::to_writer(&mut out, &page.next_cursor).map_err(|err| {
+        tracing::error!(%err, "a cursor does not serialise");
+        BrokenRecord
+    })?;
+    out.push(b'}');
+    Ok(Bytes::from(out))
 }
 
 /// `stale_threshold`: seconds, a positive integer (default 172800).
@@ -203,7 +272,9 @@ pub(super) fn invalid_stale_threshold(value: Option<Value>) -> ActivityError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Record;
     use crate::vendors::activity::fixture::LastActivity;
+    use crate::vendors::activity::users::{department_ref_bytes, render_user};
 
     fn department(n: usize) -> Arc<DepartmentRecord> {
         Arc::new(DepartmentRecord {
@@ -217,8 +288,8 @@ mod tests {
         })
     }
 
-    fn user(departments: &[Arc<DepartmentRecord>]) -> Arc<UserRecord> {
-        Arc::new(UserRecord {
+    fn user(departments: &[Arc<DepartmentRecord>]) -> UserRecord {
+        UserRecord {
             id: "u".into(),
             client_id: "c".into(),
             username: "u".into(),
@@ -231,14 +302,17 @@ mod tests {
             departments: departments.iter().map(|d| d.id.to_uppercase()).collect(),
             created_at: String::new(),
             updated_at: String::new(),
-        })
+        }
+    }
+
+    fn live(all: &[Arc<DepartmentRecord>]) -> HashMap<String, Arc<DepartmentRecord>> {
+        all.iter().map(|d| (d.id.clone(), Arc::clone(d))).collect()
     }
 
     #[test]
     fn a_page_that_would_embed_too_many_department_bytes_is_refused_before_it_is_built() {
         let all: Vec<Arc<DepartmentRecord>> = (0..100).map(department).collect();
-        let live: HashMap<String, Arc<DepartmentRecord>> =
-            all.iter().map(|d| (d.id.clone(), Arc::clone(d))).collect();
+        let live = live(&all);
         let one_ref = department_ref_bytes(&all[0]);
         assert_eq!(
             one_ref,
@@ -251,17 +325,71 @@ mod tests {
         // Users in every department: the page's size is users × refs.
         let per_user = one_ref * all.len();
         let fits = MAX_EMBEDDED_BYTES / per_user;
-        let page: Vec<Arc<UserRecord>> = (0..fits).map(|_| user(&all)).collect();
-        assert_eq!(embedded_within_bounds(&page, &live), Ok(()));
+        let page: Vec<UserRecord> = (0..fits).map(|_| user(&all)).collect();
+        let refs = department_refs(page.iter(), &live).expect("within bounds");
+        assert_eq!(refs.len(), all.len(), "each department written once");
         let mut over = page.clone();
         over.push(user(&all));
         assert_eq!(
-            embedded_within_bounds(&over, &live),
-            Err(ActivityError::AnswerTooLarge {
+            department_refs(over.iter(), &live).err(),
+            Some(ActivityError::AnswerTooLarge {
                 limit: MAX_EMBEDDED_BYTES
             })
         );
         // A department that is not live embeds nothing.
-        assert_eq!(embedded_within_bounds(&over, &HashMap::new()), Ok(()));
+        assert_eq!(
+            department_refs(over.iter(), &HashMap::new()).map(|refs| refs.len()),
+            Ok(0)
+        );
+    }
+
+    /// The page written from the users' kept texts is, byte for byte, what
+    /// serde_json writes for the same page: users with no, some, unknown
+    /// and upper-cased departments, text that needs escaping, a department
+    /// with no description, with and without a next cursor, and empty.
+    #[test]
+    fn a_page_written_from_kept_texts_is_serde_json_s_page() {
+        let mut odd = department(7);
+        if let Some(d) = Arc::get_mut(&mut odd) {
+            d.name = "R&D \"east\" \\ 東 \u{1}".into();
+            d.description = None;
+        }
+        let all = vec![department(1), department(2), odd];
+        let live = live(&all);
+        let mut users = vec![user(&[]), user(&all), user(&all[1..2])];
+        users[0].username = "\"quoted\" \\ ünï \n".into();
+        users[0].last_activity.at = Some("2026-01-02T03:04:05Z".into());
+        users[1].departments.push("00000000-0000-4000-8000-999999999999".into());
+        users[2].id = "id with \t tab".into();
+        for (items, next_cursor) in [
+            (users.clone(), None),
+            (users.clone(), Some("abc-_".to_owned())),
+            (Vec::new(), None),
+        ] {
+            let page = Page {
+                items: items
+                    .into_iter()
+                    .map(|u| Shown::new(Arc::new(u.clone()), Arc::new(Record::typed(u))))
+                    .collect(),
+                total_count: 12,
+                next_cursor,
+            };
+            let refs = department_refs(page.items.iter().map(|u| &*u.record), &live)
+                .expect("within bounds");
+            let page = Page {
+                items: page.items.iter().collect(),
+                total_count: page.total_count,
+                next_cursor: page.next_cursor.clone(),
+            };
+            let written = page_text(&page, &refs).expect("writes");
+            let expected = serde_json::to_vec(&page.render(|u| render_user(&u.record, &live)))
+                .expect("serialises");
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&expected)
+            );
+            // Written a second time from the kept texts, the same again.
+            assert_eq!(page_text(&page, &refs).expect("writes"), written);
+        }
     }
 }

@@ -9,6 +9,8 @@
 //! sort) and a keyed checksum, so a forged cursor, or one from another
 //! query or client, is a 400 rather than a silently different page.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -131,28 +133,52 @@ pub(super) enum Order {
 }
 
 /// What a list is sorted by; ties are broken by id, so the order is total.
+/// A listed item's key borrows from the item where it can (see
+/// [`lowercase`]); a cursor's owns its text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) enum SortKey {
+pub(super) enum SortKey<'a> {
     /// Text compared case-insensitively (the lower-cased form).
-    Text(String),
+    Text(Cow<'a, str>),
     /// An instant in nanoseconds since 1970; `None` (never) sorts first.
     Time(Option<i128>),
     Count(u64),
 }
 
+impl SortKey<'_> {
+    /// The key with its text owned (for a cursor).
+    fn into_owned(self) -> SortKey<'static> {
+        match self {
+            SortKey::Text(text) => SortKey::Text(Cow::Owned(text.into_owned())),
+            SortKey::Time(at) => SortKey::Time(at),
+            SortKey::Count(n) => SortKey::Count(n),
+        }
+    }
+}
+
 /// One listed item with its place in the order.
-pub(super) struct Keyed<T> {
-    pub key: SortKey,
+pub(super) struct Keyed<'a, T> {
+    pub key: SortKey<'a>,
     /// Lower-cased id: the tie-breaker.
-    pub id: String,
+    pub id: Cow<'a, str>,
     pub item: T,
+}
+
+/// `text` lower-cased, as a sort key compares it: borrowed when it is
+/// already (plain ASCII with no capital, as most names and ids are), so a
+/// list does not copy every name to sort it.
+pub(super) fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
 }
 
 /// Where a page starts: just after this key and id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Position {
     #[serde(rename = "k")]
-    key: SortKey,
+    key: SortKey<'static>,
     #[serde(rename = "i")]
     id: String,
     /// The fingerprint of the query the cursor was issued for.
@@ -214,7 +240,7 @@ impl<'a, T, V: Serialize, F: Fn(&'a T) -> V> Serialize for Rendered<'a, T, F> {
 /// The page of `items` (already filtered) after `after`, sorted by
 /// (key, id) in `order`. `fingerprint` identifies the query.
 pub(super) fn page<T>(
-    mut items: Vec<Keyed<T>>,
+    mut items: Vec<Keyed<'_, T>>,
     order: Order,
     page_size: usize,
     after: Option<&Position>,
@@ -225,12 +251,12 @@ pub(super) fn page<T>(
     if order == Order::Desc {
         items.reverse();
     }
-    let rest: Vec<Keyed<T>> = items
+    let rest: Vec<Keyed<'_, T>> = items
         .into_iter()
         .filter(|k| match after {
             None => true,
             Some(p) => {
-                let place = (&k.key, &k.id).cmp(&(&p.key, &p.id));
+                let place = (&k.key, k.id.as_ref()).cmp(&(&p.key, p.id.as_str()));
                 match order {
                     Order::Asc => place.is_gt(),
                     Order::Desc => place.is_lt(),
@@ -239,11 +265,11 @@ pub(super) fn page<T>(
         })
         .collect();
     let more = rest.len() > page_size;
-    let served: Vec<Keyed<T>> = rest.into_iter().take(page_size).collect();
+    let served: Vec<Keyed<'_, T>> = rest.into_iter().take(page_size).collect();
     let next_cursor = match served.last() {
         Some(last) if more => Some(encode(&Position {
-            key: last.key.clone(),
-            id: last.id.clone(),
+            key: last.key.clone().into_owned(),
+            id: last.id.clone().into_owned(),
             query: fingerprint,
         })),
         _ => None,
@@ -373,7 +399,7 @@ mod tests {
     #[test]
     fn a_cursor_with_any_character_changed_is_refused() {
         let position = Position {
-            key: SortKey::Text("mike".into()),
+            key: SortKey::Text(Cow::Borrowed("mike")),
             id: "a1".into(),
             query: 7,
         };
