@@ -10,8 +10,9 @@
 //!   into its own child doubles the record with each operation, so the size
 //!   is checked after each one and the patch refused before it can grow.
 //!
-//! A patch that only replaces whole members (the usual one) is applied to
-//! the typed user directly, with the same result and the same size bound
+//! A patch that only replaces (or adds, which for a member the user always
+//! has is the same) whole members, the usual one, is applied to the typed
+//! user directly, with the same result and the same size bound
 //! (see [`replaced_members`]); any other goes through the JSON document.
 //!
 //! The result must still read as a valid [`User`] and pass
@@ -318,10 +319,17 @@ pub(super) fn patched_document<T: Serialize + DeserializeOwned>(
 /// value's length less that of what the document holds at the path then:
 /// the value of the last earlier replace of the member, or the member as
 /// `before` has it.
+///
+/// An `add` of a member is such a replace too: the document already holds
+/// the member, and RFC 6902 §4.1 has an `add` to an existing object member
+/// replace its value (the documented example patch opens with one). Its
+/// size estimate in [`patched_document`] counts the member's key as well
+/// ([`growth`]), so an `add` whose result plus that key would pass
+/// `max_bytes` is left to the document route, which refuses it there.
 fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> Option<User> {
     if !ops
         .iter()
-        .all(|op| matches!(op, PatchOperation::Replace(_)))
+        .all(|op| matches!(op, PatchOperation::Replace(_) | PatchOperation::Add(_)))
     {
         return None;
     }
@@ -331,20 +339,22 @@ fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> 
     // (kept, not searched for: a patch may hold many thousand operations).
     let mut latest: HashMap<&str, usize> = HashMap::new();
     for op in ops {
-        let PatchOperation::Replace(o) = op else {
-            return None;
+        let (path, value, slack) = match op {
+            PatchOperation::Replace(o) => (&o.path, &o.value, 0),
+            PatchOperation::Add(o) => (&o.path, &o.value, o.path.as_str().len().saturating_add(4)),
+            _ => return None,
         };
-        let mut tokens = o.path.tokens();
+        let mut tokens = path.tokens();
         let (Some(name), None) = (tokens.next(), tokens.next()) else {
             return None;
         };
         let member = writable_member(&mut user, &name.decoded())?;
-        let added = json_size(&o.value);
+        let added = json_size(value);
         let replaced = latest
-            .insert(o.path.as_str(), added)
+            .insert(path.as_str(), added)
             .unwrap_or_else(|| member.json_size());
         size = size.saturating_add_signed(difference(added, replaced));
-        if size > max_bytes || !member.read(&o.value) {
+        if size.saturating_add(slack) > max_bytes || !member.read(value) {
             return None;
         }
     }
@@ -674,8 +684,32 @@ mod tests {
         let typed = replaced_members(&before, &usual, 65536);
         assert!(typed.is_some());
         assert_eq!(patched_document(&before, &usual, &USER, 65536).ok(), typed);
+        // The documented example's `add` of a member is a replace of it.
+        let added = ops(json!([
+            {"op": "add", "path": "/name", "value": "N"},
+            {"op": "replace", "path": "/Title", "value": "T"},
+            {"op": "add", "path": "/phoneNumber", "value": {"countryCode": 45, "number": "1"}},
+        ]));
+        assert_eq!(replaced_members(&before, &added, 65536), typed);
+        // Near the bound an `add` counts its key as the document route does:
+        // every bound either route settles, both settle alike, and the
+        // typed route leaves the last bytes before refusal to the other.
+        let grows = ops(json!([{"op": "add", "path": "/title", "value": "t".repeat(300)}]));
+        let mut decided = (0, 0);
+        for max_bytes in SEED.len()..SEED.len() + 400 {
+            let document = patched_document(&before, &grows, &USER, max_bytes);
+            match replaced_members(&before, &grows, max_bytes) {
+                Some(user) => {
+                    assert_eq!(document, Ok(user), "{max_bytes}");
+                    decided.0 += 1;
+                }
+                None => decided.1 += usize::from(document.is_err()),
+            }
+        }
+        assert!(decided.0 > 0 && decided.1 > 0, "{decided:?}");
         for other in [
-            json!([{"op": "add", "path": "/name", "value": "N"}]),
+            json!([{"op": "add", "path": "/customFields/x", "value": "N"}]),
+            json!([{"op": "add", "path": "/nickname", "value": "N"}]),
             json!([{"op": "replace", "path": "/phoneNumber/number", "value": "1"}]),
             json!([{"op": "replace", "path": "/id", "value": "x"}]),
             json!([{"op": "replace", "path": "/name", "value": 7}]),
