@@ -39,6 +39,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hyper::{Method, StatusCode};
+use json_patch::PatchOperation;
 use serde_json::Value;
 
 use self::auth::{Grant, Tokens, READ_SCOPES, WRITE_SCOPES};
@@ -426,16 +427,7 @@ impl Relesys {
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
         let user_id = path_guid(request, "userId")?;
-        const SHAPE: &str = "a JSON Patch document (a JSON array)";
-        let body = request
-            .json(true)
-            .map_err(|e| RelesysError::from_body(e, Expected::JsonPatch, SHAPE))?;
-        let Value::Array(items) = body else {
-            return Err(RelesysError::invalid(format!(
-                "The request body must be {SHAPE}"
-            )));
-        };
-        let ops = patch::parse_ops(items, &patch::USER)?;
+        let ops = read_patch(request, &patch::USER)?;
         patch::reject_read_only(&ops, &patch::USER)?;
         self.status_by_patch(request, &ops)?;
         grant.require_any(WRITE_SCOPES)?;
@@ -464,6 +456,27 @@ impl Relesys {
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
         note_dropped(request, &dropped);
         Ok(Reply::json_text(StatusCode::OK, updated))
+    }
+}
+
+/// A PATCH route's JSON Patch document, its operations' pointers spelled
+/// as `model`'s members. A valid patch is read straight into its
+/// operations; any other body as JSON, for the 400 that names the
+/// operation at fault.
+fn read_patch(
+    request: &Request<'_>,
+    model: &patch::Model,
+) -> Result<Vec<PatchOperation>, RelesysError> {
+    const SHAPE: &str = "a JSON Patch document (a JSON array)";
+    match request
+        .json_as::<Vec<PatchOperation>>(true)
+        .map_err(|e| RelesysError::from_body(e, Expected::JsonPatch, SHAPE))?
+    {
+        Ok(ops) => Ok(patch::canonical_ops(ops, model)),
+        Err(Value::Array(items)) => patch::parse_ops(items, model),
+        Err(_) => Err(RelesysError::invalid(format!(
+            "The request body must be {SHAPE}"
+        ))),
     }
 }
 

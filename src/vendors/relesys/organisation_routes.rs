@@ -21,7 +21,7 @@ use super::organisation::{
 use super::patch::{self, json_size, Model};
 use super::user::User;
 use super::{
-    no_content, path_guid, Data, Relesys, Tenant, CREATED_STATUS, CREATED_STATUS_SOURCE,
+    no_content, path_guid, read_patch, Data, Relesys, Tenant, CREATED_STATUS, CREATED_STATUS_SOURCE,
     THIRD_PARTY_ROUTE, THIRD_PARTY_SOURCE,
 };
 use crate::diagnostics::pointer_of;
@@ -267,16 +267,7 @@ impl Relesys {
     ) -> Result<Reply, RelesysError> {
         let grant = self.admit(request)?;
         let id = path_guid(request, T::PARAM)?;
-        const SHAPE: &str = "a JSON Patch document (a JSON array)";
-        let body = request
-            .json(true)
-            .map_err(|e| RelesysError::from_body(e, Expected::JsonPatch, SHAPE))?;
-        let Value::Array(items) = body else {
-            return Err(RelesysError::invalid(format!(
-                "The request body must be {SHAPE}"
-            )));
-        };
-        let ops = patch::parse_ops(items, &T::MODEL)?;
+        let ops = read_patch(request, &T::MODEL)?;
         patch::reject_read_only(&ops, &T::MODEL)?;
         grant.require_any(WRITE_SCOPES)?;
 

@@ -83,6 +83,11 @@ pub(super) fn parse_ops(
         .collect()
 }
 
+/// [`parse_ops`] for operations read straight from the body.
+pub(super) fn canonical_ops(ops: Vec<PatchOperation>, model: &Model) -> Vec<PatchOperation> {
+    ops.into_iter().map(|op| canonical(op, model)).collect()
+}
+
 /// The operation with its pointers' member names spelled as the model's.
 fn canonical(op: PatchOperation, model: &Model) -> PatchOperation {
     use PatchOperation as Op;
@@ -660,13 +665,52 @@ mod tests {
                     json!({"op": op, "path": PATHS[path], "value": values[value].clone()})
                 })
                 .collect();
+            let text = serde_json::to_vec(&items).unwrap_or_else(|e| panic!("{e}"));
             let ops = parse_ops(items, &USER).unwrap_or_else(|e| panic!("{e:?}"));
+            // Read straight from the body, the same operations.
+            let direct: Vec<PatchOperation> =
+                serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{e}"));
+            proptest::prop_assert_eq!(&canonical_ops(direct, &USER), &ops);
             let before = seed();
             let max_bytes = if roomy { 65536 } else { SEED.len() - 200 + slack };
             if let Some(user) = replaced_members(&before, &ops, max_bytes) {
                 proptest::prop_assert_eq!(patched_document(&before, &ops, &USER, max_bytes), Ok(user));
             }
         }
+    }
+
+    /// Every body that reads straight as operations reads as the same
+    /// operations through a JSON tree (the way a body that does not is
+    /// read, for its error message).
+    #[test]
+    fn operations_read_from_the_body_are_those_read_through_json() {
+        let bodies = [
+            r#"[{"op":"add","path":"/Name","value":"N\"\u00e9\ud83d\ude00"}]"#,
+            r#"[{"path":"/title","value":null,"op":"replace"},{"op":"remove","path":"/title"}]"#,
+            r#"[{"op":"replace","path":"/phoneNumber","value":{"number":"1","countryCode":45,"number":"2"}}]"#,
+            r#"[{"op":"add","path":"/customFields/a~1b","value":[1,-2,3.5,1e300,18446744073709551616,0.1]}]"#,
+            r#"[{"op":"copy","from":"/name","path":"/title","extra":{"x":1}}]"#,
+            r#"[{"op":"move","from":"/TITLE","path":"/name"},{"op":"test","path":"","value":{}}]"#,
+            r#"  [ ]  "#,
+            r#"[{"op":"add","path":"/x","value":1,"value":2}]"#,
+            r#"[{"op":"add","op":"replace","path":"/x","value":1}]"#,
+            r#"[{"op":"nope","path":"/x"}]"#,
+            r#"[{"op":"add","path":"x","value":1}]"#,
+            r#"[{"op":"add","path":"/x"}]"#,
+            r#"[1]"#,
+        ];
+        let mut read_straight = 0;
+        for body in bodies {
+            let through_json = match serde_json::from_str::<Value>(body) {
+                Ok(Value::Array(items)) => parse_ops(items, &USER).ok(),
+                _ => None,
+            };
+            if let Ok(direct) = serde_json::from_str::<Vec<PatchOperation>>(body) {
+                assert_eq!(Some(canonical_ops(direct, &USER)), through_json, "{body}");
+                read_straight += 1;
+            }
+        }
+        assert_eq!(read_straight, 7);
     }
 
     #[test]
