@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use super::fixture::{legacy_role_for, UserRecord};
+use crate::store::View;
 use crate::timestamps;
 
 /// `UserCrudResponse`, in the seed's member order.
@@ -72,9 +73,82 @@ impl<'a> From<&'a UserRecord> for Legacy<'a> {
     }
 }
 
+/// [`Unified`] as the text a shown record keeps (a [`View`]: its members
+/// are the record's own, fewer, so it is never larger than the record).
+pub(super) struct UnifiedText;
+
+impl View for UnifiedText {
+    type Of = UserRecord;
+
+    fn write(user: &UserRecord, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &Unified::from(user))
+    }
+}
+
+/// [`Legacy`] as the text a shown record keeps. Never larger than the
+/// record either: its `role` ("Integration" at the longest) stands for the
+/// record's `role` and `legacyRole`, and it leaves out `companyId`.
+pub(super) struct LegacyText;
+
+impl View for LegacyText {
+    type Of = UserRecord;
+
+    fn write(user: &UserRecord, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &Legacy::from(user))
+    }
+}
+
 /// The order of every list (inferred; Replay documents none): oldest
 /// `createdAt` first, then by id, so pages never skip nor repeat a record.
 pub(super) fn list_order(a: &UserRecord, b: &UserRecord) -> Ordering {
     let at = |u: &UserRecord| timestamps::parse(&u.created_at);
     at(a).cmp(&at(b)).then_with(|| a.id.cmp(&b.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::{Record, Shown};
+
+    /// Each kept text is serde_json's bytes for its shape, and no longer
+    /// than the record it shows (what docs/limits.md counts on), for every
+    /// user of the embedded fixture and for the longest shapes: a legacy
+    /// `Integration`, text that needs escaping, and members left empty.
+    #[test]
+    fn the_kept_texts_are_the_shapes_and_never_longer_than_the_record() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../../fixtures/replay.json"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let mut users: Vec<UserRecord> =
+            serde_json::from_value(fixture["users"].clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!users.is_empty());
+        let mut odd = users[0].clone();
+        odd.first_name = Some("\"Zoë\" \\ \u{1}".into());
+        odd.last_name = None;
+        odd.team_id = None;
+        odd.legacy_role = Some("Integration".into());
+        odd.role = "User".into();
+        odd.external_id = None;
+        odd.invitation_url = None;
+        users.push(odd);
+        for user in users {
+            let record_len = serde_json::to_vec(&user).map_or(0, |t| t.len());
+            let unified = serde_json::to_vec(&Unified::from(&user)).unwrap_or_default();
+            let legacy = serde_json::to_vec(&Legacy::from(&user)).unwrap_or_default();
+            for (expected, legacy_first) in [(&unified, false), (&legacy, true)] {
+                let stored = Arc::new(Record::typed(user.clone()));
+                let shown = Shown::new(Arc::new(user.clone()), stored);
+                let text = if legacy_first {
+                    shown.view_text::<LegacyText>()
+                } else {
+                    shown.view_text::<UnifiedText>()
+                }
+                .unwrap_or_else(|e| panic!("{e:?}"));
+                assert_eq!(&text[..], &expected[..], "{}", user.id);
+                assert!(text.len() <= record_len, "{}", user.id);
+            }
+        }
+    }
 }

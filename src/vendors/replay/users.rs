@@ -10,9 +10,10 @@ use super::error::ReplayError;
 use super::fixture::{legacy_role_for, UserRecord};
 use super::notes;
 use super::query;
-use super::shapes::{list_order, Legacy, Unified};
+use super::shapes::{list_order, Legacy, LegacyText, Unified, UnifiedText};
 use super::{Replay, NAME};
 use crate::http::Reply;
+use crate::store::Shown;
 use crate::vendors::Request;
 
 /// The legacy list: `{data, pagination}`.
@@ -56,11 +57,14 @@ impl Replay {
             Some(child) => {
                 let child = self.direct_child(request.state, company, &child)?;
                 let user = find_in_company(request, &user_id, &child)?;
-                Ok(Reply::json(StatusCode::OK, &Unified::from(&*user)))
+                Ok(Reply::json_text(
+                    StatusCode::OK,
+                    user.view_text::<UnifiedText>()?,
+                ))
             }
             None => {
                 let user = find_in_company(request, &user_id, company)?;
-                let treated = self.in_legacy_shape(&user);
+                let treated = self.in_legacy_shape(&user.record);
                 note_legacy_shape(
                     request,
                     usize::from(treated == InLegacy::Invitation),
@@ -69,7 +73,10 @@ impl Replay {
                 if !treated.shown() {
                     return Err(ReplayError::UserNotFound);
                 }
-                Ok(Reply::json(StatusCode::OK, &Legacy::from(&*user)))
+                Ok(Reply::json_text(
+                    StatusCode::OK,
+                    user.view_text::<LegacyText>()?,
+                ))
             }
         }
     }
@@ -265,10 +272,10 @@ fn find_in_company(
     request: &Request<'_>,
     user_id: &str,
     company: &str,
-) -> Result<Arc<UserRecord>, ReplayError> {
+) -> Result<Shown<UserRecord>, ReplayError> {
     request
         .state
-        .read::<UserRecord>(NAME, user_id)?
-        .filter(|user| user.company_id.eq_ignore_ascii_case(company))
+        .read_shown::<UserRecord>(NAME, user_id)?
+        .filter(|user| user.record.company_id.eq_ignore_ascii_case(company))
         .ok_or(ReplayError::UserNotFound)
 }
