@@ -361,6 +361,9 @@ mod tests {
         users[0].last_activity.at = Some("2026-01-02T03:04:05Z".into());
         users[1].departments.push("00000000-0000-4000-8000-999999999999".into());
         users[2].id = "id with \t tab".into();
+        // After the departments, text that holds `[` and the key itself.
+        users[1].created_at = "a,\"departments\":[b".into();
+        users[1].updated_at = "[[".into();
         for (items, next_cursor) in [
             (users.clone(), None),
             (users.clone(), Some("abc-_".to_owned())),

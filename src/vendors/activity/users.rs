@@ -45,12 +45,15 @@ impl Activity {
         let departments =
             self.user_departments(request.state, &client_id, &user.record.departments)?;
         let shell = user.view_text::<Shell>()?;
-        let mut body = Vec::with_capacity(
-            departments
-                .iter()
-                .map(department_ref_bytes)
-                .fold(shell.len(), |size, one| size.saturating_add(one).saturating_add(1)),
-        );
+        // Room for the departments as written when nothing in them needs
+        // escaping (measuring them exactly would write each one twice).
+        let room = departments.iter().fold(shell.len(), |room, d| {
+            room.saturating_add(d.id.len())
+                .saturating_add(d.name.len())
+                .saturating_add(d.description.as_ref().map_or(0, String::len))
+                .saturating_add(r#",{"id":"","name":"","description":null}"#.len())
+        });
+        let mut body = Vec::with_capacity(room);
         write_user(&mut body, &shell, |out| {
             for (i, department) in departments.iter().enumerate() {
                 if i > 0 {
@@ -256,16 +259,21 @@ pub(super) fn write_user(
     departments: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
 ) -> Result<(), BrokenRecord> {
     // The key is found from the end, where it is near (only the two
-    // timestamps follow it). It occurs once: inside a JSON string every
-    // quote is escaped, so no value can hold `,"departments":[`.
-    let at = shell
-        .windows(DEPARTMENTS_OPEN.len())
-        .rposition(|w| w == DEPARTMENTS_OPEN)
-        .and_then(|at| at.checked_add(DEPARTMENTS_OPEN.len()))
-        .ok_or_else(|| {
+    // timestamps follow it), by the `[`s before it. It occurs once: inside
+    // a JSON string every quote is escaped, so no value can hold
+    // `,"departments":[`.
+    let mut before = shell.len();
+    let at = loop {
+        let Some(open) = shell[..before].iter().rposition(|b| *b == b'[') else {
             tracing::error!("a user's kept text has no departments");
-            BrokenRecord
-        })?;
+            return Err(BrokenRecord);
+        };
+        let through = open.saturating_add(1);
+        if shell[..through].ends_with(DEPARTMENTS_OPEN) {
+            break through;
+        }
+        before = open;
+    };
     let (head, tail) = shell.split_at(at);
     out.extend_from_slice(head);
     departments(out).map_err(|err| {
@@ -315,6 +323,7 @@ impl<'a> DepartmentRef<'a> {
 }
 
 /// The size of one department as a user embeds it, as compact JSON.
+#[cfg(test)]
 pub(super) fn department_ref_bytes(department: &Arc<DepartmentRecord>) -> usize {
     crate::store::json_len(&DepartmentRef::of(department))
 }
