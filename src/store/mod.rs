@@ -668,23 +668,6 @@ impl State {
         }
     }
 
-    /// A record as the vendor's type with its compact JSON as the type
-    /// writes it (kept with the record, so showing it again costs a copy,
-    /// not a serialisation).
-    pub fn read_text<U>(
-        &self,
-        vendor: &'static str,
-        id: &str,
-    ) -> Result<Option<(Arc<U>, Bytes)>, BrokenRecord>
-    where
-        U: Serialize + DeserializeOwned + Send + Sync + 'static,
-    {
-        match self.record(vendor, id) {
-            Some(record) => Ok(Some(record.as_text::<U>(vendor, id)?)),
-            None => Ok(None),
-        }
-    }
-
     /// [`State::all_typed`], each with the stored record behind it, whose
     /// text is written (and kept) only for those an answer shows.
     pub fn all_shown<U>(&self, vendor: &'static str) -> Vec<Shown<U>>
@@ -865,6 +848,22 @@ impl<U> Shown<U> {
     pub fn new(record: Arc<U>, stored: Arc<Record>) -> Shown<U> {
         Shown { record, stored }
     }
+
+    /// The record as the view `V` writes it (kept like [`Shown::text`]).
+    pub fn view_text<V: View<Of = U>>(&self) -> Result<Bytes, BrokenRecord> {
+        self.stored.view_text::<V>(&self.record)
+    }
+}
+
+#[cfg(test)]
+impl<U: Serialize + Clone + Send + Sync + 'static> Shown<U> {
+    /// `record` as a vendor's write would store it (for tests of answers).
+    pub fn stored(record: &U) -> Shown<U> {
+        Shown::new(
+            Arc::new(record.clone()),
+            Arc::new(Record::typed(record.clone())),
+        )
+    }
 }
 
 impl<U: Serialize + Send + Sync + 'static> Shown<U> {
@@ -877,13 +876,6 @@ impl<U: Serialize + Send + Sync + 'static> Shown<U> {
     /// it is written.
     pub fn text_len(&self) -> usize {
         self.stored.bytes()
-    }
-}
-
-impl<U> Shown<U> {
-    /// The record as the view `V` writes it (kept like [`Shown::text`]).
-    pub fn view_text<V: View<Of = U>>(&self) -> Result<Bytes, BrokenRecord> {
-        self.stored.view_text::<V>(&self.record)
     }
 }
 

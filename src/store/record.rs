@@ -110,17 +110,6 @@ impl Record {
         self
     }
 
-    /// The record as `U` and its compact JSON as `U` writes it, written
-    /// once and then kept.
-    pub fn as_text<U>(&self, vendor: &str, id: &str) -> Result<(Arc<U>, Bytes), BrokenRecord>
-    where
-        U: Serialize + DeserializeOwned + Send + Sync + 'static,
-    {
-        let record = self.as_typed::<U>(vendor, id)?;
-        let text = self.text_of(&*record)?;
-        Ok((record, text))
-    }
-
     /// The compact JSON of `record`, this record read as `U`: kept from the
     /// first time it is asked for (or from the write that had it).
     pub(super) fn text_of<U: Serialize + 'static>(
@@ -274,14 +263,16 @@ mod tests {
     fn a_record_s_text_is_its_typed_json_written_once() {
         // Keys out of the type's order, as a fixture may have them.
         let from_json = Record::json(json!({"n": 3, "id": "u"}));
-        let (user, text) = from_json.as_text::<User>("v", "u").expect("text");
+        let user = from_json.as_typed::<User>("v", "u").expect("reads");
+        let text = from_json.text_of(&*user).expect("text");
         assert_eq!(&text[..], br#"{"id":"u","n":3}"#);
         assert_eq!(user.n, 3);
-        let (_, again) = from_json.as_text::<User>("v", "u").expect("text");
+        let again = from_json.text_of(&*user).expect("text");
         assert_eq!(again.as_ptr(), text.as_ptr(), "written once, then kept");
         // A text kept under another type is not taken for this one's.
         let other = Record::json(json!({"id": "u", "n": 4})).with_text::<String>(Bytes::from("x"));
-        let (_, text) = other.as_text::<User>("v", "u").expect("text");
+        let user = other.as_typed::<User>("v", "u").expect("reads");
+        let text = other.text_of(&*user).expect("text");
         assert_eq!(&text[..], br#"{"id":"u","n":4}"#);
     }
 
@@ -304,10 +295,11 @@ mod tests {
         let again = record.view_text::<IdOnly>(&user).expect("text");
         assert_eq!(again.as_ptr(), view.as_ptr(), "written once, then kept");
         // The record's own text is not the view's, nor the other way round.
-        let (_, own) = record.as_text::<User>("v", "u").expect("text");
+        let own = record.text_of(&*user).expect("text");
         assert_eq!(&own[..], br#"{"id":"u","n":5}"#);
         let shown_first = Record::json(json!({"id": "u", "n": 6}));
-        let (user, _) = shown_first.as_text::<User>("v", "u").expect("text");
+        let user = shown_first.as_typed::<User>("v", "u").expect("reads");
+        shown_first.text_of(&*user).expect("text");
         let view = shown_first.view_text::<IdOnly>(&user).expect("text");
         assert_eq!(&view[..], br#"{"id":"u"}"#);
     }

@@ -272,7 +272,6 @@ pub(super) fn invalid_stale_threshold(value: Option<Value>) -> ActivityError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Record;
     use crate::vendors::activity::fixture::LastActivity;
     use crate::vendors::activity::users::{department_ref_bytes, render_user};
 
@@ -372,7 +371,7 @@ mod tests {
             let page = Page {
                 items: items
                     .into_iter()
-                    .map(|u| Shown::new(Arc::new(u.clone()), Arc::new(Record::typed(u))))
+                    .map(|u| Shown::stored(&u))
                     .collect(),
                 total_count: 12,
                 next_cursor,

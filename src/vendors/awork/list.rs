@@ -251,8 +251,6 @@ pub(super) fn bool_query(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Record;
-    use std::sync::Arc;
 
     /// The array of stored texts is what serde_json writes for the users.
     #[test]
@@ -266,7 +264,7 @@ mod tests {
             let some = &users[..count];
             let shown: Vec<Shown<User>> = some
                 .iter()
-                .map(|u| Shown::new(Arc::new(u.clone()), Arc::new(Record::typed(u.clone()))))
+                .map(Shown::stored)
                 .collect();
             let expected = serde_json::to_vec(some).expect("written");
             assert_eq!(json_array(&shown).expect("written"), expected);

@@ -47,7 +47,7 @@ use crate::diagnostics::{FileProblem, SourceFile};
 use crate::http::{headers, match_path, pattern_matches, Call, Reply};
 use crate::rate_limit::Quota;
 use crate::rate_limit::RateLimiter as Limiter;
-use crate::store::State;
+use crate::store::{Shown, State};
 
 pub(crate) const SPEC: VendorSpec = VendorSpec {
     name: Awork::NAME,
@@ -397,8 +397,13 @@ impl Awork {
 
     /// A user that exists for the API (not soft-deleted), or awork's 404.
     fn visible_user(&self, request: &Request<'_>, id: &str) -> Result<Arc<User>, AworkError> {
-        let user: Option<Arc<User>> = request.state.read(Awork::NAME, id)?;
-        user.filter(|u| !u.is_deleted())
+        Ok(self.visible_shown(request, id)?.record)
+    }
+
+    /// [`Awork::visible_user`] with its stored record, to answer with.
+    fn visible_shown(&self, request: &Request<'_>, id: &str) -> Result<Shown<User>, AworkError> {
+        let user: Option<Shown<User>> = request.state.read_shown(Awork::NAME, id)?;
+        user.filter(|u| !u.record.is_deleted())
             .ok_or_else(|| AworkError::UserNotFound { id: id.to_owned() })
     }
 
@@ -406,11 +411,8 @@ impl Awork {
         self.authenticate(request)?;
         let id = path_guid(request.param("userId"))?;
         // Answered with the user's JSON as stored: no serialisation.
-        let shown: Option<(Arc<User>, bytes::Bytes)> = request.state.read_text(Awork::NAME, &id)?;
-        let (_, text) = shown
-            .filter(|(user, _)| !user.is_deleted())
-            .ok_or_else(|| AworkError::UserNotFound { id: id.into_owned() })?;
-        Ok(Reply::json_text(StatusCode::OK, text))
+        let user = self.visible_shown(request, &id)?;
+        Ok(Reply::json_text(StatusCode::OK, user.text()?))
     }
 }
 

@@ -261,9 +261,7 @@ fn base_url(call: &Call) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Record;
     use crate::vendors::relesys::query::{parse, USERS};
-    use std::sync::Arc;
 
     /// Every shape a page takes (no links, one, both, `null` links; no
     /// records, several), from JSON trees and from stored texts alike, is
@@ -293,7 +291,7 @@ mod tests {
                     assert_eq!(from_values.expect("written"), expected);
                     let texts: Vec<Shown<Value>> = data
                         .iter()
-                        .map(|r| Shown::new(Arc::new(r.clone()), Arc::new(Record::typed(r.clone()))))
+                        .map(Shown::stored)
                         .collect();
                     let from_texts = page(texts, links).text();
                     assert_eq!(from_texts.expect("written"), expected);

@@ -417,11 +417,11 @@ impl Relesys {
         let grant = self.admit(request)?;
         let user_id = path_guid(request, "userId")?;
         grant.require_any(READ_SCOPES)?;
-        let (_, user) = request
+        let user = request
             .state
-            .read_text::<User>(Relesys::NAME, &user_id)?
+            .read_shown::<User>(Relesys::NAME, &user_id)?
             .ok_or_else(|| RelesysError::UserNotFound(user_id.to_string()))?;
-        Ok(Reply::json_text(StatusCode::OK, DATA.around(&user)))
+        Ok(Reply::json_text(StatusCode::OK, DATA.around(&user.text()?)))
     }
 
     fn update_user(&self, request: &Request<'_>) -> Result<Reply, RelesysError> {

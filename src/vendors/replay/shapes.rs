@@ -107,10 +107,9 @@ pub(super) fn list_order(a: &UserRecord, b: &UserRecord) -> Ordering {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::store::{Record, Shown};
+    use crate::store::Shown;
 
     /// Each kept text is serde_json's bytes for its shape, and no longer
     /// than the record it shows (what docs/limits.md counts on), for every
@@ -138,8 +137,7 @@ mod tests {
             let unified = serde_json::to_vec(&Unified::from(&user)).unwrap_or_default();
             let legacy = serde_json::to_vec(&Legacy::from(&user)).unwrap_or_default();
             for (expected, legacy_first) in [(&unified, false), (&legacy, true)] {
-                let stored = Arc::new(Record::typed(user.clone()));
-                let shown = Shown::new(Arc::new(user.clone()), stored);
+                let shown = Shown::stored(&user);
                 let text = if legacy_first {
                     shown.view_text::<LegacyText>()
                 } else {
