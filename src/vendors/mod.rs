@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use hyper::header::{HeaderValue, ALLOW};
 use hyper::Method;
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -437,6 +437,49 @@ impl<V: Api> Routes<V> {
     }
 }
 
+/// `deserialize_with` for an optional member that, when present, must be a
+/// `T`: unlike a plain `Option<T>`, a `null` fails to read (with
+/// `#[serde(default)]`, an absent member is `None`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// For tests of a route read both ways: reads each body as a `T` and
+/// through `accept` (as [`Request::json_as`] does) and from its JSON tree
+/// (`tree`), requires the typed read to agree with the tree on every body
+/// it takes and never to take one the tree refuses, and returns how many
+/// bodies it took and how many valid ones it left to the tree.
+#[cfg(test)]
+pub(crate) fn typed_against_tree<T, U, E>(
+    bodies: &[String],
+    accept: impl Fn(T) -> Option<U>,
+    tree: impl Fn(Value) -> Result<U, E>,
+) -> (usize, usize)
+where
+    T: serde::de::DeserializeOwned,
+    U: PartialEq + std::fmt::Debug,
+{
+    let (mut accepted, mut left) = (0, 0);
+    for body in bodies {
+        let value: Value = serde_json::from_str(body).expect("test bodies are JSON");
+        let typed = serde_json::from_str::<T>(body).ok().and_then(&accept);
+        match (tree(value), typed) {
+            (Ok(expected), Some(typed)) => {
+                assert_eq!(typed, expected, "{body}");
+                accepted += 1;
+            }
+            (Ok(_), None) => left += 1,
+            (Err(_), Some(typed)) => panic!("{body}: typed read {typed:?}, tree refused it"),
+            (Err(_), None) => {}
+        }
+    }
+    (accepted, left)
+}
+
 /// What a handler sees: the call, the state it reads and writes, and the
 /// path parameters its route captured.
 pub(crate) struct Request<'a> {
@@ -482,26 +525,30 @@ impl<'a> Request<'a> {
     }
 
     /// [`Request::json`] for a route whose body is usually a `T`: read
-    /// straight as one (`Ok(Ok(t))`, no JSON tree on the way), and a body
-    /// that does not read as one read as [`Request::json`] reads it
-    /// (`Ok(Err(value))`), so that the route reports its mistake as ever.
-    /// Same checks, in the same order, as [`Request::json`].
-    pub fn json_as<T: DeserializeOwned>(
+    /// straight as one (no JSON tree on the way; strings without escapes
+    /// may borrow from the body) and handed to `accept`, whose `Some(u)`
+    /// is the answer (`Ok(Ok(u))`). A body that does not read as a `T`, or
+    /// that `accept` turns down, is read as [`Request::json`] reads it
+    /// (`Ok(Err(value))`), so that the route finds and reports its mistake
+    /// as ever. Same checks, in the same order, as [`Request::json`].
+    pub fn json_as<T: Deserialize<'a>, U>(
         &self,
         strict_media_type: bool,
-    ) -> Result<Result<T, Value>, SharedError> {
+        accept: impl FnOnce(T) -> Option<U>,
+    ) -> Result<Result<U, Value>, SharedError> {
         self.declared(strict_media_type)?;
+        let body: &'a [u8] = &self.call.body;
         // Only a body of the route's kind: serde reads a struct from an
         // array too, which the route's kind check would refuse.
-        let opening = self.call.body.iter().find(|b| !b.is_ascii_whitespace());
+        let opening = body.iter().find(|b| !b.is_ascii_whitespace());
         let of_kind = match self.body {
             BodyKind::JsonObject => opening == Some(&b'{'),
             BodyKind::JsonArray => opening == Some(&b'['),
             BodyKind::None | BodyKind::Form => false,
         };
         if of_kind {
-            if let Ok(typed) = serde_json::from_slice::<T>(&self.call.body) {
-                return Ok(Ok(typed));
+            if let Some(accepted) = serde_json::from_slice::<T>(body).ok().and_then(accept) {
+                return Ok(Ok(accepted));
             }
         }
         self.value().map(Err)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::StatusCode;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::fixture::DepartmentRecord;
@@ -15,7 +16,7 @@ use super::{path_uuid, Activity};
 use crate::http::Reply;
 use crate::store::{BrokenRecord, Shown, State, View};
 use crate::timestamps;
-use crate::vendors::{is_hyphenated_uuid, lowercase_id, Api, Request};
+use crate::vendors::{is_hyphenated_uuid, lowercase_id, present, Api, Request};
 
 /// Fields the seed lists under "Fields Not Updatable via API", plus
 /// `updated_at`, which the system sets on every write.
@@ -29,10 +30,48 @@ const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 /// What a valid PATCH body asks for.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct UserUpdate {
     /// Department ids as sent, de-duplicated, in request order.
     departments: Option<Vec<String>>,
+}
+
+/// A PATCH body as it usually comes: `departments` alone, an array of
+/// strings (a duplicate, a null or any other member fails to read, and the
+/// body goes to the JSON-tree route).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserUpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    departments: Option<Vec<String>>,
+}
+
+impl UserUpdateBody {
+    /// The update, when [`parse_department_ids`] would find every id valid
+    /// (the same check); `None` leaves the body to the JSON-tree route,
+    /// which says what is wrong.
+    fn accepted(self) -> Option<UserUpdate> {
+        let Some(sent) = self.departments else {
+            return Some(UserUpdate::default());
+        };
+        if !sent.iter().all(|id| is_hyphenated_uuid(id)) {
+            return None;
+        }
+        let mut ids = Vec::with_capacity(sent.len());
+        for id in sent {
+            if is_new_id(&ids, &id) {
+                ids.push(id);
+            }
+        }
+        Some(UserUpdate {
+            departments: Some(ids),
+        })
+    }
+}
+
+/// Whether `id` is not yet among `ids` (ids compare without case).
+fn is_new_id(ids: &[String], id: &str) -> bool {
+    !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id))
 }
 
 impl Activity {
@@ -183,20 +222,37 @@ impl Activity {
 
     /// Validates the PATCH body's shape and formats (the 400 class).
     fn parse_update(&self, request: &Request<'_>) -> Result<UserUpdate, ActivityError> {
-        let body = request.json(self.settings.require_json_content_type)?;
-        let Value::Object(fields) = body else {
-            return Err(ActivityError::invalid("Request body must be a JSON object"));
+        let body = match request.json_as(
+            self.settings.require_json_content_type,
+            UserUpdateBody::accepted,
+        )? {
+            Ok(update) => return Ok(update),
+            Err(body) => body,
         };
-        let mut update = UserUpdate::default();
-        for (name, value) in fields {
-            if name == "departments" {
-                update.departments = Some(parse_department_ids(&value)?);
-            } else {
-                self.other_field(request, &name, READ_ONLY_FIELDS)?;
-            }
-        }
-        Ok(update)
+        read_update(body, |name| {
+            self.other_field(request, name, READ_ONLY_FIELDS)
+        })
     }
+}
+
+/// A PATCH body read from its JSON tree: `departments`, and `other` for
+/// each other member.
+fn read_update(
+    body: Value,
+    mut other: impl FnMut(&str) -> Result<(), ActivityError>,
+) -> Result<UserUpdate, ActivityError> {
+    let Value::Object(fields) = body else {
+        return Err(ActivityError::invalid("Request body must be a JSON object"));
+    };
+    let mut update = UserUpdate::default();
+    for (name, value) in fields {
+        if name == "departments" {
+            update.departments = Some(parse_department_ids(&value)?);
+        } else {
+            other(&name)?;
+        }
+    }
+    Ok(update)
 }
 
 /// The `User` object, in the seed's field order, with `departments` (the
@@ -350,9 +406,43 @@ pub(super) fn parse_department_ids(value: &Value) -> Result<Vec<String>, Activit
         if !is_hyphenated_uuid(id) {
             return Err(invalid("is not a valid UUID"));
         }
-        if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) {
+        if is_new_id(&ids, id) {
             ids.push(id.to_owned());
         }
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed read of a PATCH body agrees with the JSON-tree read on
+    /// every body it accepts, and accepts the valid ones.
+    #[test]
+    fn typed_update_reads_as_the_tree_does() {
+        const D1: &str = "d1a2b3c4-e5f6-7890-abcd-ef1234567890";
+        const D2: &str = "7c6d5e4f-3a2b-4c1d-8e9f-0a1b2c3d4e5f";
+        let bodies = [
+            "{}".to_owned(),
+            format!(r#"{{"departments":["{D1}"]}}"#),
+            r#"{"departments":[]}"#.to_owned(),
+            format!(r#"{{"departments":["{D1}","{D2}","{}"]}}"#, D1.to_uppercase()),
+            format!(r#"{{"departments":["\u0064{}"]}}"#, &D1[1..]),
+            format!(r#"{{"departments":["{D1}","not-a-uuid"]}}"#),
+            format!(r#"{{"departments":["{D1}",7]}}"#),
+            r#"{"departments":null}"#.to_owned(),
+            format!(r#"{{"departments":"{D1}"}}"#),
+            format!(r#"{{"departments":["{D1}"],"username":"x"}}"#),
+            format!(r#"{{"departments":["{D1}"],"departments":["{D2}"]}}"#),
+            format!(r#"{{"Departments":["{D1}"]}}"#),
+        ];
+        let read = crate::vendors::typed_against_tree(
+            &bodies,
+            UserUpdateBody::accepted,
+            |value| read_update(value, |name| Err(ActivityError::invalid(name.to_owned()))),
+        );
+        // Left to the tree: only the duplicate member, read as its last.
+        assert_eq!(read, (5, 1));
+    }
 }

@@ -1,10 +1,12 @@
 //! `PUT /users/{userId}`: the `UserForm` body, who may write, and the
 //! status rules, in awork's order of checks.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use hyper::StatusCode;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -16,10 +18,10 @@ use super::{form, path_guid, permission, Awork};
 use crate::http::Reply;
 use crate::store::Frame;
 use crate::timestamps;
-use crate::vendors::{capitalised, Api, Request};
+use crate::vendors::{capitalised, present, Api, Request};
 
 /// The members of `UserForm`, in the spec's order.
-const UPDATABLE: &[&str] = &[
+const UPDATABLE: [&str; 7] = [
     "firstName",
     "lastName",
     "birthDate",
@@ -30,14 +32,107 @@ const UPDATABLE: &[&str] = &[
 ];
 
 /// A validated PUT body: `Some(None)` clears a field, `None` leaves it.
-#[derive(Debug, Default)]
-struct Form {
-    texts: Vec<(&'static str, Option<String>)>,
+/// Its texts may borrow from the request's body.
+#[derive(Debug, Default, PartialEq)]
+struct Form<'a> {
+    texts: Vec<(&'static str, Option<Cow<'a, str>>)>,
     birth_date: Option<Option<Timestamp>>,
     /// The members the body left out that the write sets to null (named
     /// in the note; quoted only there, so a body that leaves out none
     /// formats nothing).
     cleared: Vec<&'static str>,
+}
+
+/// One `UserForm` member of a body, as the checks see it.
+#[derive(Debug, PartialEq)]
+enum Given<'a> {
+    Absent,
+    Null,
+    Text(Cow<'a, str>),
+    Other(Value),
+}
+
+/// A `UserForm` body as it usually comes: only [`UPDATABLE`] members, each
+/// a string or null (a duplicate, another member or another kind of value
+/// fails to read, and the body goes to the JSON-tree route).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FormBody<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    first_name: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    last_name: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    birth_date: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    gender: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    title: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    position: Option<TextOrNull<'a>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    language: Option<TextOrNull<'a>>,
+}
+
+impl<'a> FormBody<'a> {
+    /// The members in [`UPDATABLE`]'s order.
+    fn members(self) -> [(&'static str, Given<'a>); 7] {
+        let given = |member: Option<TextOrNull<'a>>| match member {
+            None => Given::Absent,
+            Some(TextOrNull(None)) => Given::Null,
+            Some(TextOrNull(Some(text))) => Given::Text(text),
+        };
+        [
+            ("firstName", given(self.first_name)),
+            ("lastName", given(self.last_name)),
+            ("birthDate", given(self.birth_date)),
+            ("gender", given(self.gender)),
+            ("title", given(self.title)),
+            ("position", given(self.position)),
+            ("language", given(self.language)),
+        ]
+    }
+}
+
+/// The [`UPDATABLE`] members of a body's JSON tree, in that order.
+fn take_members(members: &mut Map<String, Value>) -> [(&'static str, Given<'static>); 7] {
+    UPDATABLE.map(|member| {
+        let value = match members.remove(member) {
+            None => Given::Absent,
+            Some(Value::Null) => Given::Null,
+            Some(Value::String(text)) => Given::Text(Cow::Owned(text)),
+            Some(other) => Given::Other(other),
+        };
+        (member, value)
+    })
+}
+
+/// A JSON string (borrowed from the body when it has no escapes) or null.
+struct TextOrNull<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextOrNull<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TextOrNull<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or null")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(TextOrNull(None))
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(TextOrNull(Some(Cow::Borrowed(text))))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(TextOrNull(Some(Cow::Owned(text.to_owned()))))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(TextOrNull(Some(Cow::Owned(text))))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// `'a', 'b'`: the names quoted, joined with ", ".
@@ -138,7 +233,7 @@ impl Awork {
 
     /// The PUT body: a JSON object whose `UserForm` members are strings (or
     /// null). Every invalid member is reported at once, as awork does.
-    fn parse_form(&self, request: &Request<'_>) -> Result<Form, AworkError> {
+    fn parse_form<'a>(&self, request: &Request<'a>) -> Result<Form<'a>, AworkError> {
         let call = request.call;
         // A body without a Content-Type is read as JSON (inferred); one
         // declared as something else is refused.
@@ -147,33 +242,51 @@ impl Awork {
                 declared: call.header("content-type").map(str::to_owned),
             });
         }
-        let Value::Object(members) = request.json(false)? else {
+        let body = match request.json_as(false, |body: FormBody<'a>| Some(body.members()))? {
+            Ok(members) => return self.check_form(request, members, Vec::new()),
+            Err(body) => body,
+        };
+        let Value::Object(mut members) = body else {
             return Err(AworkError::ServerError);
         };
-        let mut errors = self.other_member_errors(request, &members, UPDATABLE, "UserForm");
+        let errors = self.other_member_errors(request, &members, &UPDATABLE, "UserForm");
+        self.check_form(request, take_members(&mut members), errors)
+    }
+
+    /// Checks each `UserForm` member, in [`UPDATABLE`]'s order, adding to
+    /// the `errors` already found; any error is the 400.
+    fn check_form<'a>(
+        &self,
+        request: &Request<'_>,
+        given: [(&'static str, Given<'a>); 7],
+        mut errors: Vec<PropertyError>,
+    ) -> Result<Form<'a>, AworkError> {
         let mut cleared = Vec::new();
-        let mut form = Form::default();
-        for &member in UPDATABLE {
+        let mut form = Form {
+            texts: Vec::with_capacity(UPDATABLE.len()),
+            ..Form::default()
+        };
+        for (member, value) in given {
             let property = if member == "birthDate" {
                 "BirthDate"
             } else {
                 form::property(member)
             };
-            let value = match members.get(member) {
-                None if self.world.omitted_fields == OmittedFields::Keep => continue,
-                None => {
+            let value = match value {
+                Given::Absent if self.world.omitted_fields == OmittedFields::Keep => continue,
+                Given::Absent => {
                     cleared.push(member);
                     None
                 }
-                Some(Value::Null) => None,
-                Some(Value::String(text)) => Some(text.as_str()),
-                Some(other) => {
-                    errors.push(not_a_string(property, other));
+                Given::Null => None,
+                Given::Text(text) => Some(text),
+                Given::Other(other) => {
+                    errors.push(not_a_string(property, &other));
                     continue;
                 }
             };
             if member == "birthDate" {
-                match value.map(|v| birth_date(request, v)) {
+                match value.as_deref().map(|v| birth_date(request, v)) {
                     None => form.birth_date = Some(None),
                     Some(Some(at)) => form.birth_date = Some(Some(Timestamp(at))),
                     Some(None) => errors.push(PropertyError::new(
@@ -183,10 +296,13 @@ impl Awork {
                 }
                 continue;
             }
-            if let Some(problem) = value.and_then(|v| self.text_problem(request, member, v)) {
+            if let Some(problem) = value
+                .as_deref()
+                .and_then(|v| self.text_problem(request, member, v))
+            {
                 errors.push(PropertyError::new(property, problem));
             }
-            form.texts.push((member, value.map(str::to_owned)));
+            form.texts.push((member, value));
         }
         if !errors.is_empty() {
             return Err(AworkError::ValidationFailed(errors));
@@ -322,7 +438,14 @@ fn apply(
             "position" => &mut user.position,
             _ => &mut user.language,
         };
-        slot.clone_from(value);
+        match (slot.as_mut(), value) {
+            // The copied user's buffer is reused where it is large enough.
+            (Some(kept), Some(text)) => {
+                kept.clear();
+                kept.push_str(text);
+            }
+            (_, text) => *slot = text.as_deref().map(str::to_owned),
+        }
     }
     if let Some(birth_date) = form.birth_date {
         user.birth_date = birth_date;
@@ -385,5 +508,52 @@ fn visible<'a>(
             return Err(AworkError::UserNotFound { id: id.to_owned() });
         }
         change(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body the typed read takes gives the checks the same members as
+    /// its JSON tree does (and nothing else to report), and strings
+    /// without escapes are borrowed from the body.
+    #[test]
+    fn typed_form_reads_as_the_tree_does() {
+        let bodies = [
+            r#"{}"#,
+            r#"{"firstName":"Mara","lastName":"Schulz","position":"Position 0","language":"de"}"#,
+            r#"{"firstName":"Kr\u00fcger","title":null,"gender":"female","birthDate":"1998-04-19"}"#,
+            r#"{"lastName":"a\"b","birthDate":null,"gender":"x","language":"english"}"#,
+            r#"{"firstName":7}"#,
+            r#"{"firstName":["a"]}"#,
+            r#"{"firstName":"a","firstName":"b"}"#,
+            r#"{"firstName":"a","email":"a@example.com"}"#,
+            r#"{"FirstName":"a"}"#,
+        ];
+        let mut typed_reads = 0;
+        for body in bodies {
+            let Ok(typed) = serde_json::from_str::<FormBody<'_>>(body) else {
+                continue;
+            };
+            typed_reads += 1;
+            let typed = typed.members();
+            let Ok(Value::Object(mut members)) = serde_json::from_str::<Value>(body) else {
+                panic!("test bodies are JSON objects");
+            };
+            assert_eq!(typed, take_members(&mut members), "{body}");
+            assert!(members.is_empty(), "{body}: the tree has other members");
+            for (member, given) in &typed {
+                if let Given::Text(text) = given {
+                    // Written as is in the body exactly when it has no escapes.
+                    assert_eq!(
+                        matches!(text, Cow::Borrowed(_)),
+                        body.contains(&format!("\"{text}\"")),
+                        "{body}: {member}"
+                    );
+                }
+            }
+        }
+        assert_eq!(typed_reads, 4);
     }
 }

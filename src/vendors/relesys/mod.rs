@@ -469,7 +469,7 @@ fn read_patch(
 ) -> Result<Vec<PatchOperation>, RelesysError> {
     const SHAPE: &str = "a JSON Patch document (a JSON array)";
     match request
-        .json_as::<Vec<PatchOperation>>(true)
+        .json_as(true, |ops: Vec<PatchOperation>| Some(ops))
         .map_err(|e| RelesysError::from_body(e, Expected::JsonPatch, SHAPE))?
     {
         Ok(ops) => Ok(patch::canonical_ops(ops, model)),

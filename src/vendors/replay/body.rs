@@ -2,14 +2,16 @@
 //! is collected, so one 400 lists them all.
 
 use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::error::{FieldProblem, ReplayError};
 use super::fixture::{name_problem, TeamType};
-use crate::vendors::is_hyphenated_uuid;
+use crate::vendors::{is_hyphenated_uuid, present};
 
 /// What a valid `PATCH /api/user/{userId}` body asks for.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct Update {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -18,6 +20,49 @@ pub(super) struct Update {
 }
 
 const UPDATE_MEMBERS: &[&str] = &["firstName", "lastName", "role", "childCompanyId"];
+
+/// A `PATCH /api/user/{userId}` body as it usually comes: only
+/// [`UPDATE_MEMBERS`], each a string (a duplicate, a null or any other
+/// member fails to read, and the body goes to [`update`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    last_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    child_company_id: Option<String>,
+}
+
+impl UpdateBody {
+    /// The update, when [`update`] would find nothing wrong with the body
+    /// (the same checks); `None` leaves the body to [`update`], which says
+    /// what is wrong.
+    pub fn accepted(self) -> Option<Update> {
+        let name_ok = |name: &Option<String>| name.as_deref().is_none_or(|n| name_problem(n).is_none());
+        let valid = name_ok(&self.first_name)
+            && name_ok(&self.last_name)
+            && self.role.as_deref().is_none_or(is_role)
+            && self.child_company_id.as_deref().is_none_or(is_hyphenated_uuid);
+        valid.then(|| Update {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role: self.role,
+            child_company_id: self.child_company_id.map(|mut id| {
+                id.make_ascii_lowercase();
+                id
+            }),
+        })
+    }
+}
+
+/// A role the user routes take.
+fn is_role(role: &str) -> bool {
+    role == "User" || role == "Manager"
+}
 
 /// Collects the problems of one body.
 #[derive(Default)]
@@ -55,7 +100,7 @@ impl Problems {
     /// `User` or `Manager`, when present.
     pub fn role(&mut self, members: &Map<String, Value>) -> Option<String> {
         match members.get("role")? {
-            Value::String(role) if role == "User" || role == "Manager" => Some(role.clone()),
+            Value::String(role) if is_role(role) => Some(role.clone()),
             other => {
                 self.add(
                     "role",
@@ -397,5 +442,42 @@ pub(super) fn uuid_value<'v>(field: &str, value: &'v str) -> Result<Cow<'v, str>
             field,
             format!("Invalid uuid \"{value}\""),
         )]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed read of a PATCH body agrees with the JSON-tree read on
+    /// every body it accepts, and accepts the valid ones.
+    #[test]
+    fn typed_update_reads_as_the_tree_does() {
+        let long = "x".repeat(255);
+        let too_long = "x".repeat(256);
+        let bodies = [
+            r#"{}"#.to_owned(),
+            r#"{"firstName":"Ada","lastName":"Lovelace"}"#.to_owned(),
+            r#"{"firstName":"Kr\u00fcger","lastName":"a\"b\\c"}"#.to_owned(),
+            r#"{"role":"Manager","childCompanyId":"22222222-2222-4222-8222-22222222222A"}"#.to_owned(),
+            r#"{"role":"User"}"#.to_owned(),
+            format!(r#"{{"firstName":"{long}"}}"#),
+            format!(r#"{{"firstName":"{too_long}"}}"#),
+            r#"{"firstName":""}"#.to_owned(),
+            r#"{"firstName":null}"#.to_owned(),
+            r#"{"lastName":7}"#.to_owned(),
+            r#"{"role":"user"}"#.to_owned(),
+            r#"{"role":["User"]}"#.to_owned(),
+            r#"{"childCompanyId":"not-a-uuid"}"#.to_owned(),
+            r#"{"childCompanyId":"22222222222242228222222222222222"}"#.to_owned(),
+            r#"{"firstName":"a","firstName":"b"}"#.to_owned(),
+            r#"{"firstName":"a","email":"a@example.com"}"#.to_owned(),
+            r#"{"FirstName":"a"}"#.to_owned(),
+        ];
+        let read = crate::vendors::typed_against_tree(&bodies, UpdateBody::accepted, |value| {
+            update(&value)
+        });
+        // Left to the tree: only the duplicate member, read as its last.
+        assert_eq!(read, (6, 1));
     }
 }

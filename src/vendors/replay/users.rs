@@ -86,7 +86,10 @@ impl Replay {
     pub(super) fn update_user(&self, request: &Request<'_>) -> Result<Reply, ReplayError> {
         let company = self.authenticate(request)?;
         let user_id = body::uuid_value("userId", request.param("userId"))?;
-        let update = body::update(&request.json(true)?)?;
+        let update = match request.json_as(true, body::UpdateBody::accepted)? {
+            Ok(update) => update,
+            Err(value) => body::update(&value)?,
+        };
         let scope: std::borrow::Cow<'_, str> = match &update.child_company_id {
             Some(child) => self.direct_child(request.state, company, child)?.into(),
             None => company.into(),
