@@ -202,16 +202,12 @@ fn spelled(token: &str, names: &[&str]) -> String {
 /// reads, and so does a `copy`'s `from`).
 pub(super) fn reject_read_only(ops: &[PatchOperation], model: &Model) -> Result<(), RelesysError> {
     for (i, op) in ops.iter().enumerate() {
-        let mut written = Vec::new();
-        match op {
-            PatchOperation::Test(_) => {}
-            PatchOperation::Move(m) => {
-                written.push(op.path());
-                written.push(&m.from);
-            }
-            _ => written.push(op.path()),
-        }
-        for pointer in written {
+        let written = match op {
+            PatchOperation::Test(_) => [None, None],
+            PatchOperation::Move(m) => [Some(op.path()), Some(&*m.from)],
+            _ => [Some(op.path()), None],
+        };
+        for pointer in written.into_iter().flatten() {
             if pointer.is_root() {
                 return Err(RelesysError::invalid(format!(
                     "Operation {i} ({}): the whole {} cannot be replaced; patch its members",
@@ -219,11 +215,9 @@ pub(super) fn reject_read_only(ops: &[PatchOperation], model: &Model) -> Result<
                     model.what
                 )));
             }
-            let member = pointer
-                .first()
-                .map(|t| t.decoded().into_owned())
-                .unwrap_or_default();
-            if model.read_only.contains(&member.as_str()) {
+            let first = pointer.first();
+            let member = first.as_ref().map(|t| t.decoded()).unwrap_or_default();
+            if model.read_only.contains(&&*member) {
                 return Err(RelesysError::invalid(format!(
                     "Operation {i} ({}): '/{member}' is read-only",
                     describe(op)

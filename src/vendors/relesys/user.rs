@@ -202,27 +202,30 @@ pub(super) struct References<'a> {
     pub drop_unknown_custom_fields: bool,
 }
 
-/// The canonical id of entry `id` (any case) when it exists; a stored
-/// entry that no longer reads counts as missing (the store logs it).
-fn canonical_id<T: Writable>(
-    entries: &Entries<T>,
-    state: Option<&State>,
-    id: &str,
-) -> Option<String> {
-    entries
-        .get(state, id)
-        .ok()
-        .flatten()
-        .map(|entry| entry.id().to_owned())
+/// Whether entry `id` (any case) exists, then its canonical spelling
+/// (`respell`); a stored entry that no longer reads counts as missing (the
+/// store logs it).
+fn entry<T: Writable>(entries: &Entries<T>, state: Option<&State>, id: &str) -> Option<std::sync::Arc<T>> {
+    entries.get(state, id).ok().flatten()
+}
+
+/// Spells `id` as the entry it refers to does, if that entry exists
+/// (copying only when the spelling differs).
+fn respell<T: Writable>(entries: &Entries<T>, state: Option<&State>, id: &mut String) {
+    if let Some(found) = entry(entries, state, id) {
+        if found.id() != id.as_str() {
+            found.id().clone_into(id);
+        }
+    }
 }
 
 impl References<'_> {
-    fn department(&self, id: &str) -> Option<String> {
-        canonical_id(self.departments, self.state, id)
+    fn has_department(&self, id: &str) -> bool {
+        entry(self.departments, self.state, id).is_some()
     }
 
-    fn user_group(&self, id: &str) -> Option<String> {
-        canonical_id(self.user_groups, self.state, id)
+    fn has_user_group(&self, id: &str) -> bool {
+        entry(self.user_groups, self.state, id).is_some()
     }
 
     /// Everything wrong with `user` against this world, as (JSON pointer,
@@ -236,24 +239,24 @@ impl References<'_> {
     /// Departments, user groups and custom-field keys the user refers to.
     fn reference_problems(&self, user: &User, problems: &mut Vec<(String, String)>) {
         let mut bad = |pointer: String, message: String| problems.push((pointer, message));
-        if self.department(&user.primary_department_id).is_none() {
+        if !self.has_department(&user.primary_department_id) {
             bad(
                 "/primaryDepartmentId".into(),
                 format!("no department has id '{}'", user.primary_department_id),
             );
         }
-        type Lookup<'r> = fn(&References<'r>, &str) -> Option<String>;
+        type Lookup<'r> = fn(&References<'r>, &str) -> bool;
         let lists: [(&str, &Vec<Membership>, Lookup<'_>, &str); 2] = [
             (
                 "additionalDepartments",
                 &user.additional_departments,
-                References::department,
+                References::has_department,
                 "department",
             ),
             (
                 "userGroups",
                 &user.user_groups,
-                References::user_group,
+                References::has_user_group,
                 "user group",
             ),
         ];
@@ -261,7 +264,7 @@ impl References<'_> {
             let mut seen = HashSet::new();
             for (i, membership) in list.iter().enumerate() {
                 let id = lowercase_id(&membership.id);
-                if known(self, &id).is_none() {
+                if !known(self, &id) {
                     bad(
                         format!("/{member}/{i}/id"),
                         format!("no {what} has id '{}'", membership.id),
@@ -306,19 +309,13 @@ impl References<'_> {
     /// dates as .NET writes them, default data sources (and, only with the
     /// opt-in `unknown_custom_fields: "drop"`, only defined custom fields).
     pub fn normalise(&self, user: &mut User) {
-        if let Some(found) = self.department(&user.primary_department_id) {
-            user.primary_department_id = found;
-        }
+        respell(self.departments, self.state, &mut user.primary_department_id);
         for m in &mut user.additional_departments {
-            if let Some(found) = self.department(&m.id) {
-                m.id = found;
-            }
+            respell(self.departments, self.state, &mut m.id);
             m.data_source.get_or_insert_with(|| "RelesysAPI".to_owned());
         }
         for m in &mut user.user_groups {
-            if let Some(found) = self.user_group(&m.id) {
-                m.id = found;
-            }
+            respell(self.user_groups, self.state, &mut m.id);
             m.data_source.get_or_insert_with(|| "RelesysAPI".to_owned());
         }
         if let Some(date) = user.birth_date.as_mut() {
