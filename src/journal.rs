@@ -86,7 +86,7 @@ struct Entry {
 #[derive(Debug, Clone)]
 struct RecordedReply {
     status: u16,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: crate::http::Headers,
     body: Bytes,
     body_size: usize,
 }

@@ -182,7 +182,7 @@ async fn carry_out(
             body,
         } => whole(Reply {
             status,
-            headers,
+            headers: headers.into(),
             body,
             notes: Vec::new(),
         }),

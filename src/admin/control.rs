@@ -112,7 +112,7 @@ pub(super) fn take_snapshot(app: &Context<'_>) -> Reply {
     ));
     Reply {
         status: StatusCode::OK,
-        headers: vec![(
+        headers: smallvec::smallvec![(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("application/json"),
         )],

@@ -114,7 +114,7 @@ fn answer(
         E::DashboardRedirect => Ok(dashboard_redirect()),
         E::OpenApi => Ok(Reply {
             status: StatusCode::OK,
-            headers: vec![(
+            headers: smallvec::smallvec![(
                 hyper::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
             )],
@@ -204,7 +204,7 @@ fn dashboard_page() -> Reply {
     const PAGE: &str = include_str!("ui.html");
     Reply {
         status: StatusCode::OK,
-        headers: vec![
+        headers: smallvec::smallvec![
             (
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/html; charset=utf-8"),
@@ -229,7 +229,7 @@ fn dashboard_page() -> Reply {
 fn dashboard_redirect() -> Reply {
     Reply {
         status: StatusCode::FOUND,
-        headers: vec![(
+        headers: smallvec::smallvec![(
             hyper::header::LOCATION,
             HeaderValue::from_static("/__admin/ui"),
         )],

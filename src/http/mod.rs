@@ -106,11 +106,15 @@ pub(crate) fn match_path<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str
     Some(captures.values().collect())
 }
 
+/// A reply's headers, in order. Room for one without a heap block: most
+/// answers carry only their content type.
+pub(crate) type Headers = smallvec::SmallVec<[(HeaderName, HeaderValue); 1]>;
+
 /// A finished answer, not yet a hyper response.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: StatusCode,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub headers: Headers,
     pub body: Bytes,
     /// Where the answer relied on usermock's own reading rather than the
     /// vendor's word (journal only; never sent to the client).
@@ -142,7 +146,7 @@ impl Reply {
                 tracing::error!(%err, "could not serialise a response body");
                 Reply {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
-                    headers: Vec::new(),
+                    headers: Headers::new(),
                     body: Bytes::new(),
                     notes: Vec::new(),
                 }
@@ -155,7 +159,7 @@ impl Reply {
     pub fn json_text(status: StatusCode, body: Bytes) -> Reply {
         Reply {
             status,
-            headers: vec![(
+            headers: smallvec::smallvec![(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
             )],
@@ -165,8 +169,33 @@ impl Reply {
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
-        self.headers.retain(|(n, _)| n != name);
+        self.headers.retain(|(n, _)| *n != name);
         self.headers.push((name, value));
+        self
+    }
+
+    /// [`Reply::with_header`] for each `(name, number)`, the numbers
+    /// written in decimal into one shared block (one allocation for all,
+    /// where `HeaderValue::from` makes two for each).
+    pub fn with_number_headers(mut self, headers: &[(&'static str, u64)]) -> Reply {
+        use std::fmt::Write;
+        let mut digits = String::with_capacity(headers.len().saturating_mul(20));
+        let mut ends = Vec::with_capacity(headers.len());
+        for (_, number) in headers {
+            // Writing into a `String` cannot fail.
+            let _ = write!(digits, "{number}");
+            ends.push(digits.len());
+        }
+        let block = Bytes::from(digits);
+        self.headers.reserve(headers.len());
+        let mut start = 0;
+        for ((name, _), end) in headers.iter().zip(ends) {
+            // Decimal digits are a valid header value.
+            if let Ok(value) = HeaderValue::from_maybe_shared(block.slice(start..end)) {
+                self = self.with_header(HeaderName::from_static(name), value);
+            }
+            start = end;
+        }
         self
     }
 
@@ -252,6 +281,30 @@ pub(crate) async fn read_call(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_headers_are_the_numbers_in_decimal() {
+        let reply = Reply::json_text(StatusCode::OK, Bytes::new())
+            .with_header(
+                HeaderName::from_static("aw-page"),
+                HeaderValue::from_static("x"),
+            )
+            .with_number_headers(&[("aw-page", 1), ("aw-items", 0), ("aw-totalitems", u64::MAX)]);
+        let headers: Vec<(&str, &str)> = reply
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.to_str().unwrap_or("?")))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                ("content-type", "application/json; charset=utf-8"),
+                ("aw-page", "1"),
+                ("aw-items", "0"),
+                ("aw-totalitems", "18446744073709551615"),
+            ]
+        );
+    }
 
     fn with_content_type(value: &str) -> Call {
         let mut call = Call::empty();

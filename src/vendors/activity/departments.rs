@@ -302,7 +302,7 @@ impl Activity {
         })?;
         Ok(Reply {
             status: StatusCode::NO_CONTENT,
-            headers: Vec::new(),
+            headers: crate::http::Headers::new(),
             body: Bytes::new(),
             notes: Vec::new(),
         })

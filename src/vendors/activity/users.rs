@@ -29,6 +29,10 @@ const READ_ONLY_FIELDS: &[&str] = &[
     "updated_at",
 ];
 
+/// A user's live departments, in its order: room for a few without a heap
+/// block of their own (a user is in one or two, as a rule).
+pub(super) type Departments = smallvec::SmallVec<[Arc<DepartmentRecord>; 4]>;
+
 /// What a valid PATCH body asks for.
 #[derive(Debug, Default, PartialEq)]
 struct UserUpdate {
@@ -188,8 +192,8 @@ impl Activity {
         state: &State,
         client_id: &str,
         ids: &[String],
-    ) -> Result<Vec<Arc<DepartmentRecord>>, BrokenRecord> {
-        let mut live = Vec::with_capacity(ids.len());
+    ) -> Result<Departments, BrokenRecord> {
+        let mut live = Departments::with_capacity(ids.len());
         for id in ids {
             live.extend(self.live_department(state, client_id, &lowercase_id(id))?);
         }
@@ -204,8 +208,8 @@ impl Activity {
         state: &State,
         client_id: &str,
         requested: Vec<String>,
-    ) -> Result<Vec<Arc<DepartmentRecord>>, ActivityError> {
-        let mut resolved = Vec::with_capacity(requested.len());
+    ) -> Result<Departments, ActivityError> {
+        let mut resolved = Departments::with_capacity(requested.len());
         let mut invalid = Vec::new();
         for id in requested {
             match self.live_department(state, client_id, &lowercase_id(&id))? {
@@ -261,7 +265,7 @@ fn read_update(
 /// request's path).
 pub(super) fn user_view(
     user: &UserRecord,
-    departments: Vec<Arc<DepartmentRecord>>,
+    departments: Departments,
 ) -> UserView<'_> {
     UserView {
         id: &user.id,
@@ -300,7 +304,7 @@ impl View for Shell {
     type Of = UserRecord;
 
     fn write(user: &UserRecord, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, &user_view(user, Vec::new()))
+        serde_json::to_writer(out, &user_view(user, Departments::new()))
     }
 }
 
@@ -352,7 +356,7 @@ pub(super) struct UserView<'a> {
 }
 
 /// A user's departments as `DepartmentRef`s: `{id, name, description}`.
-pub(super) struct DepartmentRefs(Vec<Arc<DepartmentRecord>>);
+pub(super) struct DepartmentRefs(Departments);
 
 impl serde::Serialize for DepartmentRefs {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

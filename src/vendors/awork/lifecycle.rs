@@ -28,7 +28,7 @@ pub(super) fn last_admin(id: &str) -> AworkError {
 fn no_content() -> Reply {
     Reply {
         status: StatusCode::NO_CONTENT,
-        headers: Vec::new(),
+        headers: crate::http::Headers::new(),
         body: Bytes::new(),
         notes: Vec::new(),
     }

@@ -6,7 +6,6 @@
 use std::cmp::Ordering;
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 
 use super::error::{AworkError, PropertyError};
@@ -212,17 +211,14 @@ impl Awork {
             .skip(skip)
             .take(usize::try_from(page_size).unwrap_or(usize::MAX))
             .collect();
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         let headers = [
-            ("aw-page", page as usize),
-            ("aw-pagesize", page_size as usize),
-            ("aw-items", page_users.len()),
-            ("aw-totalitems", total),
+            ("aw-page", u64::from(page)),
+            ("aw-pagesize", u64::from(page_size)),
+            ("aw-items", count(page_users.len())),
+            ("aw-totalitems", count(total)),
         ];
-        let mut reply = Reply::json_text(StatusCode::OK, json_array(&page_users)?);
-        for (name, value) in headers {
-            reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
-        }
-        Ok(reply)
+        Ok(Reply::json_text(StatusCode::OK, json_array(&page_users)?).with_number_headers(&headers))
     }
 }
 

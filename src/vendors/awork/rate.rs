@@ -1,15 +1,13 @@
 //! awork's rate-limit headers (`ratelimit-*` / `x-ratelimit-*` of awork's
 //! gateway), from the shared limiter's quota.
 
-use hyper::header::{HeaderName, HeaderValue};
-
 use crate::http::Reply;
 use crate::rate_limit::Quota;
 
 /// `ratelimit-*` describe the window closest to running out; the
 /// `x-ratelimit-*` pairs describe each window (the second's only when known).
 pub(super) fn with_rate_limit_headers(
-    mut reply: Reply,
+    reply: Reply,
     second: Option<Quota>,
     minute: Quota,
 ) -> Reply {
@@ -28,8 +26,5 @@ pub(super) fn with_rate_limit_headers(
     }
     headers.push(("x-ratelimit-limit-minute", u64::from(minute.limit)));
     headers.push(("x-ratelimit-remaining-minute", u64::from(minute.remaining)));
-    for (name, value) in headers {
-        reply = reply.with_header(HeaderName::from_static(name), HeaderValue::from(value));
-    }
-    reply
+    reply.with_number_headers(&headers)
 }

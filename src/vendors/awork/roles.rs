@@ -82,7 +82,7 @@ impl Awork {
         }
         Ok(Reply {
             status: StatusCode::OK,
-            headers: Vec::new(),
+            headers: crate::http::Headers::new(),
             body: Bytes::new(),
             notes: Vec::new(),
         })

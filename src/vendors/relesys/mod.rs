@@ -615,7 +615,7 @@ fn note_dropped(request: &Request<'_>, dropped: &[String]) {
 fn no_content() -> Reply {
     Reply {
         status: StatusCode::NO_CONTENT,
-        headers: Vec::new(),
+        headers: crate::http::Headers::new(),
         body: bytes::Bytes::new(),
         notes: Vec::new(),
     }
