@@ -700,7 +700,7 @@ impl State {
         U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: From<BrokenRecord> + From<StoreFull>,
     {
-        let stored = self.write_typed(vendor, id, edited(change), None)?;
+        let stored = self.write_typed(vendor, id, lent(edited(change)), None)?;
         Ok(stored.map(|(record, _)| record))
     }
 
@@ -719,7 +719,7 @@ impl State {
         U: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         E: From<BrokenRecord> + From<StoreFull>,
     {
-        let stored = self.write_typed(vendor, id, edited(change), Some(frame))?;
+        let stored = self.write_typed(vendor, id, lent(edited(change)), Some(frame))?;
         Ok(stored.and_then(|(record, json)| Some((record, json?))))
     }
 
@@ -737,18 +737,21 @@ impl State {
         U: Serialize + DeserializeOwned + Send + Sync + 'static,
         E: From<BrokenRecord> + From<StoreFull>,
     {
-        let stored = self.write_typed(vendor, id, change, None)?;
+        let stored = self.write_typed(vendor, id, lent(change), None)?;
         Ok(stored.map(|(record, _)| record))
     }
 
     /// [`State::replace_typed`] that also gives the record's compact JSON
-    /// inside `frame` (see [`State::update_typed_json`]).
+    /// inside `frame` (see [`State::update_typed_json`]), and lends
+    /// `change` the current record's size as compact JSON when the store
+    /// knows it as `U` writes it (`None` otherwise: a record kept as JSON
+    /// may be written otherwise once read as a `U`).
     pub fn replace_typed_json<U, E>(
         &self,
         vendor: &'static str,
         id: &str,
         frame: Frame,
-        change: impl FnOnce(&U) -> Result<U, E>,
+        change: impl FnOnce(&U, Option<usize>) -> Result<U, E>,
     ) -> Result<Option<(Arc<U>, Bytes)>, E>
     where
         U: Serialize + DeserializeOwned + Send + Sync + 'static,
@@ -766,7 +769,7 @@ impl State {
         &self,
         vendor: &'static str,
         id: &str,
-        change: impl FnOnce(&U) -> Result<U, E>,
+        change: impl FnOnce(&U, Option<usize>) -> Result<U, E>,
         frame: Option<Frame>,
     ) -> Result<Option<Written<U>>, E>
     where
@@ -777,7 +780,10 @@ impl State {
         let Some(current) = self.record(vendor, id) else {
             return Ok(None);
         };
-        let record = change(&*current.as_typed::<U>(vendor, id)?)?;
+        let record = change(
+            &*current.as_typed::<U>(vendor, id)?,
+            current.bytes_as::<U>(),
+        )?;
         let (bytes, json) = match frame {
             Some(Frame(open, close)) => {
                 // A user is a few hundred bytes to a few KiB (as Reply::json).
@@ -905,6 +911,13 @@ impl Frame {
 
 /// An in-place edit as a change that builds the new record: one copy of
 /// the current record, edited.
+/// A change that has no use for the current record's size.
+fn lent<U, E>(
+    change: impl FnOnce(&U) -> Result<U, E>,
+) -> impl FnOnce(&U, Option<usize>) -> Result<U, E> {
+    |current, _| change(current)
+}
+
 fn edited<U: Clone, E>(
     change: impl FnOnce(&mut U) -> Result<(), E>,
 ) -> impl FnOnce(&U) -> Result<U, E> {
@@ -998,7 +1011,11 @@ mod tests {
         assert_eq!(state.held(), plain.state(&Session::Shared).held());
         let framed = Frame(b"{\"data\":", b"}");
         let replaced: Result<_, Refused> =
-            state.replace_typed_json("v", "u1", framed, |c: &Counter| Ok(Counter { n: c.n * 10 }));
+            state.replace_typed_json("v", "u1", framed, |c: &Counter, size| {
+                // Written as a Counter by the update: its size is lent.
+                assert_eq!(size, Some(r#"{"n":2}"#.len()));
+                Ok(Counter { n: c.n * 10 })
+            });
         let (_, json) = replaced.ok().flatten().expect("replaced");
         assert_eq!(&json[..], br#"{"data":{"n":20}}"#);
         // The frame is not part of the record's measure.
@@ -1007,7 +1024,7 @@ mod tests {
         let (_, bytes) = state.held();
         assert_eq!(bytes, measured.1, "{{n:20}} and {{n:21}} are as long");
         let missing: Result<_, Refused> =
-            state.replace_typed_json("v", "u9", Frame::BARE, |c: &Counter| Ok(c.clone()));
+            state.replace_typed_json("v", "u9", Frame::BARE, |c: &Counter, _| Ok(c.clone()));
         assert_eq!(missing, Ok(None));
     }
 

@@ -157,6 +157,15 @@ impl Record {
         self.text.get().is_some()
     }
 
+    /// Its size as compact JSON as `U` writes it, when it was stored as a
+    /// `U` (a record stored as JSON and read as a `U` is `None`: its JSON
+    /// may differ from the `U`'s, in member order or defaults).
+    pub(super) fn bytes_as<U: 'static>(&self) -> Option<usize> {
+        let stored_typed = self.to_json.is_some();
+        let is_u = self.typed.get().is_some_and(|t| t.as_ref().is::<U>());
+        (stored_typed && is_u).then(|| self.bytes())
+    }
+
     /// Its size as compact JSON (0 when it does not serialise). A typed
     /// record is measured as it is: turning it into JSON to measure it
     /// would keep a JSON tree of it as well (a restored snapshot's records
@@ -257,6 +266,29 @@ mod tests {
         assert!(typed.json.get().is_none(), "no JSON tree kept beside it");
         let from_json = Record::json(json!({"id": "u", "n": 12}));
         assert_eq!(from_json.bytes(), typed.bytes());
+    }
+
+    #[test]
+    fn a_size_is_lent_as_a_type_s_only_when_stored_as_that_type() {
+        let user = User {
+            id: "u\"".into(),
+            n: 12,
+        };
+        let written = serde_json::to_string(&user).map_or(0, |t| t.len());
+        assert_eq!(
+            Record::typed(user.clone()).bytes_as::<User>(),
+            Some(written)
+        );
+        assert_eq!(
+            Record::typed(user).measured(written).bytes_as::<User>(),
+            Some(written)
+        );
+        assert_eq!(Record::typed(7_u8).bytes_as::<User>(), None);
+        // Stored as JSON with its keys in another order and a space: read
+        // as a `User`, its measure is not the `User`'s.
+        let from_json = Record::json(json!({"n": 12, "id": "u\"", "x": " "}));
+        from_json.as_typed::<User>("v", "u").expect("reads");
+        assert_eq!(from_json.bytes_as::<User>(), None);
     }
 
     #[test]

@@ -441,9 +441,10 @@ impl Relesys {
         // the store), so this never waits on the locked entry.
         let (_, updated) = request
             .state
-            .replace_typed_json(Relesys::NAME, &user_id, DATA, |user: &User| {
+            .replace_typed_json(Relesys::NAME, &user_id, DATA, |user: &User, size| {
                 let mut patched = patch::apply(
                     user,
+                    size,
                     &ops,
                     &references,
                     self.tenant.max_record_bytes,

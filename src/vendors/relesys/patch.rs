@@ -234,12 +234,13 @@ pub(super) fn reject_read_only(ops: &[PatchOperation], model: &Model) -> Result<
 /// `unknown_custom_fields: drop`.
 pub(super) fn apply(
     before: &User,
+    before_size: Option<usize>,
     ops: &[PatchOperation],
     references: &References,
     max_bytes: usize,
     dropped: &mut Vec<String>,
 ) -> Result<User, RelesysError> {
-    let user = match replaced_members(before, ops, max_bytes) {
+    let user = match replaced_members(before, before_size, ops, max_bytes) {
         Some(user) => user,
         None => patched_document(before, ops, &USER, max_bytes)?,
     };
@@ -325,7 +326,12 @@ pub(super) fn patched_document<T: Serialize + DeserializeOwned>(
 /// size estimate in [`patched_document`] counts the member's key as well
 /// ([`growth`]), so an `add` whose result plus that key would pass
 /// `max_bytes` is left to the document route, which refuses it there.
-fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> Option<User> {
+fn replaced_members(
+    before: &User,
+    before_size: Option<usize>,
+    ops: &[PatchOperation],
+    max_bytes: usize,
+) -> Option<User> {
     if !ops
         .iter()
         .all(|op| matches!(op, PatchOperation::Replace(_) | PatchOperation::Add(_)))
@@ -333,7 +339,7 @@ fn replaced_members(before: &User, ops: &[PatchOperation], max_bytes: usize) -> 
         return None;
     }
     let mut user = before.clone();
-    let mut size = json_size(before);
+    let mut size = before_size.unwrap_or_else(|| json_size(before));
     // The size of the value each path was last replaced with in this patch
     // (kept, not searched for: a patch may hold many thousand operations).
     let mut latest: HashMap<&str, usize> = HashMap::new();
@@ -667,7 +673,7 @@ mod tests {
             proptest::prop_assert_eq!(&canonical_ops(direct, &USER), &ops);
             let before = seed();
             let max_bytes = if roomy { 65536 } else { SEED.len() - 200 + slack };
-            if let Some(user) = replaced_members(&before, &ops, max_bytes) {
+            if let Some(user) = replaced_members(&before, None, &ops, max_bytes) {
                 proptest::prop_assert_eq!(patched_document(&before, &ops, &USER, max_bytes), Ok(user));
             }
         }
@@ -719,7 +725,7 @@ mod tests {
             {"op": "replace", "path": "/Title", "value": "T"},
             {"op": "replace", "path": "/phoneNumber", "value": {"countryCode": 45, "number": "1"}},
         ]));
-        let typed = replaced_members(&before, &usual, 65536);
+        let typed = replaced_members(&before, None, &usual, 65536);
         assert!(typed.is_some());
         assert_eq!(patched_document(&before, &usual, &USER, 65536).ok(), typed);
         // The documented example's `add` of a member is a replace of it.
@@ -728,7 +734,7 @@ mod tests {
             {"op": "replace", "path": "/Title", "value": "T"},
             {"op": "add", "path": "/phoneNumber", "value": {"countryCode": 45, "number": "1"}},
         ]));
-        assert_eq!(replaced_members(&before, &added, 65536), typed);
+        assert_eq!(replaced_members(&before, None, &added, 65536), typed);
         // Near the bound an `add` counts its key as the document route does:
         // every bound either route settles, both settle alike, and the
         // typed route leaves the last bytes before refusal to the other.
@@ -736,7 +742,7 @@ mod tests {
         let mut decided = (0, 0);
         for max_bytes in SEED.len()..SEED.len() + 400 {
             let document = patched_document(&before, &grows, &USER, max_bytes);
-            match replaced_members(&before, &grows, max_bytes) {
+            match replaced_members(&before, None, &grows, max_bytes) {
                 Some(user) => {
                     assert_eq!(document, Ok(user), "{max_bytes}");
                     decided.0 += 1;
@@ -752,10 +758,10 @@ mod tests {
             json!([{"op": "replace", "path": "/id", "value": "x"}]),
             json!([{"op": "replace", "path": "/name", "value": 7}]),
         ] {
-            assert_eq!(replaced_members(&before, &ops(other), 65536), None);
+            assert_eq!(replaced_members(&before, None, &ops(other), 65536), None);
         }
         // Over the bound: left to the document route, which measures.
-        assert_eq!(replaced_members(&before, &usual, SEED.len() - 30), None);
+        assert_eq!(replaced_members(&before, None, &usual, SEED.len() - 30), None);
         // A member replaced twice: the second replace takes away what the
         // document holds, the first value as sent (memberships without a
         // data source), not that value as the typed user writes it (each
@@ -767,7 +773,7 @@ mod tests {
         ]));
         let mut settled = 0;
         for max_bytes in SEED.len()..SEED.len() + 1000 {
-            if let Some(user) = replaced_members(&before, &twice, max_bytes) {
+            if let Some(user) = replaced_members(&before, None, &twice, max_bytes) {
                 assert_eq!(
                     patched_document(&before, &twice, &USER, max_bytes),
                     Ok(user),
