@@ -3,6 +3,7 @@
 //! under their own key, so a session's new child is invisible to other
 //! sessions and a reset drops it; the vendor holds only the fixture's.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use hyper::StatusCode;
@@ -16,7 +17,7 @@ use super::{Replay, COMPANIES};
 use crate::http::Reply;
 use crate::store::{BrokenRecord, State};
 use crate::timestamps;
-use crate::vendors::Request;
+use crate::vendors::{lowercase_id, Request};
 
 /// `POST /api/company/child`'s answer.
 #[derive(Serialize)]
@@ -45,14 +46,20 @@ impl Company {
 }
 
 impl Replay {
-    /// The company with this id (any case), from the fixture or `state`.
-    pub(super) fn company(&self, state: &State, id: &str) -> Result<Option<Company>, BrokenRecord> {
-        let id = id.to_ascii_lowercase();
-        match self.companies.get(&id) {
-            Some(company) => Ok(Some(company.clone())),
+    /// Whether the company with this id (any case), from the fixture or
+    /// `state`, exists and `test` holds for it (read in place, not copied).
+    pub(super) fn company_is(
+        &self,
+        state: &State,
+        id: &str,
+        test: impl FnOnce(&Company) -> bool,
+    ) -> Result<bool, BrokenRecord> {
+        let id = lowercase_id(id);
+        match self.companies.get(id.as_ref()) {
+            Some(company) => Ok(test(company)),
             None => Ok(state
                 .read::<Company>(COMPANIES, &id)?
-                .map(Arc::unwrap_or_clone)),
+                .is_some_and(|company| test(&company))),
         }
     }
 
@@ -70,16 +77,20 @@ impl Replay {
 
     /// `child` (lower-cased) when it is a direct child of `company`: not the
     /// caller itself, not a grandchild, a sibling or an unknown company.
-    pub(super) fn direct_child(
+    pub(super) fn direct_child<'c>(
         &self,
         state: &State,
         company: &str,
-        child: &str,
-    ) -> Result<String, ReplayError> {
-        let child = child.to_ascii_lowercase();
-        match self.company(state, &child)? {
-            Some(found) if found.parent_company_id.as_deref() == Some(company) => Ok(child),
-            _ => Err(ReplayError::NotDirectChild { company: child }),
+        child: &'c str,
+    ) -> Result<Cow<'c, str>, ReplayError> {
+        let child = lowercase_id(child);
+        let is_child = |found: &Company| found.parent_company_id.as_deref() == Some(company);
+        if self.company_is(state, &child, is_child)? {
+            Ok(child)
+        } else {
+            Err(ReplayError::NotDirectChild {
+                company: child.into_owned(),
+            })
         }
     }
 

@@ -64,7 +64,7 @@ impl Replay {
         let _creating = self.creating();
         let _step = request.state.lock();
         let scope = match &invite.child_company_id {
-            Some(child) => self.direct_child(request.state, company, child)?,
+            Some(child) => self.direct_child(request.state, company, child)?.into_owned(),
             None => company.to_owned(),
         };
         let records: Vec<Arc<UserRecord>> = request.state.all_typed(NAME);

@@ -211,7 +211,8 @@ impl Api for Replay {
         // A child company created through the API counts; a reset, which
         // drops it, takes the same lock.
         seed_in(state, NAME, id, || {
-            let exists = |company: &str| matches!(self.company(state, company), Ok(Some(_)));
+            let exists =
+                |company: &str| matches!(self.company_is(state, company, |_| true), Ok(true));
             let user: UserRecord =
                 seeded_user(id, record, |u| self.record_problems_in(u, &exists))?;
             stored(&with_legacy_role(user))

@@ -91,7 +91,7 @@ impl Replay {
             Err(value) => body::update(&value)?,
         };
         let scope: std::borrow::Cow<'_, str> = match &update.child_company_id {
-            Some(child) => self.direct_child(request.state, company, child)?.into(),
+            Some(child) => self.direct_child(request.state, company, child)?,
             None => company.into(),
         };
         let disabled_status = self.settings.disabled_update_status;
