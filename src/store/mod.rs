@@ -38,10 +38,12 @@ use crate::session::Session;
 mod budget;
 mod lock;
 mod record;
+mod text;
 
 pub use budget::StoreBounds;
 pub(crate) use budget::{json_len, Budget, StoreFull};
 pub(crate) use record::{Record, View};
+pub(crate) use text::Text;
 
 /// One kind of record (a vendor's users, or another kind under its own key
 /// such as `activity.departments`), by id. Kinds are kept apart so reading

@@ -8,14 +8,15 @@ use serde_json::{Map, Value};
 
 use super::error::{FieldProblem, ReplayError};
 use super::fixture::{name_problem, TeamType};
+use crate::store::Text;
 use crate::vendors::{is_hyphenated_uuid, present};
 
 /// What a valid `PATCH /api/user/{userId}` body asks for.
 #[derive(Debug, Default, PartialEq)]
 pub(super) struct Update {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub role: Option<String>,
+    pub first_name: Option<Text>,
+    pub last_name: Option<Text>,
+    pub role: Option<Text>,
     pub child_company_id: Option<String>,
 }
 
@@ -28,11 +29,11 @@ const UPDATE_MEMBERS: &[&str] = &["firstName", "lastName", "role", "childCompany
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
-    first_name: Option<String>,
+    first_name: Option<Text>,
     #[serde(default, deserialize_with = "present")]
-    last_name: Option<String>,
+    last_name: Option<Text>,
     #[serde(default, deserialize_with = "present")]
-    role: Option<String>,
+    role: Option<Text>,
     #[serde(default, deserialize_with = "present")]
     child_company_id: Option<String>,
 }
@@ -42,7 +43,7 @@ impl UpdateBody {
     /// (the same checks); `None` leaves the body to [`update`], which says
     /// what is wrong.
     pub fn accepted(self) -> Option<Update> {
-        let name_ok = |name: &Option<String>| name.as_deref().is_none_or(|n| name_problem(n).is_none());
+        let name_ok = |name: &Option<Text>| name.as_deref().is_none_or(|n| name_problem(n).is_none());
         let valid = name_ok(&self.first_name)
             && name_ok(&self.last_name)
             && self.role.as_deref().is_none_or(is_role)
@@ -139,9 +140,9 @@ pub(super) fn update(body: &Value) -> Result<Update, ReplayError> {
     let mut problems = Problems::default();
     problems.unknown_members(members, UPDATE_MEMBERS);
     let update = Update {
-        first_name: problems.name(members, "firstName"),
-        last_name: problems.name(members, "lastName"),
-        role: problems.role(members),
+        first_name: problems.name(members, "firstName").map(Text::from),
+        last_name: problems.name(members, "lastName").map(Text::from),
+        role: problems.role(members).map(Text::from),
         child_company_id: problems.uuid(members, "childCompanyId"),
     };
     problems.into_result(update)

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Replay, COMPANIES, NAME, TEAMS};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
-use crate::store::{Record, State};
+use crate::store::{Record, State, Text};
 use crate::timestamps;
 use crate::vendors::snapshot::{check_fixed_members, check_record_size, Document, FixedMembers};
 use crate::vendors::{
@@ -170,31 +170,31 @@ pub enum TeamType {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserRecord {
     /// `user.id` for users, `invitation.id` for pending invitations.
-    pub id: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    pub id: Text,
+    pub email: Text,
+    pub first_name: Option<Text>,
+    pub last_name: Option<Text>,
     /// `User`, `Manager` or `Disabled`.
-    pub role: String,
+    pub role: Text,
     /// `invited`, `active` or `disabled`.
-    pub status: String,
-    pub external_id: Option<String>,
-    pub created_at: String,
+    pub status: Text,
+    pub external_id: Option<Text>,
+    pub created_at: Text,
     /// Set for `invited` records only.
-    pub invitation_url: Option<String>,
-    pub company_id: String,
+    pub invitation_url: Option<Text>,
+    pub company_id: Text,
     /// A team of the same company, or `null`.
     #[serde(default)]
-    pub team_id: Option<String>,
+    pub team_id: Option<Text>,
     /// The role in the legacy shape: `Rep`, `Manager` or `Integration`.
     /// `Manager` exactly when `role` is `Manager` (disabled users keep
     /// theirs). When absent: `Manager` for managers, else `Rep`.
     #[serde(default)]
-    pub legacy_role: Option<String>,
+    pub legacy_role: Option<Text>,
     /// Invitations made by Invite User (`POST /api/user/invite`): when they
     /// expire ("30 days from creation"). Absent on other records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiration_date: Option<String>,
+    pub expiration_date: Option<Text>,
     /// Invitations made by Invite User: how often they were resent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resend_count: Option<u32>,
@@ -259,7 +259,7 @@ pub(super) fn load(file: &SourceFile, options: &LoadOptions) -> Result<Loaded, V
 /// The record with its legacy role filled in when the fixture left it out.
 pub(super) fn with_legacy_role(mut user: UserRecord) -> UserRecord {
     if user.legacy_role.is_none() {
-        user.legacy_role = Some(legacy_role_for(&user.role, None).to_owned());
+        user.legacy_role = Some(legacy_role_for(&user.role, None).into());
     }
     user
 }

@@ -24,6 +24,7 @@ use super::shapes::Unified;
 use super::users::note_legacy_role;
 use super::{Replay, NAME};
 use crate::http::Reply;
+use crate::store::Text;
 use crate::timestamps;
 use crate::vendors::{Request, SharedError};
 
@@ -42,12 +43,12 @@ pub(super) fn invitation_url(id: &str) -> String {
 struct InvitationResponse<'a> {
     id: &'a str,
     email: &'a str,
-    team_id: &'a Option<String>,
+    team_id: &'a Option<Text>,
     role: &'a str,
     expiration_date: String,
     created_at: &'a str,
     resend_count: u32,
-    invitation_url: &'a Option<String>,
+    invitation_url: &'a Option<Text>,
 }
 
 impl Replay {
@@ -71,7 +72,7 @@ impl Replay {
         if let Some(external_id) = &invite.external_id {
             let retried = records.iter().find(|u| {
                 u.company_id.eq_ignore_ascii_case(&scope)
-                    && u.external_id.as_ref() == Some(external_id)
+                    && u.external_id.as_deref() == Some(external_id.as_str())
             });
             if let Some(existing) = retried {
                 return self.retried(request, existing, &invite);
@@ -85,22 +86,22 @@ impl Replay {
         }
         let id = uuid::Uuid::new_v4().to_string();
         let record = UserRecord {
-            invitation_url: Some(invitation_url(&id)),
-            id,
-            email: invite.email,
-            first_name: Some(invite.first_name),
-            last_name: invite.last_name,
-            legacy_role: Some(legacy_role_for(&invite.role, None).to_owned()),
-            role: invite.role,
-            status: "invited".to_owned(),
-            external_id: invite.external_id,
-            created_at: timestamps::format_millis(request.now()),
-            company_id: scope,
+            invitation_url: Some(invitation_url(&id).into()),
+            id: id.into(),
+            email: invite.email.into(),
+            first_name: Some(invite.first_name.into()),
+            last_name: invite.last_name.map(Text::from),
+            legacy_role: Some(legacy_role_for(&invite.role, None).into()),
+            role: invite.role.into(),
+            status: "invited".into(),
+            external_id: invite.external_id.map(Text::from),
+            created_at: timestamps::format_millis(request.now()).into(),
+            company_id: scope.into(),
             team_id: None,
             expiration_date: None,
             resend_count: None,
         };
-        request.state.put_typed(NAME, record.id.clone(), &record)?;
+        request.state.put_typed(NAME, record.id.to_string(), &record)?;
         let status = self.created_status();
         request.note(
             notes::INVITATION_URL_FORM,
@@ -177,22 +178,22 @@ impl Replay {
         note_invite_user(request, &invite);
         let id = uuid::Uuid::new_v4().to_string();
         let record = UserRecord {
-            invitation_url: Some(invitation_url(&id)),
-            id,
-            email: invite.email,
+            invitation_url: Some(invitation_url(&id).into()),
+            id: id.into(),
+            email: invite.email.into(),
             first_name: None,
             last_name: None,
-            legacy_role: Some(legacy_role_for(&invite.role, None).to_owned()),
-            role: invite.role,
-            status: "invited".to_owned(),
+            legacy_role: Some(legacy_role_for(&invite.role, None).into()),
+            role: invite.role.into(),
+            status: "invited".into(),
             external_id: None,
-            created_at: timestamps::format_millis(now),
-            company_id: company,
-            team_id: Some(invite.team_id),
-            expiration_date: Some(timestamps::format_millis(expires)),
+            created_at: timestamps::format_millis(now).into(),
+            company_id: company.into(),
+            team_id: Some(invite.team_id.into()),
+            expiration_date: Some(timestamps::format_millis(expires).into()),
             resend_count: Some(0),
         };
-        request.state.put_typed(NAME, record.id.clone(), &record)?;
+        request.state.put_typed(NAME, record.id.to_string(), &record)?;
         note_legacy_role(request, &record);
         Ok(invitation_reply(&record, expires))
     }
@@ -213,9 +214,9 @@ impl Replay {
                 &existing.id.to_ascii_lowercase(),
                 |user: &mut UserRecord| {
                     user.resend_count = Some(user.resend_count.unwrap_or(0).saturating_add(1));
-                    user.expiration_date = Some(timestamps::format_millis(expires));
+                    user.expiration_date = Some(timestamps::format_millis(expires).into());
                     if user.team_id.is_none() {
-                        user.team_id = Some(invite.team_id.clone());
+                        user.team_id = Some(invite.team_id.as_str().into());
                     }
                     Ok::<(), ReplayError>(())
                 },
@@ -305,7 +306,7 @@ fn differing_members(existing: &UserRecord, invite: &Invite) -> Vec<&'static str
     if existing.first_name.as_deref() != Some(invite.first_name.as_str()) {
         differing.push("firstName");
     }
-    if invite.last_name.is_some() && existing.last_name != invite.last_name {
+    if invite.last_name.is_some() && existing.last_name.as_deref() != invite.last_name.as_deref() {
         differing.push("lastName");
     }
     if existing.role != invite.role {

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 use super::fixture::{legacy_role_for, UserRecord};
-use crate::store::View;
+use crate::store::{Text, View};
 use crate::timestamps;
 
 /// `UserCrudResponse`, in the seed's member order.
@@ -16,13 +16,13 @@ use crate::timestamps;
 pub(super) struct Unified<'a> {
     id: &'a str,
     email: &'a str,
-    first_name: &'a Option<String>,
-    last_name: &'a Option<String>,
+    first_name: &'a Option<Text>,
+    last_name: &'a Option<Text>,
     role: &'a str,
     status: &'a str,
-    external_id: &'a Option<String>,
+    external_id: &'a Option<Text>,
     created_at: &'a str,
-    invitation_url: &'a Option<String>,
+    invitation_url: &'a Option<Text>,
 }
 
 impl<'a> From<&'a UserRecord> for Unified<'a> {
@@ -47,12 +47,12 @@ impl<'a> From<&'a UserRecord> for Unified<'a> {
 #[serde(rename_all = "camelCase")]
 pub(super) struct Legacy<'a> {
     id: &'a str,
-    first_name: &'a Option<String>,
+    first_name: &'a Option<Text>,
     email: &'a str,
     role: &'a str,
     created_at: &'a str,
-    last_name: &'a Option<String>,
-    team_id: &'a Option<String>,
+    last_name: &'a Option<Text>,
+    team_id: &'a Option<Text>,
 }
 
 impl<'a> From<&'a UserRecord> for Legacy<'a> {

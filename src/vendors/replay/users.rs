@@ -110,9 +110,11 @@ impl Replay {
                     });
                 }
                 if let Some(role) = &update.role {
-                    let legacy = legacy_role_for(role, user.legacy_role.as_deref()).to_owned();
-                    user.role.clone_from(role);
-                    user.legacy_role = Some(legacy);
+                    let legacy = legacy_role_for(role, user.legacy_role.as_deref());
+                    if user.legacy_role.as_deref() != Some(legacy) {
+                        user.legacy_role = Some(legacy.into());
+                    }
+                    user.role = role.clone();
                 }
                 // Moved, not copied: the body's names are not needed after.
                 if let Some(name) = update.first_name {
