@@ -380,9 +380,9 @@ impl Activity {
                 user.departments
                     .retain(|d| !d.eq_ignore_ascii_case(department_id));
                 if member {
-                    user.departments.push(department_id.to_owned());
+                    user.departments.push(department_id.into());
                 }
-                user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now);
+                user.updated_at = timestamps::next_write_millis(Some(&user.updated_at), now).into();
                 Ok::<_, ActivityError>(())
             })
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Access, Activity};
 use crate::diagnostics::{FileProblem, Parsed, SourceFile};
-use crate::store::{Record, State};
+use crate::store::{Record, State, Text};
 use crate::timestamps;
 use crate::vendors::snapshot::{check_fixed_members, check_record_size, Document, FixedMembers};
 use crate::vendors::{
@@ -232,14 +232,14 @@ pub struct CredentialFixture {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserRecord {
-    pub id: String,
-    pub client_id: String,
-    pub username: String,
-    pub user_key: String,
+    pub id: Text,
+    pub client_id: Text,
+    pub username: Text,
+    pub user_key: Text,
     pub last_activity: LastActivity,
-    pub departments: Vec<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub departments: Vec<Text>,
+    pub created_at: Text,
+    pub updated_at: Text,
 }
 
 impl StoredUser for UserRecord {
@@ -251,9 +251,9 @@ impl StoredUser for UserRecord {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LastActivity {
-    pub at: Option<String>,
-    pub desktop_at: Option<String>,
-    pub web_at: Option<String>,
+    pub at: Option<Text>,
+    pub desktop_at: Option<Text>,
+    pub web_at: Option<Text>,
 }
 
 type Bad<'a> = dyn FnMut(String, String) + 'a;

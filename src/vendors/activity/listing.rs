@@ -272,6 +272,7 @@ pub(super) fn invalid_stale_threshold(value: Option<Value>) -> ActivityError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Text;
     use crate::vendors::activity::fixture::LastActivity;
     use crate::vendors::activity::users::{department_ref_bytes, render_user};
 
@@ -298,9 +299,12 @@ mod tests {
                 desktop_at: None,
                 web_at: None,
             },
-            departments: departments.iter().map(|d| d.id.to_uppercase()).collect(),
-            created_at: String::new(),
-            updated_at: String::new(),
+            departments: departments
+                .iter()
+                .map(|d| d.id.to_uppercase().into())
+                .collect(),
+            created_at: Text::default(),
+            updated_at: Text::default(),
         }
     }
 

@@ -14,7 +14,7 @@ use super::error::ActivityError;
 use super::fixture::UserRecord;
 use super::{path_uuid, Activity};
 use crate::http::Reply;
-use crate::store::{BrokenRecord, Shown, State, View};
+use crate::store::{BrokenRecord, Shown, State, Text, View};
 use crate::timestamps;
 use crate::vendors::{is_hyphenated_uuid, lowercase_id, present, Api, Request};
 
@@ -124,9 +124,9 @@ impl Activity {
                 Some(ids) => Some(self.resolve_departments(request.state, &client_id, ids)?),
                 None => None,
             };
-            let ids: Option<Vec<String>> = departments
+            let ids: Option<Vec<Text>> = departments
                 .as_ref()
-                .map(|found| found.iter().map(|d| d.id.clone()).collect());
+                .map(|found| found.iter().map(|d| Text::from(d.id.as_str())).collect());
 
             // The user may have been deleted (admin API) since `find_user`;
             // the update itself is the authority and answers 404 then.
@@ -144,7 +144,8 @@ impl Activity {
                         last_activity: user.last_activity.clone(),
                         departments: ids.unwrap_or_else(|| user.departments.clone()),
                         created_at: user.created_at.clone(),
-                        updated_at: timestamps::next_write_millis(Some(&user.updated_at), now),
+                        updated_at: timestamps::next_write_millis(Some(&user.updated_at), now)
+                            .into(),
                     })
                 })?
                 .ok_or_else(|| ActivityError::user_not_found(&user_id))?;
@@ -191,7 +192,7 @@ impl Activity {
         &self,
         state: &State,
         client_id: &str,
-        ids: &[String],
+        ids: &[Text],
     ) -> Result<Departments, BrokenRecord> {
         let mut live = Departments::with_capacity(ids.len());
         for id in ids {
