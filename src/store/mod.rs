@@ -580,7 +580,7 @@ impl State {
     /// Every record of a vendor, in no particular order.
     #[cfg(test)]
     fn records(&self, vendor: &'static str) -> Vec<(String, Arc<Record>)> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.count_hint(vendor));
         self.each_record(vendor, |id, record| {
             out.push((id.to_owned(), Arc::clone(record)));
         });
@@ -590,16 +590,26 @@ impl State {
     /// Visits every record of a vendor, in no particular order, copying
     /// no id: a snapshot or a list of a large state holds a pointer per
     /// record, not its id as well. `visit` must not write to the store.
+    /// How many records [`State::each_record`] visits at most: the
+    /// baseline's and this state's changes, which may overlap (a list is
+    /// sized once rather than grown).
+    fn count_hint(&self, vendor: &'static str) -> usize {
+        let baseline = self.baseline.kinds.get(vendor).map_or(0, HashMap::len);
+        let changed = self.overlay.get(vendor).map_or(0, |changes| changes.len());
+        baseline.saturating_add(changed)
+    }
+
     fn each_record(&self, vendor: &'static str, mut visit: impl FnMut(&str, &Arc<Record>)) {
         let baseline = self.baseline.kinds.get(vendor);
         // The baseline's ids this state changed or deleted, kept as they
         // were met (a write meanwhile cannot make one show twice or not
-        // at all).
-        let mut shadowed = std::collections::HashSet::new();
+        // at all). Borrowed from the baseline, which never changes: a list
+        // after many writes copies none of their ids.
+        let mut shadowed: std::collections::HashSet<&str> = std::collections::HashSet::new();
         if let Some(changes) = self.overlay.get(vendor) {
             for entry in changes.iter() {
-                if baseline.is_some_and(|kind| kind.contains_key(entry.key())) {
-                    shadowed.insert(entry.key().clone());
+                if let Some((id, _)) = baseline.and_then(|kind| kind.get_key_value(entry.key())) {
+                    shadowed.insert(id);
                 }
                 if let Some(record) = entry.value() {
                     visit(entry.key(), record);
@@ -607,7 +617,7 @@ impl State {
             }
         }
         for (id, record) in baseline.into_iter().flatten() {
-            if !shadowed.contains(id) {
+            if !shadowed.contains(id.as_str()) {
                 visit(id, record);
             }
         }
@@ -615,7 +625,7 @@ impl State {
 
     /// Every record of a vendor as JSON, in no particular order.
     pub fn all(&self, vendor: &'static str) -> Vec<Arc<Value>> {
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.count_hint(vendor));
         self.each_record(vendor, |_, record| all.extend(record.as_json().ok()));
         all
     }
@@ -676,7 +686,7 @@ impl State {
     where
         U: DeserializeOwned + Send + Sync + 'static,
     {
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.count_hint(vendor));
         self.each_record(vendor, |id, record| {
             if let Ok(typed) = record.as_typed::<U>(vendor, id) {
                 all.push(Shown::new(typed, Arc::clone(record)));
@@ -833,7 +843,7 @@ impl State {
     where
         U: DeserializeOwned + Send + Sync + 'static,
     {
-        let mut all = Vec::new();
+        let mut all = Vec::with_capacity(self.count_hint(vendor));
         self.each_record(vendor, |id, record| {
             all.extend(record.as_typed::<U>(vendor, id).ok());
         });
