@@ -470,7 +470,7 @@ fn read_patch(
 ) -> Result<Vec<PatchOperation>, RelesysError> {
     const SHAPE: &str = "a JSON Patch document (a JSON array)";
     match request
-        .json_as(true, |ops: Vec<PatchOperation>| Some(ops))
+        .json_as(true, patch::usual_ops)
         .map_err(|e| RelesysError::from_body(e, Expected::JsonPatch, SHAPE))?
     {
         Ok(ops) => Ok(patch::canonical_ops(ops, model)),
