@@ -587,9 +587,6 @@ impl State {
         out
     }
 
-    /// Visits every record of a vendor, in no particular order, copying
-    /// no id: a snapshot or a list of a large state holds a pointer per
-    /// record, not its id as well. `visit` must not write to the store.
     /// How many records [`State::each_record`] visits at most: the
     /// baseline's and this state's changes, which may overlap (a list is
     /// sized once rather than grown).
@@ -599,6 +596,9 @@ impl State {
         baseline.saturating_add(changed)
     }
 
+    /// Visits every record of a vendor, in no particular order, copying
+    /// no id: a snapshot or a list of a large state holds a pointer per
+    /// record, not its id as well. `visit` must not write to the store.
     fn each_record(&self, vendor: &'static str, mut visit: impl FnMut(&str, &Arc<Record>)) {
         let baseline = self.baseline.kinds.get(vendor);
         // The baseline's ids this state changed or deleted, kept as they
@@ -921,8 +921,6 @@ impl Frame {
     }
 }
 
-/// An in-place edit as a change that builds the new record: one copy of
-/// the current record, edited.
 /// A change that has no use for the current record's size.
 fn lent<U, E>(
     change: impl FnOnce(&U) -> Result<U, E>,
@@ -930,6 +928,8 @@ fn lent<U, E>(
     |current, _| change(current)
 }
 
+/// An in-place edit as a change that builds the new record: one copy of
+/// the current record, edited.
 fn edited<U: Clone, E>(
     change: impl FnOnce(&mut U) -> Result<(), E>,
 ) -> impl FnOnce(&U) -> Result<U, E> {
