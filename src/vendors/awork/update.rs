@@ -18,7 +18,7 @@ use super::{form, path_guid, permission, Awork};
 use crate::http::Reply;
 use crate::store::Frame;
 use crate::timestamps;
-use crate::vendors::{capitalised, present, Api, Request};
+use crate::vendors::{capitalised, Api, Request};
 
 /// The members of `UserForm`, in the spec's order.
 const UPDATABLE: [&str; 7] = [
@@ -43,13 +43,41 @@ struct Form<'a> {
     cleared: Vec<&'static str>,
 }
 
-/// One `UserForm` member of a body, as the checks see it.
-#[derive(Debug, PartialEq)]
+/// One `UserForm` member of a body, as the checks see it. Read straight
+/// from a body, a member is `Absent` when left out, and only a string
+/// (borrowed from the body when it has no escapes) or null reads.
+#[derive(Debug, Default, PartialEq)]
 enum Given<'a> {
+    #[default]
     Absent,
     Null,
     Text(Cow<'a, str>),
     Other(Value),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Given<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Given<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or null")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Given::Null)
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Given::Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Given::Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Given::Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// A `UserForm` body as it usually comes: only [`UPDATABLE`] members, each
@@ -58,38 +86,33 @@ enum Given<'a> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct FormBody<'a> {
-    #[serde(default, borrow, deserialize_with = "present")]
-    first_name: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    last_name: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    birth_date: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    gender: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    title: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    position: Option<TextOrNull<'a>>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    language: Option<TextOrNull<'a>>,
+    #[serde(default, borrow)]
+    first_name: Given<'a>,
+    #[serde(default, borrow)]
+    last_name: Given<'a>,
+    #[serde(default, borrow)]
+    birth_date: Given<'a>,
+    #[serde(default, borrow)]
+    gender: Given<'a>,
+    #[serde(default, borrow)]
+    title: Given<'a>,
+    #[serde(default, borrow)]
+    position: Given<'a>,
+    #[serde(default, borrow)]
+    language: Given<'a>,
 }
 
 impl<'a> FormBody<'a> {
     /// The members in [`UPDATABLE`]'s order.
     fn members(self) -> [(&'static str, Given<'a>); 7] {
-        let given = |member: Option<TextOrNull<'a>>| match member {
-            None => Given::Absent,
-            Some(TextOrNull(None)) => Given::Null,
-            Some(TextOrNull(Some(text))) => Given::Text(text),
-        };
         [
-            ("firstName", given(self.first_name)),
-            ("lastName", given(self.last_name)),
-            ("birthDate", given(self.birth_date)),
-            ("gender", given(self.gender)),
-            ("title", given(self.title)),
-            ("position", given(self.position)),
-            ("language", given(self.language)),
+            ("firstName", self.first_name),
+            ("lastName", self.last_name),
+            ("birthDate", self.birth_date),
+            ("gender", self.gender),
+            ("title", self.title),
+            ("position", self.position),
+            ("language", self.language),
         ]
     }
 }
@@ -105,34 +128,6 @@ fn take_members(members: &mut Map<String, Value>) -> [(&'static str, Given<'stat
         };
         (member, value)
     })
-}
-
-/// A JSON string (borrowed from the body when it has no escapes) or null.
-struct TextOrNull<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for TextOrNull<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = TextOrNull<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string or null")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(TextOrNull(None))
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(TextOrNull(Some(Cow::Borrowed(text))))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(TextOrNull(Some(Cow::Owned(text.to_owned()))))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(TextOrNull(Some(Cow::Owned(text))))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
 }
 
 /// `'a', 'b'`: the names quoted, joined with ", ".
