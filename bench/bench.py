@@ -831,17 +831,39 @@ def main():
                 note(f"{w.name} NOT TIMED, its requests fail: {problem}")
     timed = [w for w in all_workloads if not w.skipped]
     if COMPARE_BIN:
-        for w in list(timed):
+        # Each workload runs right next to its "@B" twin, and the pair's
+        # order flips every round: a drift within a round (the VM's
+        # neighbours, the CPU's clock) then falls on both binaries alike
+        # instead of on whichever ran later.
+        paired = []
+        for w in timed:
+            paired.append(w)
             if w.server != "usermock":
                 continue
             b = copy.copy(w)
             b.name, b.binary, b.compare = f"{w.name}@B", COMPARE_BIN, w.name
-            timed.append(b)
+            paired.append(b)
             all_workloads.append(b)
+        timed = paired
+
+    def in_round_order(workloads, round_):
+        if round_ % 2 == 0:
+            return workloads
+        order, i = [], 0
+        while i < len(workloads):
+            w = workloads[i]
+            twin = workloads[i + 1] if i + 1 < len(workloads) else None
+            if twin is not None and twin.compare == w.name:
+                order += [twin, w]
+                i += 2
+            else:
+                order.append(w)
+                i += 1
+        return order
 
     results = {}
     for round_ in range(RUNS):
-        for w in timed:
+        for w in in_round_order(timed, round_):
             if time.monotonic() > DEADLINE:
                 note(f"time budget ({MAX_SECONDS:.0f} s) reached in round {round_ + 1}")
                 break

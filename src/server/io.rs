@@ -1,11 +1,18 @@
-//! A connection's socket, shared between hyper (which reads and writes it)
-//! and the request handler (which may have to reset it for a scenario
-//! fault). tokio's `TcpStream` reads and writes through `&self`, so an `Arc`
-//! is all the sharing needs; no lock, no unsafe.
+//! A connection's socket, which hyper owns, and the request handler's view
+//! of the same connection: when it last moved bytes, whether a request is
+//! in flight, and whether a scenario fault asked for the close to be a
+//! reset.
+//!
+//! hyper reads and writes through tokio's own `TcpStream` calls. They clear
+//! read readiness after a short read (the socket is drained) and write the
+//! head and body of an answer in one vectored write; a wrapper calling
+//! `try_read`/`try_write` on a shared stream did neither, which cost half a
+//! `recvfrom` that found nothing and a copy of every body per request.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
@@ -17,17 +24,19 @@ use tokio::net::TcpStream;
 /// The handler's view of its connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Connection {
-    stream: Arc<TcpStream>,
+    local: Option<SocketAddr>,
     activity: Arc<Activity>,
 }
 
-/// When the socket last moved bytes, and how many requests are in flight.
+/// When the socket last moved bytes, how many requests are in flight, and
+/// whether the close is to be a reset.
 #[derive(Debug)]
 struct Activity {
     born: Instant,
     /// Milliseconds since `born` of the last read or write.
     last_ms: AtomicU64,
     in_flight: AtomicUsize,
+    reset: AtomicBool,
 }
 
 impl Activity {
@@ -55,8 +64,8 @@ impl Drop for Busy {
 impl Connection {
     /// The address this connection arrived at (the admin API's `Host`
     /// check accepts it).
-    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
-        self.stream.local_addr().ok()
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local
     }
 
     /// Marks a request in flight until the guard drops.
@@ -80,26 +89,43 @@ impl Connection {
     }
 
     /// Makes the coming close a TCP reset (RST) instead of an orderly FIN:
-    /// what a client sees as "connection reset by peer".
+    /// what a client sees as "connection reset by peer". The handler then
+    /// drops the connection, hyper drops its socket, and the socket arms
+    /// the reset just before it closes (a zero linger only acts at close).
     pub fn reset_on_close(&self) {
-        if let Err(err) = SockRef::from(&*self.stream).set_linger(Some(Duration::ZERO)) {
-            tracing::warn!(%err, "could not arm a connection reset");
-        }
+        self.activity.reset.store(true, Ordering::Relaxed);
     }
 }
 
-/// hyper's side of the same socket.
-pub(super) struct SharedStream(Arc<TcpStream>, Arc<Activity>);
+/// hyper's side of the connection: the socket itself, noting each read and
+/// write for the idle watchdog.
+pub(super) struct Watched {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+}
 
-pub(super) fn share(stream: TcpStream) -> (SharedStream, Connection) {
-    let stream = Arc::new(stream);
+pub(super) fn watch(stream: TcpStream) -> (Watched, Connection) {
     let activity = Arc::new(Activity {
         born: Instant::now(),
         last_ms: AtomicU64::new(0),
         in_flight: AtomicUsize::new(0),
+        reset: AtomicBool::new(false),
     });
-    let shared = SharedStream(Arc::clone(&stream), Arc::clone(&activity));
-    (shared, Connection { stream, activity })
+    let connection = Connection {
+        local: stream.local_addr().ok(),
+        activity: Arc::clone(&activity),
+    };
+    (Watched { stream, activity }, connection)
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if self.activity.reset.load(Ordering::Relaxed) {
+            if let Err(err) = SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
+                tracing::warn!(%err, "could not arm a connection reset");
+            }
+        }
+    }
 }
 
 /// Answers a connection beyond `--max-connections` with a 503 and closes
@@ -125,56 +151,50 @@ pub(super) async fn refuse_overloaded(stream: TcpStream) {
     tracing::debug!("connection refused with 503: --max-connections reached");
 }
 
-impl AsyncRead for SharedStream {
+impl AsyncRead for Watched {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        loop {
-            ready!(self.0.poll_read_ready(cx))?;
-            // `try_read_buf` reads into the buffer's uninitialised space:
-            // no zeroing of hyper's read buffer on every read.
-            match self.0.try_read_buf(buf) {
-                Ok(_) => {
-                    self.1.touch();
-                    return Poll::Ready(Ok(()));
-                }
-                // Readiness was stale; poll again to register for wake-up.
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(err) => return Poll::Ready(Err(err)),
-            }
-        }
+        ready!(Pin::new(&mut self.stream).poll_read(cx, buf))?;
+        self.activity.touch();
+        Poll::Ready(Ok(()))
     }
 }
 
-impl AsyncWrite for SharedStream {
+impl AsyncWrite for Watched {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            match self.0.try_write(data) {
-                Ok(n) => {
-                    self.1.touch();
-                    return Poll::Ready(Ok(n));
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(err) => return Poll::Ready(Err(err)),
-            }
-        }
+        let written = ready!(Pin::new(&mut self.stream).poll_write(cx, data))?;
+        self.activity.touch();
+        Poll::Ready(Ok(written))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Writes go straight to the socket; nothing is buffered here.
-        Poll::Ready(Ok(()))
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let written = ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, data))?;
+        self.activity.touch();
+        Poll::Ready(Ok(written))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(
-            match SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write) {
+            match SockRef::from(&self.stream).shutdown(std::net::Shutdown::Write) {
                 // Already closed by the peer: nothing left to shut.
                 Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(()),
                 other => other,

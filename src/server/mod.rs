@@ -153,7 +153,7 @@ where
     F: Future<Output = Result<Response<Body>, DropConnection>> + Send + 'static,
 {
     let _ = stream.set_nodelay(true);
-    let (io, connection) = io::share(stream);
+    let (io, connection) = io::watch(stream);
     let watchdog = connection.clone();
     let service = service_fn(move |req| {
         let busy = connection.busy();
