@@ -830,48 +830,33 @@ def main():
             else:
                 note(f"{w.name} NOT TIMED, its requests fail: {problem}")
     timed = [w for w in all_workloads if not w.skipped]
-    if COMPARE_BIN:
-        # Each workload runs right next to its "@B" twin, and the pair's
-        # order flips every round: a drift within a round (the VM's
-        # neighbours, the CPU's clock) then falls on both binaries alike
-        # instead of on whichever ran later.
-        paired = []
-        for w in timed:
-            paired.append(w)
-            if w.server != "usermock":
-                continue
+    # Each entry is a group run back to back: a workload alone, or with
+    # COMPARE_BIN a usermock workload and its "@B" twin, whose order flips
+    # every round. A drift within a round (the VM's neighbours, the CPU's
+    # clock) then falls on both binaries alike instead of on whichever ran
+    # later, and the time budget never splits a pair.
+    groups = []
+    for w in timed:
+        if COMPARE_BIN and w.server == "usermock":
             b = copy.copy(w)
             b.name, b.binary, b.compare = f"{w.name}@B", COMPARE_BIN, w.name
-            paired.append(b)
             all_workloads.append(b)
-        timed = paired
-
-    def in_round_order(workloads, round_):
-        if round_ % 2 == 0:
-            return workloads
-        order, i = [], 0
-        while i < len(workloads):
-            w = workloads[i]
-            twin = workloads[i + 1] if i + 1 < len(workloads) else None
-            if twin is not None and twin.compare == w.name:
-                order += [twin, w]
-                i += 2
-            else:
-                order.append(w)
-                i += 1
-        return order
+            groups.append((w, b))
+        else:
+            groups.append((w,))
 
     results = {}
     for round_ in range(RUNS):
-        for w in in_round_order(timed, round_):
+        for group in groups:
             if time.monotonic() > DEADLINE:
                 note(f"time budget ({MAX_SECONDS:.0f} s) reached in round {round_ + 1}")
                 break
-            r = timed_run(w)
-            results.setdefault(w.name, []).append(r)
-            print(f"  round {round_ + 1} {w.name:22} {r['rps']:9,.0f} req/s  "
-                  f"p99 {r['p99_us'] / 1000:6.2f} ms  cpu {r['cpu_us_per_req']:6.1f} µs/req  "
-                  f"non-2xx {r['non2xx']:.0f}  errors {r['errors']:.0f}", flush=True)
+            for w in (group if round_ % 2 == 0 else group[::-1]):
+                r = timed_run(w)
+                results.setdefault(w.name, []).append(r)
+                print(f"  round {round_ + 1} {w.name:22} {r['rps']:9,.0f} req/s  "
+                      f"p99 {r['p99_us'] / 1000:6.2f} ms  cpu {r['cpu_us_per_req']:6.1f} µs/req  "
+                      f"non-2xx {r['non2xx']:.0f}  errors {r['errors']:.0f}", flush=True)
 
     cold = {}
     for _ in range(0 if ONLY else COLD_RUNS):

@@ -5,9 +5,11 @@
 //!
 //! hyper reads and writes through tokio's own `TcpStream` calls. They clear
 //! read readiness after a short read (the socket is drained) and write the
-//! head and body of an answer in one vectored write; a wrapper calling
-//! `try_read`/`try_write` on a shared stream did neither, which cost half a
-//! `recvfrom` that found nothing and a copy of every body per request.
+//! head and body of an answer in one vectored write. A wrapper calling
+//! `try_read_buf`/`try_write` on a shared stream did neither: after each
+//! answer it asked the kernel for the next request and found none, and
+//! hyper copied every body behind its head (`.ci/syscall-budget` holds
+//! one read and one `writev` per request).
 
 use std::io;
 use std::net::SocketAddr;
