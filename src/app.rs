@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::admin::{self, AdminError};
 use crate::clock::Setting;
-use crate::http::{read_call, BodyError, Call, Reply};
+use crate::http::{read_call, BodyError, Call, Reply, VendorPath};
 use crate::journal::{FinishedRequest, Journal};
 use crate::router::{self, Pipeline, Target, VendorReply};
 use crate::scenario::Scenarios;
@@ -101,7 +101,7 @@ impl App {
         let target = router::target(&self.vendors, &uri, req.headers());
         let (vendor, path) = match target {
             Target::Admin => {
-                let path = uri.path().to_owned();
+                let path = VendorPath::tail(&uri, 0);
                 return Ok(match self.read(req, path).await {
                     Ok(call) => {
                         Arc::clone(&self)
@@ -111,8 +111,10 @@ impl App {
                     Err(err) => admin_body_error(err).into_response(),
                 });
             }
-            Target::Vendor(vendor, path) => (Some(Arc::clone(vendor)), path),
-            Target::Nowhere => (None, uri.path().to_owned()),
+            Target::Vendor(vendor, start) => {
+                (Some(Arc::clone(vendor)), VendorPath::tail(&uri, start))
+            }
+            Target::Nowhere => (None, VendorPath::tail(&uri, 0)),
         };
         let read = self.read(req, path).await;
         let (answer, call, matched) = match (&vendor, read) {
@@ -206,7 +208,7 @@ impl App {
     }
 
     /// The whole body, within the size and time limits.
-    async fn read(&self, req: Request<Incoming>, path: String) -> Result<Call, BodyError> {
+    async fn read(&self, req: Request<Incoming>, path: VendorPath) -> Result<Call, BodyError> {
         match tokio::time::timeout(self.body_timeout, read_call(req, path, self.max_body)).await {
             Ok(read) => read,
             Err(_) => Err(BodyError::TimedOut),

@@ -26,7 +26,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::http::{Call, Note, PathPattern, Reply};
+use crate::http::{Call, Note, PathPattern, Reply, VendorPath};
 use crate::matcher::RequestPattern;
 use crate::timestamps;
 
@@ -206,8 +206,9 @@ fn kept(body: &Bytes) -> Bytes {
 /// the entry's own. As received, they are slices of that buffer: an entry
 /// holding them would pin a whole buffer (8 KiB or more) for as long as it
 /// is journaled, and hyper would allocate a fresh one for every request.
-/// The block also holds the texts given (the full path, the session id),
-/// returned in order as slices of it: one allocation for all of them.
+/// The block also holds the texts given (the full path, the session id,
+/// the vendor path), returned in order as slices of it: one allocation for
+/// all of them.
 fn detach<const N: usize>(call: &mut Call, texts: [&str; N]) -> [Bytes; N] {
     let body = &call.body[..call.body.len().min(MAX_KEPT_BODY)];
     let values: usize = call.headers.values().map(HeaderValue::len).sum();
@@ -369,10 +370,18 @@ impl Journal {
         }
         let mut call = outcome.call;
         let body_size = call.body.len();
-        let [path, session] = detach(
+        // The vendor path is a part of the request's URI, which shares
+        // hyper's read buffer: the entry keeps its own copy, in its block.
+        let vendor_path = call.path.clone();
+        let [path, session, vendor_path] = detach(
             &mut call,
-            [outcome.full_path, outcome.session.unwrap_or_default()],
+            [
+                outcome.full_path,
+                outcome.session.unwrap_or_default(),
+                vendor_path.as_str(),
+            ],
         );
+        call.path = VendorPath::kept(vendor_path);
         let (response, notes) = match outcome.response {
             Some(reply) => (
                 Some(RecordedReply {
@@ -477,7 +486,7 @@ mod tests {
     fn call(body: Vec<u8>) -> Call {
         Call {
             method: Method::POST,
-            path: "/x".to_owned(),
+            path: "/x".into(),
             query: None,
             headers: HeaderMap::new(),
             body: Bytes::from(body),
@@ -564,5 +573,28 @@ mod tests {
         assert_eq!(many, ["one", "two"]);
         assert_eq!(&kept.body[..], b"{\"a\":1}");
         assert!(buffer.is_unique(), "nothing of the read buffer is held");
+    }
+
+    #[test]
+    fn a_recorded_vendor_path_is_the_entry_s_own_copy_not_the_uri() {
+        let buffer = Bytes::from(b"/v/users/1?page=2".to_vec());
+        let uri = hyper::Uri::from_maybe_shared(buffer.clone()).expect("uri");
+        let journal = Journal::new(
+            Bounds {
+                entries: 10,
+                bytes: MAX_KEPT_BODY,
+            },
+            Credentials::Fingerprint,
+        );
+        let reply = Reply::json(StatusCode::OK, &json!({}));
+        let mut recorded = outcome(Vec::new(), &reply);
+        recorded.call.path = VendorPath::tail(&uri, 2);
+        drop(uri);
+        recorded.full_path = "/v/users/1";
+        journal.record(recorded);
+        assert!(buffer.is_unique(), "the entry holds nothing of the URI");
+        let listed = journal.list(&Filter::default(), Page::default()).requests;
+        assert_eq!(listed[0]["vendor_path"], "/users/1");
+        assert_eq!(listed[0]["path"], "/v/users/1");
     }
 }

@@ -24,8 +24,9 @@ use crate::vendors::{SharedError, Vendor};
 pub(crate) enum Target<'a> {
     /// The admin API; the path is the whole path.
     Admin,
-    /// A vendor, with the path relative to its real host.
-    Vendor(&'a Arc<dyn Vendor>, String),
+    /// A vendor, and where in the path the part relative to its real host
+    /// starts (at a `/`, or past the end for the vendor's root).
+    Vendor(&'a Arc<dyn Vendor>, usize),
     /// Neither.
     Nowhere,
 }
@@ -52,19 +53,20 @@ pub(crate) fn target<'a>(
             .iter()
             .find(|v| v.real_host().eq_ignore_ascii_case(host))
         {
-            return Target::Vendor(vendor, path.to_owned());
+            return Target::Vendor(vendor, 0);
         }
     }
     let rest = path.trim_start_matches('/');
-    let (first, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
+    let first = rest.split_once('/').map_or(rest, |(first, _)| first);
     match vendors.iter().find(|v| v.name() == first) {
-        Some(vendor) => {
-            // Sized once: `format!` guesses short and grows the string.
-            let mut path = String::with_capacity(tail.len().saturating_add(1));
-            path.push('/');
-            path.push_str(tail);
-            Target::Vendor(vendor, path)
-        }
+        // The slash after the vendor's name; with none, the end of the
+        // path, which `VendorPath::tail` reads as the vendor's root `/`.
+        Some(vendor) => Target::Vendor(
+            vendor,
+            path.len()
+                .saturating_sub(rest.len())
+                .saturating_add(first.len()),
+        ),
         None => Target::Nowhere,
     }
 }

@@ -95,7 +95,7 @@ pub(crate) fn handle(app: &Context<'_>, call: Call) -> Reply {
         Found::Route { endpoint, params } => answer(app, &call, endpoint, &params),
         Found::WrongMethod { allow, .. } => Err(AdminError::MethodNotAllowed { allow }),
         Found::NoRoute => Err(AdminError::NoRoute {
-            path: call.path.clone(),
+            path: call.path.to_string(),
         }),
     };
     answer.unwrap_or_else(|error| error.reply())

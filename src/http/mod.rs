@@ -13,8 +13,10 @@ use serde::Serialize;
 use crate::server::Body;
 
 mod path;
+mod vendor_path;
 
 pub(crate) use path::{pattern_matches, Captures, PathPattern};
+pub(crate) use vendor_path::VendorPath;
 
 /// The request headers usermock itself reads, besides the vendors' own.
 pub(crate) mod headers {
@@ -31,7 +33,7 @@ pub(crate) mod headers {
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
     pub method: Method,
-    pub path: String,
+    pub path: VendorPath,
     /// The raw query string, without `?`.
     pub query: Option<String>,
     pub headers: HeaderMap,
@@ -43,7 +45,7 @@ impl Call {
     pub fn empty() -> Call {
         Call {
             method: Method::GET,
-            path: String::from("/"),
+            path: VendorPath::from("/"),
             query: None,
             headers: HeaderMap::new(),
             body: Bytes::new(),
@@ -245,7 +247,7 @@ pub(crate) enum BodyError {
 /// at all). `path` is the path as the vendor or admin API sees it.
 pub(crate) async fn read_call(
     req: hyper::Request<hyper::body::Incoming>,
-    path: String,
+    path: VendorPath,
     max_body: usize,
 ) -> Result<Call, BodyError> {
     use http_body_util::Limited;

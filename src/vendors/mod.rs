@@ -427,7 +427,7 @@ impl<V: Api> Routes<V> {
         }
         if allowed.is_empty() {
             Err(SharedError::RouteNotFound {
-                path: call.path.clone(),
+                path: call.path.to_string(),
             })
         } else {
             Err(SharedError::MethodNotAllowed {

@@ -417,7 +417,7 @@ mod tests {
             Some((path, query)) => (path, Some(query.to_owned())),
             None => (path, None),
         };
-        call.path = path.to_owned();
+        call.path = path.into();
         call.query = query;
         if let (Ok(name), Ok(value)) = (
             HeaderName::from_bytes(credential.0.as_bytes()),

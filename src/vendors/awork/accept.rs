@@ -28,7 +28,7 @@ impl Awork {
     /// errors": always awork's 404, with or without a token.
     pub(super) fn list_invitations_now(&self, request: &Request<'_>) -> Result<Reply, AworkError> {
         Err(AworkError::RouteNotFound {
-            path: request.call.path.clone(),
+            path: request.call.path.to_string(),
         })
     }
 
