@@ -706,16 +706,17 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
     add("")
     add("| workload | compared with | req/s | ratio | p50 ms | p99 ms | p99.9 ms | p99 ratio "
         "| server CPU µs/req | CPU ratio | peak RSS MB | req/s min–max | non-2xx | socket errors "
-        "| req/s ÷ stateful | CPU ÷ stateful | req/s ÷ httpmock |")
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        "| req/s ÷ stateful | CPU ÷ stateful | req/s ÷ httpmock "
+        "| req/s ÷ stateful, round by round: median (range) |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for w in all_workloads:
         runs = results.get(w.name, [])
         if w.skipped:
-            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | | | | |")
+            add(f"| {w.name} | | skipped: see notes | | | | | | | | | | | | | | | |")
             continue
         if not runs:
-            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | | | | |")
+            add(f"| {w.name} | | no runs (time budget) | | | | | | | | | | | | | | | |")
             continue
         s = {k: med([r[k] for r in runs]) for k in
              ("rps", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "hwm_kb")}
@@ -729,6 +730,12 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
         anchored = lambda k: f"{s[k] / anchor[k]:.2f}" if anchor and anchor.get(k) else "–"
         peer = summary.get(w.peer) if w.peer else None
         peered = f"{s['rps'] / peer['rps']:.2f}" if peer and peer.get("rps") else "–"
+        # Each run against the anchor's run of the same round: how far the
+        # ratio moves between rounds shows what one median can settle.
+        rounds = [r["rps"] / a["rps"] for r, a in zip(runs, results.get(w.anchor, []))
+                  if a.get("rps")] if w.anchor else []
+        by_round = (f"{med(rounds):.2f} ({min(rounds):.2f}–{max(rounds):.2f})"
+                    if rounds else "–")
         non2xx = f"{s['non2xx']:.0f} of {s['requests']:.0f}"
         if w.expect != "2xx":
             non2xx += f" (all {w.expect} expected)"
@@ -738,7 +745,7 @@ def report(results, all_workloads, cold, fixtures, sessions, meta):
             f"{s['hwm_kb'] / 1024:.1f} | "
             f"{min(r['rps'] for r in runs):,.0f}–{max(r['rps'] for r in runs):,.0f} | "
             f"{non2xx} | {s['errors']:.0f} | {anchored('rps')} | {anchored('cpu_us_per_req')} "
-            f"| {peered} |")
+            f"| {peered} | {by_round} |")
     add("")
     if cold:
         b, u = med(cold.get("baseline", [])), med(cold.get("usermock", []))
