@@ -901,3 +901,51 @@ async fn settings_can_accept_bodies_without_a_json_content_type() {
         .body(format!(r#"{{"departments": ["{PLATFORM}"]}}"#));
     assert_written(&server.send(request).await, json!([platform()]));
 }
+
+/// The `/activity` prefix is cut off where its slash is: leading slashes
+/// doubled still reach the vendor's route, a bare prefix is the vendor's
+/// root `/`, and the journal keeps each vendor path as answered.
+#[tokio::test]
+async fn the_prefix_is_cut_at_its_slash_and_a_bare_prefix_is_the_vendor_root() {
+    let server = TestServer::start().await;
+    let doubled = format!("/{}", user_path(CLIENT, USER));
+    let answer = server
+        .send(server.request(Method::GET, &doubled).bearer_auth(ADMIN))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["id"], USER);
+    let not_found = json!({
+        "error": {"code": "not_found", "message": "Resource not found", "details": {"path": "/"}}
+    });
+    for bare in ["/activity", "/activity/"] {
+        let answer = server
+            .send(server.request(Method::GET, bare).bearer_auth(ADMIN))
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{bare}");
+        assert_eq!(answer.json(), not_found, "{bare}");
+    }
+    let journal = server
+        .send(server.request(Method::GET, "/__admin/requests?vendor=activity"))
+        .await
+        .json();
+    let paths: Vec<(&str, &str)> = journal["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or_default(),
+                r["vendor_path"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let user = format!("/v2/clients/{CLIENT}/users/{USER}");
+    assert_eq!(
+        paths,
+        [
+            (doubled.as_str(), user.as_str()),
+            ("/activity", "/"),
+            ("/activity/", "/"),
+        ]
+    );
+}
